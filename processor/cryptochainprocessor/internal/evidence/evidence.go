@@ -1,0 +1,116 @@
+// Package evidence holds the types shared by the classifier (record → evidence) and the chain state
+// (evidence → findings): the decoded form of an event record from docs/events.md and the evidence a
+// record contributes to one of the four activity groups. It knows nothing about the Collector.
+package evidence // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+import "time"
+
+// Group is one of the four activity groups of the attack chain.
+type Group uint8
+
+// The four groups, in the order the finding lists them.
+const (
+	Miner Group = iota
+	Pool
+	Persistence
+	Optimization
+	NumGroups
+)
+
+var groupNames = [...]string{"miner", "pool", "persistence", "optimization"}
+
+// String returns the lower-case group name used in attributes (`cryptochain.group`).
+func (g Group) String() string {
+	if g < NumGroups {
+		return groupNames[g]
+	}
+	return "unknown"
+}
+
+// Strength grades a piece of evidence. One Strong item completes its group; Weak items complete it
+// only in numbers (two or more distinct Kinds from the same process) or, for Pool, when the process
+// already has Miner evidence (a stratum port from a process that runs a miner).
+type Strength uint8
+
+// Strengths.
+const (
+	Weak Strength = iota + 1
+	Strong
+)
+
+// String returns "weak" or "strong".
+func (s Strength) String() string {
+	if s == Strong {
+		return "strong"
+	}
+	return "weak"
+}
+
+// Evidence is one reason a record belongs to a group. Only the fields that apply are set.
+type Evidence struct {
+	Group    Group
+	Strength Strength
+	// Kind names the indicator class, e.g. "pool_url", "wallet", "algorithm", "miner_flag",
+	// "miner_name", "env", "pool_domain", "pool_address", "stratum_port", "cron", "systemd", "rc",
+	// "msr", "hugepages", "drop_caches", "cpu_governor", "nmi_watchdog".
+	Kind string
+	// Indicator is the matched value as seen (a URL, a wallet, a flag, a domain, a path).
+	Indicator string
+	// Source is the provenance of the indicator list entry that matched (for analysts).
+	Source string
+	// Failed marks an attempt that the kernel refused. Failed Persistence is recorded but does not
+	// count; failed Optimization counts (the intent is the signal).
+	Failed bool
+
+	// Facts for the finding's response section.
+	Endpoint string // pool endpoint "host:port" (or a URL) to block
+	Wallet   string // wallet / login
+	Path     string // persistence file or tuning path
+	Action   string // human description, e.g. "sysctl vm.nr_hugepages=1280"
+	Command  string // for persistence: the command a cron line or unit will run
+}
+
+// Event is the decoded form of one record of docs/events.md, reduced to what classification and
+// correlation need. Strings are copies: nothing here refers to pdata memory.
+type Event struct {
+	Name        string // EventName
+	Time        time.Time
+	PID         int64
+	Start       string // process.creation.time, "" when unknown
+	PPID        int64
+	PStart      string
+	Ancestors   []int64
+	Exe         string
+	Comm        string
+	Filename    string // exec: the path handed to exec
+	Args        []string
+	CmdLine     string
+	Cwd         string
+	Env         map[string]string // process.environment_variable.<NAME>
+	ExeMemfd    bool
+	ExeDeleted  bool
+	Interactive bool
+
+	// network / dns
+	Address    string // server.address
+	Port       int64  // server.port
+	Transport  string
+	DNSName    string
+	DNSAnswers []string
+	DNSCNAMEs  []string
+
+	// file / sysctl
+	Path        string // file.path
+	Op          string // cryptochain.file.operation
+	SourcePath  string
+	Flags       int64
+	Failed      bool   // file result error, exec_failed, connect error
+	Content     string // cryptochain.file.content
+	SysctlName  string
+	SysctlValue string
+
+	// exit
+	CPUSeconds float64
+	ExitCode   int64
+	HasExit    bool
+}
