@@ -37,8 +37,9 @@ mdatagen: ## Regenerate mdatagen code for both components.
 	cd receiver/ebpfreceiver && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
 	cd processor/cryptochainprocessor && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
 
-lint: ## go vet and gofmt.
+lint: ## go vet, gofmt and staticcheck.
 	$(GO) vet ./...
+	$(TOOLS) staticcheck ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 demo: ## Run the collector, play one Critical chain and show the finding (root).
