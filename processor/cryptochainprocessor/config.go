@@ -1,0 +1,131 @@
+package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+)
+
+// Forward modes: which raw records leave the processor next to the findings.
+const (
+	ForwardIndicators = "indicators" // records that produced evidence, annotated with cryptochain.group
+	ForwardAll        = "all"        // every record; evidence records annotated
+	ForwardNone       = "none"       // findings only
+)
+
+// Config configures the cryptochain processor.
+type Config struct {
+	// ContextKeys are the resource attributes whose values identify an execution context.
+	// Absent attributes are allowed (they count as empty).
+	ContextKeys []string `mapstructure:"context_keys"`
+	// Window is how long evidence stays correlatable, measured in record time. Evidence of a process
+	// that is still running (no process.exit seen) does not expire.
+	Window time.Duration `mapstructure:"window"`
+	// MaxContexts bounds the number of contexts holding evidence; the least recently used is evicted.
+	MaxContexts int `mapstructure:"max_contexts"`
+	// MaxEvidencePerContext bounds the evidence kept per context; further items are dropped and counted.
+	MaxEvidencePerContext int `mapstructure:"max_evidence_per_context"`
+	// Forward is one of "indicators" (default), "all" or "none".
+	Forward string `mapstructure:"forward"`
+	// Storage is the id of a storage extension (e.g. file_storage) that keeps open chains across restarts.
+	Storage *component.ID `mapstructure:"storage"`
+	// Indicators extends the embedded indicator lists.
+	Indicators IndicatorsConfig `mapstructure:"indicators"`
+	// Allowlist narrows detection for authorized miners and known-good tools.
+	Allowlist AllowlistConfig `mapstructure:"allowlist"`
+}
+
+// IndicatorsConfig holds extra indicators on top of the embedded lists.
+type IndicatorsConfig struct {
+	// PoolDomains are domains (and their subdomains) treated as mining pools.
+	PoolDomains []string `mapstructure:"pool_domains"`
+	// MinerNames are executable names treated as weak Miner evidence.
+	MinerNames []string `mapstructure:"miner_names"`
+	// PersistencePaths are path prefixes treated as persistence locations.
+	PersistencePaths []string `mapstructure:"persistence_paths"`
+	// Patterns are regular expressions over argv and environment values that are strong Miner evidence.
+	Patterns []string `mapstructure:"patterns"`
+}
+
+// AllowlistConfig exempts authorized miners and known-good tools from detection.
+type AllowlistConfig struct {
+	// Executables are exact executable paths whose records never produce evidence.
+	Executables []string `mapstructure:"executables"`
+	// ContainerImages are `container.image.name` values whose contexts never produce evidence.
+	ContainerImages []string `mapstructure:"container_images"`
+	// ResourceAttributes match any resource attribute by exact value or regular expression.
+	ResourceAttributes []AttributeMatch `mapstructure:"resource_attributes"`
+}
+
+// AttributeMatch matches one resource attribute, by Value or by Regex (exactly one of them).
+type AttributeMatch struct {
+	Key   string `mapstructure:"key"`
+	Value string `mapstructure:"value"`
+	Regex string `mapstructure:"regex"`
+}
+
+// Validate checks the configuration; every error names the key at fault.
+func (c *Config) Validate() error {
+	var errs []error
+	if len(c.ContextKeys) == 0 {
+		errs = append(errs, errors.New("context_keys: must list at least one resource attribute"))
+	}
+	for i, k := range c.ContextKeys {
+		if k == "" {
+			errs = append(errs, fmt.Errorf("context_keys[%d]: must not be empty", i))
+		}
+	}
+	if c.Window <= 0 {
+		errs = append(errs, fmt.Errorf("window: must be positive, got %s", c.Window))
+	}
+	if c.MaxContexts <= 0 {
+		errs = append(errs, fmt.Errorf("max_contexts: must be positive, got %d", c.MaxContexts))
+	}
+	if c.MaxEvidencePerContext <= 0 {
+		errs = append(errs, fmt.Errorf("max_evidence_per_context: must be positive, got %d", c.MaxEvidencePerContext))
+	}
+	switch c.Forward {
+	case ForwardIndicators, ForwardAll, ForwardNone:
+	default:
+		errs = append(errs, fmt.Errorf("forward: must be %q, %q or %q, got %q", ForwardIndicators, ForwardAll, ForwardNone, c.Forward))
+	}
+	for i, p := range c.Indicators.Patterns {
+		if _, err := regexp.Compile(p); err != nil {
+			errs = append(errs, fmt.Errorf("indicators.patterns[%d]: %w", i, err))
+		}
+	}
+	for _, l := range []struct {
+		key  string
+		list []string
+	}{
+		{"indicators.pool_domains", c.Indicators.PoolDomains},
+		{"indicators.miner_names", c.Indicators.MinerNames},
+		{"indicators.persistence_paths", c.Indicators.PersistencePaths},
+		{"allowlist.executables", c.Allowlist.Executables},
+		{"allowlist.container_images", c.Allowlist.ContainerImages},
+	} {
+		for i, v := range l.list {
+			if v == "" {
+				errs = append(errs, fmt.Errorf("%s[%d]: must not be empty", l.key, i))
+			}
+		}
+	}
+	for i, m := range c.Allowlist.ResourceAttributes {
+		key := fmt.Sprintf("allowlist.resource_attributes[%d]", i)
+		if m.Key == "" {
+			errs = append(errs, fmt.Errorf("%s.key: must not be empty", key))
+		}
+		if (m.Value == "") == (m.Regex == "") {
+			errs = append(errs, fmt.Errorf("%s: set exactly one of value or regex", key))
+		}
+		if m.Regex != "" {
+			if _, err := regexp.Compile(m.Regex); err != nil {
+				errs = append(errs, fmt.Errorf("%s.regex: %w", key, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,51 @@
+package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processorhelper"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
+)
+
+// Defaults.
+const (
+	defaultWindow                = time.Hour
+	defaultMaxContexts           = 10000
+	defaultMaxEvidencePerContext = 64
+)
+
+// NewFactory returns the factory of the cryptochain processor.
+func NewFactory() processor.Factory {
+	return processor.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		processor.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	return &Config{
+		ContextKeys:           []string{"host.id", "container.id", "cryptochain.context.id"},
+		Window:                defaultWindow,
+		MaxContexts:           defaultMaxContexts,
+		MaxEvidencePerContext: defaultMaxEvidencePerContext,
+		Forward:               ForwardIndicators,
+	}
+}
+
+func createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
+	p, err := newProcessor(set, cfg.(*Config))
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
+		processorhelper.WithStart(p.start),
+		processorhelper.WithShutdown(p.shutdown),
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
+	)
+}

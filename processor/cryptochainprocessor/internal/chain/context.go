@@ -1,0 +1,165 @@
+package chain
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+// maxField bounds every string kept in state: a 1 MiB command line must not be retained.
+const maxField = 4096
+
+// Item is one piece of evidence kept for a context, with the facts of the record it came from.
+type Item struct {
+	evidence.Evidence
+	Time    int64  // record timestamp, Unix ns
+	Seen    int64  // when it joined this context (record time; for linked items the re-spawn exec)
+	PID     int64  // acting process, 0 when unknown
+	Start   string // process.creation.time of the acting process
+	Exe     string
+	CmdLine string
+	// LinkedFrom names the context that wrote this persistence evidence when it was carried over
+	// by a cron/systemd re-spawn; empty for evidence observed in this context.
+	LinkedFrom string
+}
+
+// Proc is what a context remembers about a process that contributed evidence.
+type Proc struct {
+	PID       int64
+	Start     string
+	PPID      int64
+	Ancestors []int64 // nearest first, from cryptochain.process.ancestors
+	Exe       string
+	Exited    bool
+	CPU       float64 // seconds of CPU reported by process.exit
+	HasCPU    bool
+	RandomX   bool // showed RandomX floating-point behaviour (process.fpu_rounding)
+	// A TCP connection seen from this process, kept so that RandomX behaviour can turn it into
+	// Pool evidence (a miner's long-lived pool connection needs no name).
+	ConnAddr string
+	ConnPort int64
+	ConnTime int64
+	ConnUsed bool
+}
+
+// Context is the correlation state of one execution context.
+type Context struct {
+	Key       string // canonical key built from the context_keys values
+	Hash      uint64 // HashKey(Key)
+	Resource  pcommon.Resource
+	Procs     []Proc
+	Items     []Item
+	MaxTime   int64  // newest record time seen (Unix ns): the context's "now"
+	FindingID string // set at the first emission
+	Level     Level  // highest severity emitted
+	// Dirty is set whenever the state changes; the persistence layer clears it.
+	Dirty bool
+
+	prev, next *Context // LRU list, most recent at the head
+}
+
+func sameProc(pid1 int64, s1 string, pid2 int64, s2 string) bool {
+	return pid1 == pid2 && (s1 == "" || s2 == "" || s1 == s2)
+}
+
+// proc returns the process with the given identity, or nil.
+func (c *Context) proc(pid int64, start string) *Proc {
+	for i := len(c.Procs) - 1; i >= 0; i-- {
+		if sameProc(c.Procs[i].PID, c.Procs[i].Start, pid, start) {
+			return &c.Procs[i]
+		}
+	}
+	return nil
+}
+
+// procByPID returns the newest process with that pid, or nil.
+func (c *Context) procByPID(pid int64) *Proc {
+	for i := len(c.Procs) - 1; i >= 0; i-- {
+		if c.Procs[i].PID == pid {
+			return &c.Procs[i]
+		}
+	}
+	return nil
+}
+
+// touchProc returns the process of ev, creating it from ev's facts when new.
+func (c *Context) touchProc(ev *evidence.Event) *Proc {
+	if p := c.proc(ev.PID, ev.Start); p != nil {
+		if p.Start == "" && ev.Start != "" {
+			p.Start = clip(ev.Start)
+		}
+		if len(ev.Ancestors) > 0 {
+			p.Ancestors = append(p.Ancestors[:0], clipAncestors(ev.Ancestors)...)
+		}
+		if p.PPID == 0 {
+			p.PPID = ev.PPID
+		}
+		if p.Exe == "" && ev.Exe != "" {
+			p.Exe = clip(ev.Exe)
+		}
+		return p
+	}
+	c.Procs = append(c.Procs, Proc{
+		PID:       ev.PID,
+		Start:     clip(ev.Start),
+		PPID:      ev.PPID,
+		Ancestors: append([]int64(nil), clipAncestors(ev.Ancestors)...),
+		Exe:       clip(ev.Exe),
+	})
+	return &c.Procs[len(c.Procs)-1]
+}
+
+func (c *Context) alive(pid int64, start string) bool {
+	if pid == 0 {
+		return false
+	}
+	p := c.proc(pid, start)
+	return p != nil && !p.Exited
+}
+
+// hasMiner reports whether the process has Miner evidence in this context.
+func (c *Context) hasMiner(pid int64, start string) bool {
+	for i := range c.Items {
+		it := &c.Items[i]
+		if it.Group == evidence.Miner && !it.Failed && sameProc(it.PID, it.Start, pid, start) {
+			return true
+		}
+	}
+	return false
+}
+
+func clipAncestors(a []int64) []int64 {
+	if len(a) > 16 {
+		return a[:16]
+	}
+	return a
+}
+
+// clip copies s (so no decoder or pdata memory is retained), bounds it and makes it valid UTF-8.
+func clip(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > maxField {
+		s = s[:maxField] // a rune cut in half becomes U+FFFD below
+	}
+	if !utf8.ValidString(s) {
+		return strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return strings.Clone(s)
+}
+
+func clipEvidence(e evidence.Evidence) evidence.Evidence {
+	e.Kind = clip(e.Kind)
+	e.Indicator = clip(e.Indicator)
+	e.Source = clip(e.Source)
+	e.Endpoint = clip(e.Endpoint)
+	e.Wallet = clip(e.Wallet)
+	e.Path = clip(e.Path)
+	e.Action = clip(e.Action)
+	e.Command = clip(e.Command)
+	return e
+}

@@ -1,0 +1,186 @@
+package chain
+
+import (
+	"net"
+	"sort"
+	"strconv"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+// Finding is an escalation to report: the context, its new level and the evidence behind it.
+type Finding struct {
+	ID      string
+	Level   Level
+	Context *Context
+	Groups  []evidence.Group // groups present (complete), in group order
+	Items   []Item           // evidence of the groups present, by group then time
+}
+
+// Evaluate expires old evidence of c and decides its level. When the level is above the one
+// already reported it records the escalation and returns the finding to emit; otherwise nil.
+func (t *Tracker) Evaluate(c *Context) *Finding {
+	t.Expire(c)
+	level, sel, groups := evaluate(c, t.ancestorsFunc(c))
+	if level <= c.Level {
+		return nil
+	}
+	if c.FindingID == "" {
+		c.FindingID = newFindingID()
+	}
+	c.Level = level
+	c.Dirty = true
+	items := make([]Item, 0, len(sel))
+	for _, i := range sel {
+		items = append(items, c.Items[i])
+	}
+	sort.SliceStable(items, func(a, b int) bool {
+		if items[a].Group != items[b].Group {
+			return items[a].Group < items[b].Group
+		}
+		return items[a].Time < items[b].Time
+	})
+	return &Finding{ID: c.FindingID, Level: level, Context: c, Groups: groups, Items: items}
+}
+
+// ancestorsFunc returns the ancestor pids of a process of c, nearest first: from the record's
+// cryptochain.process.ancestors when it had them, else by walking parent links.
+func (t *Tracker) ancestorsFunc(c *Context) func(p *Proc) []int64 {
+	return func(p *Proc) []int64 {
+		if len(p.Ancestors) > 0 {
+			return p.Ancestors
+		}
+		var out []int64
+		pid := p.PPID
+		for len(out) < 16 && pid > 1 {
+			out = append(out, pid)
+			if q := c.procByPID(pid); q != nil && q.PPID != 0 && q != p {
+				pid = q.PPID
+				continue
+			}
+			if info, ok := t.procs.get(procKey{c.Hash, pid}); ok && info.ppid != 0 {
+				pid = info.ppid
+				continue
+			}
+			break
+		}
+		return out
+	}
+}
+
+// evaluate is the chain rule. Miner and Pool must both be complete on one process line: a process
+// and its ancestors (siblings never combine, so a wallet grepped in one child of a shell and a
+// pool resolved in another do not make a chain). Persistence and Optimization count from anywhere
+// in the context. It returns the level, the indices of the items to report and the groups present.
+func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
+	var line []int64
+	selected := make(map[int]struct{})
+	core := false
+	for pi := range c.Procs {
+		p := &c.Procs[pi]
+		line = append(line[:0], p.PID)
+		line = append(line, ancestors(p)...)
+		var miner, pool []int
+		for i := range c.Items {
+			it := &c.Items[i]
+			if (it.Group == evidence.Miner || it.Group == evidence.Pool) && it.PID != 0 && contains(line, it.PID) {
+				if it.Group == evidence.Miner {
+					miner = append(miner, i)
+				} else {
+					pool = append(pool, i)
+				}
+			}
+		}
+		if complete(c, miner, evidence.Miner) && complete(c, pool, evidence.Pool) {
+			core = true
+			for _, i := range miner {
+				selected[i] = struct{}{}
+			}
+			for _, i := range pool {
+				selected[i] = struct{}{}
+			}
+		}
+	}
+	if !core {
+		return None, nil, nil
+	}
+	var persist, optim []int
+	for i := range c.Items {
+		switch c.Items[i].Group {
+		case evidence.Persistence:
+			persist = append(persist, i)
+		case evidence.Optimization:
+			optim = append(optim, i)
+		}
+	}
+	groups := []evidence.Group{evidence.Miner, evidence.Pool}
+	hasPersist := complete(c, persist, evidence.Persistence)
+	hasOptim := complete(c, optim, evidence.Optimization)
+	if hasPersist {
+		groups = append(groups, evidence.Persistence)
+		for _, i := range persist {
+			selected[i] = struct{}{}
+		}
+	}
+	if hasOptim {
+		groups = append(groups, evidence.Optimization)
+		for _, i := range optim {
+			selected[i] = struct{}{}
+		}
+	}
+	level := Medium
+	switch {
+	case hasPersist && hasOptim:
+		level = Critical
+	case hasPersist:
+		level = High
+	}
+	sel := make([]int, 0, len(selected))
+	for i := range selected {
+		sel = append(sel, i)
+	}
+	sort.Ints(sel)
+	return level, sel, groups
+}
+
+// complete applies the group rule to the items idx of group g: one strong item; or weak items of
+// two distinct kinds; or, for Pool, a weak item from a process that has Miner evidence. Failed
+// attempts count only for Optimization (the intent is the signal there).
+func complete(c *Context, idx []int, g evidence.Group) bool {
+	var firstKind string
+	seen := false
+	for _, i := range idx {
+		it := &c.Items[i]
+		if it.Group != g || (it.Failed && g != evidence.Optimization) {
+			continue
+		}
+		if it.Strength == evidence.Strong {
+			return true
+		}
+		if g == evidence.Pool && c.hasMiner(it.PID, it.Start) {
+			return true
+		}
+		if !seen {
+			firstKind, seen = it.Kind, true
+		} else if it.Kind != firstKind {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(a []int64, v int64) bool {
+	for _, x := range a {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func joinHostPort(addr string, port int64) string {
+	if port == 0 {
+		return addr
+	}
+	return net.JoinHostPort(addr, strconv.FormatInt(port, 10))
+}

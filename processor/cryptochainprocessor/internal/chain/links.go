@@ -1,0 +1,148 @@
+package chain
+
+import (
+	"path"
+	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+// links remembers persistence evidence that names a command (a cron line, an ExecStart), keyed by
+// the command and by its executable, so that the context in which cron or systemd later runs that
+// command receives the evidence: the re-spawned chain carries the persistence of its writer.
+type links struct {
+	m    map[string]*link
+	ring []string
+	next int
+}
+
+type link struct {
+	item    Item   // the persistence evidence as observed by the writer
+	fromKey string // writer context key
+	from    string // writer context display id
+}
+
+func newLinks(n int) *links {
+	return &links{m: make(map[string]*link), ring: make([]string, 0, n)}
+}
+
+func (l *links) put(k string, v *link) {
+	if _, ok := l.m[k]; !ok {
+		if len(l.ring) < cap(l.ring) {
+			l.ring = append(l.ring, k)
+		} else {
+			delete(l.m, l.ring[l.next])
+			l.ring[l.next] = k
+			l.next = (l.next + 1) % len(l.ring)
+		}
+	}
+	l.m[k] = v
+}
+
+func (l *links) remember(c *Context, it *Item) {
+	v := &link{item: *it, fromKey: c.Key, from: DisplayID(c)}
+	cmd := strings.TrimSpace(it.Command)
+	l.put("cmd\x00"+cmd, v)
+	if exe := commandExecutable(cmd); strings.HasPrefix(exe, "/") {
+		l.put("exe\x00"+exe, v)
+	}
+}
+
+// match returns the link an exec runs, if any, written by a context other than key.
+func (l *links) match(key string, ev *evidence.Event) *link {
+	if len(l.m) == 0 || ev.Name != "process.exec" {
+		return nil
+	}
+	try := func(prefix, s string) *link {
+		if s == "" {
+			return nil
+		}
+		if v := l.m[prefix+s]; v != nil && v.fromKey != key {
+			return v
+		}
+		return nil
+	}
+	for _, exe := range [...]string{ev.Exe, ev.Filename, first(ev.Args)} {
+		if v := try("exe\x00", exe); v != nil {
+			return v
+		}
+	}
+	if v := try("cmd\x00", strings.TrimSpace(ev.CmdLine)); v != nil {
+		return v
+	}
+	// cron runs `/bin/sh -c <command>`: the argument after -c is the written command.
+	for i := 0; i+1 < len(ev.Args); i++ {
+		if ev.Args[i] == "-c" {
+			if v := try("cmd\x00", strings.TrimSpace(ev.Args[i+1])); v != nil {
+				return v
+			}
+			if v := try("exe\x00", commandExecutable(ev.Args[i+1])); v != nil {
+				return v
+			}
+			break
+		}
+	}
+	return nil
+}
+
+func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
+	v := l.match(c.Key, ev)
+	if v == nil {
+		return 0
+	}
+	for i := range c.Items {
+		it := &c.Items[i]
+		if it.LinkedFrom == v.from && it.Path == v.item.Path && it.Command == v.item.Command {
+			return 0
+		}
+	}
+	if len(c.Items) >= t.cfg.MaxEvidence {
+		t.dropped++
+		return 0
+	}
+	it := v.item
+	it.LinkedFrom = v.from
+	it.Seen = ev.Time.UnixNano()
+	// The re-spawned process keeps the linked evidence alive while it runs.
+	it.PID, it.Start = ev.PID, ""
+	if ev.PID != 0 {
+		it.Start = c.touchProc(ev).Start
+	}
+	c.Items = append(c.Items, it)
+	c.Dirty = true
+	return 1
+}
+
+func first(a []string) string {
+	if len(a) == 0 {
+		return ""
+	}
+	return a[0]
+}
+
+// commandExecutable returns the program a shell command line starts, skipping variable
+// assignments and wrappers (`nohup`, `env`, `setsid`, ...) and systemd's ExecStart prefixes.
+func commandExecutable(cmd string) string {
+	for _, f := range strings.Fields(cmd) {
+		f = strings.Trim(f, `"'`)
+		f = strings.TrimLeft(f, "-@+!:")
+		if f == "" || (strings.Contains(f, "=") && !strings.HasPrefix(f, "/")) {
+			continue
+		}
+		switch path.Base(f) {
+		case "nohup", "exec", "env", "setsid", "nice", "ionice", "sudo", "timeout", "flock":
+			continue
+		}
+		return f
+	}
+	return ""
+}
+
+// DisplayID names a context for humans: its cryptochain.context.id when present, else its key
+// values joined with '|'.
+func DisplayID(c *Context) string {
+	if v, ok := c.Resource.Attributes().Get("cryptochain.context.id"); ok && v.Str() != "" {
+		return v.Str()
+	}
+	return strings.Trim(strings.ReplaceAll(c.Key, "\x00", "|"), "|")
+}

@@ -1,0 +1,404 @@
+package chain
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"hash/maphash"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+// Config bounds the tracker.
+type Config struct {
+	Window      time.Duration // evidence of exited processes older than this expires
+	MaxContexts int           // contexts holding evidence; least recently used evicted beyond
+	MaxEvidence int           // evidence items per context; further items are dropped
+	MaxLineage  int           // pid→parent entries remembered for records without ancestors
+	MaxLinks    int           // persistence commands remembered for re-spawn linking
+	// LongLived is how long a connection from a RandomX process must have been open (by record
+	// time, the process still running) before it counts as Pool evidence when it came after the
+	// RandomX event. A connection made before the RandomX event counts at once.
+	LongLived time.Duration
+}
+
+// Tracker holds all contexts. It is not safe for concurrent use; the processor serialises calls.
+type Tracker struct {
+	cfg      Config
+	contexts map[string]*Context
+	head     *Context // most recently used
+	tail     *Context // least recently used
+	procs    *procCache
+	links    *links
+	maxTime  int64
+
+	// Counters since the last TakeCounters call.
+	evicted int64
+	dropped int64
+	// Removed holds the keys of contexts dropped (evicted or expired) since the caller last reset
+	// it, so persisted copies can be deleted.
+	Removed []string
+}
+
+var seed = maphash.MakeSeed()
+
+// HashKey hashes a context key; lineage entries of contexts without state are keyed by it.
+func HashKey(key []byte) uint64 { return maphash.Bytes(seed, key) }
+
+// New returns an empty tracker.
+func New(cfg Config) *Tracker {
+	if cfg.MaxLineage <= 0 {
+		cfg.MaxLineage = 1 << 16
+	}
+	if cfg.MaxLinks <= 0 {
+		cfg.MaxLinks = 1024
+	}
+	if cfg.LongLived <= 0 {
+		cfg.LongLived = 30 * time.Second
+	}
+	return &Tracker{
+		cfg:      cfg,
+		contexts: make(map[string]*Context),
+		procs:    newProcCache(cfg.MaxLineage),
+		links:    newLinks(cfg.MaxLinks),
+	}
+}
+
+// Len returns the number of contexts holding state.
+func (t *Tracker) Len() int { return len(t.contexts) }
+
+// TakeCounters returns and resets the eviction and evidence-drop counters.
+func (t *Tracker) TakeCounters() (evicted, dropped int64) {
+	evicted, dropped = t.evicted, t.dropped
+	t.evicted, t.dropped = 0, 0
+	return
+}
+
+// Lookup returns the context with this key, or nil. It does not allocate.
+func (t *Tracker) Lookup(key []byte) *Context {
+	c := t.contexts[string(key)]
+	if c != nil {
+		t.moveToFront(c)
+	}
+	return c
+}
+
+// Create adds a new context for key with a copy of res, evicting the least recently used context
+// when max_contexts is reached.
+func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
+	c := &Context{Key: string(key), Hash: HashKey(key), Resource: pcommon.NewResource()}
+	res.CopyTo(c.Resource)
+	t.insert(c)
+	return c
+}
+
+// Restore inserts a context loaded from storage (its Key and Resource set).
+func (t *Tracker) Restore(c *Context) {
+	if old := t.contexts[c.Key]; old != nil {
+		t.unlink(old)
+		delete(t.contexts, old.Key)
+	}
+	c.Hash = HashKey([]byte(c.Key))
+	if c.MaxTime > t.maxTime {
+		t.maxTime = c.MaxTime
+	}
+	t.insert(c)
+}
+
+func (t *Tracker) insert(c *Context) {
+	for t.cfg.MaxContexts > 0 && len(t.contexts) >= t.cfg.MaxContexts && t.tail != nil {
+		t.evicted++
+		t.remove(t.tail)
+	}
+	t.contexts[c.Key] = c
+	t.pushFront(c)
+}
+
+func (t *Tracker) remove(c *Context) {
+	t.unlink(c)
+	delete(t.contexts, c.Key)
+	t.Removed = append(t.Removed, c.Key)
+}
+
+// Contexts calls fn for every context, least recently used first.
+func (t *Tracker) Contexts(fn func(*Context)) {
+	for c := t.tail; c != nil; {
+		prev := c.prev
+		fn(c)
+		c = prev
+	}
+}
+
+// Add records the evidence evs of event ev in context c. It returns how many items were kept.
+func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) int {
+	ts := ev.Time.UnixNano()
+	t.observeTime(c, ts)
+	var p *Proc
+	if ev.PID != 0 {
+		p = c.touchProc(ev)
+	}
+	kept := 0
+	miner := false
+	for i := range evs {
+		if len(c.Items) >= t.cfg.MaxEvidence {
+			t.dropped += int64(len(evs) - i)
+			break
+		}
+		if t.duplicate(c, ev, &evs[i]) {
+			continue
+		}
+		it := Item{
+			Evidence: clipEvidence(evs[i]),
+			Time:     ts,
+			Seen:     ts,
+			PID:      ev.PID,
+			Exe:      clip(ev.Exe),
+			CmdLine:  clip(ev.CmdLine),
+		}
+		if p != nil {
+			it.Start = p.Start
+		}
+		c.Items = append(c.Items, it)
+		kept++
+		if it.Group == evidence.Miner && !it.Failed {
+			miner = true
+		}
+		if it.Group == evidence.Persistence && !it.Failed && it.Command != "" {
+			t.links.remember(c, &c.Items[len(c.Items)-1])
+		}
+	}
+	if kept > 0 {
+		c.Dirty = true
+	}
+	if p != nil && miner && ev.Name == "process.fpu_rounding" && !p.RandomX {
+		p.RandomX = true
+		c.Dirty = true
+		// A connection made before the RandomX behaviour showed, by a process still running.
+		if p.ConnAddr == "" {
+			if info, ok := t.procs.get(procKey{c.Hash, p.PID}); ok && info.addr != "" && info.at <= ts {
+				p.ConnAddr, p.ConnPort, p.ConnTime = info.addr, info.port, info.at
+			}
+		}
+		if p.ConnAddr != "" && p.ConnTime <= ts {
+			t.randomXPool(c, p, ts)
+		}
+	}
+	return kept
+}
+
+// duplicate reports whether the same indicator of the same process is already held, so repeated
+// events (a miner reconnecting every minute) do not fill the evidence cap.
+func (t *Tracker) duplicate(c *Context, ev *evidence.Event, e *evidence.Evidence) bool {
+	for i := range c.Items {
+		it := &c.Items[i]
+		if it.Group == e.Group && it.Kind == e.Kind && it.Indicator == e.Indicator && it.Path == e.Path &&
+			it.Endpoint == e.Endpoint && it.Failed == e.Failed && it.LinkedFrom == "" &&
+			sameProc(it.PID, it.Start, ev.PID, ev.Start) {
+			if ts := ev.Time.UnixNano(); ts > it.Seen {
+				it.Seen = ts // still active: keep it from expiring
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// randomXPool turns the remembered connection of a RandomX process into weak Pool evidence.
+func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
+	if p.ConnUsed || p.Exited || len(c.Items) >= t.cfg.MaxEvidence {
+		return
+	}
+	p.ConnUsed = true
+	ep := joinHostPort(p.ConnAddr, p.ConnPort)
+	c.Items = append(c.Items, Item{
+		Evidence: evidence.Evidence{
+			Group: evidence.Pool, Strength: evidence.Weak, Kind: "randomx_connection",
+			Indicator: ep, Endpoint: ep, Source: "behaviour: long-lived connection of a RandomX process",
+			Action: "connect " + ep,
+		},
+		Time: p.ConnTime, Seen: ts, PID: p.PID, Start: p.Start, Exe: p.Exe,
+	})
+	c.Dirty = true
+}
+
+// Observe feeds an event that produced no evidence. c may be nil (context without state); hash is
+// HashKey of the context key. It returns true when c changed.
+func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
+	ts := ev.Time.UnixNano()
+	if ts > t.maxTime {
+		t.maxTime = ts
+	}
+	switch ev.Name {
+	case "process.exec":
+		if len(ev.Ancestors) == 0 && ev.PID != 0 && ev.PPID != 0 {
+			t.procs.putParent(procKey{hash, ev.PID}, ev.PPID)
+		}
+	case "network.connect":
+		if ev.PID != 0 && ev.Transport != "udp" && ev.Port != 53 && ev.Address != "" && !ev.Failed {
+			if c != nil {
+				if p := c.proc(ev.PID, ev.Start); p != nil && p.RandomX && !p.ConnUsed {
+					p.ConnAddr, p.ConnPort, p.ConnTime = clip(ev.Address), ev.Port, ts
+					c.Dirty = true
+				}
+			} else {
+				t.procs.putConn(procKey{hash, ev.PID}, ev.Address, ev.Port, ts)
+			}
+		}
+	}
+	if c == nil {
+		return false
+	}
+	changed := t.observeTime(c, ts)
+	if ev.Name == "process.exit" && ev.PID != 0 {
+		if p := c.proc(ev.PID, ev.Start); p != nil && !p.Exited {
+			p.Exited = true
+			if ev.CPUSeconds > 0 || ev.HasExit {
+				p.CPU, p.HasCPU = ev.CPUSeconds, true
+			}
+			c.Dirty, changed = true, true
+		}
+	}
+	if ev.Name == "process.exec" && len(ev.Ancestors) == 0 && ev.PID != 0 && ev.PPID != 0 {
+		t.procs.putParent(procKey{c.Hash, ev.PID}, ev.PPID)
+	}
+	return changed
+}
+
+// observeTime advances the context's clock; it returns true when a pending RandomX connection
+// became long-lived evidence.
+func (t *Tracker) observeTime(c *Context, ts int64) bool {
+	if ts > t.maxTime {
+		t.maxTime = ts
+	}
+	if ts <= c.MaxTime {
+		return false
+	}
+	c.MaxTime = ts
+	changed := false
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		if p.RandomX && !p.ConnUsed && p.ConnAddr != "" && !p.Exited && ts-p.ConnTime >= int64(t.cfg.LongLived) {
+			t.randomXPool(c, p, ts)
+			changed = true
+		}
+	}
+	return changed
+}
+
+// Link gives context c the persistence evidence of other contexts whose written command ev runs
+// (a cron or systemd re-spawn). It returns the number of items added.
+func (t *Tracker) Link(c *Context, ev *evidence.Event) int {
+	return t.links.apply(t, c, ev)
+}
+
+// Linkable reports whether ev (a process.exec) runs a command some other context wrote into a
+// persistence location; key is the acting context's key. It lets the caller avoid creating
+// state for ordinary execs.
+func (t *Tracker) Linkable(key []byte, ev *evidence.Event) bool {
+	return t.links.match(string(key), ev) != nil
+}
+
+// Expire drops evidence of c older than the window unless its process is still running, and the
+// processes left without evidence. It returns true when something was dropped.
+func (t *Tracker) Expire(c *Context) bool {
+	return t.expireAt(c, c.MaxTime)
+}
+
+func (t *Tracker) expireAt(c *Context, now int64) bool {
+	cutoff := now - int64(t.cfg.Window)
+	n := 0
+	for i := range c.Items {
+		it := &c.Items[i]
+		if it.Seen >= cutoff || c.alive(it.PID, it.Start) {
+			c.Items[n] = *it
+			n++
+		}
+	}
+	if n == len(c.Items) {
+		return false
+	}
+	clear(c.Items[n:])
+	c.Items = c.Items[:n]
+	m := 0
+	for i := range c.Procs {
+		p := &c.Procs[i]
+		keep := false
+		for j := range c.Items {
+			if sameProc(c.Items[j].PID, c.Items[j].Start, p.PID, p.Start) {
+				keep = true
+				break
+			}
+		}
+		if keep {
+			c.Procs[m] = *p
+			m++
+		}
+	}
+	clear(c.Procs[m:])
+	c.Procs = c.Procs[:m]
+	c.Dirty = true
+	return true
+}
+
+// Sweep expires evidence in every context against the newest record time seen anywhere, and drops
+// contexts left empty. It returns the number of contexts dropped.
+func (t *Tracker) Sweep() int {
+	now := t.maxTime
+	dropped := 0
+	t.Contexts(func(c *Context) {
+		t.expireAt(c, max(now, c.MaxTime))
+		if len(c.Items) == 0 {
+			t.remove(c)
+			dropped++
+		}
+	})
+	return dropped
+}
+
+// Now returns the newest record time seen (Unix ns).
+func (t *Tracker) Now() int64 { return t.maxTime }
+
+func newFindingID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
+
+func (t *Tracker) pushFront(c *Context) {
+	c.prev = nil
+	c.next = t.head
+	if t.head != nil {
+		t.head.prev = c
+	}
+	t.head = c
+	if t.tail == nil {
+		t.tail = c
+	}
+}
+
+func (t *Tracker) unlink(c *Context) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else if t.head == c {
+		t.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else if t.tail == c {
+		t.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+func (t *Tracker) moveToFront(c *Context) {
+	if t.head == c {
+		return
+	}
+	t.unlink(c)
+	t.pushFront(c)
+}
