@@ -1,0 +1,90 @@
+package execctx
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestRule(t *testing.T) {
+	base := func() *Proc {
+		return &Proc{PID: 100, ExeName: "bash", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, TTY: "pts/0",
+			Context: Context{ID: "login_session:aa", Kind: KindLoginSession}}
+	}
+	tests := []struct {
+		name       string
+		parent     func(*Proc)
+		child      Proc
+		cgroupSeen bool
+		want       string
+	}{
+		{"plain child inherits", nil, Proc{PID: 101, ExeName: "ls", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, TTY: "pts/0"}, true, ""},
+		{"ci runner", nil, Proc{PID: 101, ExeName: "make", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, CI: true}, true, KindCIRunner},
+		{"new container", func(p *Proc) { p.ExeName = "runc" }, Proc{PID: 101, ExeName: "sh", CgroupID: 11, LoginUID: 1000, SessionID: 3, SID: 90}, false, KindCgroup},
+		{"runc exec into running container", func(p *Proc) { p.ExeName = "runc"; p.Comm = "runc:[2:INIT]" },
+			Proc{PID: 101, ExeName: "sh", CgroupID: 11, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindContainerExec},
+		{"containerd shim exec", func(p *Proc) { p.ExeName = "containerd-shim-runc-v2" },
+			Proc{PID: 101, ExeName: "bash", CgroupID: 11, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindContainerExec},
+		{"cron job", func(p *Proc) { p.ExeName = "cron"; p.TTY = "" }, Proc{PID: 101, ExeName: "sh", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindCron},
+		{"cron job in a new pam session", func(p *Proc) { p.ExeName = "cron"; p.TTY = "" }, Proc{PID: 101, ExeName: "sh", CgroupID: 12, LoginUID: 0, SessionID: 9, SID: 101}, true, KindCron},
+		{"atd job", func(p *Proc) { p.ExeName = "atd" }, Proc{PID: 101, ExeName: "sh", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindCron},
+		{"systemd service", func(p *Proc) { p.PID = 1; p.ExeName = "systemd" }, Proc{PID: 101, ExeName: "xmrig", CgroupID: 12, LoginUID: 1000, SessionID: 3, SID: 101}, false, KindSystemd},
+		{"user manager", func(p *Proc) { p.ExeName = "systemd" }, Proc{PID: 101, ExeName: "xmrig", CgroupID: 10, LoginUID: 1000, SessionID: 3}, true, KindSystemd},
+		{"ssh login", func(p *Proc) { p.ExeName = "sshd"; p.LoginUID = 4294967295; p.SessionID = 4294967295 },
+			Proc{PID: 101, ExeName: "bash", CgroupID: 10, LoginUID: 1000, SessionID: 7, SID: 101, TTY: "pts/1"}, true, KindLoginSession},
+		{"new scope", func(p *Proc) { p.ExeName = "sudo" }, Proc{PID: 101, ExeName: "ls", CgroupID: 13, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindCgroup},
+		{"web shell", func(p *Proc) { p.ExeName = "php-fpm8.2"; p.TTY = "" }, Proc{PID: 101, ExeName: "dash", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindServiceShell},
+		{"python service shell", func(p *Proc) { p.ExeName = "python3.11"; p.TTY = "" }, Proc{PID: 101, ExeName: "sh", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindServiceShell},
+		{"database shell", func(p *Proc) { p.ExeName = "postgres"; p.TTY = "" }, Proc{PID: 101, ExeName: "bash", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindServiceShell},
+		{"database child not shell", func(p *Proc) { p.ExeName = "postgres"; p.TTY = "" }, Proc{PID: 101, ExeName: "pg_dump", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, ""},
+		{"interactive shell from terminal", func(p *Proc) { p.ExeName = "tmux: server" },
+			Proc{PID: 101, ExeName: "bash", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 101, TTY: "pts/2"}, true, KindInteractiveShell},
+		{"sh -i without tty", func(p *Proc) { p.ExeName = "nc"; p.TTY = "" },
+			Proc{PID: 101, ExeName: "sh", Args: []string{"sh", "-i"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindInteractiveShell},
+		{"subshell stays", nil, Proc{PID: 101, ExeName: "bash", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, TTY: "pts/0"}, true, ""},
+		{"sh -c is not interactive", func(p *Proc) { p.ExeName = "make"; p.TTY = "" },
+			Proc{PID: 101, ExeName: "sh", Args: []string{"sh", "-c", "echo -i"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, ""},
+		{"nohup", nil, Proc{PID: 101, ExeName: "nohup", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, TTY: "pts/0"}, true, KindDaemonized},
+		{"setsid without tty", nil, Proc{PID: 101, ExeName: "kworkerds", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 101}, true, KindDaemonized},
+		{"busybox as sh under nginx", func(p *Proc) { p.ExeName = "nginx"; p.TTY = "" },
+			Proc{PID: 101, ExeName: "busybox", Args: []string{"sh", "-c", "id"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindServiceShell},
+		{"busybox wget under nginx", func(p *Proc) { p.ExeName = "nginx"; p.TTY = "" },
+			Proc{PID: 101, ExeName: "busybox", Args: []string{"wget", "x"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			parent := base()
+			if tt.parent != nil {
+				tt.parent(parent)
+			}
+			child := tt.child
+			assert.Equal(t, tt.want, Rule(parent, &child, tt.cgroupSeen))
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	tr := NewTracker(16)
+	boot := tr.Boot("/system.slice/x.service")
+	assert.Equal(t, KindBoot, boot.Kind)
+	assert.Equal(t, boot, tr.Boot("/system.slice/x.service"), "one boot context per cgroup")
+	assert.NotEqual(t, boot.ID, tr.Boot("/other").ID)
+
+	got := Decide(nil, &Proc{PID: 5}, false, func() Context { return boot })
+	assert.Equal(t, boot, got)
+
+	parent := &Proc{PID: 4, ExeName: "cron", Context: boot}
+	got = Decide(parent, &Proc{PID: 5, ExeName: "sh"}, true, nil)
+	assert.Equal(t, KindCron, got.Kind)
+	assert.Equal(t, boot.ID, got.ParentID)
+	assert.True(t, strings.HasPrefix(got.ID, "cron:"))
+
+	parent = &Proc{PID: 5, ExeName: "sh", Context: got}
+	assert.Equal(t, got, Decide(parent, &Proc{PID: 6, ExeName: "curl"}, true, nil), "children inherit")
+
+	assert.False(t, tr.SeeCgroup(7))
+	assert.True(t, tr.SeeCgroup(7))
+	assert.True(t, HasCIMarker("GITHUB_ACTIONS=true"))
+	assert.False(t, HasCIMarker("GITHUB_TOKEN=x"))
+}
