@@ -57,6 +57,8 @@ type Context struct {
 	Level     Level  // highest severity emitted
 	// Dirty is set whenever the state changes; the persistence layer clears it.
 	Dirty bool
+	// Queued marks a context already queued for persistence in the current batch.
+	Queued bool
 
 	prev, next *Context // LRU list, most recent at the head
 }

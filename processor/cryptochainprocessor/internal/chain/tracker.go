@@ -254,7 +254,7 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 	if ev.Name == "process.exit" && ev.PID != 0 {
 		if p := c.proc(ev.PID, ev.Start); p != nil && !p.Exited {
 			p.Exited = true
-			if ev.CPUSeconds > 0 || ev.HasExit {
+			if ev.CPUSeconds > 0 {
 				p.CPU, p.HasCPU = ev.CPUSeconds, true
 			}
 			c.Dirty, changed = true, true

@@ -1,0 +1,356 @@
+package chain
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	ev "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+var t0 = time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+
+func newTracker() *Tracker {
+	return New(Config{Window: time.Hour, MaxContexts: 100, MaxEvidence: 16})
+}
+
+func ctxFor(t *Tracker, key string) *Context {
+	if c := t.Lookup([]byte(key)); c != nil {
+		return c
+	}
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("cryptochain.context.id", key)
+	return t.Create([]byte(key), res)
+}
+
+// proc describes the acting process of an event.
+type proc struct {
+	pid       int64
+	ancestors []int64
+	ppid      int64
+}
+
+func event(name string, p proc, at time.Duration) *ev.Event {
+	return &ev.Event{Name: name, Time: t0.Add(at), PID: p.pid, Start: "t" + string(rune('0'+p.pid%10)),
+		PPID: p.ppid, Ancestors: p.ancestors, Exe: "/usr/bin/x"}
+}
+
+var (
+	minerStrong = ev.Evidence{Group: ev.Miner, Strength: ev.Strong, Kind: "pool_url", Indicator: "stratum+tcp://pool.example:3333", Endpoint: "pool.example:3333"}
+	minerName   = ev.Evidence{Group: ev.Miner, Strength: ev.Weak, Kind: "miner_name", Indicator: "xmrig"}
+	minerFlag   = ev.Evidence{Group: ev.Miner, Strength: ev.Weak, Kind: "miner_flag", Indicator: "--donate-level"}
+	poolStrong  = ev.Evidence{Group: ev.Pool, Strength: ev.Strong, Kind: "pool_domain", Indicator: "pool.example", Endpoint: "pool.example"}
+	poolWeak    = ev.Evidence{Group: ev.Pool, Strength: ev.Weak, Kind: "stratum_port", Endpoint: "10.0.0.1:3333"}
+	persist     = ev.Evidence{Group: ev.Persistence, Strength: ev.Strong, Kind: "cron", Path: "/etc/cron.d/x", Command: "/tmp/.x/kworker --config /tmp/.x/c.json"}
+	persistFail = ev.Evidence{Group: ev.Persistence, Strength: ev.Strong, Kind: "cron", Path: "/etc/cron.d/x", Failed: true}
+	optim       = ev.Evidence{Group: ev.Optimization, Strength: ev.Strong, Kind: "hugepages", Path: "/proc/sys/vm/nr_hugepages"}
+	optimFail   = ev.Evidence{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr", Path: "/dev/cpu/0/msr", Failed: true}
+)
+
+type step struct {
+	name string
+	p    proc
+	evs  []ev.Evidence
+}
+
+func TestSeverity(t *testing.T) {
+	miner := proc{pid: 100, ancestors: []int64{10, 1}}
+	child := proc{pid: 101, ancestors: []int64{100, 10, 1}}
+	shell := proc{pid: 10, ancestors: []int64{1}}
+	grep := proc{pid: 11, ancestors: []int64{10, 1}}
+	dig := proc{pid: 12, ancestors: []int64{10, 1}}
+	other := proc{pid: 200, ancestors: []int64{1}}
+	tests := []struct {
+		name   string
+		steps  []step
+		want   Level
+		groups []ev.Group
+	}{
+		{"miner only", []step{{"process.exec", miner, []ev.Evidence{minerStrong}}}, None, nil},
+		{"pool only", []step{{"dns.query", miner, []ev.Evidence{poolStrong}}}, None, nil},
+		{"medium same process", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
+		{"medium pool from descendant", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", child, []ev.Evidence{poolStrong}},
+		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
+		{"medium miner from descendant", []step{
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"process.exec", child, []ev.Evidence{minerStrong}},
+		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
+		{"siblings of one shell are not a chain", []step{
+			{"process.exec", grep, []ev.Evidence{minerStrong}},
+			{"dns.query", dig, []ev.Evidence{poolStrong}},
+		}, None, nil},
+		{"unrelated processes are not a chain", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", other, []ev.Evidence{poolStrong}},
+		}, None, nil},
+		{"high", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"file.write", other, []ev.Evidence{persist}},
+		}, High, []ev.Group{ev.Miner, ev.Pool, ev.Persistence}},
+		{"critical", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"file.write", other, []ev.Evidence{persist}},
+			{"sysctl.write", shell, []ev.Evidence{optim}},
+		}, Critical, []ev.Group{ev.Miner, ev.Pool, ev.Persistence, ev.Optimization}},
+		{"miner pool optimization is medium listing optimization", []step{
+			{"sysctl.write", shell, []ev.Evidence{optim}},
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+		}, Medium, []ev.Group{ev.Miner, ev.Pool, ev.Optimization}},
+		{"failed persistence does not count", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"file.write", other, []ev.Evidence{persistFail}},
+		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
+		{"failed optimization counts", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"file.write", other, []ev.Evidence{persist}},
+			{"file.open", miner, []ev.Evidence{optimFail}},
+		}, Critical, []ev.Group{ev.Miner, ev.Pool, ev.Persistence, ev.Optimization}},
+		{"one weak miner and a stratum port are not enough", []step{
+			{"process.exec", miner, []ev.Evidence{minerName}},
+			{"network.connect", miner, []ev.Evidence{poolWeak}},
+		}, None, nil},
+		{"two weak miner kinds and a stratum port from the miner", []step{
+			{"process.exec", miner, []ev.Evidence{minerName, minerFlag}},
+			{"network.connect", miner, []ev.Evidence{poolWeak}},
+		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
+		{"two weak items of one kind are not enough", []step{
+			{"process.exec", miner, []ev.Evidence{minerName, {Group: ev.Miner, Strength: ev.Weak, Kind: "miner_name", Indicator: "xmr-stak"}}},
+			{"dns.query", miner, []ev.Evidence{poolStrong}},
+		}, None, nil},
+		{"weak pool from a process without miner evidence", []step{
+			{"process.exec", miner, []ev.Evidence{minerStrong}},
+			{"network.connect", child, []ev.Evidence{poolWeak}},
+		}, None, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := newTracker()
+			c := ctxFor(tr, "ctx")
+			var last *Finding
+			for i, s := range tt.steps {
+				tr.Add(c, event(s.name, s.p, time.Duration(i)*time.Second), s.evs)
+				if f := tr.Evaluate(c); f != nil {
+					last = f
+				}
+			}
+			if tt.want == None {
+				assert.Nil(t, last)
+				return
+			}
+			require.NotNil(t, last)
+			assert.Equal(t, tt.want, last.Level)
+			assert.Equal(t, tt.groups, last.Groups)
+			for _, it := range last.Items {
+				assert.Contains(t, tt.groups, it.Group)
+			}
+		})
+	}
+}
+
+func TestEscalationOneFindingID(t *testing.T) {
+	tr := newTracker()
+	c := ctxFor(tr, "ctx")
+	miner := proc{pid: 100, ancestors: []int64{1}}
+	tr.Add(c, event("process.exec", miner, 0), []ev.Evidence{minerStrong})
+	require.Nil(t, tr.Evaluate(c))
+	tr.Add(c, event("dns.query", miner, time.Second), []ev.Evidence{poolStrong})
+	f1 := tr.Evaluate(c)
+	require.NotNil(t, f1)
+	// The same evidence again: no new finding.
+	tr.Add(c, event("dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
+	assert.Nil(t, tr.Evaluate(c))
+	tr.Add(c, event("file.write", miner, 3*time.Second), []ev.Evidence{persist})
+	f2 := tr.Evaluate(c)
+	require.NotNil(t, f2)
+	assert.Nil(t, tr.Evaluate(c))
+	tr.Add(c, event("sysctl.write", miner, 4*time.Second), []ev.Evidence{optim})
+	f3 := tr.Evaluate(c)
+	require.NotNil(t, f3)
+	assert.Equal(t, []Level{Medium, High, Critical}, []Level{f1.Level, f2.Level, f3.Level})
+	assert.Equal(t, f1.ID, f2.ID)
+	assert.Equal(t, f1.ID, f3.ID)
+	assert.Len(t, f1.ID, 36)
+	// Nothing above Critical: more evidence never re-emits.
+	tr.Add(c, event("sysctl.write", miner, 5*time.Second), []ev.Evidence{{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr"}})
+	assert.Nil(t, tr.Evaluate(c))
+}
+
+func TestLineageWithoutAncestors(t *testing.T) {
+	tr := newTracker()
+	key := []byte("ctx")
+	h := HashKey(key)
+	// Execs without ancestors feed the lineage cache before the context has any state.
+	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 10, PPID: 1})
+	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 11, PPID: 10})
+	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 12, PPID: 11})
+	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 13, PPID: 10})
+	c := ctxFor(tr, "ctx")
+	tr.Add(c, &ev.Event{Name: "process.exec", Time: t0, PID: 11, PPID: 10}, []ev.Evidence{minerStrong})
+	tr.Add(c, &ev.Event{Name: "dns.query", Time: t0, PID: 13, PPID: 10}, []ev.Evidence{poolStrong})
+	assert.Nil(t, tr.Evaluate(c), "11 and 13 are siblings")
+	tr.Add(c, &ev.Event{Name: "dns.query", Time: t0, PID: 12, PPID: 11}, []ev.Evidence{poolStrong})
+	f := tr.Evaluate(c)
+	require.NotNil(t, f, "12 is a child of 11")
+	assert.Equal(t, Medium, f.Level)
+}
+
+func TestWindow(t *testing.T) {
+	miner := proc{pid: 100, ancestors: []int64{1}}
+	child := proc{pid: 101, ancestors: []int64{100, 1}}
+	for _, tc := range []struct {
+		name   string
+		exited bool
+		gap    time.Duration
+		want   Level
+	}{
+		{"exited miner expires", true, 2 * time.Hour, None},
+		{"running miner keeps its evidence", false, 2 * time.Hour, Medium},
+		{"exited miner within the window", true, 30 * time.Minute, Medium},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTracker()
+			c := ctxFor(tr, "ctx")
+			tr.Add(c, event("process.exec", miner, 0), []ev.Evidence{minerStrong})
+			require.Nil(t, tr.Evaluate(c))
+			if tc.exited {
+				tr.Observe(c, c.Hash, event("process.exit", miner, time.Second))
+			}
+			tr.Add(c, event("dns.query", child, tc.gap), []ev.Evidence{poolStrong})
+			f := tr.Evaluate(c)
+			if tc.want == None {
+				assert.Nil(t, f)
+				return
+			}
+			require.NotNil(t, f)
+			assert.Equal(t, tc.want, f.Level)
+		})
+	}
+}
+
+func TestLateRecordsCorrelate(t *testing.T) {
+	tr := newTracker()
+	c := ctxFor(tr, "ctx")
+	miner := proc{pid: 100, ancestors: []int64{1}}
+	tr.Add(c, event("dns.query", miner, 50*time.Minute), []ev.Evidence{poolStrong})
+	tr.Observe(c, c.Hash, event("process.exit", miner, 55*time.Minute))
+	// The exec arrives late (out of order) but within the window.
+	tr.Add(c, event("process.exec", miner, 0), []ev.Evidence{minerStrong})
+	f := tr.Evaluate(c)
+	require.NotNil(t, f)
+	assert.Equal(t, Medium, f.Level)
+}
+
+func TestSweepDropsEmptyContexts(t *testing.T) {
+	tr := newTracker()
+	a := ctxFor(tr, "a")
+	tr.Add(a, event("process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong})
+	tr.Observe(a, a.Hash, event("process.exit", proc{pid: 5}, time.Second))
+	b := ctxFor(tr, "b")
+	tr.Add(b, event("process.exec", proc{pid: 6}, 3*time.Hour), []ev.Evidence{minerStrong})
+	assert.Equal(t, 1, tr.Sweep())
+	assert.Equal(t, 1, tr.Len())
+	assert.Equal(t, []string{"a"}, tr.Removed)
+}
+
+func TestBounds(t *testing.T) {
+	tr := New(Config{Window: time.Hour, MaxContexts: 2, MaxEvidence: 2})
+	a := ctxFor(tr, "a")
+	tr.Add(a, event("process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong, minerName, minerFlag})
+	assert.Len(t, a.Items, 2)
+	ctxFor(tr, "b")
+	tr.Lookup([]byte("a")) // a is now the most recently used
+	ctxFor(tr, "c")        // evicts b
+	evicted, dropped := tr.TakeCounters()
+	assert.Equal(t, int64(1), evicted)
+	assert.Equal(t, int64(1), dropped)
+	assert.NotNil(t, tr.Lookup([]byte("a")))
+	assert.Nil(t, tr.Lookup([]byte("b")))
+	assert.Equal(t, 2, tr.Len())
+}
+
+func TestHalfChainsInTwoContexts(t *testing.T) {
+	tr := newTracker()
+	a, b := ctxFor(tr, "a"), ctxFor(tr, "b")
+	p := proc{pid: 100, ancestors: []int64{1}}
+	tr.Add(a, event("process.exec", p, 0), []ev.Evidence{minerStrong})
+	tr.Add(b, event("dns.query", p, time.Second), []ev.Evidence{poolStrong, persist})
+	assert.Nil(t, tr.Evaluate(a))
+	assert.Nil(t, tr.Evaluate(b))
+}
+
+func TestCronRespawnLinksContexts(t *testing.T) {
+	tr := newTracker()
+	writer := ctxFor(tr, "writer")
+	tr.Add(writer, event("file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
+	assert.Nil(t, tr.Evaluate(writer))
+
+	// Cron starts `/bin/sh -c <command>` in a new context.
+	respawn := &ev.Event{Name: "process.exec", Time: t0.Add(time.Minute), PID: 300, Ancestors: []int64{299, 1},
+		Exe: "/bin/dash", Args: []string{"/bin/sh", "-c", "/tmp/.x/kworker --config /tmp/.x/c.json"},
+		CmdLine: "/bin/sh -c /tmp/.x/kworker --config /tmp/.x/c.json"}
+	require.True(t, tr.Linkable([]byte("cron1"), respawn))
+	assert.False(t, tr.Linkable([]byte("writer"), respawn), "same context is no link")
+	assert.False(t, tr.Linkable([]byte("cron1"), &ev.Event{Name: "process.exec", Exe: "/usr/bin/crontab", Args: []string{"crontab", "-l"}}))
+	c := ctxFor(tr, "cron1")
+	require.Equal(t, 1, tr.Link(c, respawn))
+	assert.Equal(t, 0, tr.Link(c, respawn), "linked once")
+
+	// The re-spawned miner, started by exec of the written executable.
+	miner := &ev.Event{Name: "process.exec", Time: t0.Add(time.Minute + time.Second), PID: 301, Ancestors: []int64{300, 299, 1},
+		Exe: "/tmp/.x/kworker", Args: []string{"/tmp/.x/kworker", "--config", "/tmp/.x/c.json"}}
+	tr.Add(c, miner, []ev.Evidence{minerStrong})
+	dns := *miner
+	dns.Name = "dns.query"
+	tr.Add(c, &dns, []ev.Evidence{poolStrong})
+	f := tr.Evaluate(c)
+	require.NotNil(t, f)
+	assert.Equal(t, High, f.Level)
+	var linked *Item
+	for i := range f.Items {
+		if f.Items[i].Group == ev.Persistence {
+			linked = &f.Items[i]
+		}
+	}
+	require.NotNil(t, linked)
+	assert.Equal(t, "writer", linked.LinkedFrom)
+	assert.Equal(t, "/etc/cron.d/x", linked.Path)
+}
+
+func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
+	tr := newTracker()
+	key := []byte("ctx")
+	h := HashKey(key)
+	p := proc{pid: 100, ancestors: []int64{1}}
+	// A renamed miner: nothing suspicious at exec; it connects to a bare IP on 443.
+	tr.Observe(nil, h, &ev.Event{Name: "network.connect", Time: t0, PID: 100, Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	c := ctxFor(tr, "ctx")
+	tr.Add(c, event("process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	f := tr.Evaluate(c)
+	require.NotNil(t, f)
+	assert.Equal(t, Medium, f.Level)
+	assert.Equal(t, "192.0.2.7:443", f.Items[1].Endpoint)
+
+	// A connection after the RandomX event counts once it has lasted.
+	tr2 := newTracker()
+	c2 := ctxFor(tr2, "ctx")
+	tr2.Add(c2, event("process.fpu_rounding", p, 0), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr2.Observe(c2, c2.Hash, &ev.Event{Name: "network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	assert.Nil(t, tr2.Evaluate(c2))
+	tr2.Observe(c2, c2.Hash, event("process.rename", proc{pid: 7}, time.Minute))
+	f = tr2.Evaluate(c2)
+	require.NotNil(t, f)
+	assert.Equal(t, Medium, f.Level)
+}

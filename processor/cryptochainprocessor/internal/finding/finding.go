@@ -1,0 +1,288 @@
+// Package finding renders a chain escalation as the `cryptochain.finding` log record documented in
+// the processor README and docs/events.md. It copies only evidence facts: environment values reach a
+// finding only when the value itself was the indicator.
+package finding // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+// Fixed values of every finding.
+const (
+	EventName     = "cryptochain.finding"
+	RuleName      = "Cryptomining attack chain detected"
+	TacticID      = "TA0040"
+	TacticName    = "Impact"
+	TechniqueID   = "T1496"
+	TechniqueName = "Resource Hijacking"
+)
+
+// Attribute keys of a finding.
+const (
+	AttrRuleName         = "security_rule.name"
+	AttrID               = "cryptochain.finding.id"
+	AttrCase             = "cryptochain.finding.case"
+	AttrSeverity         = "cryptochain.finding.severity"
+	AttrGroups           = "cryptochain.finding.groups"
+	AttrContextID        = "cryptochain.finding.context.id"
+	AttrFirstSeen        = "cryptochain.finding.first_seen"
+	AttrLastSeen         = "cryptochain.finding.last_seen"
+	AttrLinkedContexts   = "cryptochain.finding.linked_contexts"
+	AttrEvidencePrefix   = "cryptochain.finding.evidence."
+	AttrTacticID         = "cryptochain.mitre.tactic.id"
+	AttrTacticName       = "cryptochain.mitre.tactic.name"
+	AttrTechniqueID      = "cryptochain.mitre.technique.id"
+	AttrTechniqueName    = "cryptochain.mitre.technique.name"
+	AttrMinerPIDs        = "cryptochain.response.miner_pids"
+	AttrPoolEndpoints    = "cryptochain.response.pool_endpoints"
+	AttrWallets          = "cryptochain.response.wallets"
+	AttrPersistencePaths = "cryptochain.response.persistence_paths"
+	AttrMinerCPUTime     = "cryptochain.miner.cpu_time"
+)
+
+// maxCmdLine bounds the command line copied into one evidence entry.
+const maxCmdLine = 1024
+
+// Severity maps a level to the record's SeverityNumber: Medium in WARN, High and Critical ≥ ERROR.
+func Severity(l chain.Level) (plog.SeverityNumber, string) {
+	switch l {
+	case chain.Medium:
+		return plog.SeverityNumberWarn2, "MEDIUM"
+	case chain.High:
+		return plog.SeverityNumberError, "HIGH"
+	case chain.Critical:
+		return plog.SeverityNumberError2, "CRITICAL"
+	}
+	return plog.SeverityNumberUnspecified, ""
+}
+
+// Append renders f as one record in a new ResourceLogs of dst, whose Resource is the context's.
+func Append(dst plog.ResourceLogsSlice, f *chain.Finding, scope string, observed time.Time) plog.LogRecord {
+	rl := dst.AppendEmpty()
+	f.Context.Resource.CopyTo(rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(scope)
+	lr := sl.LogRecords().AppendEmpty()
+
+	first, last := span(f.Items)
+	lr.SetTimestamp(pcommon.Timestamp(last))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
+	lr.SetEventName(EventName)
+	num, text := Severity(f.Level)
+	lr.SetSeverityNumber(num)
+	lr.SetSeverityText(text)
+
+	r := summarize(f)
+	lr.Body().SetStr(body(f, &r))
+
+	a := lr.Attributes()
+	a.PutStr(AttrRuleName, RuleName)
+	a.PutStr(AttrID, f.ID)
+	a.PutStr(AttrCase, f.Level.Case())
+	a.PutStr(AttrSeverity, f.Level.String())
+	groups := a.PutEmptySlice(AttrGroups)
+	for _, g := range f.Groups {
+		groups.AppendEmpty().SetStr(g.String())
+	}
+	a.PutStr(AttrContextID, chain.DisplayID(f.Context))
+	a.PutStr(AttrTacticID, TacticID)
+	a.PutStr(AttrTacticName, TacticName)
+	a.PutStr(AttrTechniqueID, TechniqueID)
+	a.PutStr(AttrTechniqueName, TechniqueName)
+	a.PutStr(AttrFirstSeen, isoTime(first))
+	a.PutStr(AttrLastSeen, isoTime(last))
+	for _, g := range f.Groups {
+		s := a.PutEmptySlice(AttrEvidencePrefix + g.String())
+		for i := range f.Items {
+			if f.Items[i].Group == g {
+				putEvidence(s.AppendEmpty().SetEmptyMap(), &f.Items[i])
+			}
+		}
+	}
+	pids := a.PutEmptySlice(AttrMinerPIDs)
+	for _, pid := range r.minerPIDs {
+		pids.AppendEmpty().SetInt(pid)
+	}
+	putStrs(a, AttrPoolEndpoints, r.endpoints)
+	putStrs(a, AttrWallets, r.wallets)
+	putStrs(a, AttrPersistencePaths, r.paths)
+	if len(r.linked) > 0 {
+		putStrs(a, AttrLinkedContexts, r.linked)
+	}
+	if r.hasCPU {
+		a.PutDouble(AttrMinerCPUTime, r.cpu)
+	}
+	return lr
+}
+
+// response holds the facts an analyst acts on.
+type response struct {
+	minerPIDs []int64
+	minerExe  string
+	endpoints []string
+	wallets   []string
+	paths     []string
+	linked    []string
+	cpu       float64
+	hasCPU    bool
+}
+
+func summarize(f *chain.Finding) response {
+	var r response
+	for i := range f.Items {
+		it := &f.Items[i]
+		switch it.Group {
+		case evidence.Miner:
+			if it.PID != 0 && !containsInt(r.minerPIDs, it.PID) {
+				r.minerPIDs = append(r.minerPIDs, it.PID)
+				if r.minerExe == "" {
+					r.minerExe = it.Exe
+				}
+			}
+			r.endpoints = addStr(r.endpoints, it.Endpoint)
+		case evidence.Pool:
+			r.endpoints = addStr(r.endpoints, it.Endpoint)
+		case evidence.Persistence:
+			if !it.Failed {
+				r.paths = addStr(r.paths, it.Path)
+			}
+		}
+		r.wallets = addStr(r.wallets, it.Wallet)
+		r.linked = addStr(r.linked, it.LinkedFrom)
+	}
+	for i := range f.Context.Procs {
+		p := &f.Context.Procs[i]
+		if p.HasCPU && containsInt(r.minerPIDs, p.PID) && isMinerProc(f, p) {
+			r.cpu += p.CPU
+			r.hasCPU = true
+		}
+	}
+	return r
+}
+
+func isMinerProc(f *chain.Finding, p *chain.Proc) bool {
+	for i := range f.Items {
+		it := &f.Items[i]
+		if it.Group == evidence.Miner && it.PID == p.PID && (it.Start == "" || p.Start == "" || it.Start == p.Start) {
+			return true
+		}
+	}
+	return false
+}
+
+func body(f *chain.Finding, r *response) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (%s): miner %s", f.Level.Case(), strings.ToUpper(f.Level.String()), orNone(r.minerExe))
+	if len(r.minerPIDs) > 0 {
+		fmt.Fprintf(&b, " (pid %d)", r.minerPIDs[0])
+	}
+	fmt.Fprintf(&b, ", pool %s, wallet %s", orNone(firstStr(r.endpoints)), orNone(firstStr(r.wallets)))
+	if len(r.paths) > 0 {
+		fmt.Fprintf(&b, ", persistence %s", r.paths[0])
+	}
+	fmt.Fprintf(&b, ", context %s", chain.DisplayID(f.Context))
+	return strings.Map(func(r rune) rune { // one line, whatever the evidence holds
+		if r == '\n' || r == '\r' {
+			return ' '
+		}
+		return r
+	}, b.String())
+}
+
+func putEvidence(m pcommon.Map, it *chain.Item) {
+	m.PutStr("time", isoTime(it.Time))
+	m.PutStr("kind", it.Kind)
+	m.PutStr("strength", it.Strength.String())
+	putNonEmpty(m, "indicator", it.Indicator)
+	putNonEmpty(m, "source", it.Source)
+	if it.PID != 0 {
+		m.PutInt("process.pid", it.PID)
+	}
+	putNonEmpty(m, "process.executable.path", it.Exe)
+	cmd := it.CmdLine
+	if len(cmd) > maxCmdLine {
+		cmd = strings.ToValidUTF8(cmd[:maxCmdLine], "\uFFFD") + "…"
+	}
+	putNonEmpty(m, "process.command_line", cmd)
+	putNonEmpty(m, "endpoint", it.Endpoint)
+	putNonEmpty(m, "wallet", it.Wallet)
+	putNonEmpty(m, "file.path", it.Path)
+	putNonEmpty(m, "action", it.Action)
+	putNonEmpty(m, "command", it.Command)
+	if it.Failed {
+		m.PutBool("failed", true)
+	}
+	putNonEmpty(m, "linked_from", it.LinkedFrom)
+}
+
+func putNonEmpty(m pcommon.Map, k, v string) {
+	if v != "" {
+		m.PutStr(k, v)
+	}
+}
+
+func putStrs(a pcommon.Map, k string, vs []string) {
+	s := a.PutEmptySlice(k)
+	for _, v := range vs {
+		s.AppendEmpty().SetStr(v)
+	}
+}
+
+func span(items []chain.Item) (first, last int64) {
+	for i, it := range items {
+		if i == 0 || it.Time < first {
+			first = it.Time
+		}
+		if it.Time > last {
+			last = it.Time
+		}
+	}
+	return first, last
+}
+
+func isoTime(ns int64) string {
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+func addStr(list []string, v string) []string {
+	if v == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+func containsInt(list []int64, v int64) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func firstStr(list []string) string {
+	if len(list) == 0 {
+		return ""
+	}
+	return list[0]
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

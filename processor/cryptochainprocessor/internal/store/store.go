@@ -1,0 +1,133 @@
+// Package store persists open chains through a storage extension client (e.g. file_storage), so a
+// collector restart resumes them: one JSON document per context, written in one batch per
+// ConsumeLogs call for the contexts that changed, deleted when a context is dropped.
+package store // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
+)
+
+const (
+	keyPrefix = "ctx/"
+	version   = 1
+)
+
+// Store reads and writes chain contexts through a storage client.
+type Store struct {
+	client storage.Client
+}
+
+// New wraps a storage client.
+func New(client storage.Client) *Store { return &Store{client: client} }
+
+// snapshot is the stored form of a chain.Context.
+type snapshot struct {
+	Version   int          `json:"v"`
+	Key       string       `json:"key"`
+	Resource  []byte       `json:"resource"` // OTLP protobuf of a ResourceLogs holding only the resource
+	Procs     []chain.Proc `json:"procs"`
+	Items     []chain.Item `json:"items"`
+	MaxTime   int64        `json:"max_time"`
+	FindingID string       `json:"finding_id,omitempty"`
+	Level     chain.Level  `json:"level"`
+}
+
+// StorageKey returns the storage key of a context key.
+func StorageKey(contextKey string) string {
+	sum := sha256.Sum256([]byte(contextKey))
+	return keyPrefix + hex.EncodeToString(sum[:16])
+}
+
+// Save writes the changed contexts and deletes the removed ones in one batch.
+func (s *Store) Save(ctx context.Context, changed []*chain.Context, removed []string) error {
+	if len(changed) == 0 && len(removed) == 0 {
+		return nil
+	}
+	ops := make([]*storage.Operation, 0, len(changed)+len(removed))
+	for _, k := range removed {
+		ops = append(ops, storage.DeleteOperation(StorageKey(k)))
+	}
+	var errs []error
+	for _, c := range changed {
+		b, err := encode(c)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		ops = append(ops, storage.SetOperation(StorageKey(c.Key), b))
+	}
+	if err := s.client.Batch(ctx, ops...); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// Load calls fn with every stored context. Entries that do not decode are deleted and reported in
+// the returned error (the other entries still load).
+func (s *Store) Load(ctx context.Context, fn func(*chain.Context)) error {
+	w, ok := s.client.(storage.Walker)
+	if !ok {
+		return errors.New("storage client cannot list entries (no Walk): open chains are not restored")
+	}
+	var errs []error
+	err := w.Walk(ctx, func(key string, value []byte) ([]*storage.Operation, error) {
+		if !strings.HasPrefix(key, keyPrefix) {
+			return nil, nil
+		}
+		c, err := decode(value)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stored chain %s: %w", key, err))
+			return []*storage.Operation{storage.DeleteOperation(key)}, nil
+		}
+		fn(c)
+		return nil, nil
+	})
+	return errors.Join(append(errs, err)...)
+}
+
+// Close closes the client.
+func (s *Store) Close(ctx context.Context) error { return s.client.Close(ctx) }
+
+func encode(c *chain.Context) ([]byte, error) {
+	ld := plog.NewLogs()
+	c.Resource.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
+	res, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(snapshot{
+		Version: version, Key: c.Key, Resource: res, Procs: c.Procs, Items: c.Items,
+		MaxTime: c.MaxTime, FindingID: c.FindingID, Level: c.Level,
+	})
+}
+
+func decode(b []byte) (*chain.Context, error) {
+	var s snapshot
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, err
+	}
+	if s.Version != version || s.Key == "" {
+		return nil, fmt.Errorf("unsupported snapshot version %d", s.Version)
+	}
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(s.Resource)
+	if err != nil {
+		return nil, err
+	}
+	if ld.ResourceLogs().Len() != 1 {
+		return nil, errors.New("snapshot without resource")
+	}
+	c := &chain.Context{Key: s.Key, Resource: ld.ResourceLogs().At(0).Resource(), Procs: s.Procs, Items: s.Items,
+		MaxTime: s.MaxTime, FindingID: s.FindingID, Level: s.Level}
+	return c, nil
+}
