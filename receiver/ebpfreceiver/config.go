@@ -1,0 +1,238 @@
+package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+)
+
+// Defaults. The watched prefixes are where persistence and miner tuning happen.
+const (
+	defaultRingBufferSize   = 4 << 20
+	defaultBatchSize        = 512
+	defaultBatchTimeout     = 200 * time.Millisecond
+	defaultPollInterval     = 100 * time.Millisecond
+	defaultArgvMaxArgs      = 64
+	defaultArgvMaxBytes     = 4096
+	defaultEnvMaxVars       = 64
+	defaultEnvMaxBytes      = 4096
+	defaultFileContentBytes = 4096
+	maxBatchTimeout         = 10 * time.Second
+)
+
+// Env value policies.
+const (
+	EnvValuesNonSecret = "non_secret" // names always, values only for names that do not look secret
+	EnvValuesNone      = "none"       // names only
+	EnvValuesAll       = "all"        // every value (never the default)
+)
+
+// DefaultWatchedPrefixes are the path prefixes whose write intent is reported by default.
+var DefaultWatchedPrefixes = []string{
+	"/etc/cron", "/var/spool/cron/", "/etc/anacrontab", "/var/spool/anacron/",
+	"/etc/systemd/", "/lib/systemd/system/", "/usr/lib/systemd/system/", "/run/systemd/system/",
+	"/etc/rc", "/etc/init.d/", "/etc/init/", "/etc/profile", "/etc/ld.so.preload",
+	"/var/spool/at/", "/var/spool/atjobs/",
+	"/root/.config/systemd/", "/root/.bashrc", "/root/.profile", "/root/.ssh/",
+	"/proc/sys/vm/", "/sys/kernel/mm/hugepages/", "/sys/kernel/mm/transparent_hugepage/",
+	"/sys/devices/system/node/", "/sys/devices/system/cpu/", "/sys/module/msr/",
+}
+
+// DefaultAlwaysPrefixes are reported on any open, whatever the flags or the result.
+var DefaultAlwaysPrefixes = []string{"/dev/cpu/"}
+
+// DefaultSecretPatterns are env var name patterns (matched upper-case, `*` wildcard) whose values
+// are redacted by default.
+var DefaultSecretPatterns = []string{
+	"*KEY*", "*TOKEN*", "*SECRET*", "*PASS*", "*PWD*", "*CREDENTIAL*", "*AUTH*", "*COOKIE*",
+	"*SESSION*", "*PRIVATE*", "*SIGNATURE*", "*CERT*", "*DSN*", "*CONNECTION_STRING*", "*DATABASE_URL*",
+	"AWS_*", "AZURE_*", "GOOGLE_*", "GCP_*", "GH_*", "GITHUB_*", "GITLAB_*", "NPM_*", "DOCKER_*",
+	"VAULT_*", "KUBECONFIG*",
+}
+
+// Config is the ebpf receiver configuration.
+type Config struct {
+	// Kernel event families. A disabled family's programs are not loaded; with all of them off
+	// the receiver needs no privileges and only reports the procfs snapshot.
+	Exec    bool `mapstructure:"exec"`
+	Exit    bool `mapstructure:"exit"`
+	Network bool `mapstructure:"network"`
+	DNS     bool `mapstructure:"dns"`
+	Files   bool `mapstructure:"files"`
+	Sysctl  bool `mapstructure:"sysctl"`
+	Rename  bool `mapstructure:"rename"`
+	// Snapshot reports processes already running at start, once, from procfs.
+	Snapshot bool `mapstructure:"snapshot"`
+
+	Argv ArgvConfig `mapstructure:"argv"`
+	Env  EnvConfig  `mapstructure:"env"`
+
+	WatchedPaths WatchedPathsConfig `mapstructure:"watched_paths"`
+
+	// FileContentBytes bounds the read-back of a persistence file after a write (0 = off).
+	FileContentBytes int `mapstructure:"file_content_bytes"`
+
+	RingBufferSize int           `mapstructure:"ring_buffer_size"`
+	PollInterval   time.Duration `mapstructure:"poll_interval"`
+	Batch          BatchConfig   `mapstructure:"batch"`
+
+	// ProcfsRoot is where the host's /proc is mounted (e.g. /host/proc in a container).
+	ProcfsRoot string `mapstructure:"procfs_root"`
+	// CgroupfsRoot is the host's cgroup v2 mount ("" = found from <procfs_root>/mounts).
+	CgroupfsRoot string `mapstructure:"cgroupfs_root"`
+	// HostRoot is where the host's / is mounted; /etc/machine-id is read under it.
+	HostRoot string `mapstructure:"host_root"`
+
+	_ struct{}
+}
+
+// ArgvConfig bounds the captured argv.
+type ArgvConfig struct {
+	MaxArgs  int `mapstructure:"max_args"`
+	MaxBytes int `mapstructure:"max_bytes"`
+	_        struct{}
+}
+
+// EnvConfig bounds and redacts the captured environment.
+type EnvConfig struct {
+	MaxVars  int `mapstructure:"max_vars"`
+	MaxBytes int `mapstructure:"max_bytes"`
+	// Values is non_secret (default), none or all.
+	Values string `mapstructure:"values"`
+	// SecretPatterns replace the default secret-name patterns when set.
+	SecretPatterns []string `mapstructure:"secret_patterns"`
+	// ExtraSecretPatterns are added to the secret-name patterns in use.
+	ExtraSecretPatterns []string `mapstructure:"extra_secret_patterns"`
+	_                   struct{}
+}
+
+// WatchedPathsConfig selects the path prefixes whose write intent is reported.
+type WatchedPathsConfig struct {
+	// Add extends the defaults.
+	Add []string `mapstructure:"add"`
+	// Replace, when set, replaces the defaults (Add still applies).
+	Replace []string `mapstructure:"replace"`
+	_       struct{}
+}
+
+// BatchConfig controls how records are grouped into plog.Logs.
+type BatchConfig struct {
+	Size    int           `mapstructure:"size"`
+	Timeout time.Duration `mapstructure:"timeout"`
+	_       struct{}
+}
+
+var _ confmap.Validator = (*Config)(nil)
+
+func createDefaultConfig() *Config {
+	return &Config{
+		Exec: true, Exit: true, Network: true, DNS: true, Files: true, Sysctl: true, Rename: true,
+		Snapshot:         true,
+		Argv:             ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
+		Env:              EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
+		FileContentBytes: defaultFileContentBytes,
+		RingBufferSize:   defaultRingBufferSize,
+		PollInterval:     defaultPollInterval,
+		Batch:            BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
+		ProcfsRoot:       "/proc",
+		HostRoot:         "/",
+	}
+}
+
+// Validate names the offending key in every error.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.RingBufferSize < 4096 || c.RingBufferSize&(c.RingBufferSize-1) != 0 || c.RingBufferSize > 1<<30 {
+		bad("ring_buffer_size: must be a power of two between 4096 and 1073741824 bytes, got %d", c.RingBufferSize)
+	}
+	if c.PollInterval <= 0 || c.PollInterval > 10*time.Second {
+		bad("poll_interval: must be in (0, 10s], got %s", c.PollInterval)
+	}
+	if c.Batch.Size < 1 || c.Batch.Size > 65536 {
+		bad("batch.size: must be in [1, 65536], got %d", c.Batch.Size)
+	}
+	if c.Batch.Timeout <= 0 || c.Batch.Timeout > maxBatchTimeout {
+		bad("batch.timeout: must be in (0, %s], got %s", maxBatchTimeout, c.Batch.Timeout)
+	}
+	if c.Argv.MaxArgs < 1 || c.Argv.MaxArgs > 1024 {
+		bad("argv.max_args: must be in [1, 1024], got %d", c.Argv.MaxArgs)
+	}
+	if c.Argv.MaxBytes < 64 || c.Argv.MaxBytes > 8192 {
+		bad("argv.max_bytes: must be in [64, 8192], got %d", c.Argv.MaxBytes)
+	}
+	if c.Env.MaxVars < 0 || c.Env.MaxVars > 1024 {
+		bad("env.max_vars: must be in [0, 1024], got %d", c.Env.MaxVars)
+	}
+	if c.Env.MaxBytes < 0 || c.Env.MaxBytes > 8192 {
+		bad("env.max_bytes: must be in [0, 8192], got %d", c.Env.MaxBytes)
+	}
+	switch c.Env.Values {
+	case EnvValuesNonSecret, EnvValuesNone, EnvValuesAll:
+	default:
+		bad("env.values: must be %q, %q or %q, got %q", EnvValuesNonSecret, EnvValuesNone, EnvValuesAll, c.Env.Values)
+	}
+	for key, pats := range map[string][]string{"env.secret_patterns": c.Env.SecretPatterns, "env.extra_secret_patterns": c.Env.ExtraSecretPatterns} {
+		for _, p := range pats {
+			if _, err := path.Match(p, ""); err != nil || p == "" {
+				bad("%s: invalid pattern %q", key, p)
+			}
+		}
+	}
+	for key, prefixes := range map[string][]string{"watched_paths.add": c.WatchedPaths.Add, "watched_paths.replace": c.WatchedPaths.Replace} {
+		for _, p := range prefixes {
+			if !strings.HasPrefix(p, "/") || len(p) > 255 {
+				bad("%s: %q must be an absolute path prefix of at most 255 bytes", key, p)
+			}
+		}
+	}
+	if n := len(c.watchedPrefixes()); n > 64 {
+		bad("watched_paths: at most 64 prefixes in total, got %d", n)
+	}
+	if c.FileContentBytes < 0 || c.FileContentBytes > 65536 {
+		bad("file_content_bytes: must be in [0, 65536], got %d", c.FileContentBytes)
+	}
+	if !strings.HasPrefix(c.ProcfsRoot, "/") {
+		bad("procfs_root: must be an absolute path, got %q", c.ProcfsRoot)
+	}
+	if c.CgroupfsRoot != "" && !strings.HasPrefix(c.CgroupfsRoot, "/") {
+		bad("cgroupfs_root: must be an absolute path or empty, got %q", c.CgroupfsRoot)
+	}
+	if !strings.HasPrefix(c.HostRoot, "/") {
+		bad("host_root: must be an absolute path, got %q", c.HostRoot)
+	}
+	return errors.Join(errs...)
+}
+
+// kernelEnabled reports whether any kernel event family is on (and so privileges are needed).
+func (c *Config) kernelEnabled() bool {
+	return c.Exec || c.Exit || c.Network || c.DNS || c.Files || c.Sysctl || c.Rename
+}
+
+func (c *Config) watchedPrefixes() []string {
+	base := DefaultWatchedPrefixes
+	if len(c.WatchedPaths.Replace) > 0 {
+		base = c.WatchedPaths.Replace
+	}
+	out := make([]string, 0, len(base)+len(c.WatchedPaths.Add))
+	seen := map[string]bool{}
+	for _, p := range append(append([]string{}, base...), c.WatchedPaths.Add...) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func (c *Config) secretPatterns() []string {
+	base := DefaultSecretPatterns
+	if len(c.Env.SecretPatterns) > 0 {
+		base = c.Env.SecretPatterns
+	}
+	return append(append([]string{}, base...), c.Env.ExtraSecretPatterns...)
+}

@@ -1,0 +1,196 @@
+package records
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
+)
+
+func newMapper() *Mapper {
+	c := &Clock{}
+	c.SetOffset(1_700_000_000_000_000_000)
+	return &Mapper{Clock: c, Redactor: &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*KEY*", "*TOKEN*", "*PASS*", "AWS_*"}},
+		MaxArgs: 4, MaxArgBytes: 64, MaxEnv: 8, MaxEnvBytes: 256}
+}
+
+func fill(t *testing.T, m *Mapper, ev *event.Event, actor Actor, extra Extra) plog.LogRecord {
+	t.Helper()
+	lr := plog.NewLogRecord()
+	m.Fill(lr, ev, actor, extra, time.Unix(1_700_000_100, 0))
+	return lr
+}
+
+func get(t *testing.T, a pcommon.Map, k string) pcommon.Value {
+	t.Helper()
+	v, ok := a.Get(k)
+	require.True(t, ok, "missing attribute %s in %v", k, a.AsRaw())
+	return v
+}
+
+func TestExecRecord(t *testing.T) {
+	m := newMapper()
+	ev := &event.Event{Kind: event.KindExec, BootNS: 5_000_000_000,
+		Proc: event.Process{PID: 42, StartBootNS: 4_000_000_000, PPID: 7, ParentStartNS: 1_000_000_000, VPID: 3, Comm: "xmrig", UID: 1000, EUID: 0, LoginUID: 1000},
+		Exec: &event.Exec{Filename: "./xmrig", ExePath: "/tmp/.x/xmrig", Cwd: "/tmp/.x", Argc: 6, ArgsTruncated: false,
+			Args: [][]byte{[]byte("./xmrig"), []byte("-o"), []byte("stratum+tcp://pool.test:3333"), []byte("bad\xff\x00arg"), []byte("more"), []byte("x")},
+			Env:  [][]byte{[]byte("HOME=/root"), []byte("AWS_SECRET_ACCESS_KEY=abc"), []byte("api_token=zzz"), []byte("=novalue"), []byte("WALLET=4abc")},
+			TTY:  "pts/1", SID: 7, PGID: 42, ExeDeleted: true},
+	}
+	lr := fill(t, m, ev, Actor{Ancestors: []int64{7, 1}}, Extra{})
+	a := lr.Attributes()
+	assert.Equal(t, EventExec, lr.EventName())
+	assert.Equal(t, time.Unix(1_700_000_005, 0).UTC(), lr.Timestamp().AsTime().UTC())
+	assert.Equal(t, time.Unix(1_700_000_100, 0).UTC(), lr.ObservedTimestamp().AsTime().UTC())
+	assert.Equal(t, int64(42), get(t, a, "process.pid").Int())
+	assert.Equal(t, "2023-11-14T22:13:24Z", get(t, a, "process.creation.time").Str())
+	assert.Equal(t, int64(7), get(t, a, "process.parent_pid").Int())
+	assert.Equal(t, "xmrig", get(t, a, "process.executable.name").Str())
+	assert.Equal(t, int64(3), get(t, a, "process.vpid").Int())
+	assert.Equal(t, "kernel", get(t, a, "cryptochain.event.source").Str())
+	assert.Equal(t, []any{int64(7), int64(1)}, get(t, a, "cryptochain.process.ancestors").Slice().AsRaw())
+	assert.Equal(t, []any{"./xmrig", "-o", "stratum+tcp://pool.test:3333", "bad\uFFFD\uFFFDarg"}, get(t, a, "process.command_args").Slice().AsRaw())
+	assert.Equal(t, "./xmrig -o stratum+tcp://pool.test:3333 bad\uFFFD\uFFFDarg", get(t, a, "process.command_line").Str())
+	assert.Equal(t, int64(6), get(t, a, "process.args_count").Int())
+	assert.True(t, get(t, a, "cryptochain.process.args_truncated").Bool())
+	assert.Equal(t, "/root", get(t, a, "process.environment_variable.HOME").Str())
+	assert.Equal(t, Redacted, get(t, a, "process.environment_variable.AWS_SECRET_ACCESS_KEY").Str())
+	assert.Equal(t, Redacted, get(t, a, "process.environment_variable.api_token").Str())
+	assert.Equal(t, "4abc", get(t, a, "process.environment_variable.WALLET").Str())
+	assert.True(t, get(t, a, "cryptochain.process.exe.deleted").Bool())
+	assert.True(t, get(t, a, "process.interactive").Bool())
+	assert.Equal(t, int64(1000), get(t, a, "cryptochain.process.login_uid").Int())
+	assert.Equal(t, int64(0), get(t, a, "process.user.id").Int())
+	assert.Equal(t, int64(1000), get(t, a, "process.real_user.id").Int())
+
+	m.Redactor.Values = EnvValuesNone
+	lr = fill(t, m, ev, Actor{}, Extra{})
+	assert.Equal(t, Redacted, get(t, lr.Attributes(), "process.environment_variable.HOME").Str())
+}
+
+func TestOtherRecords(t *testing.T) {
+	m := newMapper()
+	p := event.Process{PID: 9, Comm: "c"}
+	actor := Actor{Proc: &proctable.Proc{Exe: "/usr/bin/curl"}}
+
+	lr := fill(t, m, &event.Event{Proc: p, ExecFailed: &event.ExecFailed{Filename: "/sbin/modprobe", Args: [][]byte{[]byte("modprobe"), []byte("msr")}, Errno: 2}}, actor, Extra{})
+	assert.Equal(t, EventExecFailed, lr.EventName())
+	assert.Equal(t, "ENOENT", get(t, lr.Attributes(), "error.type").Str())
+	assert.Equal(t, "modprobe msr", get(t, lr.Attributes(), "process.command_line").Str())
+	assert.Equal(t, "/usr/bin/curl", get(t, lr.Attributes(), "process.executable.path").Str())
+
+	lr = fill(t, m, &event.Event{Proc: p, Exit: &event.Exit{Code: 3 << 8, UserNS: 1_500_000_000, SystemNS: 500_000_000}}, actor, Extra{})
+	assert.Equal(t, int64(3), get(t, lr.Attributes(), "process.exit.code").Int())
+	assert.InDelta(t, 2.0, get(t, lr.Attributes(), "cryptochain.process.cpu.time").Double(), 1e-9)
+	lr = fill(t, m, &event.Event{Proc: p, Exit: &event.Exit{Code: 9}}, actor, Extra{})
+	assert.Equal(t, int64(9), get(t, lr.Attributes(), "cryptochain.process.exit.signal").Int())
+
+	var v6 [16]byte
+	copy(v6[:], []byte{0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1})
+	lr = fill(t, m, &event.Event{Proc: p, Connect: &event.Connect{Family: 10, Transport: 6, Addr: v6, Port: 443, Errno: 101}}, actor, Extra{})
+	a := lr.Attributes()
+	assert.Equal(t, "fd00::1", get(t, a, "server.address").Str())
+	assert.Equal(t, "ipv6", get(t, a, "network.type").Str())
+	assert.Equal(t, "error", get(t, a, "cryptochain.connect.result").Str())
+	assert.Equal(t, "ENETUNREACH", get(t, a, "error.type").Str())
+	lr = fill(t, m, &event.Event{Proc: p, Connect: &event.Connect{Family: 2, Transport: 17, Addr: [16]byte{127, 0, 0, 1}, Port: 53}}, actor, Extra{})
+	assert.Equal(t, "127.0.0.1", get(t, lr.Attributes(), "server.address").Str())
+	assert.Equal(t, "udp", get(t, lr.Attributes(), "network.transport").Str())
+	assert.Equal(t, "ok", get(t, lr.Attributes(), "cryptochain.connect.result").Str())
+
+	msg := &dnsparse.Message{ID: 5, Response: true, Name: "pool.test", Type: "A", RCode: "NOERROR", Answers: []string{"10.0.0.1"}, CNAMEs: []string{"a.test"}}
+	lr = fill(t, m, &event.Event{Proc: p, DNS: &event.DNSPacket{Family: 2, Transport: 17, SrcAddr: [16]byte{127, 0, 0, 1}, SrcPort: 53}}, actor, Extra{DNS: msg})
+	a = lr.Attributes()
+	assert.Equal(t, EventDNSAnswer, lr.EventName())
+	assert.Equal(t, []any{"10.0.0.1"}, get(t, a, "dns.answers").Slice().AsRaw())
+	assert.Equal(t, []any{"a.test"}, get(t, a, "cryptochain.dns.cnames").Slice().AsRaw())
+	assert.Equal(t, "pool.test", get(t, a, "dns.question.name").Str())
+	lr = fill(t, m, &event.Event{Proc: p, DNS: &event.DNSPacket{Egress: true, Family: 2, Transport: 17, DstAddr: [16]byte{127, 0, 0, 1}, DstPort: 53}}, actor, Extra{DNS: &dnsparse.Message{ID: 5, Name: "pool.test", Type: "A"}})
+	assert.Equal(t, EventDNSQuery, lr.EventName())
+	_, has := lr.Attributes().Get("dns.answers")
+	assert.False(t, has)
+
+	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileOpen, Path: "/dev/cpu/0/msr", Errno: 2}}, actor, Extra{})
+	assert.Equal(t, EventFileOpen, lr.EventName())
+	assert.Equal(t, "ENOENT", get(t, lr.Attributes(), "error.type").Str())
+	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileRename, Path: "/etc/cron.d/x", SourcePath: "/etc/cron.d/.x.tmp"}}, actor, Extra{FileContent: []byte("* * * * * root /tmp/x\n")})
+	assert.Equal(t, EventFileWrite, lr.EventName())
+	assert.Equal(t, "* * * * * root /tmp/x\n", get(t, lr.Attributes(), "cryptochain.file.content").Str())
+
+	lr = fill(t, m, &event.Event{Proc: p, Sysctl: &event.Sysctl{Name: "vm/nr_hugepages", NewValue: "1280\n", OldValue: "0"}}, actor, Extra{})
+	assert.Equal(t, "vm.nr_hugepages", get(t, lr.Attributes(), "cryptochain.sysctl.name").Str())
+	assert.Equal(t, "1280", get(t, lr.Attributes(), "cryptochain.sysctl.value").Str())
+	assert.Equal(t, "/proc/sys/vm/nr_hugepages", get(t, lr.Attributes(), "file.path").Str())
+
+	lr = fill(t, m, &event.Event{Proc: p, Rename: &event.Rename{OldComm: "xmrig", NewComm: "kworker/0:1"}}, actor, Extra{})
+	assert.Equal(t, "kworker/0:1", get(t, lr.Attributes(), "cryptochain.process.comm").Str())
+	assert.Equal(t, "xmrig", get(t, lr.Attributes(), "cryptochain.process.comm.old").Str())
+
+	// Snapshot source.
+	lr = fill(t, m, &event.Event{Proc: p, Exec: &event.Exec{FromSnapshot: true}}, actor, Extra{})
+	assert.Equal(t, "procfs", get(t, lr.Attributes(), "cryptochain.event.source").Str())
+}
+
+func TestHostileArgs(t *testing.T) {
+	m := newMapper()
+	m.MaxArgs, m.MaxArgBytes = 64, 4096
+	args := make([][]byte, 100000)
+	for i := range args {
+		args[i] = []byte(strings.Repeat("\xff", 100))
+	}
+	lr := fill(t, m, &event.Event{Proc: event.Process{PID: 1}, Exec: &event.Exec{Args: args, Argc: 100000}}, Actor{}, Extra{})
+	a := lr.Attributes()
+	s := get(t, a, "process.command_args").Slice()
+	assert.LessOrEqual(t, s.Len(), 64)
+	total := 0
+	for i := 0; i < s.Len(); i++ {
+		assert.True(t, utf8.ValidString(s.At(i).Str()))
+		total += len(s.At(i).Str())
+	}
+	assert.LessOrEqual(t, total, 4096)
+	assert.True(t, get(t, a, "cryptochain.process.args_truncated").Bool())
+	assert.Equal(t, int64(100000), get(t, a, "process.args_count").Int())
+}
+
+func TestSafeString(t *testing.T) {
+	assert.Equal(t, "a\uFFFDb", SafeString([]byte("a\x00b"), 0))
+	assert.Equal(t, "é", SafeString([]byte("éé"), 3), "never splits a rune")
+	assert.Equal(t, "", SafeString([]byte("é"), 1))
+	assert.True(t, utf8.ValidString(SafeString([]byte{0xc3}, 10)))
+	assert.Equal(t, "errno 999", ErrnoName(999))
+}
+
+func TestBatchGroupsByContext(t *testing.T) {
+	b := NewBatch(Host{Name: "h", ID: "mid"}, "scope")
+	c1 := Resource{Context: execctx.Context{ID: "cron:1", Kind: "cron", ParentID: "boot:0"}, CgroupPath: "/system.slice/cron.service"}
+	c2 := Resource{Context: execctx.Context{ID: "cgroup:2", Kind: "cgroup"}, CgroupPath: "/libpod_parent/libpod-x", ContainerID: "x"}
+	b.NewRecord(c1)
+	b.NewRecord(c2)
+	b.NewRecord(c1)
+	assert.Equal(t, 3, b.Len())
+	ld := b.Take()
+	assert.Equal(t, 0, b.Len())
+	require.Equal(t, 2, ld.ResourceLogs().Len())
+	r0 := ld.ResourceLogs().At(0)
+	assert.Equal(t, 2, r0.ScopeLogs().At(0).LogRecords().Len())
+	assert.Equal(t, map[string]any{"host.name": "h", "host.id": "mid", "process.linux.cgroup": "0::/system.slice/cron.service",
+		"cryptochain.context.id": "cron:1", "cryptochain.context.kind": "cron", "cryptochain.context.parent_id": "boot:0"}, r0.Resource().Attributes().AsRaw())
+	assert.Equal(t, "x", ld.ResourceLogs().At(1).Resource().Attributes().AsRaw()["container.id"])
+	assert.Equal(t, "scope", r0.ScopeLogs().At(0).Scope().Name())
+}
+
+func TestClock(t *testing.T) {
+	c := NewClock()
+	now := time.Now()
+	assert.WithinDuration(t, now, c.Wall(c.BootNow()), 50*time.Millisecond)
+}

@@ -1,0 +1,36 @@
+//go:build unix
+
+package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+)
+
+// readRegularHead opens without blocking (a fifo planted at a watched path must not hang the
+// reader) and reads at most n bytes of a regular file.
+func readRegularHead(name string, n int) ([]byte, error) {
+	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, errors.New("not a regular file")
+	}
+	return io.ReadAll(io.LimitReader(f, int64(n)))
+}
+
+func statInode(name string) uint64 {
+	var st syscall.Stat_t
+	if syscall.Stat(name, &st) != nil {
+		return 0
+	}
+	return st.Ino
+}

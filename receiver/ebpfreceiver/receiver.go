@@ -1,0 +1,328 @@
+package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/cgroups"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
+)
+
+const (
+	transport       = "ebpf"
+	snapshotLimit   = 65536
+	clockRefresh    = time.Minute
+	lossCheckPeriod = time.Second
+)
+
+// sourceFactory builds the kernel event source; tests inject a fake.
+type sourceFactory func(event.Options, *zap.Logger) (event.Source, error)
+
+type ebpfReceiver struct {
+	cfg       *Config
+	set       receiver.Settings
+	next      consumer.Logs
+	newSource sourceFactory
+
+	obs      *receiverhelper.ObsReport
+	tb       *metadata.TelemetryBuilder
+	src      event.Source
+	pipe     *pipeline
+	host     component.Host
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	consume  sync.Mutex // one ConsumeLogs at a time, in order
+	kindAttr [event.KindCount]metric.MeasurementOption
+
+	// loss accounting, owned by the housekeeping goroutine
+	lastLost   [event.KindCount]uint64
+	lastParse  uint64
+	lossStatus bool
+}
+
+func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, newSource sourceFactory) (*ebpfReceiver, error) {
+	r := &ebpfReceiver{cfg: cfg, set: set, next: next, newSource: newSource}
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		r.kindAttr[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", k.String())))
+	}
+	return r, nil
+}
+
+// Start checks the kernel (in the source's Start, which returns one message naming what is missing),
+// then reads the snapshot and the ring in the background.
+func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
+	r.host = host
+	var err error
+	r.obs, err = receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{ReceiverID: r.set.ID, Transport: transport, ReceiverCreateSettings: r.set})
+	if err != nil {
+		return err
+	}
+	r.tb, err = metadata.NewTelemetryBuilder(r.set.TelemetrySettings)
+	if err != nil {
+		return err
+	}
+	cgroupRoot := r.cfg.CgroupfsRoot
+	if cgroupRoot == "" {
+		cgroupRoot = cgroups.FindCgroup2Mount(filepath.Join(r.cfg.ProcfsRoot, "mounts"))
+	}
+	r.pipe = newPipeline(r.cfg, hostInfo(r.cfg), metadata.ScopeName, cgroupRoot)
+
+	if r.cfg.kernelEnabled() {
+		src, err := r.newSource(r.sourceOptions(cgroupRoot), r.set.Logger)
+		if err != nil {
+			return fmt.Errorf("ebpf receiver: %w", err)
+		}
+		if err := src.Start(); err != nil {
+			_ = src.Close()
+			return fmt.Errorf("ebpf receiver: %w", err)
+		}
+		r.src = src
+	}
+	if err := r.registerGauges(); err != nil {
+		r.closeSource()
+		return err
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.wg.Add(2)
+	go r.read(ctx)
+	go r.housekeeping(ctx)
+	return nil
+}
+
+func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
+	return event.Options{
+		RingBufferSize: r.cfg.RingBufferSize, PollInterval: r.cfg.PollInterval,
+		ArgvMaxArgs: r.cfg.Argv.MaxArgs, ArgvMaxBytes: r.cfg.Argv.MaxBytes,
+		EnvMaxVars: r.cfg.Env.MaxVars, EnvMaxBytes: r.cfg.Env.MaxBytes,
+		Exec: r.cfg.Exec, Exit: r.cfg.Exit, Network: r.cfg.Network, DNS: r.cfg.DNS, Files: r.cfg.Files,
+		Sysctl: r.cfg.Sysctl, Rename: r.cfg.Rename,
+		WatchedPrefixes: r.cfg.watchedPrefixes(), AlwaysPrefixes: DefaultAlwaysPrefixes,
+		ExcludePIDs: []uint32{uint32(os.Getpid())},
+		CgroupRoot:  cgroupRoot,
+	}
+}
+
+func (r *ebpfReceiver) registerGauges() error {
+	if err := r.tb.RegisterEbpfProcessesTrackedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(r.pipe.table.Len()))
+		return nil
+	}); err != nil {
+		return err
+	}
+	return r.tb.RegisterEbpfRingBufferFillCallback(func(_ context.Context, o metric.Float64Observer) error {
+		if r.src == nil {
+			return nil
+		}
+		st := r.src.Stats()
+		if st.RingSize > 0 {
+			o.Observe(float64(st.RingUsed) / float64(st.RingSize))
+		}
+		return nil
+	})
+}
+
+// read reports the snapshot, then delivers kernel events until ctx is done.
+func (r *ebpfReceiver) read(ctx context.Context) {
+	defer r.wg.Done()
+	if r.cfg.Snapshot {
+		r.snapshot(ctx)
+	}
+	if r.src == nil {
+		<-ctx.Done()
+		return
+	}
+	err := r.src.Run(ctx, func(ev *event.Event) {
+		r.countEvent(ev)
+		if r.pipe.handle(ev, time.Now()) >= r.cfg.Batch.Size {
+			r.flush(ctx)
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		r.set.Logger.Error("ebpf ring buffer reader stopped", zap.Error(err))
+		componentstatus.ReportStatus(r.host, componentstatus.NewPermanentErrorEvent(fmt.Errorf("ebpf ring buffer reader stopped: %w", err)))
+	}
+}
+
+func (r *ebpfReceiver) snapshot(ctx context.Context) {
+	exclude := map[uint32]bool{uint32(os.Getpid()): true}
+	evs, err := r.pipe.procfs.Snapshot(exclude, snapshotLimit)
+	if err != nil {
+		r.set.Logger.Warn("procfs snapshot failed", zap.Error(err))
+		return
+	}
+	for _, ev := range evs {
+		if ctx.Err() != nil {
+			return
+		}
+		r.countEvent(ev)
+		if r.pipe.handle(ev, time.Now()) >= r.cfg.Batch.Size {
+			r.flush(ctx)
+		}
+	}
+	r.flush(ctx)
+}
+
+func (r *ebpfReceiver) countEvent(ev *event.Event) {
+	k := ev.Kind
+	if k >= event.KindCount {
+		k = event.KindUnknown
+	}
+	r.tb.EbpfEvents.Add(context.Background(), 1, r.kindAttr[k])
+}
+
+// housekeeping flushes on the batch timeout, reads persistence files back, accounts for loss and
+// keeps the process table and the clock fresh.
+func (r *ebpfReceiver) housekeeping(ctx context.Context) {
+	defer r.wg.Done()
+	tick := time.NewTicker(min(r.cfg.Batch.Timeout, contentDelay/2))
+	defer tick.Stop()
+	lastFlush, lastLoss, lastClock := time.Now(), time.Now(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			r.pipe.duePending(now, false)
+			if now.Sub(lastFlush) >= r.cfg.Batch.Timeout {
+				r.flush(ctx)
+				lastFlush = now
+			}
+			if now.Sub(lastLoss) >= lossCheckPeriod {
+				r.checkLoss()
+				r.pipe.housekeeping(now)
+				lastLoss = now
+			}
+			if now.Sub(lastClock) >= clockRefresh {
+				r.pipe.mapper.Clock.Refresh()
+				lastClock = now
+			}
+		}
+	}
+}
+
+// checkLoss turns the source's cumulative counters into telemetry and a status that changes only
+// on transitions: RecoverableError while events are being lost, OK once a period passes without.
+func (r *ebpfReceiver) checkLoss() {
+	var st event.Stats
+	if r.src != nil {
+		st = r.src.Stats()
+	}
+	lostNow := uint64(0)
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		if d := st.Lost[k] - r.lastLost[k]; st.Lost[k] > r.lastLost[k] {
+			r.tb.EbpfEventsLost.Add(context.Background(), int64(d), r.kindAttr[k])
+			lostNow += d
+			r.lastLost[k] = st.Lost[k]
+		}
+	}
+	r.pipe.mu.Lock()
+	parse := st.ParseErrors + r.pipe.parseErrors
+	r.pipe.mu.Unlock()
+	if parse > r.lastParse {
+		r.tb.EbpfParseErrors.Add(context.Background(), int64(parse-r.lastParse))
+		r.lastParse = parse
+	}
+	switch {
+	case lostNow > 0 && !r.lossStatus:
+		r.lossStatus = true
+		r.set.Logger.Warn("kernel ring buffer full: events lost", zap.Uint64("lost", lostNow))
+		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(
+			fmt.Errorf("%d events lost: the kernel ring buffer was full (raise ring_buffer_size or lower the event rate)", lostNow)))
+	case lostNow == 0 && r.lossStatus:
+		r.lossStatus = false
+		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
+}
+
+// flush hands the current batch to the next consumer.
+func (r *ebpfReceiver) flush(ctx context.Context) {
+	r.consume.Lock()
+	defer r.consume.Unlock()
+	ld, n := r.pipe.take()
+	if n == 0 {
+		return
+	}
+	r.send(ctx, ld, n)
+}
+
+func (r *ebpfReceiver) send(ctx context.Context, ld plog.Logs, n int) {
+	opCtx := r.obs.StartLogsOp(ctx)
+	err := r.next.ConsumeLogs(opCtx, ld)
+	r.obs.EndLogsOp(opCtx, transport, n, err)
+	if err != nil {
+		r.set.Logger.Debug("next consumer refused ebpf records", zap.Int("records", n), zap.Error(err))
+		return
+	}
+	r.tb.EbpfRecordsEmitted.Add(ctx, int64(n))
+}
+
+// Shutdown detaches every program and waits for the reader; what was batched is still sent.
+func (r *ebpfReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel != nil {
+		r.cancel()
+	}
+	err := r.closeSource()
+	r.wg.Wait()
+	if r.pipe != nil {
+		r.pipe.duePending(time.Now(), true)
+		r.consume.Lock()
+		if ld, n := r.pipe.take(); n > 0 {
+			r.send(ctx, ld, n)
+		}
+		r.consume.Unlock()
+	}
+	if r.tb != nil {
+		r.tb.Shutdown()
+	}
+	return err
+}
+
+func (r *ebpfReceiver) closeSource() error {
+	if r.src == nil {
+		return nil
+	}
+	err := r.src.Close()
+	if err != nil {
+		return fmt.Errorf("ebpf receiver: detaching: %w", err)
+	}
+	return nil
+}
+
+// hostInfo reads host.name and host.id (the machine id) under the host root.
+func hostInfo(cfg *Config) records.Host {
+	var h records.Host
+	for _, f := range []string{"etc/machine-id", "var/lib/dbus/machine-id"} {
+		if b, err := os.ReadFile(filepath.Join(cfg.HostRoot, f)); err == nil {
+			h.ID = strings.TrimSpace(string(b))
+			break
+		}
+	}
+	if cfg.HostRoot != "/" {
+		if b, err := os.ReadFile(filepath.Join(cfg.HostRoot, "etc/hostname")); err == nil {
+			h.Name = strings.TrimSpace(string(b))
+		}
+	}
+	if h.Name == "" {
+		h.Name, _ = os.Hostname()
+	}
+	return h
+}
