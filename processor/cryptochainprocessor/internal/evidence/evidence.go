@@ -113,4 +113,31 @@ type Event struct {
 	CPUSeconds float64
 	ExitCode   int64
 	HasExit    bool
+
+	// Added by the decoder (docs/events.md); zero when absent.
+	ExeName        string // process.executable.name
+	Command        string // process.command (argv[0])
+	CommOld        string // process.rename: the name before
+	EventSource    string // cryptochain.event.source: kernel or procfs
+	ArgsCount      int64  // process.args_count (true argc)
+	ArgsTruncated  bool
+	EnvTruncated   bool // env cut by the receiver or by the decoder's bound
+	UID            int64
+	Interpreter    string
+	ErrorType      string // error.type
+	Result         string // cryptochain.connect.result / cryptochain.file.result
+	Mode           int64  // cryptochain.file.mode
+	SysctlOldValue string
+	DNSType        string
+	DNSRcode       string
+	ExitSignal     int64
+	CPUUser        float64
+	CPUSystem      float64
+	FPUMXCSR       int64 // process.fpu_rounding
+	FPUNonDefault  int64
+	FPUSamples     int64
+	Payload        string // network.payload: cryptochain.network.payload
+	KillTargetPID  int64  // process.kill
+	KillSignal     int64
+	KillTargetName string
 }

@@ -1,0 +1,126 @@
+package classify
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/minerconfig"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
+)
+
+const (
+	srcRandomX     = "RandomX VM behaviour: recurring non-default MXCSR rounding modes (issue 5)"
+	srcMinerConfig = "XMRig-style miner configuration file (pools, donate-level, randomx)"
+	srcKill        = "competing-miner removal (issue 5: kills of other processes)"
+)
+
+// rename: a comm change to a kernel-thread-like or miner name is weak Miner evidence. Other renames
+// (thread names of ordinary runtimes) are too common to mean anything.
+func (c *Classifier) rename(ev *evidence.Event, o *out) {
+	if kernelThreadLike(ev.Comm) {
+		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMasquerade, Indicator: "renamed " + ev.CommOld + " to kernel-thread-like " + ev.Comm, Source: srcMasquerade})
+	}
+	for _, n := range [...]string{ev.CommOld, ev.Comm} {
+		if name, src := c.minerName(n); name != "" {
+			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMinerName, Indicator: name, Source: src})
+			if n == ev.CommOld && ev.Comm != ev.CommOld {
+				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMasquerade, Indicator: "miner renamed itself to " + ev.Comm, Source: srcMasquerade})
+			}
+			break
+		}
+	}
+}
+
+// fpu: RandomX switches rounding modes all the time; code that sets a mode once shows either no
+// non-default samples or only non-default ones, so a mix is required when samples are reported.
+func (c *Classifier) fpu(ev *evidence.Event, o *out) {
+	nd, n := ev.FPUNonDefault, ev.FPUSamples
+	if nd < c.fpuMin {
+		return
+	}
+	if n > 0 && (nd >= n || nd*8 < n) {
+		return // stuck in one mode, or rare
+	}
+	o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindRandomX,
+		Indicator: "mxcsr=0x" + strconv.FormatInt(ev.FPUMXCSR, 16) + " nondefault=" + strconv.FormatInt(nd, 10) + "/" + strconv.FormatInt(n, 10), Source: srcRandomX})
+}
+
+// configFile: a miner configuration is strong Miner evidence; its pools are learnt so DNS and
+// connects to them become Pool evidence; 1 GB pages / wrmsr are weak Optimization hints.
+func (c *Classifier) configFile(ev *evidence.Event, o *out) {
+	cfg, ok := minerconfig.Parse(ev.Content)
+	if !ok {
+		return
+	}
+	added := false
+	for _, p := range cfg.Pools {
+		e := evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindMinerConfig, Indicator: ev.Path + ": " + clip(p.URL, 256), Source: srcMinerConfig, Path: ev.Path}
+		if ep, ok := stratum.ParseURL(p.URL); ok {
+			e.Endpoint = ep.HostPort()
+			c.learn(ep, p.URL)
+		} else if ep, ok := stratum.ParseHostPort(strings.TrimPrefix(strings.TrimPrefix(p.URL, "tcp://"), "ssl://"), true); ok {
+			e.Endpoint = ep.HostPort()
+			c.learn(ep, p.URL)
+		} else if p.URL == "" && p.User == "" {
+			continue
+		}
+		if w, k := wallet.Login(p.User); k != wallet.None {
+			e.Wallet = w
+		} else if w, _ := wallet.Find(p.User); w != "" {
+			e.Wallet = w
+		}
+		o.add(e)
+		added = true
+	}
+	if !added {
+		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindMinerConfig, Indicator: ev.Path, Source: srcMinerConfig, Path: ev.Path})
+	}
+	if cfg.OneGBPages || cfg.WRMSR {
+		what := "randomx.1gb-pages"
+		if cfg.WRMSR {
+			what = "randomx.wrmsr"
+		}
+		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Weak, Kind: KindConfigTuning, Indicator: ev.Path + ": " + what, Source: srcMinerConfig, Path: ev.Path})
+	}
+}
+
+// kill: killing a known miner is strong Optimization evidence (clearing the field); any other
+// SIGKILL/SIGTERM of another process is weak, for the chain to count bursts.
+func (c *Classifier) kill(ev *evidence.Event, o *out) {
+	if ev.KillSignal == 0 {
+		return // existence probe
+	}
+	if name, src := c.minerName(argv.Base(ev.KillTargetName)); name != "" {
+		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: name, Source: src, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + name + ")"})
+		return
+	}
+	if ev.KillSignal == 9 || ev.KillSignal == 15 {
+		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Weak, Kind: KindKill, Indicator: "signal " + strconv.FormatInt(ev.KillSignal, 10), Source: srcKill, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + ev.KillTargetName + ")"})
+	}
+}
+
+// killByName: pkill/killall naming a known miner (or a pattern containing one).
+func (c *Classifier) killByName(args []string, o *out) {
+	argv.Parse(args, func(name string, long bool) bool {
+		return !long && (name == "s" || name == "u" || name == "U" || name == "g" || name == "t" || name == "P")
+	}, func(op argv.Opt) bool {
+		if op.Name != "" {
+			return true
+		}
+		if name, src := c.minerName(argv.Base(op.Value)); name != "" {
+			o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: name, Source: src, Action: joinArgs(args)})
+			return false
+		}
+		lv := strings.ToLower(op.Value)
+		for n, src := range c.set.MinerNames {
+			if len(n) >= 5 && strings.Contains(lv, n) {
+				o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: n, Source: src, Action: joinArgs(args)})
+				return false
+			}
+		}
+		return true
+	})
+}

@@ -1,0 +1,349 @@
+package classify
+
+import (
+	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/cronline"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/systemdunit"
+)
+
+const (
+	srcTuning  = "miner host tuning (XMRig docs: MSR mod, huge pages, 1GB pages; issue 2 System optimization)"
+	srcCrontab = "crontab(1) replacing a table"
+)
+
+// file classifies file.write (any write intent) and file.open (read-only opens of watched devices).
+func (c *Classifier) file(ev *evidence.Event, o *out) {
+	p := ev.Path
+	if p == "" {
+		return
+	}
+	write := ev.Name == evidence.EventFileWrite
+	if kind, strong, ind := tuningPath(p, write); kind != "" {
+		s := evidence.Weak
+		if strong {
+			s = evidence.Strong
+		}
+		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: kind, Indicator: ind, Source: srcTuning, Path: p, Action: opAction(ev)})
+		return
+	}
+	if !write || ev.Op == "unlink" {
+		return
+	}
+	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
+		return // package installs and systemd's own runtime units
+	}
+	rule, ok := c.set.PersistenceRule(p)
+	if !ok {
+		return
+	}
+	e := evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Strong, Kind: rule.Kind, Indicator: p, Source: rule.Source, Path: p, Action: opAction(ev)}
+	if ev.Content != "" {
+		e.Command = c.persistedCommand(rule.Kind, p, ev.Content)
+	}
+	if e.Command == "" && ev.Op == "symlink" && ev.SourcePath != "" && rule.Kind == "systemd" {
+		e.Command = "unit " + argv.Base(ev.SourcePath)
+	}
+	o.add(e)
+}
+
+func opAction(ev *evidence.Event) string {
+	op := ev.Op
+	if op == "" {
+		if ev.Name == evidence.EventFileOpen {
+			op = "open"
+		} else {
+			op = "write"
+		}
+	}
+	if ev.SourcePath != "" {
+		return op + " " + ev.SourcePath + " -> " + ev.Path
+	}
+	return op + " " + ev.Path
+}
+
+// tuningPath classifies an Optimization path. Reads count only for the MSR device.
+func tuningPath(p string, write bool) (kind string, strong bool, ind string) {
+	switch {
+	case strings.HasPrefix(p, "/dev/cpu/") && strings.HasSuffix(p, "/msr"):
+		return KindMSR, true, p
+	case !write:
+		return "", false, ""
+	case p == "/sys/module/msr/parameters/allow_writes":
+		return KindMSR, true, p
+	case strings.HasPrefix(p, "/proc/sys/"):
+		var buf [128]byte
+		name := sysctlName(p[len("/proc/sys/"):], buf[:])
+		k, s := sysctlKind(name, "")
+		return k, s, name
+	case strings.HasPrefix(p, "/sys/kernel/mm/hugepages/"), strings.HasPrefix(p, "/sys/devices/system/node/") && strings.Contains(p, "/hugepages/"):
+		if strings.HasSuffix(p, "nr_hugepages") || strings.HasSuffix(p, "nr_overcommit_hugepages") {
+			return KindHugepages, true, p
+		}
+	case strings.HasPrefix(p, "/sys/devices/system/cpu/"):
+		if strings.HasSuffix(p, "/scaling_governor") || strings.HasSuffix(p, "/boost") || strings.HasSuffix(p, "/no_turbo") ||
+			strings.HasSuffix(p, "/energy_performance_preference") || strings.HasSuffix(p, "/scaling_min_freq") {
+			return KindCPUGovernor, true, p
+		}
+	}
+	return "", false, ""
+}
+
+// sysctlName converts "vm/nr_hugepages" to "vm.nr_hugepages" in buf (names are short).
+func sysctlName(s string, buf []byte) string {
+	if len(s) > len(buf) {
+		return s
+	}
+	n := copy(buf, s)
+	for i := 0; i < n; i++ {
+		if buf[i] == '/' {
+			buf[i] = '.'
+		}
+	}
+	return string(buf[:n]) // only reached for writes under /proc/sys, which are rare
+}
+
+// sysctlKind classifies a sysctl write; value "" means unknown (a file write without the value).
+func sysctlKind(name, value string) (string, bool) {
+	switch name {
+	case "vm.nr_hugepages", "vm.nr_hugepages_mempolicy", "vm.nr_overcommit_hugepages":
+		if value == "0" {
+			return "", false // releasing huge pages
+		}
+		return KindHugepages, true
+	case "vm.drop_caches":
+		return KindDropCaches, true
+	case "kernel.nmi_watchdog":
+		switch value {
+		case "0":
+			return KindNMIWatchdog, true
+		case "":
+			return KindNMIWatchdog, false
+		}
+	}
+	return "", false
+}
+
+func (c *Classifier) sysctlWrite(ev *evidence.Event, o *out) {
+	name := ev.SysctlName
+	var buf [128]byte
+	if name == "" && strings.HasPrefix(ev.Path, "/proc/sys/") {
+		name = sysctlName(ev.Path[len("/proc/sys/"):], buf[:])
+	} else if strings.IndexByte(name, '/') >= 0 {
+		name = sysctlName(name, buf[:])
+	}
+	kind, strong := sysctlKind(name, strings.TrimSpace(ev.SysctlValue))
+	if kind == "" {
+		return
+	}
+	s := evidence.Weak
+	if strong {
+		s = evidence.Strong
+	}
+	failed := ev.ErrorType != ""
+	o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: kind, Indicator: name + "=" + ev.SysctlValue, Source: srcTuning, Path: ev.Path, Action: "sysctl " + name + "=" + ev.SysctlValue, Failed: failed})
+}
+
+// sysctlExec: "sysctl -w vm.nr_hugepages=1280", "sysctl kernel.nmi_watchdog=0".
+func (c *Classifier) sysctlExec(args []string, o *out) {
+	for _, a := range args[min(1, len(args)):] {
+		eq := strings.IndexByte(a, '=')
+		if eq <= 0 || a[0] == '-' {
+			continue
+		}
+		var buf [128]byte
+		name := sysctlName(strings.TrimSpace(a[:eq]), buf[:])
+		val := strings.TrimSpace(a[eq+1:])
+		if kind, strong := sysctlKind(name, val); kind != "" {
+			s := evidence.Weak
+			if strong {
+				s = evidence.Strong
+			}
+			o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: kind, Indicator: name + "=" + val, Source: srcTuning, Action: "sysctl " + name + "=" + val})
+		}
+	}
+}
+
+// modprobe: "modprobe msr allow_writes=on" (strong), "modprobe msr" (weak: also needed to read MSRs).
+func (c *Classifier) modprobe(args []string, o *out) {
+	msr, allow := false, false
+	for _, a := range args[min(1, len(args)):] {
+		switch {
+		case a == "msr" || strings.HasSuffix(a, "/msr.ko") || strings.HasSuffix(a, "/msr.ko.zst") || strings.HasSuffix(a, "/msr.ko.xz"):
+			msr = true
+		case strings.HasPrefix(a, "allow_writes="):
+			v := a[len("allow_writes="):]
+			allow = v == "on" || v == "1" || v == "y" || v == "Y"
+		}
+	}
+	if !msr {
+		return
+	}
+	s := evidence.Weak
+	if allow {
+		s = evidence.Strong
+	}
+	o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: KindMSR, Indicator: joinArgs(args), Source: srcTuning, Action: joinArgs(args)})
+}
+
+// cpupower: "cpupower frequency-set -g performance".
+func (c *Classifier) cpupower(args []string, o *out) {
+	set := false
+	for _, a := range args {
+		if a == "frequency-set" || a == "set" {
+			set = true
+		}
+		if set && (a == "-g" || a == "--governor" || strings.HasPrefix(a, "--governor=") || a == "--turbo-boost" || a == "-t") {
+			o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindCPUGovernor, Indicator: joinArgs(args), Source: srcTuning, Action: joinArgs(args)})
+			return
+		}
+	}
+}
+
+// crontab classifies the crontab binary: replacing a table is persistence, listing is not.
+// "crontab -e" is weak: the edit may be abandoned, and the spool write it makes is seen anyway.
+func (c *Classifier) crontab(args []string, o *out) {
+	file, list, edit, remove, any := "", false, false, false, false
+	argv.Parse(args, func(name string, long bool) bool { return !long && name == "u" }, func(op argv.Opt) bool {
+		switch {
+		case op.Name == "" && file == "":
+			file, any = op.Value, true
+		case op.Name == "l":
+			list = true
+		case op.Name == "e":
+			edit = true
+		case op.Name == "r":
+			remove = true
+		case op.Name == "" && op.Value == "-":
+			file = "-"
+		}
+		return true
+	})
+	if len(args) > 1 && args[len(args)-1] == "-" {
+		file, any = "-", true
+	}
+	switch {
+	case list || remove:
+		return
+	case any:
+		o.add(evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Strong, Kind: KindCrontab, Indicator: "crontab " + file, Source: srcCrontab, Path: file, Action: joinArgs(args)})
+	case edit:
+		o.add(evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Weak, Kind: KindCrontab, Indicator: "crontab -e", Source: srcCrontab, Action: joinArgs(args)})
+	}
+}
+
+// persistedCommand extracts the command a persistence file will run: the most suspicious cron entry
+// or Exec line (one that yields miner evidence itself), else the last one.
+func (c *Classifier) persistedCommand(kind, path, content string) string {
+	var cmds []string
+	switch kind {
+	case "cron", "anacron":
+		if strings.HasPrefix(path, "/etc/cron.") && !strings.HasPrefix(path, "/etc/cron.d/") {
+			return firstScriptCommand(content) // run-parts script
+		}
+		for _, e := range cronline.Parse(content, cronline.FormatFor(path)) {
+			cmds = append(cmds, e.Command)
+		}
+	case "systemd":
+		u := systemdunit.Parse(content)
+		cmds = u.Exec
+		if len(cmds) == 0 && u.Trigger != "" {
+			return "unit " + u.Trigger
+		}
+	case "custom":
+		for _, e := range cronline.Parse(content, cronline.User) {
+			cmds = append(cmds, e.Command)
+		}
+		if len(cmds) == 0 {
+			if u := systemdunit.Parse(content); len(u.Exec) > 0 {
+				cmds = u.Exec
+			}
+		}
+		if len(cmds) == 0 {
+			return firstScriptCommand(content)
+		}
+	default: // rc, at: shell scripts
+		return firstScriptCommand(content)
+	}
+	if len(cmds) == 0 {
+		return ""
+	}
+	for _, cmd := range cmds {
+		if c.suspicious(cmd) {
+			return clip(cmd, 1024)
+		}
+	}
+	return clip(cmds[len(cmds)-1], 1024)
+}
+
+// suspicious reports whether a command line yields Miner evidence or runs from an unusual place.
+func (c *Classifier) suspicious(cmd string) bool {
+	var o out
+	c.shellScript([]string{"sh", "-c", cmd}, &o)
+	if len(o.items) > 0 {
+		return true
+	}
+	f := argv.Fields(cmd, 1)
+	return len(f) > 0 && unusualExe(f[0]) != ""
+}
+
+// firstScriptCommand returns the last meaningful line of a shell script (rc.local appends before
+// "exit 0"; at jobs end with the command), skipping comments, blank lines and "exit".
+func firstScriptCommand(s string) string {
+	last := ""
+	n := 0
+	for len(s) > 0 && n < 4096 {
+		line := s
+		if nl := strings.IndexByte(s, '\n'); nl >= 0 {
+			line, s = s[:nl], s[nl+1:]
+		} else {
+			s = ""
+		}
+		n++
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || strings.HasPrefix(line, "exit") || line == "}" || line == "fi" || line == "esac" {
+			continue
+		}
+		last = line
+	}
+	return clip(last, 1024)
+}
+
+// CommandExecutable returns the executable a persisted command will run ("nohup /tmp/x -o … &" →
+// "/tmp/x"; "/bin/sh -c '/tmp/x'" → "/tmp/x"), skipping wrappers and environment assignments, so the
+// chain can link a later exec to the context that wrote the persistence. "" when there is none.
+func CommandExecutable(cmd string) string {
+	for depth := 0; depth < 3; depth++ {
+		cmds := argv.Commands(cmd, 8)
+		if len(cmds) == 0 {
+			return ""
+		}
+		f := cmds[0]
+		for i, w := range f {
+			if isWrapper(argv.Base(w), w) || (i > 0 && strings.HasPrefix(w, "-") && isWrapper(argv.Base(f[0]), f[0])) {
+				continue
+			}
+			f = f[i:]
+			break
+		}
+		if len(f) == 0 {
+			return ""
+		}
+		if shells[argv.Base(f[0])] {
+			for i := 1; i+1 < len(f); i++ {
+				if strings.HasPrefix(f[i], "-") && strings.IndexByte(f[i], 'c') > 0 {
+					cmd = f[i+1]
+					goto again
+				}
+			}
+			if len(f) > 1 && !strings.HasPrefix(f[1], "-") {
+				return f[1] // sh /path/script
+			}
+		}
+		return f[0]
+	again:
+	}
+	return ""
+}

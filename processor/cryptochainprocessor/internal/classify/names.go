@@ -1,0 +1,139 @@
+package classify
+
+import "strings"
+
+// textTools are programs whose arguments are data, not configuration: a wallet or a stratum URL
+// given to them is an analyst searching, printing or editing (grep, crontab -l output in less, …).
+// Compilers and build tools are here too: compiling miner sources is not mining.
+var textTools = map[string]bool{
+	"grep": true, "egrep": true, "fgrep": true, "zgrep": true, "rg": true, "ag": true, "ack": true,
+	"less": true, "more": true, "most": true, "cat": true, "tac": true, "head": true, "tail": true,
+	"echo": true, "printf": true, "vi": true, "vim": true, "nvim": true, "nano": true, "emacs": true,
+	"sed": true, "awk": true, "gawk": true, "mawk": true, "cut": true, "tr": true, "sort": true,
+	"uniq": true, "wc": true, "strings": true, "file": true, "ls": true, "find": true, "locate": true,
+	"which": true, "whereis": true, "man": true, "diff": true, "cmp": true, "journalctl": true,
+	"tee": true, "xxd": true, "hexdump": true, "od": true, "jq": true, "yq": true, "git": true,
+	"cmake": true, "make": true, "gmake": true, "ninja": true, "gcc": true, "g++": true, "cc": true,
+	"c++": true, "clang": true, "clang++": true, "ld": true, "ar": true, "as": true, "go": true,
+	"cargo": true, "rustc": true, "pgrep": true, "pidof": true, "ps": true, "top": true, "htop": true,
+	"stat": true, "sha256sum": true, "md5sum": true, "tar": true, "gzip": true, "unzip": true,
+	"yara": true, "clamscan": true,
+}
+
+// moneroTools are the Monero reference node and wallet programs: they take wallet addresses as
+// arguments legitimately. Only their mining flags (monerod --start-mining) count.
+var moneroTools = map[string]bool{
+	"monerod": true, "monero-wallet-cli": true, "monero-wallet-rpc": true, "monero-gen-trusted-multisig": true,
+	"monero-blockchain-import": true, "monero-blockchain-export": true, "monero-wallet-gui": true,
+}
+
+// shells whose "-c" script is split into commands and classified.
+var shells = map[string]bool{
+	"sh": true, "bash": true, "dash": true, "zsh": true, "ash": true, "ksh": true, "mksh": true, "busybox": true,
+}
+
+// packageManagers write unit files and cron tables as part of installing software.
+var packageManagers = map[string]bool{
+	"dpkg": true, "rpm": true, "apt": true, "apt-get": true, "yum": true, "dnf": true, "microdnf": true,
+	"apk": true, "pacman": true, "zypper": true, "snapd": true, "unattended-upgr": true,
+	"unattended-upgrade": true, "packagekitd": true, "flatpak": true,
+}
+
+// kernelThreadPrefixes are kernel thread names miners imitate. A user process named exactly one of
+// these, or one followed by '/', ':' or a digit ("kworker/0:1"), or any "[name]", looks like a
+// kernel thread. "kworker-metrics" does not.
+var kernelThreadPrefixes = []string{
+	"kworker", "kthreadd", "ksoftirqd", "kswapd", "migration", "rcu_sched", "rcu_preempt", "rcu_gp",
+	"rcu_par_gp", "watchdog", "kblockd", "khugepaged", "kcompactd", "jbd2", "cpuhp", "irq", "ksmd",
+	"kauditd", "oom_reaper", "writeback", "kintegrityd", "khungtaskd", "kthrotld", "kdevtmpfs",
+	"kstrp", "scsi_eh", "netns", "mm_percpu_wq", "kswapd0", "idle_inject", "kerneloops",
+}
+
+// kernelThreadLike reports whether a user process name imitates a kernel thread.
+func kernelThreadLike(name string) bool {
+	if len(name) >= 3 && name[0] == '[' && name[len(name)-1] == ']' {
+		return true
+	}
+	for _, p := range kernelThreadPrefixes {
+		if !strings.HasPrefix(name, p) {
+			continue
+		}
+		if len(name) == len(p) {
+			return true
+		}
+		c := name[len(p)]
+		if c == '/' || c == ':' || (c >= '0' && c <= '9') {
+			return true
+		}
+	}
+	return false
+}
+
+// benignHiddenDirs are hidden directories that ordinary tool managers install executables into.
+var benignHiddenDirs = []string{
+	"/.local/bin/", "/.cargo/bin/", "/.rustup/", "/.nvm/", "/.vscode-server/", "/.pyenv/", "/.sdkman/",
+	"/.bun/", "/.deno/", "/.cursor-server/", "/.npm/", "/.dotnet/", "/.krew/", "/.linuxbrew/", "/.asdf/",
+}
+
+// unusualExe returns why an executable path is an unusual place to run from, or "".
+func unusualExe(exe string) string {
+	switch {
+	case exe == "":
+		return ""
+	case strings.HasPrefix(exe, "/memfd:"):
+		return "executable is a memfd"
+	case strings.HasPrefix(exe, "/tmp/"):
+		return "executable in /tmp"
+	case strings.HasPrefix(exe, "/var/tmp/"):
+		return "executable in /var/tmp"
+	case strings.HasPrefix(exe, "/dev/shm/"):
+		return "executable in /dev/shm"
+	case strings.HasPrefix(exe, "/dev/mqueue/"), strings.HasPrefix(exe, "/run/user/"):
+		return "executable in a tmpfs directory"
+	}
+	if strings.Contains(exe, "/.") {
+		for _, d := range benignHiddenDirs {
+			if strings.Contains(exe, d) {
+				return ""
+			}
+		}
+		// "/./" and "/../" are not hidden directories.
+		for i := 0; i+2 < len(exe); i++ {
+			if exe[i] == '/' && exe[i+1] == '.' && exe[i+2] != '/' && exe[i+2] != '.' {
+				return "executable in a hidden directory"
+			}
+		}
+	}
+	return ""
+}
+
+// lowerKey returns s lower-cased into buf (or s itself when already lower case) for map lookups
+// without allocation; ok is false when s is longer than buf.
+func lowerKey(s string, buf []byte) ([]byte, bool) {
+	if len(s) > len(buf) {
+		return nil, false
+	}
+	n := copy(buf, s)
+	for i := 0; i < n; i++ {
+		if c := buf[i]; c >= 'A' && c <= 'Z' {
+			buf[i] = c + 'a' - 'A'
+		}
+	}
+	return buf[:n], true
+}
+
+// minerName returns the matched miner-list entry for an executable name, or "".
+func (c *Classifier) minerName(name string) (string, string) {
+	if name == "" {
+		return "", ""
+	}
+	var buf [64]byte
+	k, ok := lowerKey(name, buf[:])
+	if !ok {
+		return "", ""
+	}
+	if src, ok := c.set.MinerNames[string(k)]; ok {
+		return name, src
+	}
+	return "", ""
+}

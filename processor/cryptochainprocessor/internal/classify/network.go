@@ -1,0 +1,133 @@
+package classify
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
+)
+
+const (
+	srcStratumProtocol = "mining protocol message (XMRig login, stratum mining.subscribe/authorize, eth_submitLogin)"
+	srcCNAME           = "DNS answer whose CNAME chain names a pool domain"
+)
+
+// parseAddr parses an IP literal, unmapping IPv4-in-IPv6 and dropping a zone, without allocating.
+func parseAddr(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func endpoint(host string, port int64) string {
+	if port <= 0 {
+		return host
+	}
+	if strings.IndexByte(host, ':') >= 0 {
+		return "[" + host + "]:" + strconv.FormatInt(port, 10)
+	}
+	return host + ":" + strconv.FormatInt(port, 10)
+}
+
+func (c *Classifier) connect(ev *evidence.Event, o *out) {
+	if a, ok := parseAddr(ev.Address); ok {
+		if ref, ok := c.pdns.Get(a); ok {
+			o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolAddress, Indicator: ev.Address, Source: ref.source + ": " + ref.name, Endpoint: endpoint(poolHost(ref.name, ev.Address), ev.Port)})
+			return
+		}
+	}
+	if src, ok := c.set.StratumPort[ev.Port]; ok && ev.Transport != "udp" {
+		o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Weak, Kind: KindStratumPort, Indicator: strconv.FormatInt(ev.Port, 10), Source: src, Endpoint: endpoint(ev.Address, ev.Port)})
+	}
+}
+
+// poolHost names the endpoint to block: the pool domain, or the address for URL/proxy entries.
+func poolHost(name, addr string) string {
+	if strings.Contains(name, "://") || strings.IndexByte(name, ':') >= 0 {
+		return addr
+	}
+	return name
+}
+
+// poolName returns the pool domain (or learned host) name is, or belongs to.
+func (c *Classifier) poolName(name string) (string, string, bool) {
+	if name == "" {
+		return "", "", false
+	}
+	var buf [256]byte
+	k, ok := lowerKey(strings.TrimSuffix(name, "."), buf[:])
+	if !ok {
+		return "", "", false
+	}
+	if d, src, ok := c.set.PoolDomain(string(k)); ok {
+		return d, src, true
+	}
+	if c.learned.Len() > 0 && c.learned.Contains(string(k)) {
+		return name, srcLearned, true
+	}
+	return "", "", false
+}
+
+func (c *Classifier) dnsQuery(ev *evidence.Event, o *out) {
+	if d, src, ok := c.poolName(ev.DNSName); ok {
+		o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolDomain, Indicator: ev.DNSName, Source: src + " (" + d + ")", Endpoint: ev.DNSName})
+	}
+}
+
+// dnsAnswer feeds the passive DNS map: when the question or any CNAME in the chain is a pool domain,
+// every answered address maps to it.
+func (c *Classifier) dnsAnswer(ev *evidence.Event, o *out) {
+	d, src, ok := c.poolName(ev.DNSName)
+	viaCNAME := false
+	if !ok {
+		for _, cn := range ev.DNSCNAMEs {
+			if d, src, ok = c.poolName(cn); ok {
+				viaCNAME = true
+				break
+			}
+		}
+	}
+	if !ok {
+		return
+	}
+	if viaCNAME {
+		src = srcCNAME + "; " + src
+	}
+	for _, a := range ev.DNSAnswers {
+		if addr, ok := parseAddr(a); ok {
+			c.pdns.Add(addr, poolRef{name: strings.Clone(d), source: src})
+		}
+	}
+	o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolDomain, Indicator: ev.DNSName, Source: src + " (" + d + ")", Endpoint: ev.DNSName})
+}
+
+// payload recognises a mining client's first message: strong Miner and strong Pool at once.
+func (c *Classifier) payload(ev *evidence.Event, o *out) {
+	m, ok := stratum.ParseMessage(ev.Payload)
+	if !ok {
+		return
+	}
+	w := ""
+	if m.Login != "" {
+		if addr, k := wallet.Login(m.Login); k != wallet.None {
+			w = addr
+		} else {
+			w = clip(m.Login, 256)
+		}
+	}
+	ind := m.Method
+	if m.Agent != "" {
+		ind += " agent=" + clip(m.Agent, 128)
+	}
+	ep := endpoint(ev.Address, ev.Port)
+	o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindStratumLogin, Indicator: ind, Source: srcStratumProtocol, Endpoint: ep, Wallet: w})
+	o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindStratumPayload, Indicator: ind, Source: srcStratumProtocol, Endpoint: ep, Wallet: w})
+	if a, ok := parseAddr(ev.Address); ok {
+		c.pdns.Add(a, poolRef{name: "mining protocol peer " + ep, source: srcStratumProtocol})
+	}
+}

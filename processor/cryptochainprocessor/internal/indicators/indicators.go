@@ -1,0 +1,224 @@
+// Package indicators loads the indicator lists the classifier matches against: mining pool domains,
+// miner executable names, miner-only flags, algorithm names, stratum ports, miner environment
+// variable names and persistence locations. The lists ship as TSV files embedded in the binary, each
+// entry with its source (provenance for analysts), and can be extended from configuration.
+package indicators // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
+
+import (
+	"embed"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+//go:embed data/*.tsv
+var files embed.FS
+
+// FlagInfo describes a miner-only flag.
+type FlagInfo struct {
+	TakesValue bool
+	Source     string
+}
+
+// PathRule is one persistence location.
+type PathRule struct {
+	Pattern string // exact path, prefix ending in "/", "*" matching one path element
+	Kind    string // cron, anacron, at, systemd, rc, or "custom" for configured entries
+	Source  string
+}
+
+// Set is the loaded lists. Lookups are by exact, lower-case (domains, names) or verbatim (flags) key.
+type Set struct {
+	PoolDomains map[string]string   // domain → source
+	MinerNames  map[string]string   // lower-case executable name → source
+	MinerFlags  map[string]FlagInfo // flag name without dashes → info
+	Algorithms  map[string]string   // lower-case algorithm → source
+	StratumPort map[int64]string    // port → source
+	EnvNames    map[string]string   // upper-case name → source
+	Persistence []PathRule
+}
+
+// Source of configured entries.
+const ConfigSource = "processor configuration"
+
+// Load parses the embedded lists.
+func Load() (*Set, error) {
+	s := &Set{
+		PoolDomains: map[string]string{},
+		MinerNames:  map[string]string{},
+		MinerFlags:  map[string]FlagInfo{},
+		Algorithms:  map[string]string{},
+		StratumPort: map[int64]string{},
+		EnvNames:    map[string]string{},
+	}
+	if err := each("pool_domains.tsv", 2, func(f []string) error {
+		d := NormalizeDomain(f[0])
+		if d == "" {
+			return fmt.Errorf("bad domain %q", f[0])
+		}
+		s.PoolDomains[d] = f[1]
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := each("miner_names.tsv", 2, func(f []string) error { s.MinerNames[strings.ToLower(f[0])] = f[1]; return nil }); err != nil {
+		return nil, err
+	}
+	if err := each("miner_flags.tsv", 3, func(f []string) error {
+		if f[1] != "v" && f[1] != "-" {
+			return fmt.Errorf("flag %q: takes-value must be v or -", f[0])
+		}
+		s.MinerFlags[f[0]] = FlagInfo{TakesValue: f[1] == "v", Source: f[2]}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := each("algorithms.tsv", 2, func(f []string) error { s.Algorithms[strings.ToLower(f[0])] = f[1]; return nil }); err != nil {
+		return nil, err
+	}
+	if err := each("stratum_ports.tsv", 2, func(f []string) error {
+		p, err := strconv.ParseInt(f[0], 10, 32)
+		if err != nil || p <= 0 || p > 65535 {
+			return fmt.Errorf("bad port %q", f[0])
+		}
+		s.StratumPort[p] = f[1]
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := each("env_names.tsv", 2, func(f []string) error { s.EnvNames[strings.ToUpper(f[0])] = f[1]; return nil }); err != nil {
+		return nil, err
+	}
+	if err := each("persistence_paths.tsv", 3, func(f []string) error {
+		if !strings.HasPrefix(f[0], "/") {
+			return fmt.Errorf("path %q is not absolute", f[0])
+		}
+		s.Persistence = append(s.Persistence, PathRule{Pattern: f[0], Kind: f[1], Source: f[2]})
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// each calls fn with the tab-separated fields of every non-comment line of data/name; every line must
+// have exactly n fields, the last being a non-empty source.
+func each(name string, n int, fn func([]string) error) error {
+	b, err := files.ReadFile("data/" + name)
+	if err != nil {
+		return err
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != n || strings.TrimSpace(f[n-1]) == "" {
+			return fmt.Errorf("indicators: %s line %d: want %d tab-separated fields ending with a source", name, i+1, n)
+		}
+		if err := fn(f); err != nil {
+			return fmt.Errorf("indicators: %s line %d: %w", name, i+1, err)
+		}
+	}
+	return nil
+}
+
+// NormalizeDomain lower-cases d and strips a trailing dot and a leading "*." or "."; "" if invalid.
+func NormalizeDomain(d string) string {
+	d = strings.ToLower(strings.TrimSpace(d))
+	d = strings.TrimSuffix(d, ".")
+	d = strings.TrimPrefix(d, "*.")
+	d = strings.TrimPrefix(d, ".")
+	if d == "" || len(d) > 253 || strings.ContainsAny(d, " /:\t") || !strings.Contains(d, ".") {
+		return ""
+	}
+	return d
+}
+
+// AddPoolDomains extends the pool domains; key names the config key for errors.
+func (s *Set) AddPoolDomains(key string, ds []string) error {
+	for i, d := range ds {
+		n := NormalizeDomain(d)
+		if n == "" {
+			return fmt.Errorf("%s[%d]: %q is not a domain name", key, i, d)
+		}
+		s.PoolDomains[n] = ConfigSource
+	}
+	return nil
+}
+
+// AddMinerNames extends the miner names.
+func (s *Set) AddMinerNames(key string, ns []string) error {
+	for i, n := range ns {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" || strings.ContainsRune(n, '/') {
+			return fmt.Errorf("%s[%d]: %q is not an executable name", key, i, ns[i])
+		}
+		s.MinerNames[n] = ConfigSource
+	}
+	return nil
+}
+
+// AddPersistence extends the persistence locations.
+func (s *Set) AddPersistence(key string, ps []string) error {
+	for i, p := range ps {
+		if !strings.HasPrefix(p, "/") {
+			return fmt.Errorf("%s[%d]: %q is not an absolute path", key, i, p)
+		}
+		s.Persistence = append(s.Persistence, PathRule{Pattern: p, Kind: "custom", Source: ConfigSource})
+	}
+	return nil
+}
+
+// PoolDomain returns the listed domain that name is, or is a subdomain of, walking suffixes
+// ("a.b.pool.com" → "b.pool.com" → "pool.com") without allocating. name must be lower case.
+func (s *Set) PoolDomain(name string) (domain, source string, ok bool) {
+	name = strings.TrimSuffix(name, ".")
+	for len(name) > 0 {
+		if src, ok := s.PoolDomains[name]; ok {
+			return name, src, true
+		}
+		i := strings.IndexByte(name, '.')
+		if i < 0 {
+			return "", "", false
+		}
+		name = name[i+1:]
+	}
+	return "", "", false
+}
+
+// PersistenceRule returns the most specific (longest) rule matching path, if any.
+func (s *Set) PersistenceRule(path string) (PathRule, bool) {
+	best, found := PathRule{}, false
+	for _, r := range s.Persistence {
+		if len(r.Pattern) > len(best.Pattern) && MatchPath(r.Pattern, path) {
+			best, found = r, true
+		}
+	}
+	return best, found
+}
+
+// MatchPath matches a rule pattern against a path: exact, or a prefix when the pattern ends in "/",
+// with "*" matching exactly one non-empty path element.
+func MatchPath(pattern, path string) bool {
+	for {
+		star := strings.IndexByte(pattern, '*')
+		if star < 0 {
+			if strings.HasSuffix(pattern, "/") {
+				return len(path) > len(pattern) && strings.HasPrefix(path, pattern)
+			}
+			return path == pattern
+		}
+		if !strings.HasPrefix(path, pattern[:star]) {
+			return false
+		}
+		path = path[star:]
+		slash := strings.IndexByte(path, '/')
+		if slash <= 0 {
+			return false
+		}
+		path = path[slash:]
+		pattern = pattern[star+1:]
+	}
+}

@@ -1,0 +1,78 @@
+package indicators
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadEveryEntryHasSource(t *testing.T) {
+	s, err := Load()
+	require.NoError(t, err)
+	assert.Greater(t, len(s.PoolDomains), 20)
+	for d, src := range s.PoolDomains {
+		assert.NotEmpty(t, src, d)
+	}
+	for n, src := range s.MinerNames {
+		assert.NotEmpty(t, src, n)
+	}
+	assert.True(t, s.MinerFlags["donate-level"].TakesValue)
+	assert.False(t, s.MinerFlags["nicehash"].TakesValue)
+	assert.Contains(t, s.Algorithms, "rx/0")
+	assert.Contains(t, s.StratumPort, int64(3333))
+	assert.Contains(t, s.EnvNames, "WALLET_ADDRESS")
+}
+
+func TestPoolDomainSuffixWalk(t *testing.T) {
+	s, err := Load()
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		want string
+	}{
+		{"pool.supportxmr.com", "supportxmr.com"},
+		{"supportxmr.com", "supportxmr.com"},
+		{"a.b.c.moneroocean.stream.", "moneroocean.stream"},
+		{"notsupportxmr.com", ""},
+		{"supportxmr.com.evil.example", ""},
+		{"example.com", ""},
+		{"", ""},
+		{"com", ""},
+	} {
+		d, _, ok := s.PoolDomain(tc.name)
+		assert.Equal(t, tc.want != "", ok, tc.name)
+		assert.Equal(t, tc.want, d, tc.name)
+	}
+}
+
+func TestMatchPath(t *testing.T) {
+	for _, tc := range []struct {
+		pat, path string
+		want      bool
+	}{
+		{"/etc/crontab", "/etc/crontab", true},
+		{"/etc/crontab", "/etc/crontab.bak", false},
+		{"/etc/cron.d/", "/etc/cron.d/x", true},
+		{"/etc/cron.d/", "/etc/cron.d/", false},
+		{"/etc/cron.d/", "/etc/cron.daily/x", false},
+		{"/home/*/.config/systemd/user/", "/home/bob/.config/systemd/user/x.service", true},
+		{"/home/*/.config/systemd/user/", "/home/.config/systemd/user/x.service", false},
+		{"/home/*/.config/systemd/user/", "/home/bob/x/.config/systemd/user/x.service", false},
+	} {
+		assert.Equal(t, tc.want, MatchPath(tc.pat, tc.path), "%s %s", tc.pat, tc.path)
+	}
+}
+
+func TestExtensionErrorsNameKey(t *testing.T) {
+	s, err := Load()
+	require.NoError(t, err)
+	require.NoError(t, s.AddPoolDomains("extra_pool_domains", []string{"*.Pool.Example."}))
+	d, src, ok := s.PoolDomain("x.pool.example")
+	assert.True(t, ok)
+	assert.Equal(t, "pool.example", d)
+	assert.Equal(t, ConfigSource, src)
+	assert.ErrorContains(t, s.AddPoolDomains("extra_pool_domains", []string{"bad domain"}), "extra_pool_domains[0]")
+	assert.ErrorContains(t, s.AddMinerNames("extra_miner_names", []string{"a/b"}), "extra_miner_names[0]")
+	assert.ErrorContains(t, s.AddPersistence("extra_persistence", []string{"rel/path"}), "extra_persistence[0]")
+}
