@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* DNS messages on port 53, UDP and TCP, IPv4 and IPv6, copied raw (≤ 512 bytes) for parsing in user
+ * space. Egress queries carry the sending process; on ingress the task is whoever ran the softirq,
+ * so answers carry addresses and ports for user space to pair them with their query. */
+#include "common.h"
+
+#define DNS_CAP 512
+#define DNS_PORT 53
+
+struct dns_rec {
+	struct rec_hdr hdr;
+	__u16 family;
+	__u8 proto;
+	__u8 egress;
+	__u16 sport;
+	__u16 dport;
+	__u16 len;
+	__u16 _pad[3];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 data[DNS_CAP];
+};
+
+static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
+{
+	struct dns_rec *r;
+	__u8 saddr[16] = {}, daddr[16] = {};
+	__u32 l4, off, len;
+	__u16 family;
+	__u8 proto;
+	__u16 ports[2];
+	__u16 sport, dport;
+	__u64 seq, id;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)
+			return;
+		if (ip.frag_off & bpf_htons(0x1fff))
+			return;
+		proto = ip.protocol;
+		l4 = ip.ihl * 4;
+		family = AF_INET;
+		__builtin_memcpy(saddr, &ip.saddr, 4);
+		__builtin_memcpy(daddr, &ip.daddr, 4);
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) < 0)
+			return;
+		proto = ip6.nexthdr; /* extension headers are not followed */
+		l4 = sizeof(ip6);
+		family = AF_INET6;
+		__builtin_memcpy(saddr, &ip6.saddr, 16);
+		__builtin_memcpy(daddr, &ip6.daddr, 16);
+	} else {
+		return;
+	}
+	if (proto != IPPROTO_UDP && proto != IPPROTO_TCP)
+		return;
+	if (bpf_skb_load_bytes(skb, l4, ports, sizeof(ports)) < 0)
+		return;
+	sport = bpf_ntohs(ports[0]);
+	dport = bpf_ntohs(ports[1]);
+	if (egress ? dport != DNS_PORT : sport != DNS_PORT)
+		return;
+	if (proto == IPPROTO_UDP) {
+		off = l4 + 8;
+	} else {
+		__u8 doff;
+		if (bpf_skb_load_bytes(skb, l4 + 12, &doff, 1) < 0)
+			return;
+		off = l4 + (doff >> 4) * 4;
+	}
+	if (skb->len <= off)
+		return; /* no payload (TCP handshake, ACKs) */
+	len = skb->len - off;
+	if (proto == IPPROTO_TCP && len > 2) {
+		__u16 pfx;
+		/* the 2-byte length prefix of DNS over TCP, when this segment starts a message */
+		if (bpf_skb_load_bytes(skb, off, &pfx, 2) == 0 && bpf_ntohs(pfx) == len - 2) {
+			off += 2;
+			len -= 2;
+		}
+	}
+	id = bpf_get_current_pid_tgid();
+	if (excluded(id >> 32))
+		return;
+	seq = next_seq();
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost(KIND_DNS);
+		return;
+	}
+	if (len > DNS_CAP)
+		len = DNS_CAP;
+	if (len < 1)
+		len = 1;
+	if (bpf_skb_load_bytes(skb, off, r->data, len) < 0) {
+		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+		count_lost(KIND_DNS); /* keeps seq gaps == lost */
+		return;
+	}
+	fill_hdr_light(&r->hdr, KIND_DNS, seq);
+	if (!egress)
+		r->hdr.flags |= HDR_F_TASK_UNRELIABLE;
+	r->family = family;
+	r->proto = proto;
+	r->egress = egress;
+	r->sport = sport;
+	r->dport = dport;
+	r->len = len;
+	__builtin_memcpy(r->saddr, saddr, 16);
+	__builtin_memcpy(r->daddr, daddr, 16);
+	bpf_ringbuf_submit(r, wake_flags());
+}
+
+SEC("cgroup_skb/egress")
+int handle_dns_egress(struct __sk_buff *skb)
+{
+	on_skb(skb, true);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int handle_dns_ingress(struct __sk_buff *skb)
+{
+	on_skb(skb, false);
+	return 1;
+}

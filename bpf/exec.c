@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* Successful execs (tp_btf/sched_process_exec, read after the new image is in place) and failed exec
+ * attempts (execve/execveat syscall tracepoints, emitted only when the syscall returns an error). */
+#include "common.h"
+#include "path.h"
+
+#define ARGS_CAP 8192 /* hard ceiling of args_max / env_max */
+#define EXEC_OFF_MASK 16383
+#define EXEC_DATA_SZ (EXEC_OFF_MASK + 1 + ARGS_CAP)
+#define EXEC_PATH_CAP 1024
+#define EXEC_NAME_CAP 256
+
+#define EXEC_F_ARGS_TRUNC 1
+#define EXEC_F_ENV_TRUNC 2
+#define EXEC_F_MEMFD 4
+#define EXEC_F_DELETED 8
+
+volatile const __u32 args_max = 4096;
+volatile const __u32 env_max = 4096;
+
+/* data holds, in order: filename, interp, exe, cwd, tty, cgroup leaf name, argv block, env block. */
+struct exec_rec {
+	struct rec_hdr hdr;
+	__u32 argc;
+	__u32 envc;
+	__u32 args_len;
+	__u32 env_len;
+	__u32 flags;
+	__u32 sid;
+	__u32 pgid;
+	__u32 old_pid;
+	__u16 filename_len;
+	__u16 interp_len;
+	__u16 exe_len;
+	__u16 cwd_len;
+	__u16 tty_len;
+	__u16 cgname_len;
+	__u16 _pad[2];
+	__u8 data[EXEC_DATA_SZ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_rec);
+} exec_heap SEC(".maps");
+
+static __always_inline __u32 put_kstr(__u8 *data, __u32 off, const void *src)
+{
+	long n = bpf_probe_read_kernel_str(&data[off & EXEC_OFF_MASK], EXEC_NAME_CAP, src);
+	return n > 1 ? n - 1 : 0; /* without the NUL */
+}
+
+static __always_inline __u32 put_path(__u8 *data, __u32 off, int pos)
+{
+	const char *src = path_src(pos);
+	__u32 len;
+	if (!src)
+		return 0;
+	len = PATH_SCRATCH - pos;
+	if (len > EXEC_PATH_CAP)
+		len = EXEC_PATH_CAP;
+	bpf_probe_read_kernel(&data[off & EXEC_OFF_MASK], len & (EXEC_PATH_CAP * 2 - 1), src);
+	return len;
+}
+
+/* put_block copies [start, end) of user memory, at most max bytes; *trunc is set when cut. */
+static __always_inline __u32 put_block(__u8 *data, __u32 off, unsigned long start, unsigned long end, __u32 max,
+				       bool *trunc)
+{
+	__u64 len = end > start ? end - start : 0;
+	if (max > ARGS_CAP)
+		max = ARGS_CAP;
+	if (len > max) {
+		len = max;
+		*trunc = true;
+	}
+	if (len > ARGS_CAP)
+		len = ARGS_CAP;
+	if (bpf_probe_read_user(&data[off & EXEC_OFF_MASK], len, (const void *)start) < 0)
+		return 0;
+	return len;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 zero = 0;
+	struct exec_rec *r;
+	__u64 seq, size;
+	__u32 off = 0, n;
+	bool trunc = false;
+	struct file *exe;
+	struct mm_struct *mm;
+	struct dentry *d;
+	const char *filename, *interp;
+	int pos;
+
+	if (excluded(BPF_CORE_READ(task, tgid)))
+		return 0;
+	r = bpf_map_lookup_elem(&exec_heap, &zero);
+	if (!r)
+		return 0;
+	seq = next_seq();
+	fill_hdr(&r->hdr, KIND_EXEC, seq);
+	r->old_pid = old_pid;
+	r->argc = BPF_CORE_READ(bprm, argc);
+	r->envc = BPF_CORE_READ(bprm, envc);
+	r->sid = pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]));
+	r->pgid = pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]));
+	r->flags = 0;
+
+	filename = BPF_CORE_READ(bprm, filename);
+	interp = BPF_CORE_READ(bprm, interp);
+	n = put_kstr(r->data, off, filename);
+	r->filename_len = n;
+	off += n;
+	n = 0;
+	if (interp != filename)
+		n = put_kstr(r->data, off, interp);
+	r->interp_len = n;
+	off += n;
+
+	mm = BPF_CORE_READ(task, mm);
+	exe = BPF_CORE_READ(mm, exe_file);
+	n = 0;
+	if (exe) {
+		d = BPF_CORE_READ(exe, f_path.dentry);
+		if (BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
+			r->flags |= EXEC_F_DELETED;
+		if (d == BPF_CORE_READ(d, d_parent)) {
+			char pfx[6] = {};
+			bpf_probe_read_kernel(pfx, sizeof(pfx), BPF_CORE_READ(d, d_name.name));
+			if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' && pfx[4] == 'd' && pfx[5] == ':')
+				r->flags |= EXEC_F_MEMFD;
+		}
+		pos = walk_path(d, BPF_CORE_READ(exe, f_path.mnt));
+		n = put_path(r->data, off, pos);
+	}
+	r->exe_len = n;
+	off += n;
+
+	pos = walk_path(BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt));
+	n = put_path(r->data, off, pos);
+	r->cwd_len = n;
+	off += n;
+
+	n = 0;
+	{
+		struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+		if (tty)
+			n = put_kstr(r->data, off, &tty->name);
+	}
+	r->tty_len = n;
+	off += n;
+
+	n = put_kstr(r->data, off, BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
+	r->cgname_len = n;
+	off += n;
+
+	n = put_block(r->data, off, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end), args_max, &trunc);
+	if (trunc)
+		r->flags |= EXEC_F_ARGS_TRUNC;
+	r->args_len = n;
+	off += n;
+
+	trunc = false;
+	n = put_block(r->data, off, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end), env_max, &trunc);
+	if (trunc)
+		r->flags |= EXEC_F_ENV_TRUNC;
+	r->env_len = n;
+	off += n;
+
+	size = offsetof(struct exec_rec, data) + (__u64)off;
+	if (size > sizeof(*r))
+		size = sizeof(*r);
+	if (bpf_ringbuf_output(&events, r, size, wake_flags()) < 0)
+		count_lost(KIND_EXEC);
+	return 0;
+}
+
+/* ---- failed attempts ---- */
+
+#define FAILED_ARGS 32
+#define FAILED_ARG_CAP 256
+#define FAILED_OFF_MASK 4095
+#define FAILED_DATA_SZ (FAILED_OFF_MASK + 1 + FAILED_ARG_CAP)
+
+struct exec_attempt {
+	__u64 filename; /* user pointers */
+	__u64 argv;
+};
+
+/* Pointers saved at entry per thread; the strings are read only if the syscall fails, while the
+ * caller's memory is still the same image. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct exec_attempt);
+} exec_attempts SEC(".maps");
+
+/* data holds filename then the NUL-separated argv strings read. */
+struct exec_failed_rec {
+	struct rec_hdr hdr;
+	__s32 err;
+	__u32 argc; /* arguments read */
+	__u32 args_len;
+	__u16 filename_len;
+	__u16 flags; /* EXEC_F_ARGS_TRUNC */
+	__u8 data[FAILED_DATA_SZ];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct exec_failed_rec);
+} exec_failed_heap SEC(".maps");
+
+static __always_inline int attempt_enter(const char *filename, const char *const *argv)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct exec_attempt a = {.filename = (__u64)filename, .argv = (__u64)argv};
+
+	if (excluded(id >> 32))
+		return 0;
+	bpf_map_update_elem(&exec_attempts, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int attempt_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct exec_attempt *a = bpf_map_lookup_elem(&exec_attempts, &tid);
+	struct exec_failed_rec *r;
+	const char *filename;
+	const char *const *argv;
+	__u32 off = 0;
+	long n;
+	__u64 size;
+
+	if (!a)
+		return 0;
+	filename = (const char *)a->filename;
+	argv = (const char *const *)a->argv;
+	bpf_map_delete_elem(&exec_attempts, &tid);
+	if (ret >= 0)
+		return 0;
+	r = bpf_map_lookup_elem(&exec_failed_heap, &zero);
+	if (!r)
+		return 0;
+	fill_hdr(&r->hdr, KIND_EXEC_FAILED, next_seq());
+	r->err = -ret;
+	r->flags = 0;
+	r->argc = 0;
+	n = bpf_probe_read_user_str(&r->data[0], FAILED_ARG_CAP, filename);
+	r->filename_len = n > 1 ? n - 1 : 0;
+	off = r->filename_len;
+	for (int i = 0; i < FAILED_ARGS; i++) {
+		const char *p = 0;
+		if (!argv || bpf_probe_read_user(&p, sizeof(p), &argv[i]) < 0 || !p)
+			break;
+		if (off > FAILED_OFF_MASK + 1 - FAILED_ARG_CAP) {
+			r->flags |= EXEC_F_ARGS_TRUNC;
+			break;
+		}
+		n = bpf_probe_read_user_str(&r->data[off & FAILED_OFF_MASK], FAILED_ARG_CAP, p);
+		if (n < 1)
+			break;
+		off += n; /* keeps the NUL as separator */
+		r->argc++;
+		if (i == FAILED_ARGS - 1) {
+			const char *more = 0;
+			bpf_probe_read_user(&more, sizeof(more), &argv[i + 1]);
+			if (more)
+				r->flags |= EXEC_F_ARGS_TRUNC;
+		}
+	}
+	r->args_len = off - r->filename_len;
+	size = offsetof(struct exec_failed_rec, data) + (__u64)off;
+	if (size > sizeof(*r))
+		size = sizeof(*r);
+	if (bpf_ringbuf_output(&events, r, size, wake_flags()) < 0)
+		count_lost(KIND_EXEC_FAILED);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_execve")
+int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return attempt_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_execveat")
+int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return attempt_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execve")
+int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return attempt_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_execveat")
+int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return attempt_exit(ctx->ret);
+}

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* File activity under watched prefixes, filtered in the kernel: opens with write intent, creates,
+ * truncates, renames, links, symlinks, unlinks and chmods under WATCHED prefixes, and every open
+ * under ALWAYS prefixes (/dev/cpu/) whatever its flags or result. Syscall-entry tracepoints, so
+ * attempts that fail are seen; the record waits per thread for the syscall's result.
+ * Relative paths are resolved against the cwd or the dirfd (bounded dentry walk) when the
+ * operation has write intent; "." and ".." are not folded. */
+#include "common.h"
+#include "path.h"
+
+#define FILE_PATH_CAP 512
+#define LPM_CAP 256
+
+#define FOP_OPEN 1
+#define FOP_CREATE 2
+#define FOP_TRUNCATE 3
+#define FOP_RENAME 4
+#define FOP_LINK 5
+#define FOP_SYMLINK 6
+#define FOP_UNLINK 7
+#define FOP_CHMOD 8
+
+#define PFX_WATCHED 1
+#define PFX_ALWAYS 2
+
+#define O_WRONLY 01
+#define O_RDWR 02
+#define O_CREAT 0100
+#define O_TRUNC 01000
+
+/* Key of the prefix trie; the scratch copy is FILE_PATH_CAP long, the trie looks at LPM_CAP bytes. */
+struct path_key {
+	__u32 prefixlen;
+	char data[FILE_PATH_CAP + 2 * LPM_CAP]; /* room for a masked offset plus a masked length */
+};
+
+struct lpm_key {
+	__u32 prefixlen;
+	char data[LPM_CAP];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 512);
+	__type(key, struct lpm_key);
+	__type(value, __u32); /* PFX_* */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} prefixes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 3); /* 0, 1: paths; 2: relative-path staging */
+	__type(key, __u32);
+	__type(value, struct path_key);
+} file_keys SEC(".maps");
+
+struct file_rec {
+	struct rec_hdr hdr;
+	__u8 op;
+	__u8 match; /* PFX_* of the matched prefix */
+	__u16 path_len;
+	__u16 path2_len;
+	__u16 _pad;
+	__u32 flags;
+	__u32 mode;
+	__s32 err; /* positive errno, 0 success */
+	__u32 _pad2;
+	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path) */
+	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct file_rec);
+} file_heap SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct file_rec);
+} pending_files SEC(".maps");
+
+/* read_path reads a user path into k->data, resolving a relative one against dfd when asked, and
+ * returns its length (0 when unreadable). */
+static __always_inline __u32 read_path(struct path_key *k, int dfd, const char *upath, bool resolve)
+{
+	__u32 two = 2;
+	struct path_key *rel;
+	struct task_struct *t;
+	struct dentry *d;
+	struct vfsmount *m;
+	const char *dir;
+	long n = bpf_probe_read_user_str(k->data, LPM_CAP, upath);
+	__u32 dlen, off;
+	int pos;
+
+	if (n <= 1)
+		return 0;
+	if (k->data[0] == '/' || !resolve)
+		return n - 1;
+	t = (struct task_struct *)bpf_get_current_task();
+	if (dfd == AT_FDCWD) {
+		d = BPF_CORE_READ(t, fs, pwd.dentry);
+		m = BPF_CORE_READ(t, fs, pwd.mnt);
+	} else {
+		struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
+		unsigned int max = BPF_CORE_READ(t, files, fdt, max_fds);
+		struct file *f = 0;
+		if (dfd < 0 || (unsigned int)dfd >= max)
+			return n - 1;
+		bpf_probe_read_kernel(&f, sizeof(f), &fds[dfd]);
+		if (!f)
+			return n - 1;
+		d = BPF_CORE_READ(f, f_path.dentry);
+		m = BPF_CORE_READ(f, f_path.mnt);
+	}
+	pos = walk_path(d, m);
+	dir = path_src(pos);
+	if (!dir)
+		return n - 1;
+	dlen = PATH_SCRATCH - pos;
+	if (dlen > LPM_CAP - 1)
+		return n - 1; /* too deep to join: keep it relative */
+	rel = bpf_map_lookup_elem(&file_keys, &two);
+	if (!rel)
+		return n - 1;
+	bpf_probe_read_kernel(rel->data, LPM_CAP, k->data);
+	bpf_probe_read_kernel(k->data, dlen & (LPM_CAP - 1), dir);
+	off = dlen;
+	if (dlen > 1) {
+		k->data[dlen & (LPM_CAP - 1)] = '/';
+		off = dlen + 1;
+	}
+	if (n > LPM_CAP)
+		n = LPM_CAP;
+	bpf_probe_read_kernel(&k->data[off & (FILE_PATH_CAP - 1)], n & (LPM_CAP * 2 - 1), rel->data);
+	return off + n - 1;
+}
+
+static __always_inline __u32 lookup_prefix(struct path_key *k, __u32 len)
+{
+	__u32 *v;
+	k->prefixlen = (len > LPM_CAP ? LPM_CAP : len) * 8;
+	v = bpf_map_lookup_elem(&prefixes, k);
+	return v ? *v : 0;
+}
+
+/* file_enter keeps a record for the thread when a path of the operation falls under a prefix. */
+static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int dfd2, const char *upath2,
+				      bool match2, __u32 flags, __u32 mode)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, zero = 0, one = 1;
+	bool write = op != FOP_OPEN || (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC));
+	struct path_key *k1, *k2;
+	struct file_rec *r;
+	__u32 len1, len2 = 0, m, match = 0;
+
+	if (excluded(id >> 32))
+		return 0;
+	k1 = bpf_map_lookup_elem(&file_keys, &zero);
+	k2 = bpf_map_lookup_elem(&file_keys, &one);
+	if (!k1 || !k2)
+		return 0;
+	len1 = read_path(k1, dfd, upath, write);
+	if (len1) {
+		m = lookup_prefix(k1, len1);
+		if ((m & PFX_ALWAYS) || (write && (m & PFX_WATCHED)))
+			match = m;
+	}
+	if (upath2) {
+		len2 = read_path(k2, dfd2, upath2, match2);
+		if (match2 && len2 && !match) {
+			m = lookup_prefix(k2, len2);
+			if (m & (PFX_ALWAYS | PFX_WATCHED))
+				match = m;
+		}
+	}
+	if (!match)
+		return 0;
+	r = bpf_map_lookup_elem(&file_heap, &zero);
+	if (!r)
+		return 0;
+	if (op == FOP_OPEN && (flags & O_TRUNC))
+		op = FOP_TRUNCATE;
+	else if (op == FOP_OPEN && (flags & O_CREAT))
+		op = FOP_CREATE;
+	r->op = op;
+	r->match = match;
+	r->flags = flags;
+	r->mode = mode;
+	r->err = 0;
+	r->_pad = 0;
+	r->_pad2 = 0;
+	r->path_len = len1 > FILE_PATH_CAP - 1 ? FILE_PATH_CAP - 1 : len1;
+	bpf_probe_read_kernel(r->path, FILE_PATH_CAP, k1->data);
+	r->path2_len = 0;
+	if (upath2) {
+		r->path2_len = len2 > FILE_PATH_CAP - 1 ? FILE_PATH_CAP - 1 : len2;
+		bpf_probe_read_kernel(r->path2, FILE_PATH_CAP, k2->data);
+	}
+	bpf_map_update_elem(&pending_files, &tid, r, BPF_ANY);
+	return 0;
+}
+
+static __always_inline int file_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct file_rec *r = bpf_map_lookup_elem(&pending_files, &tid);
+	__u64 seq;
+
+	if (!r)
+		return 0;
+	seq = next_seq();
+	fill_hdr(&r->hdr, KIND_FILE, seq);
+	r->err = ret < 0 ? -ret : 0;
+	if (bpf_ringbuf_output(&events, r, sizeof(*r), wake_flags()) < 0)
+		count_lost(KIND_FILE);
+	bpf_map_delete_elem(&pending_files, &tid);
+	return 0;
+}
+
+#define ARG(i) (ctx->args[i])
+#define STR(i) ((const char *)ctx->args[i])
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int handle_open_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_OPEN, AT_FDCWD, STR(0), 0, 0, false, ARG(1), ARG(2));
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int handle_openat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_OPEN, ARG(0), STR(1), 0, 0, false, ARG(2), ARG(3));
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int handle_openat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how how = {};
+	bpf_probe_read_user(&how, sizeof(how), (void *)ARG(2));
+	return file_enter(FOP_OPEN, ARG(0), STR(1), 0, 0, false, how.flags, how.mode);
+}
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int handle_creat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_OPEN, AT_FDCWD, STR(0), 0, 0, false, O_CREAT | O_WRONLY | O_TRUNC, ARG(1));
+}
+
+SEC("tracepoint/syscalls/sys_enter_rename")
+int handle_rename_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_RENAME, AT_FDCWD, STR(1), AT_FDCWD, STR(0), true, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat")
+int handle_renameat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_RENAME, ARG(2), STR(3), ARG(0), STR(1), true, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_renameat2")
+int handle_renameat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_RENAME, ARG(2), STR(3), ARG(0), STR(1), true, ARG(4), 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_link")
+int handle_link_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_LINK, AT_FDCWD, STR(1), AT_FDCWD, STR(0), true, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_linkat")
+int handle_linkat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_LINK, ARG(2), STR(3), ARG(0), STR(1), true, ARG(4), 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_symlink")
+int handle_symlink_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_SYMLINK, AT_FDCWD, STR(1), AT_FDCWD, STR(0), false, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_symlinkat")
+int handle_symlinkat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_SYMLINK, ARG(1), STR(2), AT_FDCWD, STR(0), false, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlink")
+int handle_unlink_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_UNLINK, AT_FDCWD, STR(0), 0, 0, false, 0, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlinkat")
+int handle_unlinkat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_UNLINK, ARG(0), STR(1), 0, 0, false, ARG(2), 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_chmod")
+int handle_chmod_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_CHMOD, AT_FDCWD, STR(0), 0, 0, false, 0, ARG(1));
+}
+
+SEC("tracepoint/syscalls/sys_enter_fchmodat")
+int handle_fchmodat_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_CHMOD, ARG(0), STR(1), 0, 0, false, 0, ARG(2));
+}
+
+SEC("tracepoint/syscalls/sys_enter_fchmodat2")
+int handle_fchmodat2_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	return file_enter(FOP_CHMOD, ARG(0), STR(1), 0, 0, false, ARG(3), ARG(2));
+}
+
+#define FILE_EXIT(name)                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                        \
+	int handle_##name##_exit(struct trace_event_raw_sys_exit *ctx)    \
+	{                                                                 \
+		return file_exit(ctx->ret);                               \
+	}
+
+FILE_EXIT(open)
+FILE_EXIT(openat)
+FILE_EXIT(openat2)
+FILE_EXIT(creat)
+FILE_EXIT(rename)
+FILE_EXIT(renameat)
+FILE_EXIT(renameat2)
+FILE_EXIT(link)
+FILE_EXIT(linkat)
+FILE_EXIT(symlink)
+FILE_EXIT(symlinkat)
+FILE_EXIT(unlink)
+FILE_EXIT(unlinkat)
+FILE_EXIT(chmod)
+FILE_EXIT(fchmodat)
+FILE_EXIT(fchmodat2)

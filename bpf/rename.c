@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* comm changes after start (prctl(PR_SET_NAME), /proc/<pid>/comm); the rename done by exec itself
+ * is skipped. */
+#include "common.h"
+
+struct rename_rec {
+	struct rec_hdr hdr;
+	char oldcomm[16];
+	char newcomm[16];
+};
+
+SEC("tp_btf/task_rename")
+int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
+{
+	struct rename_rec *r;
+	__u64 seq;
+
+	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+		return 0;
+	if (excluded(BPF_CORE_READ(task, tgid)))
+		return 0;
+	seq = next_seq();
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost(KIND_RENAME);
+		return 0;
+	}
+	fill_hdr(&r->hdr, KIND_RENAME, seq);
+	/* the acting task may be another process writing /proc/<pid>/comm: report the renamed task */
+	fill_task(&r->hdr, task);
+	BPF_CORE_READ_STR_INTO(&r->oldcomm, task, comm);
+	bpf_probe_read_kernel_str(r->newcomm, sizeof(r->newcomm), comm);
+	bpf_ringbuf_submit(r, wake_flags());
+	return 0;
+}

@@ -1,0 +1,60 @@
+package kernel // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Values of the prefixes trie (PFX_* in bpf/file.c).
+const (
+	pfxWatched = 1
+	pfxAlways  = 2
+)
+
+// prefixTable returns each prefix with its flags. The trie answers with the longest matching prefix
+// only, so a prefix also carries the flags of every shorter prefix it extends: "/dev/" watched and
+// "/dev/cpu/" always gives "/dev/cpu/" both.
+func prefixTable(watched, always []string) (map[string]uint32, error) {
+	t := map[string]uint32{}
+	add := func(list []string, flag uint32, name string) error {
+		for _, p := range list {
+			if p == "" || !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("%s prefix %q: must be an absolute path", name, p)
+			}
+			if len(p) > MaxPrefixLen {
+				return fmt.Errorf("%s prefix %q: longer than %d bytes", name, p, MaxPrefixLen)
+			}
+			if strings.IndexByte(p, 0) >= 0 {
+				return fmt.Errorf("%s prefix %q: contains a NUL byte", name, p)
+			}
+			t[p] |= flag
+		}
+		return nil
+	}
+	if err := add(watched, pfxWatched, "watched"); err != nil {
+		return nil, err
+	}
+	if err := add(always, pfxAlways, "always"); err != nil {
+		return nil, err
+	}
+	if len(t) > MaxPrefixes {
+		return nil, fmt.Errorf("watched and always prefixes: at most %d, got %d", MaxPrefixes, len(t))
+	}
+	keys := make([]string, 0, len(t))
+	for k := range t {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make(map[string]uint32, len(t))
+	for _, p := range keys {
+		f := t[p]
+		for _, q := range keys {
+			if len(q) < len(p) && strings.HasPrefix(p, q) {
+				f |= t[q]
+			}
+		}
+		out[p] = f
+	}
+	return out, nil
+}
