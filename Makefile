@@ -8,6 +8,11 @@ DIST    := _build/otelcol-cryptochain
 CRYPTOCHAIN_REQUIRE_PRIVILEGED ?=
 export CRYPTOCHAIN_REQUIRE_PRIVILEGED
 
+# The simulator (cmd/chainsim) and its static fake miner, used by demo and e2e.
+SIM     := _build/chainsim _build/fakeminer
+# Rebuild the distribution only when its inputs changed.
+DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor config -type f -not -name '*_test.go' 2>/dev/null)
+
 .DEFAULT_GOAL := help
 .PHONY: help build run test e2e bench generate mdatagen lint demo clean
 
@@ -15,16 +20,21 @@ help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
 build: ## Build the otelcol-cryptochain distribution into _build/ with ocb.
-	@echo "build: not wired yet"
+	@$(MAKE) --no-print-directory $(DIST) $(SIM)
 
 run: ## Run the collector on the embedded default config (root).
-	@echo "run: not wired yet"
+	@if [ "$$(id -u)" != 0 ]; then echo "make run: the eBPF receiver needs root (it loads kernel programs); run: sudo make run" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory $(DIST)
+	@mkdir -p data
+	@echo "otelcol-cryptochain on the embedded default config: findings on this console and in data/findings.jsonl$${OTEL_EXPORTER_OTLP_ENDPOINT:+, and over OTLP to $$OTEL_EXPORTER_OTLP_ENDPOINT}. Ctrl-C stops it."
+	./$(DIST) --config embedded:agent
 
 test: ## Run every test: unit, privileged (root) and end-to-end.
 	$(GO) test -count=1 ./...
 
 e2e: ## Run only the end-to-end tests against the built distribution.
-	@echo "e2e: not wired yet"
+	@$(MAKE) --no-print-directory $(DIST)
+	$(GO) test -count=1 -v -timeout 15m ./test/e2e/
 
 bench: ## Run the Go benchmarks (figures go to BENCHMARKS.md by hand).
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -43,7 +53,21 @@ lint: ## go vet, gofmt and staticcheck.
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 demo: ## Run the collector, play one Critical chain and show the finding (root).
-	@echo "demo: not wired yet"
+	@if [ "$$(id -u)" != 0 ]; then echo "make demo: needs root (eBPF receiver, network namespace, cron); run: sudo make demo" >&2; exit 1; fi
+	@$(MAKE) --no-print-directory $(DIST) $(SIM)
+	./_build/chainsim demo --collector $(DIST) --scenario testdata/scenarios/critical-chain.yaml
+
+$(DIST): $(DIST_SRC)
+	$(TOOLS) builder --config builder-config.yaml
+	@touch $@
+
+_build/chainsim: $(shell find cmd/chainsim internal/sim -name '*.go' 2>/dev/null)
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/chainsim
+
+_build/fakeminer: $(shell find cmd/fakeminer -type f 2>/dev/null)
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/fakeminer
 
 clean: ## Remove build output and local data.
+	@# Undo anything an interrupted simulator run left behind (netns, cron, sysctls).
+	@if [ -d /run/chainsim ] && [ -x _build/chainsim ]; then ./_build/chainsim restore; fi
 	rm -rf _build data bench/out

@@ -7,6 +7,7 @@
 //	chainsim play [--dry-run] [--result out.json] [--fakeminer path] testdata/scenarios/critical-chain.yaml
 //	chainsim restore        undo what an interrupted run left behind
 //	chainsim list [dir]     list scenarios and their expected outcome
+//	chainsim demo           run the collector, play the Critical chain, show the finding
 package main
 
 import (
@@ -32,7 +33,7 @@ func main() {
 }
 
 func usage() error {
-	return errors.New("usage: chainsim play [flags] SCENARIO.yaml | chainsim restore | chainsim list [DIR]")
+	return errors.New("usage: chainsim play [flags] SCENARIO.yaml | chainsim demo [flags] | chainsim restore | chainsim list [DIR]")
 }
 
 func run(args []string) error {
@@ -42,6 +43,8 @@ func run(args []string) error {
 	switch args[0] {
 	case "play":
 		return playCmd(args[1:])
+	case "demo":
+		return demoCmd(args[1:])
 	case "restore":
 		return restoreAll()
 	case "list":

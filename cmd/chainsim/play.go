@@ -28,22 +28,6 @@ type options struct {
 	resultPath, fakeminer             string
 }
 
-// Result is the summary a play writes with --result; the end-to-end tests
-// use it to tie findings to the processes of one scenario.
-type Result struct {
-	Scenario    string   `json:"scenario"`
-	SessionPid  int      `json:"session_pid"`
-	MinerPids   []int    `json:"miner_pids,omitempty"`
-	Pids        []int    `json:"pids,omitempty"`
-	ContainerID string   `json:"container_id,omitempty"`
-	Netns       string   `json:"netns,omitempty"`
-	DNSQueries  []string `json:"dns_queries,omitempty"`
-	PoolLogins  []string `json:"pool_logins,omitempty"`
-	// LastStep is when the last step finished (Unix nanoseconds).
-	LastStep int64  `json:"last_step_unix_nano"`
-	Error    string `json:"error,omitempty"`
-}
-
 type player struct {
 	ctx    context.Context
 	o      options
@@ -53,7 +37,7 @@ type player struct {
 	dns    *fakedns.Server
 	pools  []*fakepool.Pool
 	bg     []*exec.Cmd
-	res    Result
+	res    scenario.Result
 	image  string
 	dirs   int
 	stdout io.Writer
@@ -67,7 +51,7 @@ func play(sc *scenario.Scenario, o options) (err error) {
 		return err
 	}
 	p := &player{ctx: ctx, o: o, sc: sc, j: j, stdout: os.Stdout,
-		res: Result{Scenario: sc.Name, SessionPid: os.Getpid()}}
+		res: scenario.Result{Scenario: sc.Name, SessionPid: os.Getpid()}}
 	defer func() {
 		p.stopAll()
 		if rerr := j.Restore(); rerr != nil {
@@ -96,6 +80,7 @@ func play(sc *scenario.Scenario, o options) (err error) {
 			return fmt.Errorf("steps[%d]: %w", i, err)
 		}
 		p.res.LastStep = time.Now().UnixNano()
+		p.res.StepEnds = append(p.res.StepEnds, p.res.LastStep)
 	}
 	if err := p.waitBackground(); err != nil {
 		return err

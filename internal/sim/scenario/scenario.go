@@ -148,6 +148,23 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// Result is the summary `chainsim play --result` writes; the end-to-end
+// tests use it to tie findings to the processes of one scenario.
+type Result struct {
+	Scenario    string   `json:"scenario"`
+	SessionPid  int      `json:"session_pid"`
+	MinerPids   []int    `json:"miner_pids,omitempty"`
+	Pids        []int    `json:"pids,omitempty"`
+	ContainerID string   `json:"container_id,omitempty"`
+	Netns       string   `json:"netns,omitempty"`
+	DNSQueries  []string `json:"dns_queries,omitempty"`
+	PoolLogins  []string `json:"pool_logins,omitempty"`
+	// StepEnds is when each step finished (Unix nanoseconds), LastStep the last of them.
+	StepEnds []int64 `json:"step_ends_unix_nano,omitempty"`
+	LastStep int64   `json:"last_step_unix_nano"`
+	Error    string  `json:"error,omitempty"`
+}
+
 // Severities in rising order.
 var Severities = []string{"none", "medium", "high", "critical"}
 
