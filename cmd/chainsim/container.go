@@ -103,6 +103,16 @@ func (p *player) container(c *scenario.Container) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The miner's host pid, for tying findings to this run.
+	if p.res.ContainerID != "" {
+		if out, err := exec.Command("podman", "inspect", "--format", "{{.State.Pid}}", p.res.ContainerID).Output(); err == nil {
+			var pid int
+			if _, err := fmt.Sscan(strings.TrimSpace(string(out)), &pid); err == nil && pid > 0 {
+				p.res.MinerPids = append(p.res.MinerPids, pid)
+				p.res.Pids = append(p.res.Pids, pid)
+			}
+		}
+	}
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("podman run: %w", err)
 	}

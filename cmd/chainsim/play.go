@@ -213,9 +213,10 @@ func (p *player) step(st scenario.Step) error {
 	case st.Sleep != 0:
 		select {
 		case <-time.After(time.Duration(st.Sleep)):
+			return nil
 		case <-p.ctx.Done():
+			return errors.New("interrupted")
 		}
-		return nil
 	case st.Restart:
 		if !p.o.pauseOnRestart {
 			return nil
