@@ -2,13 +2,44 @@
 /* Thread-group exits with exit status and the CPU time of the whole group. */
 #include "common.h"
 
+#define EXIT_THREADS_MAX 64
+
 struct exit_rec {
 	struct rec_hdr hdr;
 	__s32 code;
 	__u32 _pad;
-	__u64 utime; /* ns: dead threads (signal) + the last thread */
+	__u64 utime; /* ns, whole thread group, split like the kernel's cputime_adjust */
 	__u64 stime;
 };
+
+/* group_times sums what thread_group_cputime() sums: the released threads (signal) plus every
+ * thread still on the group's list (the exiting threads are released only after this tracepoint).
+ * The precise runtime is split by the tick-sampled user/system ratio. */
+static __always_inline void group_times(struct signal_struct *sig, __u64 *utime, __u64 *stime)
+{
+	__u64 ut = BPF_CORE_READ(sig, utime), st = BPF_CORE_READ(sig, stime);
+	__u64 rt = BPF_CORE_READ(sig, sum_sched_runtime);
+	struct list_head *head = (struct list_head *)((void *)sig + bpf_core_field_offset(struct signal_struct, thread_head));
+	struct list_head *pos = BPF_CORE_READ(sig, thread_head.next);
+	__u32 node_off = bpf_core_field_offset(struct task_struct, thread_node);
+
+	for (int i = 0; i < EXIT_THREADS_MAX && pos && pos != head; i++) {
+		struct task_struct *t = (struct task_struct *)((void *)pos - node_off);
+		ut += BPF_CORE_READ(t, utime);
+		st += BPF_CORE_READ(t, stime);
+		rt += BPF_CORE_READ(t, se.sum_exec_runtime);
+		pos = BPF_CORE_READ(pos, next);
+	}
+	if (ut + st == 0 || rt == 0) {
+		*utime = ut;
+		*stime = st;
+		return;
+	}
+	/* rt * ut / (ut + st) in 1/1024 steps, so that nothing overflows */
+	*utime = (rt >> 10) * ((ut << 10) / (ut + st));
+	*utime = *utime > rt ? rt : *utime;
+	*stime = rt - *utime;
+}
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
@@ -34,8 +65,7 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 	r->code = BPF_CORE_READ(task, exit_code);
 	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
 		r->code = BPF_CORE_READ(sig, group_exit_code);
-	r->utime = BPF_CORE_READ(task, utime) + BPF_CORE_READ(sig, utime);
-	r->stime = BPF_CORE_READ(task, stime) + BPF_CORE_READ(sig, stime);
+	group_times(sig, &r->utime, &r->stime);
 	r->_pad = 0;
 	bpf_ringbuf_submit(r, wake_flags());
 	return 0;

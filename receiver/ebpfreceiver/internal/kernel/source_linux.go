@@ -356,3 +356,24 @@ func (s *Source) release() error {
 	s.started = false
 	return errors.Join(errs...)
 }
+
+// detach closes the links only: nothing more is produced, the ring can still be drained.
+func (s *Source) detach() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.links) - 1; i >= 0; i-- {
+		s.links[i].Close()
+	}
+	s.links = nil
+}
+
+// produced returns the kernel's sequence counter: records produced (delivered or lost) so far.
+func (s *Source) produced() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var v uint64
+	if s.coll != nil {
+		_ = s.coll.Maps["seqno"].Lookup(uint32(0), &v)
+	}
+	return v
+}

@@ -147,3 +147,15 @@ func TestExecArgvEnv(t *testing.T) {
 	require.False(t, x.ExeMemfd)
 	require.False(t, x.ExeDeleted)
 }
+
+// startStalled starts a source whose reader is not running yet.
+func startStalled(t *testing.T, opts event.Options) (*Source, *recorder) {
+	t.Helper()
+	testutil.RequirePrivileged(t)
+	src, err := New(opts, zaptest.NewLogger(t))
+	require.NoError(t, err)
+	s := src.(*Source)
+	require.NoError(t, s.Start())
+	t.Cleanup(func() { require.NoError(t, s.Close()) })
+	return s, &recorder{}
+}
