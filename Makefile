@@ -29,8 +29,9 @@ run: ## Run the collector on the embedded default config (root).
 	@echo "otelcol-cryptochain on the embedded default config: findings on this console and in data/findings.jsonl$${OTEL_EXPORTER_OTLP_ENDPOINT:+, and over OTLP to $$OTEL_EXPORTER_OTLP_ENDPOINT}. Ctrl-C stops it."
 	./$(DIST) --config embedded:agent
 
-test: ## Run every test: unit, privileged (root) and end-to-end.
-	$(GO) test -count=1 ./...
+test: ## Run every test: unit, privileged (root) and end-to-end (builds the distribution first).
+	@$(MAKE) --no-print-directory build
+	$(GO) test -count=1 -timeout 20m ./...
 
 e2e: ## Run only the end-to-end tests against the built distribution.
 	@$(MAKE) --no-print-directory $(DIST)
