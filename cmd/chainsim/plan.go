@@ -33,6 +33,9 @@ func printPlan(w io.Writer, sc *scenario.Scenario) error {
 		for _, port := range n.PoolPorts {
 			fmt.Fprintf(w, "  fake stratum pool on 127.0.0.1:%d inside the namespace\n", port)
 		}
+		for _, port := range n.TLSPoolPorts {
+			fmt.Fprintf(w, "  fake stratum pool over TLS on 127.0.0.1:%d inside the namespace\n", port)
+		}
 	}
 	for i, st := range sc.Steps {
 		fmt.Fprintf(w, "  %2d. %s\n", i+1, describe(st))
@@ -66,6 +69,9 @@ func describe(st scenario.Step) string {
 		}
 		if m.Comm != "" {
 			s += ", renamed to " + m.Comm
+		}
+		if m.Builtin != "" {
+			s += ", pool handed over a pipe (as if compiled in)"
 		}
 		return s
 	case st.Container != nil:

@@ -135,6 +135,18 @@ func (p *player) startNetwork() error {
 			}
 			pls = append(pls, l)
 		}
+		for _, port := range p.sc.Network.TLSPoolPorts {
+			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				return err
+			}
+			tl, err := fakepool.TLSListener(l)
+			if err != nil {
+				_ = l.Close()
+				return err
+			}
+			pls = append(pls, tl)
+		}
 		return nil
 	})
 	if err != nil {
@@ -295,6 +307,9 @@ func (p *player) miner(m *scenario.Miner) error {
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), minerEnv(m.Duration, m.FPU, m.Memfd, m.Comm)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if m.Builtin != "" {
+		cmd.Stdin = strings.NewReader(m.Builtin + "\n")
+	}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -388,7 +403,7 @@ func (p *player) exec(e *scenario.Exec) error {
 		if err != nil {
 			return err
 		}
-		dir, err := p.installDir("")
+		dir, err := p.installDir(e.Dir)
 		if err != nil {
 			return err
 		}

@@ -52,7 +52,7 @@ func TestRefusesOutsideNamespace(t *testing.T) {
 }
 
 func TestDialRefusesNonLoopback(t *testing.T) {
-	_, err := dialPool("stratum+tcp://192.0.2.1:3333")
+	_, err := dialPool("stratum+tcp://192.0.2.1:3333", false)
 	assert.ErrorContains(t, err, "not a loopback address")
 }
 

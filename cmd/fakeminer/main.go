@@ -9,15 +9,21 @@
 //	CHAINSIM_DURATION  how long to burn CPU (default 2s, at most 10s)
 //	CHAINSIM_FPU=1     switch MXCSR rounding modes like RandomX
 //	CHAINSIM_MEMFD=1   re-execute itself from a memfd first (fileless start)
-//	CHAINSIM_COMM      rename the process (prctl PR_SET_NAME) after start
+//	CHAINSIM_COMM      rename the process (through /proc/self/comm) after start
+//
+// With no pool in flags or config files, fakeminer reads "URL WALLET" from a
+// piped stdin: the stand-in for a pool compiled into the binary, which leaves
+// no string in argv, environment or files.
 package main
 
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -52,6 +58,9 @@ func run(args []string) error {
 		return err
 	}
 	if opts.URL == "" {
+		readBuiltin(opts)
+	}
+	if opts.URL == "" {
 		return errors.New("no pool: give -o/--url or a config.json with pools[].url")
 	}
 	if err := requireLoopbackOnly(); err != nil {
@@ -64,7 +73,7 @@ func run(args []string) error {
 		}
 	}
 	d = min(d, maxDuration)
-	conn, err := dialPool(opts.URL)
+	conn, err := dialPool(opts.URL, opts.TLS)
 	if err != nil {
 		return err
 	}
@@ -94,9 +103,10 @@ func requireLoopbackOnly() error {
 
 // dialPool resolves the pool (through the namespace's resolv.conf, i.e. the
 // fake DNS server) and connects, accepting loopback addresses only.
-func dialPool(url string) (net.Conn, error) {
+func dialPool(url string, useTLS bool) (net.Conn, error) {
 	hostport := url
 	if i := strings.Index(hostport, "://"); i >= 0 {
+		useTLS = useTLS || strings.Contains(hostport[:i], "ssl") || strings.Contains(hostport[:i], "tls")
 		hostport = hostport[i+3:]
 	}
 	hostport = strings.TrimSuffix(hostport, "/")
@@ -121,7 +131,25 @@ func dialPool(url string) (net.Conn, error) {
 		}
 	}
 	var d net.Dialer
-	return d.DialContext(ctx, "tcp", net.JoinHostPort(addrs[0], port))
+	addr := net.JoinHostPort(addrs[0], port)
+	if useTLS {
+		// The pool is chainsim's, with a throw-away certificate, on loopback.
+		td := &tls.Dialer{NetDialer: &d, Config: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // fake pool on loopback
+		return td.DialContext(ctx, "tcp", addr)
+	}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// readBuiltin takes "URL WALLET" from a piped stdin (never from a terminal).
+func readBuiltin(o *options) {
+	st, err := os.Stdin.Stat()
+	if err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		return
+	}
+	line, _ := bufio.NewReader(io.LimitReader(os.Stdin, 4096)).ReadString('\n')
+	if f := strings.Fields(line); len(f) >= 2 {
+		o.URL, o.User = f[0], f[1]
+	}
 }
 
 // login sends an XMRig-style JSON-RPC login and waits for the job.

@@ -2,6 +2,7 @@ package fakepool
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/json"
 	"net"
 	"testing"
@@ -58,4 +59,22 @@ func TestGarbageClosesConnection(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(line), "parse error")
 	assert.Empty(t, p.Logins())
+}
+
+func TestTLSLogin(t *testing.T) {
+	raw, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	l, err := TLSListener(raw)
+	require.NoError(t, err)
+	p := Serve(l)
+	defer func() { require.NoError(t, p.Close()) }()
+	c, err := tls.Dial("tcp", raw.Addr().String(), &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // test of a throw-away cert
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write([]byte(`{"id":1,"method":"login","params":{"login":"tlswallet"}}` + "\n"))
+	require.NoError(t, err)
+	line, err := bufio.NewReader(c).ReadBytes('\n')
+	require.NoError(t, err)
+	assert.Contains(t, string(line), `"status":"OK"`)
+	assert.Equal(t, "tlswallet", p.Logins()[0].Wallet)
 }

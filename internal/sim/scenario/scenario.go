@@ -36,6 +36,8 @@ type Network struct {
 	DNS map[string]DNSRecord `yaml:"dns"`
 	// PoolPorts are the TCP ports the fake pool listens on (on 127.0.0.1).
 	PoolPorts []int `yaml:"pool_ports"`
+	// TLSPoolPorts are ports where the fake pool speaks stratum over TLS.
+	TLSPoolPorts []int `yaml:"tls_pool_ports"`
 }
 
 // DNSRecord is the fake answer for one name.
@@ -77,6 +79,9 @@ type Miner struct {
 	Comm     string         `yaml:"comm"`
 	// Background leaves the miner running while the next steps play.
 	Background bool `yaml:"background"`
+	// Builtin is "URL WALLET" handed over a pipe: a pool compiled into the
+	// miner, visible in no argv, environment or file.
+	Builtin string `yaml:"builtin"`
 }
 
 // Container runs the fake miner in a real podman container joined to the namespace.
@@ -105,6 +110,8 @@ type Exec struct {
 	// Name, when set, runs argv[0] from a copy of it installed under this file name
 	// in a fresh directory (e.g. a `monerod`-named full node look-alike).
 	Name string `yaml:"name"`
+	// Dir is where the renamed copy goes (default a fresh hidden directory under /tmp).
+	Dir string `yaml:"dir"`
 	// MayFail accepts a non-zero exit (e.g. a grep that finds nothing).
 	MayFail bool `yaml:"may_fail"`
 }
@@ -246,7 +253,7 @@ func (s *Scenario) Validate() error {
 				}
 			}
 		}
-		for i, p := range s.Network.PoolPorts {
+		for i, p := range append(append([]int(nil), s.Network.PoolPorts...), s.Network.TLSPoolPorts...) {
 			if p <= 0 || p > 65535 || p == 53 {
 				errs = append(errs, fmt.Errorf("network.pool_ports[%d]: bad port %d", i, p))
 			}
