@@ -64,16 +64,20 @@ func (c *Classifier) configFile(ev *evidence.Event, o *out) {
 		} else if ep, ok := stratum.ParseHostPort(strings.TrimPrefix(strings.TrimPrefix(p.URL, "tcp://"), "ssl://"), true); ok {
 			e.Endpoint = ep.HostPort()
 			c.learn(ep, p.URL)
-		} else if p.URL == "" && p.User == "" {
-			continue
 		}
 		if w, k := wallet.Login(p.User); k != wallet.None {
 			e.Wallet = w
 		} else if w, _ := wallet.Find(p.User); w != "" {
 			e.Wallet = w
 		}
+		if e.Endpoint == "" && e.Wallet == "" {
+			continue // a "url" that is not a pool endpoint, without a wallet
+		}
 		o.add(e)
 		added = true
+	}
+	if !added && cfg.MinerKeys < 2 {
+		return
 	}
 	if !added {
 		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindMinerConfig, Indicator: ev.Path, Source: srcMinerConfig, Path: ev.Path})

@@ -115,9 +115,11 @@ type Classifier struct {
 	// IP-literal pool or proxy from a command line.
 	pdns *simplelru.LRU[netip.Addr, poolRef]
 	// learned holds host names of stratum URLs seen on command lines, so DNS for them is Pool evidence.
-	learned *simplelru.LRU[string, struct{}]
-	b64     []byte // scratch for base64 decoding
-	b64src  []byte
+	learned     *simplelru.LRU[string, struct{}]
+	minerFilter nameFilter
+	envFilter   nameFilter
+	b64         []byte // scratch for base64 decoding
+	b64src      []byte
 }
 
 type poolRef struct {
@@ -141,6 +143,8 @@ func New(cfg Config) (*Classifier, error) {
 		return nil, err
 	}
 	c := &Classifier{set: set, fpuMin: cfg.FPUMinNonDefault, b64: make([]byte, maxB64Decoded), b64src: make([]byte, maxB64)}
+	c.minerFilter = newNameFilter(set.MinerNames)
+	c.envFilter = newNameFilter(set.EnvNames)
 	if c.fpuMin <= 0 {
 		c.fpuMin = 16
 	}

@@ -504,12 +504,14 @@ func isWrapper(base, word string) bool {
 // env classifies environment variables by name (weak) and by value (strong).
 func (c *Classifier) env(ev *evidence.Event, o *out) {
 	for name, val := range ev.Env {
-		var buf [64]byte
 		known := false
-		if k, ok := upperKey(name, buf[:]); ok {
-			if src, ok := c.set.EnvNames[string(k)]; ok {
-				known = true
-				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindEnvName, Indicator: name, Source: src})
+		if c.envFilter.maybe(name) {
+			var buf [64]byte
+			if k, ok := upperKey(name, buf[:]); ok {
+				if src, ok := c.set.EnvNames[string(k)]; ok {
+					known = true
+					o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindEnvName, Indicator: name, Source: src})
+				}
 			}
 		}
 		if len(val) < 12 || val == "[REDACTED]" {
@@ -599,8 +601,14 @@ func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
 			add("argv[0] " + a0 + " differs from the executed file " + f)
 		}
 	}
+	raw0 := ""
+	if len(ev.Args) > 0 {
+		raw0 = ev.Args[0]
+	}
 	if kernelThreadLike(a0) {
 		add("name imitates a kernel thread: " + a0)
+	} else if kernelThreadLike(raw0) {
+		add("name imitates a kernel thread: " + raw0)
 	} else if kernelThreadLike(ev.Comm) {
 		add("name imitates a kernel thread: " + ev.Comm)
 	}

@@ -320,14 +320,7 @@ func CommandExecutable(cmd string) string {
 		if len(cmds) == 0 {
 			return ""
 		}
-		f := cmds[0]
-		for i, w := range f {
-			if isWrapper(argv.Base(w), w) || (i > 0 && strings.HasPrefix(w, "-") && isWrapper(argv.Base(f[0]), f[0])) {
-				continue
-			}
-			f = f[i:]
-			break
-		}
+		f := skipWrappers(cmds[0])
 		if len(f) == 0 {
 			return ""
 		}
@@ -346,4 +339,39 @@ func CommandExecutable(cmd string) string {
 	again:
 	}
 	return ""
+}
+
+// skipWrappers drops leading env assignments and wrapper commands with their options
+// ("nice -n 19", "sudo -u bob", "taskset 0x1", "env -i").
+func skipWrappers(f []string) []string {
+	i, after := 0, false
+	for i < len(f) {
+		w := f[i]
+		switch {
+		case isWrapper(argv.Base(w), w):
+			after = true
+		case after && strings.HasPrefix(w, "-"):
+			if len(w) == 2 && strings.IndexByte("nucgpCt", w[1]) >= 0 && i+1 < len(f) {
+				i++
+			}
+		case after && numberish(w):
+		default:
+			return f[i:]
+		}
+		i++
+	}
+	return nil
+}
+
+func numberish(w string) bool {
+	if w == "" {
+		return false
+	}
+	for j := 0; j < len(w); j++ {
+		c := w[j]
+		if !(c >= '0' && c <= '9' || c == 'x' || c >= 'a' && c <= 'f' || c == ',' || c == '-') {
+			return false
+		}
+	}
+	return w[0] >= '0' && w[0] <= '9'
 }

@@ -49,10 +49,24 @@ var kernelThreadPrefixes = []string{
 	"kstrp", "scsi_eh", "netns", "mm_percpu_wq", "kswapd0", "idle_inject", "kerneloops",
 }
 
+// kernelFirst marks the first bytes of kernelThreadPrefixes, so most names cost one table lookup.
+var kernelFirst = func() (t [256]bool) {
+	for _, p := range kernelThreadPrefixes {
+		t[p[0]] = true
+	}
+	return t
+}()
+
 // kernelThreadLike reports whether a user process name imitates a kernel thread.
 func kernelThreadLike(name string) bool {
+	if len(name) < 2 {
+		return false
+	}
 	if len(name) >= 3 && name[0] == '[' && name[len(name)-1] == ']' {
 		return true
+	}
+	if !kernelFirst[name[0]] {
+		return false
 	}
 	for _, p := range kernelThreadPrefixes {
 		if !strings.HasPrefix(name, p) {
@@ -122,9 +136,54 @@ func lowerKey(s string, buf []byte) ([]byte, bool) {
 	return buf[:n], true
 }
 
+// nameFilter is a cheap pre-check for a name list: possible first bytes (both cases) and lengths.
+type nameFilter struct {
+	first          [256]bool
+	minLen, maxLen int
+}
+
+func newNameFilter[V any](m map[string]V) nameFilter {
+	f := nameFilter{minLen: 1 << 30}
+	for k := range m {
+		if k == "" {
+			continue
+		}
+		c := k[0]
+		f.first[c] = true
+		if c >= 'a' && c <= 'z' {
+			f.first[c-'a'+'A'] = true
+		} else if c >= 'A' && c <= 'Z' {
+			f.first[c-'A'+'a'] = true
+		}
+		f.minLen = min(f.minLen, len(k))
+		f.maxLen = max(f.maxLen, len(k))
+	}
+	return f
+}
+
+func (f *nameFilter) maybe(s string) bool {
+	return len(s) >= f.minLen && len(s) <= f.maxLen && f.first[s[0]]
+}
+
+// hasUpper reports whether s has ASCII upper-case letters.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
 // minerName returns the matched miner-list entry for an executable name, or "".
 func (c *Classifier) minerName(name string) (string, string) {
-	if name == "" {
+	if !c.minerFilter.maybe(name) {
+		return "", ""
+	}
+	if !hasUpper(name) {
+		if src, ok := c.set.MinerNames[name]; ok {
+			return name, src
+		}
 		return "", ""
 	}
 	var buf [64]byte

@@ -59,15 +59,14 @@ func (c *Classifier) poolName(name string) (string, string, bool) {
 	if name == "" {
 		return "", "", false
 	}
-	var buf [256]byte
-	k, ok := lowerKey(strings.TrimSuffix(name, "."), buf[:])
-	if !ok {
-		return "", "", false
+	name = strings.TrimSuffix(name, ".")
+	if hasUpper(name) { // the contract says lower case; other agents may not
+		name = strings.ToLower(name)
 	}
-	if d, src, ok := c.set.PoolDomain(string(k)); ok {
+	if d, src, ok := c.set.PoolDomain(name); ok {
 		return d, src, true
 	}
-	if c.learned.Len() > 0 && c.learned.Contains(string(k)) {
+	if c.learned.Len() > 0 && c.learned.Contains(name) {
 		return name, srcLearned, true
 	}
 	return "", "", false

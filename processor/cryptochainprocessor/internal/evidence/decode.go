@@ -70,6 +70,47 @@ func FromLogRecord(lr plog.LogRecord) (Event, error) {
 
 // DecodeInto is FromLogRecord writing into ev (reset first), reusing nothing else.
 func DecodeInto(lr plog.LogRecord, ev *Event) error {
+	return decodeInto(lr, ev, nil)
+}
+
+// Decoder decodes records reusing its buffers (argv, ancestors, DNS lists, the environment map), so a
+// hot loop allocates nothing per benign record. The Event it returns, and every slice and map in it,
+// is valid only until the next Decode: copy what must be kept.
+type Decoder struct {
+	ev    Event
+	reuse reuse
+}
+
+type reuse struct {
+	args, answers, cnames []string
+	ancestors             []int64
+	env                   map[string]string
+}
+
+// Decode decodes lr into the Decoder's Event (see FromLogRecord for the rules).
+func (d *Decoder) Decode(lr plog.LogRecord) (*Event, error) {
+	r := &d.reuse
+	if d.ev.Args != nil {
+		r.args = d.ev.Args[:0]
+	}
+	if d.ev.DNSAnswers != nil {
+		r.answers = d.ev.DNSAnswers[:0]
+	}
+	if d.ev.DNSCNAMEs != nil {
+		r.cnames = d.ev.DNSCNAMEs[:0]
+	}
+	if d.ev.Ancestors != nil {
+		r.ancestors = d.ev.Ancestors[:0]
+	}
+	if d.ev.Env != nil {
+		clear(d.ev.Env)
+		r.env = d.ev.Env
+	}
+	err := decodeInto(lr, &d.ev, r)
+	return &d.ev, err
+}
+
+func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 	*ev = Event{Name: lr.EventName()}
 	ts := lr.Timestamp()
 	if ts == 0 {
@@ -78,7 +119,7 @@ func DecodeInto(lr plog.LogRecord, ev *Event) error {
 	if ts != 0 {
 		ev.Time = ts.AsTime()
 	}
-	d := decoder{ev: ev}
+	d := decoder{ev: ev, r: r}
 	var argsSeen bool
 	lr.Attributes().Range(func(k string, v pcommon.Value) bool {
 		switch k {
@@ -91,7 +132,7 @@ func DecodeInto(lr plog.LogRecord, ev *Event) error {
 		case "cryptochain.process.parent.creation.time":
 			ev.PStart = d.str(k, v, MaxString)
 		case "cryptochain.process.ancestors":
-			ev.Ancestors = d.ints(k, v, MaxAncestors)
+			ev.Ancestors = d.ints(k, v, MaxAncestors, d.bufInts())
 		case "process.executable.path":
 			ev.Exe = d.str(k, v, MaxString)
 		case "process.executable.name":
@@ -106,7 +147,7 @@ func DecodeInto(lr plog.LogRecord, ev *Event) error {
 			ev.Command = d.str(k, v, MaxString)
 		case "process.command_args":
 			argsSeen = true
-			ev.Args = d.strs(k, v, MaxArgs, MaxArgsBytes)
+			ev.Args = d.strs(k, v, MaxArgs, MaxArgsBytes, d.buf(0))
 		case "process.command_line":
 			ev.CmdLine = d.str(k, v, MaxCmdLine)
 		case "process.args_count":
@@ -157,9 +198,9 @@ func DecodeInto(lr plog.LogRecord, ev *Event) error {
 		case "cryptochain.dns.rcode":
 			ev.DNSRcode = d.str(k, v, MaxString)
 		case "dns.answers":
-			ev.DNSAnswers = d.strs(k, v, MaxDNSItems, MaxDNSItems*MaxString)
+			ev.DNSAnswers = d.strs(k, v, MaxDNSItems, MaxDNSItems*MaxString, d.buf(1))
 		case "cryptochain.dns.cnames":
-			ev.DNSCNAMEs = d.strs(k, v, MaxDNSItems, MaxDNSItems*MaxString)
+			ev.DNSCNAMEs = d.strs(k, v, MaxDNSItems, MaxDNSItems*MaxString, d.buf(2))
 		case "file.path":
 			ev.Path = d.str(k, v, MaxString)
 		case "cryptochain.file.operation":
@@ -228,6 +269,7 @@ func DecodeInto(lr plog.LogRecord, ev *Event) error {
 
 type decoder struct {
 	ev  *Event
+	r   *reuse // nil: allocate fresh
 	err error
 }
 
@@ -283,7 +325,27 @@ func (d *decoder) bool(k string, v pcommon.Value) bool {
 	return v.Bool()
 }
 
-func (d *decoder) strs(k string, v pcommon.Value, maxItems, maxBytes int) []string {
+func (d *decoder) buf(which int) []string {
+	if d.r == nil {
+		return nil
+	}
+	switch which {
+	case 0:
+		return d.r.args
+	case 1:
+		return d.r.answers
+	}
+	return d.r.cnames
+}
+
+func (d *decoder) bufInts() []int64 {
+	if d.r == nil {
+		return nil
+	}
+	return d.r.ancestors
+}
+
+func (d *decoder) strs(k string, v pcommon.Value, maxItems, maxBytes int, out []string) []string {
 	if v.Type() != pcommon.ValueTypeSlice {
 		d.wrong(k, v, "string[]")
 		return nil
@@ -296,7 +358,9 @@ func (d *decoder) strs(k string, v pcommon.Value, maxItems, maxBytes int) []stri
 	if n == 0 {
 		return nil
 	}
-	out := make([]string, 0, n)
+	if out == nil {
+		out = make([]string, 0, n)
+	}
 	budget := maxBytes
 	for i := 0; i < n && budget > 0; i++ {
 		e := s.At(i)
@@ -311,7 +375,7 @@ func (d *decoder) strs(k string, v pcommon.Value, maxItems, maxBytes int) []stri
 	return out
 }
 
-func (d *decoder) ints(k string, v pcommon.Value, maxItems int) []int64 {
+func (d *decoder) ints(k string, v pcommon.Value, maxItems int, out []int64) []int64 {
 	if v.Type() != pcommon.ValueTypeSlice {
 		d.wrong(k, v, "int[]")
 		return nil
@@ -321,7 +385,9 @@ func (d *decoder) ints(k string, v pcommon.Value, maxItems int) []int64 {
 	if n == 0 {
 		return nil
 	}
-	out := make([]int64, 0, n)
+	if out == nil {
+		out = make([]int64, 0, n)
+	}
 	for i := 0; i < n; i++ {
 		e := s.At(i)
 		if e.Type() != pcommon.ValueTypeInt {
@@ -343,8 +409,13 @@ func (d *decoder) env(k string, v pcommon.Value) {
 		return
 	}
 	if d.ev.Env == nil {
-		d.ev.Env = make(map[string]string, 8)
-	} else if len(d.ev.Env) >= MaxEnv {
+		if d.r != nil && d.r.env != nil {
+			d.ev.Env = d.r.env
+		} else {
+			d.ev.Env = make(map[string]string, 8)
+		}
+	}
+	if len(d.ev.Env) >= MaxEnv {
 		d.ev.EnvTruncated = true
 		return
 	}

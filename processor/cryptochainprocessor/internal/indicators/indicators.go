@@ -25,6 +25,15 @@ type PathRule struct {
 	Pattern string // exact path, prefix ending in "/", "*" matching one path element
 	Kind    string // cron, anacron, at, systemd, rc, or "custom" for configured entries
 	Source  string
+	lit     string // Pattern up to the first "*", compared first
+}
+
+func newRule(pattern, kind, source string) PathRule {
+	lit := pattern
+	if i := strings.IndexByte(lit, '*'); i >= 0 {
+		lit = lit[:i]
+	}
+	return PathRule{Pattern: pattern, Kind: kind, Source: source, lit: lit}
 }
 
 // Set is the loaded lists. Lookups are by exact, lower-case (domains, names) or verbatim (flags) key.
@@ -36,6 +45,27 @@ type Set struct {
 	StratumPort map[int64]string    // port → source
 	EnvNames    map[string]string   // upper-case name → source
 	Persistence []PathRule
+	byTop       map[string][]PathRule // Persistence indexed by first path element
+}
+
+// top returns the first element of an absolute path ("/etc/cron.d/x" → "etc").
+func top(p string) string {
+	if len(p) < 2 || p[0] != '/' {
+		return ""
+	}
+	p = p[1:]
+	if i := strings.IndexByte(p, '/'); i >= 0 {
+		return p[:i]
+	}
+	return p
+}
+
+func (s *Set) index() {
+	s.byTop = map[string][]PathRule{}
+	for _, r := range s.Persistence {
+		t := top(r.Pattern)
+		s.byTop[t] = append(s.byTop[t], r)
+	}
 }
 
 // Source of configured entries.
@@ -93,11 +123,12 @@ func Load() (*Set, error) {
 		if !strings.HasPrefix(f[0], "/") {
 			return fmt.Errorf("path %q is not absolute", f[0])
 		}
-		s.Persistence = append(s.Persistence, PathRule{Pattern: f[0], Kind: f[1], Source: f[2]})
+		s.Persistence = append(s.Persistence, newRule(f[0], f[1], f[2]))
 		return nil
 	}); err != nil {
 		return nil, err
 	}
+	s.index()
 	return s, nil
 }
 
@@ -166,8 +197,9 @@ func (s *Set) AddPersistence(key string, ps []string) error {
 		if !strings.HasPrefix(p, "/") {
 			return fmt.Errorf("%s[%d]: %q is not an absolute path", key, i, p)
 		}
-		s.Persistence = append(s.Persistence, PathRule{Pattern: p, Kind: "custom", Source: ConfigSource})
+		s.Persistence = append(s.Persistence, newRule(p, "custom", ConfigSource))
 	}
+	s.index()
 	return nil
 }
 
@@ -188,10 +220,14 @@ func (s *Set) PoolDomain(name string) (domain, source string, ok bool) {
 	return "", "", false
 }
 
-// PersistenceRule returns the most specific (longest) rule matching path, if any.
+// PersistenceRule returns the most specific (longest) rule matching path, if any. The literal part
+// of each pattern (before any "*") is compared first, so unrelated paths cost one prefix test per rule.
 func (s *Set) PersistenceRule(path string) (PathRule, bool) {
 	best, found := PathRule{}, false
-	for _, r := range s.Persistence {
+	for _, r := range s.byTop[top(path)] {
+		if !strings.HasPrefix(path, r.lit) {
+			continue
+		}
 		if len(r.Pattern) > len(best.Pattern) && MatchPath(r.Pattern, path) {
 			best, found = r, true
 		}

@@ -77,7 +77,7 @@ func Parse(text string) (Config, bool) {
 			}
 			c.Pools = append(c.Pools, Pool{URL: p.URL, User: p.User, Pass: p.Pass, TLS: truthy(p.TLS), Coin: str(p.Coin), Algo: str(p.Algo)})
 		}
-		if j.URL != "" {
+		if j.URL != "" && (strings.Contains(strings.ToLower(j.URL), "stratum") || j.User != "") {
 			c.Pools = append(c.Pools, Pool{URL: j.URL, User: j.User})
 		}
 		for _, p := range j.PoolList {
@@ -127,6 +127,10 @@ func Parse(text string) (Config, bool) {
 // scan is the tolerant fallback for truncated or commented JSON.
 func scan(text string, c *Config) {
 	c.Truncated = true
+	if !strings.Contains(text, `"pools"`) && !strings.Contains(text, `"pool_list"`) && !strings.Contains(text, "stratum") &&
+		!strings.Contains(text, `"donate-level"`) && !strings.Contains(text, `"randomx"`) {
+		return
+	}
 	for _, key := range []string{"url", "pool_address"} {
 		off := 0
 		for len(c.Pools) < MaxPools {

