@@ -70,6 +70,9 @@ func describe(st scenario.Step) string {
 		if m.Comm != "" {
 			s += ", renamed to " + m.Comm
 		}
+		if m.ViaCron {
+			s += ", started as a child of a cron-named process (a cron re-spawn)"
+		}
 		if m.Builtin != "" {
 			s += ", pool handed over a pipe (as if compiled in)"
 		}

@@ -303,6 +303,14 @@ func (p *player) miner(m *scenario.Miner) error {
 		}
 	}
 	argv := netns.ExecArgv(p.ns, append([]string{path}, m.Args...)...)
+	if m.ViaCron {
+		launcher, err := p.fakeCron()
+		if err != nil {
+			return err
+		}
+		// Like cron: the job runs as a child of the cron process (no exec in place).
+		argv = append([]string{launcher, "-c", `"$@"`, "cron"}, argv...)
+	}
 	cmd := exec.CommandContext(p.ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), minerEnv(m.Duration, m.FPU, m.Memfd, m.Comm)...)
@@ -313,8 +321,13 @@ func (p *player) miner(m *scenario.Miner) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	p.res.MinerPids = append(p.res.MinerPids, cmd.Process.Pid)
-	p.res.Pids = append(p.res.Pids, cmd.Process.Pid)
+	minerPid := cmd.Process.Pid
+	p.res.Pids = append(p.res.Pids, minerPid)
+	if m.ViaCron {
+		minerPid = childOf(minerPid, 5*time.Second)
+		p.res.Pids = append(p.res.Pids, minerPid)
+	}
+	p.res.MinerPids = append(p.res.MinerPids, minerPid)
 	if m.Background {
 		p.bg = append(p.bg, cmd)
 		return nil
@@ -439,4 +452,32 @@ func (p *player) writeFile(w *scenario.WriteFile) error {
 		}
 	}
 	return p.j.WriteFile(w.Path, []byte(w.Content), 0o644)
+}
+
+// fakeCron installs a copy of /bin/sh named cron, so a job it starts has a
+// parent whose name is cron, as when the real daemon re-spawns it.
+func (p *player) fakeCron() (string, error) {
+	dir, err := p.installDir("")
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "cron")
+	return path, copyExecutable("/bin/sh", path)
+}
+
+// childOf waits for the first child of pid to appear and returns it (0 if none).
+func childOf(pid int, timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+		if err != nil {
+			return 0
+		}
+		var child int
+		if _, err := fmt.Sscan(string(b), &child); err == nil && child > 0 {
+			return child
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return 0
 }

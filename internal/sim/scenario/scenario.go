@@ -79,6 +79,9 @@ type Miner struct {
 	Comm     string         `yaml:"comm"`
 	// Background leaves the miner running while the next steps play.
 	Background bool `yaml:"background"`
+	// ViaCron starts the miner the way cron re-spawns a job: as the child of
+	// a process named cron (a shell copy), in a new execution context.
+	ViaCron bool `yaml:"via_cron"`
 	// Builtin is "URL WALLET" handed over a pipe: a pool compiled into the
 	// miner, visible in no argv, environment or file.
 	Builtin string `yaml:"builtin"`
