@@ -184,14 +184,11 @@ func (p *pipeline) exec(ev *event.Event) *proctable.Proc {
 			parent, ok = p.fillFromProcfs(proc.Parent.PID)
 		}
 	}
-	cgroupSeen := p.tracker.SeeCgroup(proc.CgroupID)
 	var parentRules *execctx.Proc
 	if ok {
 		parentRules = rulesProc(parent)
 	}
-	proc.Context = execctx.Decide(parentRules, rulesProc(proc), cgroupSeen, func() execctx.Context {
-		return p.tracker.Boot(proc.CgroupPath)
-	})
+	proc.Context = p.tracker.Decide(parentRules, rulesProc(proc), proc.CgroupPath, ev.Exec.FromSnapshot)
 	p.table.Put(proc)
 	return proc
 }
@@ -199,7 +196,7 @@ func (p *pipeline) exec(ev *event.Event) *proctable.Proc {
 // actor returns the acting process of a non-exec event and its resource.
 func (p *pipeline) actor(ev *event.Event) (records.Actor, records.Resource) {
 	if ev.Proc.PID == 0 {
-		return records.Actor{}, records.Resource{Context: p.tracker.Boot("")}
+		return records.Actor{}, records.Resource{Context: p.tracker.Enter("")}
 	}
 	key := proctable.Key{PID: ev.Proc.PID, Start: ev.Proc.StartBootNS}
 	proc, ok := p.table.Get(key)
@@ -209,7 +206,7 @@ func (p *pipeline) actor(ev *event.Event) (records.Actor, records.Resource) {
 	if !ok {
 		cg := p.cgroupPath(ev)
 		id := cgroups.Parse(cg)
-		return records.Actor{}, records.Resource{Context: p.tracker.Boot(cg), CgroupPath: cg, ContainerID: id.ContainerID, PodUID: id.PodUID}
+		return records.Actor{}, records.Resource{Context: p.tracker.Enter(cg), CgroupPath: cg, ContainerID: id.ContainerID, PodUID: id.PodUID}
 	}
 	return records.Actor{Proc: proc, Ancestors: p.table.Ancestors(proc.Key, maxAncestors)}, resourceOf(proc)
 }

@@ -10,20 +10,23 @@
 //     BUILDKITE, CIRCLECI, TRAVIS, TF_BUILD, TEAMCITY_VERSION, DRONE, BITBUCKET_BUILD_NUMBER)
 //     and the parent's did not.
 //  2. container_exec: the cgroup differs from the parent's, the parent is a container runtime
-//     (runc, crun, youki, conmon, containerd-shim*, runc:[N:...]) and the target cgroup already had
-//     processes (runc exec, docker/podman/kubectl exec).
+//     (runc, crun, youki, conmon, containerd-shim*, runc:[N:...]) and the target cgroup already ran
+//     a workload, i.e. a process that is not a runtime (runc exec, docker/podman/kubectl exec).
 //  3. cron: the parent is cron, crond, anacron, atd or fcron.
 //  4. systemd: the parent is pid 1 or a systemd (user) manager.
 //  5. login_session: the login uid or audit session id differs from the parent's.
-//  6. cgroup: the cgroup differs from the parent's (a new container, a new scope).
+//  6. cgroup: the cgroup differs from the parent's (a new container, a new scope). Every process a
+//     runtime moves into the new cgroup before its workload runs joins the same context.
 //  7. service_shell: a shell whose parent is a network service, web server, interpreter or
 //     database.
 //  8. interactive_shell: a shell with a tty, or started with -i, whose parent is not a shell.
 //  9. daemonized: nohup/setsid/daemonize, or a session leader without a tty whose parent was in
 //     another session.
 //
-// A process whose parent is unknown (found by the start-up snapshot, or whose parent was never
-// seen) gets the `boot` context of its cgroup: one per cgroup path.
+// A process whose parent is unknown gets the context of its cgroup, one per cgroup path: `boot`
+// when the cgroup was first seen by the start-up snapshot, `cgroup` when it was first seen live (a
+// process appeared in a cgroup where nothing ran before, e.g. a container whose runtime exited
+// before its events were read).
 //
 // docs/events.md ("Execution-context rules") documents the same table; keep them in step.
 package execctx // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
@@ -74,55 +77,83 @@ type Proc struct {
 	Context   Context
 }
 
-// Tracker holds the per-cgroup boot contexts and which cgroups have been seen.
+// Tracker holds the context of each cgroup (for processes whose parent is unknown and for the
+// several processes a runtime puts into a new container) and which cgroups run a workload (a
+// process that is not a container runtime), which tells a `runc exec` from a container start.
 type Tracker struct {
-	mu          sync.Mutex
-	boot        *lru.Cache[string, Context]
-	seenCgroups *lru.Cache[uint64, struct{}]
+	mu       sync.Mutex
+	cgroups  *lru.Cache[string, Context]
+	workload *lru.Cache[uint64, struct{}]
 }
 
 // NewTracker makes a tracker that remembers at most size cgroups.
 func NewTracker(size int) *Tracker {
-	boot, _ := lru.New[string, Context](size)
-	seen, _ := lru.New[uint64, struct{}](size)
-	return &Tracker{boot: boot, seenCgroups: seen}
+	cg, _ := lru.New[string, Context](size)
+	wl, _ := lru.New[uint64, struct{}](size)
+	return &Tracker{cgroups: cg, workload: wl}
 }
 
-// Boot returns the boot context of a cgroup path, minting it on first use.
+// Boot returns the context of a cgroup first seen by the start-up snapshot, minting a `boot`
+// context on first use.
 func (t *Tracker) Boot(cgroupPath string) Context {
+	return t.cgroupContext(cgroupPath, KindBoot)
+}
+
+// Enter returns the context of a process whose parent is unknown, seen live in cgroupPath: the
+// cgroup's context if it has one, else a new `cgroup` context (a process appearing in a cgroup
+// nobody was seen in has crossed into it).
+func (t *Tracker) Enter(cgroupPath string) Context {
+	return t.cgroupContext(cgroupPath, KindCgroup)
+}
+
+func (t *Tracker) cgroupContext(cgroupPath, kind string) Context {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if c, ok := t.boot.Get(cgroupPath); ok {
+	if c, ok := t.cgroups.Get(cgroupPath); ok {
 		return c
 	}
-	c := Context{ID: NewID(KindBoot), Kind: KindBoot}
-	t.boot.Add(cgroupPath, c)
+	c := Context{ID: NewID(kind), Kind: kind}
+	t.cgroups.Add(cgroupPath, c)
 	return c
 }
 
-// SeeCgroup records that a process lives in cgroup id and says whether it had been seen before.
-func (t *Tracker) SeeCgroup(id uint64) bool {
+// Decide returns the context of child, which lives in cgroupPath. parent is the previous image of
+// the same process or its real parent, nil when unknown; fromSnapshot says the child was found by
+// the start-up snapshot rather than seen live.
+func (t *Tracker) Decide(parent, child *Proc, cgroupPath string, fromSnapshot bool) Context {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	seen, _ := t.seenCgroups.ContainsOrAdd(id, struct{}{})
-	return seen
-}
-
-// Decide returns the context of child. parent is the previous image of the same process or its real
-// parent, nil when unknown. cgroupSeen says whether the child's cgroup had processes before.
-func Decide(parent *Proc, child *Proc, cgroupSeen bool, bootCtx func() Context) Context {
-	if parent == nil {
-		return bootCtx()
+	_, hasWorkload := t.workload.Get(child.CgroupID)
+	if child.CgroupID != 0 && !isRuntime(child) {
+		t.workload.Add(child.CgroupID, struct{}{})
 	}
-	kind := Rule(parent, child, cgroupSeen)
-	if kind == "" {
+	t.mu.Unlock()
+	if parent == nil {
+		if fromSnapshot {
+			return t.Boot(cgroupPath)
+		}
+		return t.Enter(cgroupPath)
+	}
+	kind := Rule(parent, child, hasWorkload)
+	switch kind {
+	case "":
 		return parent.Context
+	case KindCgroup:
+		// Every process a runtime moves into a new container joins one context.
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if c, ok := t.cgroups.Get(cgroupPath); ok && !hasWorkload && c.Kind == KindCgroup {
+			return c
+		}
+		c := Context{ID: NewID(kind), Kind: kind, ParentID: parent.Context.ID}
+		t.cgroups.Add(cgroupPath, c)
+		return c
 	}
 	return Context{ID: NewID(kind), Kind: kind, ParentID: parent.Context.ID}
 }
 
-// Rule returns the kind of context child opens, "" when it inherits its parent's.
-func Rule(parent, child *Proc, cgroupSeen bool) string {
+// Rule returns the kind of context child opens, "" when it inherits its parent's. hasWorkload says
+// whether the child's cgroup already ran a process that is not a container runtime.
+func Rule(parent, child *Proc, hasWorkload bool) string {
 	parentName := parent.ExeName
 	if parentName == "" {
 		parentName = parent.Comm
@@ -131,7 +162,7 @@ func Rule(parent, child *Proc, cgroupSeen bool) string {
 	switch {
 	case child.CI && !parent.CI:
 		return KindCIRunner
-	case cgroupChanged && isRuntime(parent) && cgroupSeen:
+	case cgroupChanged && isRuntime(parent) && hasWorkload:
 		return KindContainerExec
 	case cronDaemons[parentName]:
 		return KindCron
@@ -206,7 +237,12 @@ func hasInteractiveFlag(args []string) bool {
 }
 
 func isRuntime(p *Proc) bool {
-	for _, n := range []string{p.ExeName, p.Comm} {
+	names := []string{p.ExeName, p.Comm}
+	if len(p.Args) > 0 {
+		// runc re-executes itself from a memfd copy for `runc init`: only argv[0] names it.
+		names = append(names, path.Base(p.Args[0]))
+	}
+	for _, n := range names {
 		if runtimes[n] || strings.HasPrefix(n, "containerd-shim") || strings.HasPrefix(n, "runc:[") {
 			return true
 		}

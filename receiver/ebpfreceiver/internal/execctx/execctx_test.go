@@ -13,11 +13,11 @@ func TestRule(t *testing.T) {
 			Context: Context{ID: "login_session:aa", Kind: KindLoginSession}}
 	}
 	tests := []struct {
-		name       string
-		parent     func(*Proc)
-		child      Proc
-		cgroupSeen bool
-		want       string
+		name     string
+		parent   func(*Proc)
+		child    Proc
+		workload bool
+		want     string
 	}{
 		{"plain child inherits", nil, Proc{PID: 101, ExeName: "ls", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, TTY: "pts/0"}, true, ""},
 		{"ci runner", nil, Proc{PID: 101, ExeName: "make", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, CI: true}, true, KindCIRunner},
@@ -59,32 +59,56 @@ func TestRule(t *testing.T) {
 				tt.parent(parent)
 			}
 			child := tt.child
-			assert.Equal(t, tt.want, Rule(parent, &child, tt.cgroupSeen))
+			assert.Equal(t, tt.want, Rule(parent, &child, tt.workload))
 		})
 	}
 }
 
-func TestDecide(t *testing.T) {
+func TestTracker(t *testing.T) {
 	tr := NewTracker(16)
 	boot := tr.Boot("/system.slice/x.service")
 	assert.Equal(t, KindBoot, boot.Kind)
 	assert.Equal(t, boot, tr.Boot("/system.slice/x.service"), "one boot context per cgroup")
 	assert.NotEqual(t, boot.ID, tr.Boot("/other").ID)
+	entered := tr.Enter("/libpod_parent/libpod-x")
+	assert.Equal(t, KindCgroup, entered.Kind)
+	assert.Equal(t, entered, tr.Enter("/libpod_parent/libpod-x"))
+	assert.Equal(t, boot, tr.Enter("/system.slice/x.service"), "a cgroup seen at start keeps its boot context")
 
-	got := Decide(nil, &Proc{PID: 5}, false, func() Context { return boot })
-	assert.Equal(t, boot, got)
+	assert.Equal(t, boot, tr.Decide(nil, &Proc{PID: 5, CgroupID: 3}, "/system.slice/x.service", true))
 
-	parent := &Proc{PID: 4, ExeName: "cron", Context: boot}
-	got = Decide(parent, &Proc{PID: 5, ExeName: "sh"}, true, nil)
+	parent := &Proc{PID: 4, ExeName: "cron", CgroupID: 3, Context: boot}
+	got := tr.Decide(parent, &Proc{PID: 5, ExeName: "sh", CgroupID: 3}, "/system.slice/x.service", false)
 	assert.Equal(t, KindCron, got.Kind)
 	assert.Equal(t, boot.ID, got.ParentID)
 	assert.True(t, strings.HasPrefix(got.ID, "cron:"))
+	parent = &Proc{PID: 5, ExeName: "sh", CgroupID: 3, Context: got}
+	assert.Equal(t, got, tr.Decide(parent, &Proc{PID: 6, ExeName: "curl", CgroupID: 3}, "/system.slice/x.service", false), "children inherit")
 
-	parent = &Proc{PID: 5, ExeName: "sh", Context: got}
-	assert.Equal(t, got, Decide(parent, &Proc{PID: 6, ExeName: "curl"}, true, nil), "children inherit")
-
-	assert.False(t, tr.SeeCgroup(7))
-	assert.True(t, tr.SeeCgroup(7))
 	assert.True(t, HasCIMarker("GITHUB_ACTIONS=true"))
 	assert.False(t, HasCIMarker("GITHUB_TOKEN=x"))
+}
+
+// A podman run: runc init (re-executed from a memfd) enters the new cgroup, then conmon's child
+// execs the workload there; both join one `cgroup` context. A later `podman exec` opens
+// container_exec.
+func TestTrackerContainerLifecycle(t *testing.T) {
+	tr := NewTracker(16)
+	host := Context{ID: "boot:1", Kind: KindBoot}
+	const cg = "/libpod_parent/libpod-abc"
+	runcInit := &Proc{PID: 10, ExeName: "runc", Args: []string{"/usr/bin/runc", "init"}, CgroupID: 1, Context: host}
+	initInCg := &Proc{PID: 10, ExeName: "/", Args: []string{"/usr/bin/runc", "init"}, CgroupID: 2}
+	c1 := tr.Decide(runcInit, initInCg, cg, false)
+	assert.Equal(t, KindCgroup, c1.Kind)
+	assert.Equal(t, host.ID, c1.ParentID)
+
+	conmon := &Proc{PID: 9, ExeName: "conmon", CgroupID: 1, Context: host}
+	workload := &Proc{PID: 11, ExeName: "busybox", Args: []string{"sh"}, CgroupID: 2}
+	assert.Equal(t, c1, tr.Decide(conmon, workload, cg, false), "one context per container start")
+
+	execInit := &Proc{PID: 20, ExeName: "runc", Args: []string{"runc", "init"}, CgroupID: 1, Context: host}
+	shell := &Proc{PID: 20, ExeName: "busybox", Args: []string{"sh"}, CgroupID: 2}
+	c2 := tr.Decide(execInit, shell, cg, false)
+	assert.Equal(t, KindContainerExec, c2.Kind)
+	assert.NotEqual(t, c1.ID, c2.ID)
 }
