@@ -11,6 +11,7 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
 )
 
@@ -89,6 +90,9 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 		lr.SetEventName(EventRename)
 		a.PutStr("cryptochain.process.comm.old", SafeString([]byte(ev.Rename.OldComm), maxCommBytes))
 		a.PutStr("cryptochain.process.comm", SafeString([]byte(ev.Rename.NewComm), maxCommBytes))
+		if masquerade.KthreadLike(ev.Rename.NewComm) {
+			a.PutBool("cryptochain.process.kthread_like", true)
+		}
 	case ev.Connect != nil:
 		lr.SetEventName(EventConnect)
 		c := ev.Connect
@@ -218,6 +222,24 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	}
 	a.PutBool("cryptochain.process.exe.memfd", x.ExeMemfd)
 	a.PutBool("cryptochain.process.exe.deleted", x.ExeDeleted)
+	exe := x.ExePath
+	if exe == "" {
+		exe = x.Filename
+	}
+	argv0 := ""
+	if len(x.Args) > 0 {
+		argv0 = SafeString(x.Args[0], maxPathBytes)
+	}
+	// Weak masquerade evidence (issue 5), present only when true.
+	if masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) {
+		a.PutBool("cryptochain.process.exe.unusual_location", true)
+	}
+	if masquerade.NameMismatch(argv0, x.Filename, exe, x.Interpreter != "" && x.Interpreter != x.Filename) {
+		a.PutBool("cryptochain.process.name_mismatch", true)
+	}
+	if masquerade.KthreadLike(argv0) || masquerade.KthreadLike(ev.Proc.Comm) {
+		a.PutBool("cryptochain.process.kthread_like", true)
+	}
 	if ev.Proc.CgroupID != 0 {
 		a.PutInt("cryptochain.process.cgroup_id", int64(ev.Proc.CgroupID))
 	}

@@ -68,6 +68,11 @@ func TestExecRecord(t *testing.T) {
 	assert.Equal(t, Redacted, get(t, a, "process.environment_variable.api_token").Str())
 	assert.Equal(t, "4abc", get(t, a, "process.environment_variable.WALLET").Str())
 	assert.True(t, get(t, a, "cryptochain.process.exe.deleted").Bool())
+	assert.True(t, get(t, a, "cryptochain.process.exe.unusual_location").Bool())
+	_, has := a.Get("cryptochain.process.name_mismatch")
+	assert.False(t, has, "./xmrig is the path handed to exec")
+	_, has = a.Get("cryptochain.process.kthread_like")
+	assert.False(t, has)
 	assert.True(t, get(t, a, "process.interactive").Bool())
 	assert.Equal(t, int64(1000), get(t, a, "cryptochain.process.login_uid").Int())
 	assert.Equal(t, int64(0), get(t, a, "process.user.id").Int())
@@ -135,6 +140,12 @@ func TestOtherRecords(t *testing.T) {
 	lr = fill(t, m, &event.Event{Proc: p, Rename: &event.Rename{OldComm: "xmrig", NewComm: "kworker/0:1"}}, actor, Extra{})
 	assert.Equal(t, "kworker/0:1", get(t, lr.Attributes(), "cryptochain.process.comm").Str())
 	assert.Equal(t, "xmrig", get(t, lr.Attributes(), "cryptochain.process.comm.old").Str())
+	assert.True(t, get(t, lr.Attributes(), "cryptochain.process.kthread_like").Bool())
+
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 5, Comm: "xmrig"}, Exec: &event.Exec{Filename: "/tmp/.x/xmrig", ExePath: "/tmp/.x/xmrig",
+		Args: [][]byte{[]byte("[kworker/0:1]")}, Argc: 1}}, actor, Extra{})
+	assert.True(t, get(t, lr.Attributes(), "cryptochain.process.name_mismatch").Bool())
+	assert.True(t, get(t, lr.Attributes(), "cryptochain.process.kthread_like").Bool())
 
 	// Snapshot source.
 	lr = fill(t, m, &event.Event{Proc: p, Exec: &event.Exec{FromSnapshot: true}}, actor, Extra{})
