@@ -43,6 +43,10 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 	if err != nil {
 		return nil, err
 	}
+	return newLogsProcessor(ctx, set, cfg, next, p)
+}
+
+func newLogsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs, p *cryptochainProcessor) (processor.Logs, error) {
 	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
 		processorhelper.WithStart(p.start),
 		processorhelper.WithShutdown(p.shutdown),

@@ -2,19 +2,61 @@ package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
 
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
 )
 
+// attrGroup annotates forwarded raw records with the groups they matched.
+const attrGroup = "cryptochain.group"
+
 type cryptochainProcessor struct {
-	cfg *Config
-	set processor.Settings
-	tb  *metadata.TelemetryBuilder
+	cfg    *Config
+	set    processor.Settings
+	logger *zap.Logger
+	tb     *metadata.TelemetryBuilder
+	allow  *allowlist
+	now    func() time.Time
+
+	mu      sync.Mutex
+	tracker *chain.Tracker
+	// classify is the classifier's Classify; tests may replace it.
+	classify   func(*evidence.Event) []evidence.Evidence
+	store      *store.Store
+	keyBuf     []byte
+	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
+	queued     []*chain.Context
+	findings   plog.Logs // findings of the current call, valid when hasFindings
+	hasFinding bool
+
+	// per-call counters, flushed to telemetry at the end of a call
+	classified [evidence.NumGroups]int64
+	emitted    [chain.Critical + 1]int64
+	malformed  int64
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+
+	groupAttrs    [evidence.NumGroups]metric.MeasurementOption
+	severityAttrs [chain.Critical + 1]metric.MeasurementOption
 }
 
 func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, error) {
@@ -22,20 +64,312 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 	if err != nil {
 		return nil, err
 	}
-	return &cryptochainProcessor{cfg: cfg, set: set, tb: tb}, nil
+	cl, err := classify.New(classify.Config{
+		ExtraPoolDomains: cfg.Indicators.PoolDomains,
+		ExtraMinerNames:  cfg.Indicators.MinerNames,
+		ExtraPersistence: cfg.Indicators.PersistencePaths,
+		ExtraPatterns:    cfg.Indicators.Patterns,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("indicators: %w", err)
+	}
+	allow, err := newAllowlist(cfg.Allowlist)
+	if err != nil {
+		return nil, fmt.Errorf("allowlist: %w", err)
+	}
+	p := &cryptochainProcessor{
+		cfg:      cfg,
+		set:      set,
+		logger:   set.Logger,
+		tb:       tb,
+		allow:    allow,
+		now:      time.Now,
+		classify: cl.Classify,
+		tracker: chain.New(chain.Config{
+			Window:      cfg.Window,
+			MaxContexts: cfg.MaxContexts,
+			MaxEvidence: cfg.MaxEvidencePerContext,
+		}),
+	}
+	for g := evidence.Group(0); g < evidence.NumGroups; g++ {
+		p.groupAttrs[g] = metric.WithAttributeSet(attribute.NewSet(attribute.String("group", g.String())))
+	}
+	for l := chain.Medium; l <= chain.Critical; l++ {
+		p.severityAttrs[l] = metric.WithAttributeSet(attribute.NewSet(attribute.String("severity", l.String())))
+	}
+	return p, nil
 }
 
-func (p *cryptochainProcessor) start(context.Context, component.Host) error { return nil }
-
-func (p *cryptochainProcessor) shutdown(context.Context) error {
-	p.tb.Shutdown()
+func (p *cryptochainProcessor) start(ctx context.Context, host component.Host) error {
+	if p.cfg.Storage != nil {
+		ext, ok := host.GetExtensions()[*p.cfg.Storage]
+		if !ok {
+			return fmt.Errorf("storage: extension %q not found", p.cfg.Storage.String())
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("storage: extension %q is not a storage extension", p.cfg.Storage.String())
+		}
+		client, err := se.GetClient(ctx, component.KindProcessor, p.set.ID, "")
+		if err != nil {
+			return fmt.Errorf("storage: %w", err)
+		}
+		p.store = store.New(client)
+		p.mu.Lock()
+		n := 0
+		err = p.store.Load(ctx, func(c *chain.Context) {
+			p.tracker.Restore(c)
+			n++
+		})
+		p.tracker.Removed = p.tracker.Removed[:0]
+		p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
+		p.mu.Unlock()
+		if err != nil {
+			p.tb.CryptochainStorageErrors.Add(ctx, 1)
+			p.logger.Warn("Some stored chains could not be restored", zap.Error(err))
+		}
+		p.logger.Info("Restored open chains", zap.Int("contexts", n))
+	}
+	p.stop = make(chan struct{})
+	p.wg.Add(1)
+	go p.sweepLoop(sweepInterval(p.cfg.Window))
 	return nil
 }
 
-// processLogs is a placeholder until the correlation lands: it forwards per `forward`.
-func (p *cryptochainProcessor) processLogs(_ context.Context, ld plog.Logs) (plog.Logs, error) {
-	if p.cfg.Forward != ForwardAll {
+func (p *cryptochainProcessor) shutdown(ctx context.Context) error {
+	if p.stop != nil {
+		close(p.stop)
+		p.wg.Wait()
+		p.stop = nil
+	}
+	var err error
+	if p.store != nil {
+		p.mu.Lock()
+		p.persist(ctx)
+		p.mu.Unlock()
+		err = p.store.Close(ctx)
+		p.store = nil
+	}
+	p.tb.Shutdown()
+	return err
+}
+
+// sweepInterval is how often idle contexts are expired: often enough that memory follows the
+// window, rarely enough to cost nothing.
+func sweepInterval(window time.Duration) time.Duration {
+	return min(max(window/10, time.Second), time.Minute)
+}
+
+func (p *cryptochainProcessor) sweepLoop(every time.Duration) {
+	defer p.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			p.tracker.Sweep()
+			p.tracker.Contexts(func(c *chain.Context) { p.queue(c) })
+			p.flush(context.Background())
+			p.mu.Unlock()
+		}
+	}
+}
+
+// processLogs classifies every record, updates the chains and appends the findings the batch
+// completes. Raw records are kept, annotated or dropped per `forward`.
+func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (plog.Logs, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hasFinding = false
+	forward := p.cfg.Forward
+	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
+		res := rl.Resource()
+		key := p.contextKey(res)
+		var hash uint64
+		hashed := false
+		c := p.tracker.Lookup(key)
+		allowed := p.allow.resource(res)
+		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
+			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				if !hashed && c == nil {
+					hash, hashed = chain.HashKey(key), true
+				}
+				keep := p.record(lr, res, key, hash, &c, allowed)
+				return !keep
+			})
+			return forward != ForwardAll && sl.LogRecords().Len() == 0
+		})
+		return forward != ForwardAll && rl.ScopeLogs().Len() == 0
+	})
+	if p.hasFinding {
+		p.findings.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+		p.hasFinding = false
+	}
+	p.flush(ctx)
+	if ld.ResourceLogs().Len() == 0 {
 		return ld, processorhelper.ErrSkipProcessingData
 	}
 	return ld, nil
+}
+
+// record handles one record and reports whether it is forwarded.
+func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, key []byte, hash uint64, cp **chain.Context, allowed bool) bool {
+	forwardAll := p.cfg.Forward == ForwardAll
+	name := lr.EventName()
+	if name == finding.EventName {
+		return p.cfg.Forward != ForwardNone // findings of an upstream processor pass on
+	}
+	if !evidence.KnownEvent(name) {
+		return forwardAll
+	}
+	ev, err := p.dec.Decode(lr)
+	if err != nil {
+		p.malformed++
+		return forwardAll
+	}
+	if allowed || p.allow.executable(ev.Exe) {
+		return forwardAll
+	}
+	c := *cp
+	if c == nil {
+		if hash == 0 {
+			hash = chain.HashKey(key)
+		}
+	} else {
+		hash = c.Hash
+	}
+	evs := p.classify(ev)
+	linkable := name == evidence.EventExec && p.tracker.Linkable(key, ev)
+	if len(evs) == 0 && !linkable {
+		if p.tracker.Observe(c, hash, ev) {
+			p.evaluate(c)
+		}
+		if c != nil {
+			p.queue(c)
+		}
+		return forwardAll
+	}
+	if c == nil {
+		c = p.tracker.Create(key, res)
+		*cp = c
+	}
+	if linkable {
+		p.tracker.Link(c, ev)
+	}
+	p.tracker.Add(c, ev, evs)
+	for i := range evs {
+		if evs[i].Group < evidence.NumGroups {
+			p.classified[evs[i].Group]++
+		}
+	}
+	p.evaluate(c)
+	p.queue(c)
+	if p.cfg.Forward == ForwardNone || len(evs) == 0 {
+		return forwardAll
+	}
+	groups := lr.Attributes().PutEmptySlice(attrGroup)
+	var seen [evidence.NumGroups]bool
+	for i := range evs {
+		if g := evs[i].Group; g < evidence.NumGroups && !seen[g] {
+			seen[g] = true
+			groups.AppendEmpty().SetStr(g.String())
+		}
+	}
+	return true
+}
+
+func (p *cryptochainProcessor) evaluate(c *chain.Context) {
+	f := p.tracker.Evaluate(c)
+	if f == nil {
+		return
+	}
+	if !p.hasFinding {
+		p.findings = plog.NewLogs()
+		p.hasFinding = true
+	}
+	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	p.emitted[f.Level]++
+}
+
+// queue remembers a changed context for the persistence batch of this call.
+func (p *cryptochainProcessor) queue(c *chain.Context) {
+	if p.store == nil || !c.Dirty || c.Queued {
+		return
+	}
+	c.Queued = true
+	p.queued = append(p.queued, c)
+}
+
+// flush records telemetry and persists the contexts changed by this call.
+func (p *cryptochainProcessor) flush(ctx context.Context) {
+	for g, n := range p.classified {
+		if n > 0 {
+			p.tb.CryptochainEventsClassified.Add(ctx, n, p.groupAttrs[g])
+			p.classified[g] = 0
+		}
+	}
+	for l, n := range p.emitted {
+		if n > 0 {
+			p.tb.CryptochainFindings.Add(ctx, n, p.severityAttrs[l])
+			p.emitted[l] = 0
+		}
+	}
+	if p.malformed > 0 {
+		p.tb.CryptochainRecordsMalformed.Add(ctx, p.malformed)
+		p.malformed = 0
+	}
+	evicted, dropped := p.tracker.TakeCounters()
+	if evicted > 0 {
+		p.tb.CryptochainEvictedContexts.Add(ctx, evicted)
+	}
+	if dropped > 0 {
+		p.tb.CryptochainEvidenceDropped.Add(ctx, dropped)
+	}
+	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
+	p.persist(ctx)
+}
+
+func (p *cryptochainProcessor) persist(ctx context.Context) {
+	if p.store == nil {
+		p.tracker.Removed = p.tracker.Removed[:0]
+		return
+	}
+	for _, c := range p.queued {
+		c.Queued = false
+		c.Dirty = false
+	}
+	err := p.store.Save(ctx, p.queued, p.tracker.Removed)
+	clear(p.queued)
+	p.queued = p.queued[:0]
+	p.tracker.Removed = p.tracker.Removed[:0]
+	if err != nil && !errors.Is(err, context.Canceled) {
+		p.tb.CryptochainStorageErrors.Add(ctx, 1)
+		p.logger.Warn("Persisting chains failed", zap.Error(err))
+	}
+}
+
+// contextKey builds the context key from the context_keys values of res into p.keyBuf. Absent keys
+// count as empty. It allocates only for non-string values.
+func (p *cryptochainProcessor) contextKey(res pcommon.Resource) []byte {
+	b := p.keyBuf[:0]
+	attrs := res.Attributes()
+	for i, k := range p.cfg.ContextKeys {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		v, ok := attrs.Get(k)
+		if !ok {
+			continue
+		}
+		if v.Type() == pcommon.ValueTypeStr {
+			b = append(b, v.Str()...)
+		} else {
+			b = append(b, v.AsString()...)
+		}
+	}
+	p.keyBuf = b
+	return b
 }
