@@ -128,7 +128,8 @@ static __always_inline __u32 pid_nr(struct pid *p)
 	return BPF_CORE_READ(p, numbers[0].nr);
 }
 
-/* Fills the acting process from task t. Used only when a record is really emitted. */
+/* fill_task fills the acting process from a task pointer that is not BTF-trusted (cgroup programs,
+ * where bpf_get_current_task() is all there is): every field through bpf_probe_read_kernel. */
 static __always_inline void fill_task(struct rec_hdr *h, struct task_struct *t)
 {
 	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
@@ -156,7 +157,34 @@ static __always_inline void fill_task(struct rec_hdr *h, struct task_struct *t)
 	BPF_CORE_READ_STR_INTO(&h->comm, t, comm);
 }
 
-static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u64 seq)
+/* fill_task_btf does the same from a BTF pointer (tp_btf arguments, bpf_get_current_task_btf()):
+ * plain loads that the verifier turns into fault-safe loads, much cheaper than a helper call each. */
+static __always_inline void fill_task_btf(struct rec_hdr *h, struct task_struct *t)
+{
+	struct task_struct *leader = t->group_leader;
+	struct task_struct *parent = t->real_parent;
+	struct pid *tp = leader->thread_pid;
+	const struct cred *cred = t->cred;
+
+	h->tgid = t->tgid;
+	h->tid = t->pid;
+	h->start_boottime = leader->start_boottime;
+	h->ppid = parent->tgid;
+	h->parent_start = parent->group_leader->start_boottime;
+	h->vpid = BPF_CORE_READ(tp, numbers[tp->level & 3].nr);
+	h->uid = cred->uid.val;
+	h->euid = cred->euid.val;
+	if (bpf_core_field_exists(t->loginuid)) {
+		h->loginuid = t->loginuid.val;
+		h->sessionid = t->sessionid;
+	} else {
+		h->loginuid = 0xffffffff;
+		h->sessionid = 0xffffffff;
+	}
+	__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
+}
+
+static __always_inline void fill_common(struct rec_hdr *h, __u16 kind, __u64 seq)
 {
 	h->kind = kind;
 	h->flags = 0;
@@ -164,6 +192,19 @@ static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u64 seq)
 	h->seq = seq;
 	h->ktime = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
+}
+
+/* fill_hdr: header for tracing programs (tp_btf, tracepoints). */
+static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u64 seq)
+{
+	fill_common(h, kind, seq);
+	fill_task_btf(h, bpf_get_current_task_btf());
+}
+
+/* fill_hdr_cg: header for cgroup programs. */
+static __always_inline void fill_hdr_cg(struct rec_hdr *h, __u16 kind, __u64 seq)
+{
+	fill_common(h, kind, seq);
 	fill_task(h, (struct task_struct *)bpf_get_current_task());
 }
 

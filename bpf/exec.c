@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /* Successful execs (tp_btf/sched_process_exec, read after the new image is in place) and failed exec
- * attempts (execve/execveat syscall tracepoints, emitted only when the syscall returns an error). */
+ * attempts (execve/execveat sys_exit tracepoints, emitted only when the syscall returns an error). */
 #include "common.h"
 #include "path.h"
 
@@ -187,20 +187,6 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 #define FAILED_OFF_MASK 4095
 #define FAILED_DATA_SZ (FAILED_OFF_MASK + 1 + FAILED_ARG_CAP)
 
-struct exec_attempt {
-	__u64 filename; /* user pointers */
-	__u64 argv;
-};
-
-/* Pointers saved at entry per thread; the strings are read only if the syscall fails, while the
- * caller's memory is still the same image. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
-	__type(value, struct exec_attempt);
-} exec_attempts SEC(".maps");
-
 /* data holds filename then the NUL-separated argv strings read. */
 struct exec_failed_rec {
 	struct rec_hdr hdr;
@@ -219,37 +205,32 @@ struct {
 	__type(value, struct exec_failed_rec);
 } exec_failed_heap SEC(".maps");
 
-static __always_inline int attempt_enter(const char *filename, const char *const *argv)
+/* attempt_exit reports an exec whose syscall failed. Nothing is kept at syscall entry: a failed
+ * exec leaves the caller's registers as they were at entry (a successful one replaces them), so the
+ * filename and argv pointers are read back from pt_regs, and the strings from the unchanged image. */
+static __always_inline int attempt_exit(long ret, bool at)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct exec_attempt a = {.filename = (__u64)filename, .argv = (__u64)argv};
-
-	if (excluded(id >> 32))
-		return 0;
-	bpf_map_update_elem(&exec_attempts, &tid, &a, BPF_ANY);
-	return 0;
-}
-
-static __always_inline int attempt_exit(long ret)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u32 zero = 0;
-	struct exec_attempt *a = bpf_map_lookup_elem(&exec_attempts, &tid);
 	struct exec_failed_rec *r;
+	struct pt_regs *regs;
 	const char *filename;
 	const char *const *argv;
 	__u32 off = 0;
 	long n;
 	__u64 size;
 
-	if (!a)
-		return 0;
-	filename = (const char *)a->filename;
-	argv = (const char *const *)a->argv;
-	bpf_map_delete_elem(&exec_attempts, &tid);
 	if (ret >= 0)
 		return 0;
+	if (excluded(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (at) { /* execveat(dirfd, filename, argv, envp, flags) */
+		filename = (const char *)BPF_CORE_READ(regs, si);
+		argv = (const char *const *)BPF_CORE_READ(regs, dx);
+	} else { /* execve(filename, argv, envp) */
+		filename = (const char *)BPF_CORE_READ(regs, di);
+		argv = (const char *const *)BPF_CORE_READ(regs, si);
+	}
 	r = bpf_map_lookup_elem(&exec_failed_heap, &zero);
 	if (!r)
 		return 0;
@@ -289,26 +270,14 @@ static __always_inline int attempt_exit(long ret)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_enter_execve")
-int handle_execve_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return attempt_enter((const char *)ctx->args[0], (const char *const *)ctx->args[1]);
-}
-
-SEC("tracepoint/syscalls/sys_enter_execveat")
-int handle_execveat_enter(struct trace_event_raw_sys_enter *ctx)
-{
-	return attempt_enter((const char *)ctx->args[1], (const char *const *)ctx->args[2]);
-}
-
 SEC("tracepoint/syscalls/sys_exit_execve")
 int handle_execve_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return attempt_exit(ctx->ret);
+	return attempt_exit(ctx->ret, false);
 }
 
 SEC("tracepoint/syscalls/sys_exit_execveat")
 int handle_execveat_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return attempt_exit(ctx->ret);
+	return attempt_exit(ctx->ret, true);
 }

@@ -69,17 +69,13 @@ struct file_rec {
 	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct file_rec);
-} file_heap SEC(".maps");
 
+/* The record waiting for its syscall's result, per thread (op == 0: none). Task storage is looked
+ * up on every exit of the hooked syscalls, and is much cheaper than a hash lookup. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 1024);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct file_rec);
 } pending_files SEC(".maps");
 
@@ -153,7 +149,7 @@ static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int d
 				      bool match2, __u32 flags, __u32 mode)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id, zero = 0, one = 1;
+	__u32 zero = 0, one = 1;
 	bool write = op != FOP_OPEN || (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC));
 	struct path_key *k1, *k2;
 	struct file_rec *r;
@@ -181,7 +177,7 @@ static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int d
 	}
 	if (!match)
 		return 0;
-	r = bpf_map_lookup_elem(&file_heap, &zero);
+	r = bpf_task_storage_get(&pending_files, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!r)
 		return 0;
 	if (op == FOP_OPEN && (flags & O_TRUNC))
@@ -202,24 +198,22 @@ static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int d
 		r->path2_len = len2 > FILE_PATH_CAP - 1 ? FILE_PATH_CAP - 1 : len2;
 		bpf_probe_read_kernel(r->path2, FILE_PATH_CAP, k2->data);
 	}
-	bpf_map_update_elem(&pending_files, &tid, r, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int file_exit(long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct file_rec *r = bpf_map_lookup_elem(&pending_files, &tid);
+	struct file_rec *r = bpf_task_storage_get(&pending_files, bpf_get_current_task_btf(), 0, 0);
 	__u64 seq;
 
-	if (!r)
+	if (!r || !r->op)
 		return 0;
 	seq = next_seq();
 	fill_hdr(&r->hdr, KIND_FILE, seq);
 	r->err = ret < 0 ? -ret : 0;
 	if (bpf_ringbuf_output(&events, r, sizeof(*r), wake_flags()) < 0)
 		count_lost(KIND_FILE);
-	bpf_map_delete_elem(&pending_files, &tid);
+	r->op = 0;
 	return 0;
 }
 

@@ -37,7 +37,7 @@ struct {
 	__type(value, struct pending_connect);
 } pending_connects SEC(".maps");
 
-static __always_inline void emit_connect(struct pending_connect *p, __s32 err, __u8 flags)
+static __always_inline void emit_connect(struct pending_connect *p, __s32 err, __u8 flags, bool cg)
 {
 	struct connect_rec *r;
 	__u64 seq = next_seq();
@@ -47,7 +47,10 @@ static __always_inline void emit_connect(struct pending_connect *p, __s32 err, _
 		count_lost(KIND_CONNECT);
 		return;
 	}
-	fill_hdr(&r->hdr, KIND_CONNECT, seq);
+	if (cg)
+		fill_hdr_cg(&r->hdr, KIND_CONNECT, seq);
+	else
+		fill_hdr(&r->hdr, KIND_CONNECT, seq);
 	r->family = p->family;
 	r->proto = p->proto;
 	r->flags = flags;
@@ -87,7 +90,7 @@ static __always_inline int on_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 		__builtin_memcpy(p->addr, &a, 4);
 	}
 	if (p == &local)
-		emit_connect(p, -1, CONNECT_F_NO_RESULT);
+		emit_connect(p, -1, CONNECT_F_NO_RESULT, true);
 	return 1;
 }
 
@@ -127,9 +130,9 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (p->have) {
 		if (ret == -115) /* EINPROGRESS */
-			emit_connect(p, 0, CONNECT_F_IN_PROGRESS);
+			emit_connect(p, 0, CONNECT_F_IN_PROGRESS, false);
 		else
-			emit_connect(p, ret < 0 ? -ret : 0, 0);
+			emit_connect(p, ret < 0 ? -ret : 0, 0, false);
 	}
 	bpf_map_delete_elem(&pending_connects, &tid);
 	return 0;

@@ -25,9 +25,9 @@ int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
 		count_lost(KIND_RENAME);
 		return 0;
 	}
-	fill_hdr(&r->hdr, KIND_RENAME, seq);
 	/* the acting task may be another process writing /proc/<pid>/comm: report the renamed task */
-	fill_task(&r->hdr, task);
+	fill_common(&r->hdr, KIND_RENAME, seq);
+	fill_task_btf(&r->hdr, task);
 	BPF_CORE_READ_STR_INTO(&r->oldcomm, task, comm);
 	bpf_probe_read_kernel_str(r->newcomm, sizeof(r->newcomm), comm);
 	bpf_ringbuf_submit(r, wake_flags());

@@ -33,7 +33,7 @@ int handle_sysctl(struct bpf_sysctl *ctx)
 		count_lost(KIND_SYSCTL);
 		return 1;
 	}
-	fill_hdr(&r->hdr, KIND_SYSCTL, seq);
+	fill_hdr_cg(&r->hdr, KIND_SYSCTL, seq);
 	n = bpf_sysctl_get_name(ctx, r->name, sizeof(r->name), 0);
 	r->name_len = n > 0 ? n : 0;
 	n = bpf_sysctl_get_new_value(ctx, r->new_value, sizeof(r->new_value));

@@ -44,9 +44,7 @@ func tp(prog string, fam family, name string, optional bool) hook {
 // openat2/fchmodat2 are optional; everything else is required when its family is on.
 var hooks = []hook{
 	{prog: "handle_exec", fam: famExec, kind: attachTPBTF, name: "sched_process_exec"},
-	tp("handle_execve_enter", famExec, "sys_enter_execve", false),
 	tp("handle_execve_exit", famExec, "sys_exit_execve", false),
-	tp("handle_execveat_enter", famExec, "sys_enter_execveat", false),
 	tp("handle_execveat_exit", famExec, "sys_exit_execveat", false),
 
 	{prog: "handle_exit", fam: famExit, kind: attachTPBTF, name: "sched_process_exit"},

@@ -13,12 +13,6 @@ import (
 	"github.com/cilium/ebpf"
 )
 
-type probesExecAttempt struct {
-	_        structs.HostLayout
-	Filename uint64
-	Argv     uint64
-}
-
 type probesExecFailedRec struct {
 	_   structs.HostLayout
 	Hdr struct {
@@ -173,10 +167,8 @@ type probesPendingConnect struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	probesMapEvents                = "events"
-	probesMapExecAttempts          = "exec_attempts"
 	probesMapExecFailedHeap        = "exec_failed_heap"
 	probesMapExecHeap              = "exec_heap"
-	probesMapFileHeap              = "file_heap"
 	probesMapFileKeys              = "file_keys"
 	probesMapLost                  = "lost"
 	probesMapPathHeap              = "path_heap"
@@ -195,9 +187,7 @@ const (
 	probesProgHandleDnsEgress      = "handle_dns_egress"
 	probesProgHandleDnsIngress     = "handle_dns_ingress"
 	probesProgHandleExec           = "handle_exec"
-	probesProgHandleExecveEnter    = "handle_execve_enter"
 	probesProgHandleExecveExit     = "handle_execve_exit"
-	probesProgHandleExecveatEnter  = "handle_execveat_enter"
 	probesProgHandleExecveatExit   = "handle_execveat_exit"
 	probesProgHandleExit           = "handle_exit"
 	probesProgHandleFchmodat2Enter = "handle_fchmodat2_enter"
@@ -289,9 +279,7 @@ type probesProgramSpecs struct {
 	HandleDnsEgress      *ebpf.ProgramSpec `ebpf:"handle_dns_egress"`
 	HandleDnsIngress     *ebpf.ProgramSpec `ebpf:"handle_dns_ingress"`
 	HandleExec           *ebpf.ProgramSpec `ebpf:"handle_exec"`
-	HandleExecveEnter    *ebpf.ProgramSpec `ebpf:"handle_execve_enter"`
 	HandleExecveExit     *ebpf.ProgramSpec `ebpf:"handle_execve_exit"`
-	HandleExecveatEnter  *ebpf.ProgramSpec `ebpf:"handle_execveat_enter"`
 	HandleExecveatExit   *ebpf.ProgramSpec `ebpf:"handle_execveat_exit"`
 	HandleExit           *ebpf.ProgramSpec `ebpf:"handle_exit"`
 	HandleFchmodat2Enter *ebpf.ProgramSpec `ebpf:"handle_fchmodat2_enter"`
@@ -331,10 +319,8 @@ type probesProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesMapSpecs struct {
 	Events          *ebpf.MapSpec `ebpf:"events"`
-	ExecAttempts    *ebpf.MapSpec `ebpf:"exec_attempts"`
 	ExecFailedHeap  *ebpf.MapSpec `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.MapSpec `ebpf:"exec_heap"`
-	FileHeap        *ebpf.MapSpec `ebpf:"file_heap"`
 	FileKeys        *ebpf.MapSpec `ebpf:"file_keys"`
 	Lost            *ebpf.MapSpec `ebpf:"lost"`
 	PathHeap        *ebpf.MapSpec `ebpf:"path_heap"`
@@ -375,10 +361,8 @@ func (o *probesObjects) Close() error {
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesMaps struct {
 	Events          *ebpf.Map `ebpf:"events"`
-	ExecAttempts    *ebpf.Map `ebpf:"exec_attempts"`
 	ExecFailedHeap  *ebpf.Map `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.Map `ebpf:"exec_heap"`
-	FileHeap        *ebpf.Map `ebpf:"file_heap"`
 	FileKeys        *ebpf.Map `ebpf:"file_keys"`
 	Lost            *ebpf.Map `ebpf:"lost"`
 	PathHeap        *ebpf.Map `ebpf:"path_heap"`
@@ -391,10 +375,8 @@ type probesMaps struct {
 func (m *probesMaps) Close() error {
 	return _ProbesClose(
 		m.Events,
-		m.ExecAttempts,
 		m.ExecFailedHeap,
 		m.ExecHeap,
-		m.FileHeap,
 		m.FileKeys,
 		m.Lost,
 		m.PathHeap,
@@ -430,9 +412,7 @@ type probesPrograms struct {
 	HandleDnsEgress      *ebpf.Program `ebpf:"handle_dns_egress"`
 	HandleDnsIngress     *ebpf.Program `ebpf:"handle_dns_ingress"`
 	HandleExec           *ebpf.Program `ebpf:"handle_exec"`
-	HandleExecveEnter    *ebpf.Program `ebpf:"handle_execve_enter"`
 	HandleExecveExit     *ebpf.Program `ebpf:"handle_execve_exit"`
-	HandleExecveatEnter  *ebpf.Program `ebpf:"handle_execveat_enter"`
 	HandleExecveatExit   *ebpf.Program `ebpf:"handle_execveat_exit"`
 	HandleExit           *ebpf.Program `ebpf:"handle_exit"`
 	HandleFchmodat2Enter *ebpf.Program `ebpf:"handle_fchmodat2_enter"`
@@ -480,9 +460,7 @@ func (p *probesPrograms) Close() error {
 		p.HandleDnsEgress,
 		p.HandleDnsIngress,
 		p.HandleExec,
-		p.HandleExecveEnter,
 		p.HandleExecveExit,
-		p.HandleExecveatEnter,
 		p.HandleExecveatExit,
 		p.HandleExit,
 		p.HandleFchmodat2Enter,

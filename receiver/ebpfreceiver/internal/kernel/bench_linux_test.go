@@ -1,0 +1,304 @@
+//go:build linux && amd64
+
+package kernel
+
+// Benchmarks of the kernel side; bench/kernel.sh runs them with the settings recorded in
+// BENCHMARKS.md. Durations and rounds come from the environment so that the same code serves a quick
+// check and the 60 s storm:
+//   CC_BENCH_SECONDS (default 5)  CC_BENCH_WORKERS (default 1)  CC_BENCH_ROUNDS (default 3)
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// benchSource starts a source with every family on and a reader that counts this process's exec
+// children; stop it with the returned function.
+func benchSource(b *testing.B, opts event.Options) (*Source, *atomic.Uint64, func()) {
+	b.Helper()
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	src, err := New(opts, zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := src.(*Source)
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	var mine atomic.Uint64
+	me := uint32(os.Getpid())
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = s.Run(ctx, func(ev *event.Event) {
+			if ev.Kind == event.KindExec && ev.Proc.PPID == me {
+				mine.Add(1)
+			}
+		})
+	}()
+	return s, &mine, func() {
+		time.Sleep(3 * s.opts.PollInterval) // let the reader drain
+		cancel()
+		wg.Wait()
+		s.Close()
+	}
+}
+
+// execLoop runs /bin/true from workers goroutines for d and returns how many ran.
+func execLoop(b *testing.B, workers int, d time.Duration) uint64 {
+	var n atomic.Uint64
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(end) {
+				if err := exec.Command("/bin/true").Run(); err != nil {
+					b.Error(err)
+					return
+				}
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return n.Load()
+}
+
+func allOn() event.Options {
+	o := allFamilies()
+	o.WatchedPrefixes = []string{"/etc/cron", "/var/spool/cron/", "/etc/systemd/", "/proc/sys/vm/", "/sys/kernel/mm/hugepages/"}
+	return o
+}
+
+// progStats returns run time per run for the programs that ran.
+func progStats(s *Source) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.coll == nil {
+		return out
+	}
+	for name, p := range s.coll.Programs {
+		st, err := p.Stats()
+		if err != nil || st.RunCount == 0 {
+			continue
+		}
+		out[name] = st.Runtime / time.Duration(st.RunCount)
+		out[name+"#runs"] = time.Duration(st.RunCount)
+	}
+	return out
+}
+
+func reportProgs(b *testing.B, st map[string]time.Duration, names ...string) {
+	for _, n := range names {
+		if d, ok := st[n]; ok {
+			b.ReportMetric(float64(d.Nanoseconds()), n+"_ns/run")
+		}
+	}
+}
+
+// BenchmarkExecStorm: sustained exec storm with the source attached; loss must be zero at the
+// default ring with one worker, and exactly counted with two.
+func BenchmarkExecStorm(b *testing.B) {
+	seconds := envInt("CC_BENCH_SECONDS", 5)
+	workers := envInt("CC_BENCH_WORKERS", 1)
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	s, mine, stop := benchSource(b, allOn())
+	b.ResetTimer()
+	n := execLoop(b, workers, time.Duration(seconds)*time.Second)
+	b.StopTimer()
+	ps := progStats(s)
+	st := s.Stats()
+	stop()
+	var lost uint64
+	for _, v := range st.Lost {
+		lost += v
+	}
+	b.ReportMetric(float64(n)/float64(seconds), "exec/s")
+	b.ReportMetric(float64(n), "execs")
+	b.ReportMetric(float64(mine.Load()), "exec_events")
+	b.ReportMetric(float64(st.Lost[event.KindExec]), "lost_exec")
+	b.ReportMetric(float64(lost), "lost_all")
+	reportProgs(b, ps, "handle_exec", "handle_exit", "handle_execve_exit", "handle_openat_enter",
+		"handle_openat_exit", "handle_rename")
+	if lost == 0 && mine.Load() != n {
+		b.Errorf("no loss counted but %d exec events for %d execs", mine.Load(), n)
+	}
+	if mine.Load()+st.Lost[event.KindExec] < n {
+		b.Errorf("received %d + lost %d < %d execs", mine.Load(), st.Lost[event.KindExec], n)
+	}
+}
+
+// interleave runs work alternately without and with the source, rounds times, and reports the
+// median rates and the slowdown.
+func interleave(b *testing.B, unit string, work func(time.Duration) uint64) {
+	seconds := envInt("CC_BENCH_SECONDS", 5)
+	rounds := envInt("CC_BENCH_ROUNDS", 3)
+	d := time.Duration(seconds) * time.Second
+	var without, with []float64
+	for r := 0; r < rounds; r++ {
+		without = append(without, float64(work(d))/d.Seconds())
+		_, _, stop := benchSource(b, allOn())
+		with = append(with, float64(work(d))/d.Seconds())
+		stop()
+	}
+	mw, mo := median(with), median(without)
+	b.ReportMetric(mo, unit+"_without")
+	b.ReportMetric(mw, unit+"_with")
+	b.ReportMetric(100*(mo-mw)/mo, "slowdown_%")
+	b.Logf("without %v\nwith    %v", without, with)
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}
+
+// BenchmarkExecOverhead: exec throughput without vs with the source (kernel side + reader only).
+func BenchmarkExecOverhead(b *testing.B) {
+	interleave(b, "exec/s", func(d time.Duration) uint64 { return execLoop(b, 1, d) })
+}
+
+// BenchmarkConnectOverhead: loopback TCP connect+close throughput without vs with the source.
+func BenchmarkConnectOverhead(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	addr := ln.Addr().String()
+	interleave(b, "connect/s", func(d time.Duration) uint64 {
+		var n uint64
+		for end := time.Now().Add(d); time.Now().Before(end); n++ {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				b.Fatal(err)
+			}
+			c.Close()
+		}
+		return n
+	})
+}
+
+// BenchmarkGetppid: cost of an unrelated syscall without and with the source (syscall tracepoints
+// put every task on the slow syscall path).
+func BenchmarkGetppid(b *testing.B) {
+	rounds := envInt("CC_BENCH_ROUNDS", 3)
+	const calls = 2_000_000
+	loop := func() float64 {
+		start := time.Now()
+		for i := 0; i < calls; i++ {
+			unix.Getppid()
+		}
+		return float64(time.Since(start).Nanoseconds()) / calls
+	}
+	var without, with []float64
+	for r := 0; r < rounds; r++ {
+		without = append(without, loop())
+		_, _, stop := benchSource(b, allOn())
+		with = append(with, loop())
+		stop()
+	}
+	b.ReportMetric(median(without), "ns/getppid_without")
+	b.ReportMetric(median(with), "ns/getppid_with")
+	b.ReportMetric(median(with)-median(without), "ns_added")
+	b.Logf("without %v\nwith    %v", without, with)
+}
+
+// BenchmarkHookCost: in-kernel cost per program for the other families, from bpf_stats, driven by a
+// mix of connects, DNS-port sends, watched-file writes, sysctl reads/writes and renames.
+func BenchmarkHookCost(b *testing.B) {
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	dir := b.TempDir()
+	opts := allOn()
+	opts.WatchedPrefixes = append(opts.WatchedPrefixes, dir+"/")
+	s, _, stop := benchSource(b, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	u, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer u.Close()
+	dns, err := net.Dial("udp", "127.0.0.1:53")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer dns.Close()
+	const n = 5000
+	for i := 0; i < n; i++ {
+		if c, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+			c.Close()
+		}
+		_, _ = dns.Write(dnsQuery)
+		p := fmt.Sprintf("%s/f%d", dir, i%10)
+		_ = os.WriteFile(p, []byte("x"), 0o644)
+		_, _ = os.ReadFile("/etc/hostname") // unrelated open: filtered in the kernel
+		_, _ = os.ReadFile("/proc/sys/vm/swappiness")
+	}
+	ps := progStats(s)
+	stop()
+	reportProgs(b, ps, "handle_connect4", "handle_connect_enter", "handle_connect_exit", "handle_dns_egress",
+		"handle_dns_ingress", "handle_openat_enter", "handle_openat_exit", "handle_sysctl", "handle_exit")
+	for k, v := range ps {
+		b.Logf("%-28s %v", k, v)
+	}
+}
