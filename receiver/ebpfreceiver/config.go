@@ -73,6 +73,9 @@ type Config struct {
 
 	WatchedPaths WatchedPathsConfig `mapstructure:"watched_paths"`
 
+	// ConfigFiles reads the miner config files of suspicious executables (issue 5).
+	ConfigFiles ConfigFilesConfig `mapstructure:"config_files"`
+
 	// FileContentBytes bounds the read-back of a persistence file after a write (0 = off).
 	FileContentBytes int `mapstructure:"file_content_bytes"`
 
@@ -119,6 +122,17 @@ type WatchedPathsConfig struct {
 	_       struct{}
 }
 
+// ConfigFilesConfig controls the reading of miner config files (config.json beside the executable,
+// ~/.xmrig.json, ~/.config/xmrig.json, the file named by -c/--config) for suspicious executables.
+type ConfigFilesConfig struct {
+	Enabled bool `mapstructure:"enabled"`
+	// MaxBytes bounds each read.
+	MaxBytes int `mapstructure:"max_bytes"`
+	// Interval is how long an executable is not looked at again after a look.
+	Interval time.Duration `mapstructure:"per_executable_interval"`
+	_        struct{}
+}
+
 // BatchConfig controls how records are grouped into plog.Logs.
 type BatchConfig struct {
 	Size    int           `mapstructure:"size"`
@@ -135,6 +149,7 @@ func createDefaultConfig() *Config {
 		Argv:             ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
 		Env:              EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
 		FileContentBytes: defaultFileContentBytes,
+		ConfigFiles:      ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10, Interval: time.Minute},
 		RingBufferSize:   defaultRingBufferSize,
 		PollInterval:     defaultPollInterval,
 		Batch:            BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
@@ -195,6 +210,12 @@ func (c *Config) Validate() error {
 	}
 	if c.FileContentBytes < 0 || c.FileContentBytes > 65536 {
 		bad("file_content_bytes: must be in [0, 65536], got %d", c.FileContentBytes)
+	}
+	if c.ConfigFiles.MaxBytes < 256 || c.ConfigFiles.MaxBytes > 1<<20 {
+		bad("config_files.max_bytes: must be in [256, 1048576], got %d", c.ConfigFiles.MaxBytes)
+	}
+	if c.ConfigFiles.Interval < 0 {
+		bad("config_files.per_executable_interval: must not be negative, got %s", c.ConfigFiles.Interval)
 	}
 	if !strings.HasPrefix(c.ProcfsRoot, "/") {
 		bad("procfs_root: must be an absolute path, got %q", c.ProcfsRoot)

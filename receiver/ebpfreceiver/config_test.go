@@ -45,6 +45,8 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, 8<<20, custom.RingBufferSize)
 	assert.Equal(t, 50*time.Millisecond, custom.Batch.Timeout)
 	assert.Equal(t, "/host/proc", custom.ProcfsRoot)
+	assert.False(t, custom.ConfigFiles.Enabled)
+	assert.Equal(t, 10*time.Minute, custom.ConfigFiles.Interval)
 
 	snap := load("snapshot_only")
 	require.NoError(t, confmap.Validate(snap))
@@ -73,6 +75,8 @@ func TestValidateNamesKeys(t *testing.T) {
 		{"watched_paths.replace", func(c *Config) { c.WatchedPaths.Replace = []string{"etc"} }},
 		{"file_content_bytes", func(c *Config) { c.FileContentBytes = -1 }},
 		{"procfs_root", func(c *Config) { c.ProcfsRoot = "proc" }},
+		{"config_files.max_bytes", func(c *Config) { c.ConfigFiles.MaxBytes = 1 }},
+		{"config_files.per_executable_interval", func(c *Config) { c.ConfigFiles.Interval = -1 }},
 		{"cgroupfs_root", func(c *Config) { c.CgroupfsRoot = "cg" }},
 		{"host_root", func(c *Config) { c.HostRoot = "" }},
 	}

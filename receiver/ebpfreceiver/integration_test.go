@@ -508,3 +508,25 @@ func TestKernelLossIsCounted(t *testing.T) {
 	t.Logf("storm of %d execs: %d reported, %d exec + %d exit lost", n, seen, st.Lost[event.KindExec], st.Lost[event.KindExit])
 	assert.GreaterOrEqual(t, uint64(seen)+st.Lost[event.KindExec], uint64(n))
 }
+
+func TestKernelMinerConfigFile(t *testing.T) {
+	k := startKernel(t, nil)
+	dir := filepath.Join(t.TempDir(), ".cache", randName("x"))
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	// A renamed "miner" (a copy of sleep) in a hidden directory, its pool only in config.json.
+	data, err := os.ReadFile("/bin/sleep")
+	require.NoError(t, err)
+	exe := filepath.Join(dir, "kworkerds")
+	require.NoError(t, os.WriteFile(exe, data, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"),
+		[]byte(`{"pools":[{"url":"pool.cryptochain-test.invalid:443","user":"4wallet-test","pass":"x","tls":true}],"cpu":{"huge-pages":true}}`), 0o644))
+	cmd := exec.Command(exe, "5")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	f := k.wait(t, "process.config_file", func(f flat) bool { return f.lr.EventName() == "process.config_file" && pidIs(f, cmd.Process.Pid) })
+	assert.Equal(t, filepath.Join(dir, "config.json"), str(f.lr.Attributes(), "file.path"))
+	assert.Contains(t, str(f.lr.Attributes(), "cryptochain.file.content"), `"user":"4wallet-test"`)
+	x := k.wait(t, "process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, cmd.Process.Pid) })
+	assert.Equal(t, "true", str(x.lr.Attributes(), "cryptochain.process.exe.unusual_location"))
+	assert.Equal(t, "true", str(x.lr.Attributes(), "cryptochain.process.kthread_like"))
+}

@@ -42,6 +42,7 @@ type pipeline struct {
 	dns      *dnsparse.Matcher[event.Process]
 	batch    *records.Batch
 	pending  []pendingRecord
+	conf     *configReader // nil when config_files is off
 	hostRoot string
 
 	parseErrors uint64 // DNS packets that could not be decoded
@@ -72,6 +73,9 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 		batch:    records.NewBatch(host, scope),
 		hostRoot: cfg.HostRoot,
 	}
+	if cfg.ConfigFiles.Enabled {
+		p.conf = newConfigReader(cfg.ConfigFiles, cfg.ProcfsRoot)
+	}
 	p.procfs = &procfs.Reader{Root: cfg.ProcfsRoot, ClockTicks: 100,
 		Limits:   procfs.Limits{MaxArgs: cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes, MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes},
 		CgroupID: p.cgroupID}
@@ -98,6 +102,9 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 		proc := p.exec(ev)
 		actor = records.Actor{Proc: proc, Ancestors: p.table.Ancestors(proc.Key, maxAncestors)}
 		res = resourceOf(proc)
+		if p.conf != nil {
+			p.conf.offer(ev, actor, res, observed)
+		}
 	case ev.DNS != nil:
 		msg, err := dnsparse.Parse(ev.DNS.Payload)
 		if err != nil {
@@ -259,6 +266,13 @@ func (p *pipeline) duePending(now time.Time, force bool) {
 		p.pending[i] = pendingRecord{}
 	}
 	p.pending = keep
+}
+
+// emitConfig adds a process.config_file record for a miner config found by the config reader.
+func (p *pipeline) emitConfig(job *configJob, filePath string, content []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mapper.FillConfigFile(p.batch.NewRecord(job.res), &job.ev, job.actor, filePath, content, time.Now())
 }
 
 // take returns the batch (and its size) and starts a new one.

@@ -105,6 +105,13 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 	r.wg.Add(2)
 	go r.read(ctx)
 	go r.housekeeping(ctx)
+	if r.pipe.conf != nil {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			r.pipe.conf.run(ctx, r.pipe.emitConfig)
+		}()
+	}
 	return nil
 }
 

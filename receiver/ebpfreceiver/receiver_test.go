@@ -309,3 +309,52 @@ func TestSnapshotOnlyNeedsNoSource(t *testing.T) {
 	assert.False(t, self, "the collector itself is not reported")
 	metadatatest.AssertEqualEbpfRecordsEmitted(t, tel, []metricdata.DataPoint[int64]{{Value: int64(sink.LogRecordCount())}}, metricdatatest.IgnoreTimestamp())
 }
+
+func TestMinerConfigFileOfSuspiciousExec(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ProcfsRoot = t.TempDir()
+	dir := filepath.Join(cfg.ProcfsRoot, "4242", "root", "tmp", ".x")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.json"),
+		[]byte(`{"pools":[{"url":"pool.cryptochain-test.invalid:443","user":"4wallet","pass":"w1","tls":true}],"randomx":{"wrmsr":true}}`), 0o644))
+	// A look-alike: a config.json beside an ordinary program is not looked for.
+	odir := filepath.Join(cfg.ProcfsRoot, "4243", "root", "opt", "app")
+	require.NoError(t, os.MkdirAll(odir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(odir, "config.json"), []byte(`{"pools":[{"url":"x:1","user":"y"}]}`), 0o644))
+	_, src, sink, _ := startFake(t, cfg, nil)
+
+	miner := execEv(4242, 1, 5e9, 1, "kworkerds", "/tmp/.x/kworkerds", "kworkerds")
+	miner.Proc.EUID = 0
+	src.push(miner, execEv(4243, 1, 6e9, 1, "app", "/opt/app/app", "app"))
+	src.push(execEv(4242, 1, 5e9, 1, "kworkerds", "/tmp/.x/kworkerds", "kworkerds")) // re-exec: rate-limited
+	f := waitRecord(t, sink, func(f flat) bool { return f.lr.EventName() == "process.config_file" })
+	a := f.lr.Attributes()
+	assert.Equal(t, "/tmp/.x/config.json", str(a, "file.path"))
+	assert.Equal(t, "4242", str(a, "process.pid"))
+	assert.Contains(t, str(a, "cryptochain.file.content"), `"user":"4wallet"`)
+	assert.NotContains(t, str(a, "cryptochain.file.content"), "w1")
+	time.Sleep(300 * time.Millisecond)
+	n := 0
+	for _, f := range collected(sink) {
+		if f.lr.EventName() == "process.config_file" {
+			n++
+			assert.Equal(t, "4242", str(f.lr.Attributes(), "process.pid"))
+		}
+	}
+	assert.Equal(t, 1, n, "one look per executable per interval, none for the ordinary program")
+}
+
+func waitRecord(t *testing.T, sink *consumertest.LogsSink, ok func(flat) bool) flat {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, f := range collected(sink) {
+			if ok(f) {
+				return f
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("record not seen within 5s")
+	return flat{}
+}
