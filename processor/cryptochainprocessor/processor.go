@@ -225,6 +225,10 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	if !evidence.KnownEvent(name) {
 		return forwardAll
 	}
+	c := *cp
+	if name == evidence.EventExit && c == nil {
+		return forwardAll // an exit only matters to a process that already has evidence
+	}
 	ev, err := p.dec.Decode(lr)
 	if err != nil {
 		p.malformed++
@@ -233,7 +237,6 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	if allowed || p.allow.executable(ev.Exe) {
 		return forwardAll
 	}
-	c := *cp
 	if c == nil {
 		if hash == 0 {
 			hash = chain.HashKey(key)
@@ -256,16 +259,19 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 		c = p.tracker.Create(key, res)
 		*cp = c
 	}
+	added := 0
 	if linkable {
-		p.tracker.Link(c, ev)
+		added += p.tracker.Link(c, ev)
 	}
-	p.tracker.Add(c, ev, evs)
+	added += p.tracker.Add(c, ev, evs)
 	for i := range evs {
 		if evs[i].Group < evidence.NumGroups {
 			p.classified[evs[i].Group]++
 		}
 	}
-	p.evaluate(c)
+	if added > 0 {
+		p.evaluate(c)
+	}
 	p.queue(c)
 	if p.cfg.Forward == ForwardNone || len(evs) == 0 {
 		return forwardAll

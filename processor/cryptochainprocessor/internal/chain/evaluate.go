@@ -21,6 +21,9 @@ type Finding struct {
 // already reported it records the escalation and returns the finding to emit; otherwise nil.
 func (t *Tracker) Evaluate(c *Context) *Finding {
 	t.Expire(c)
+	if c.Level == Critical {
+		return nil // nothing left to report
+	}
 	level, sel, groups := evaluate(c, t.ancestorsFunc(c))
 	if level <= c.Level {
 		return nil

@@ -11,9 +11,15 @@ import (
 // the command and by its executable, so that the context in which cron or systemd later runs that
 // command receives the evidence: the re-spawned chain carries the persistence of its writer.
 type links struct {
-	m    map[string]*link
-	ring []string
+	m    map[linkKey]*link
+	ring []linkKey
 	next int
+}
+
+// linkKey is a command (cmd) or an executable path (exe); a struct key looks up without allocating.
+type linkKey struct {
+	exe bool
+	s   string
 }
 
 type link struct {
@@ -23,10 +29,10 @@ type link struct {
 }
 
 func newLinks(n int) *links {
-	return &links{m: make(map[string]*link), ring: make([]string, 0, n)}
+	return &links{m: make(map[linkKey]*link), ring: make([]linkKey, 0, n)}
 }
 
-func (l *links) put(k string, v *link) {
+func (l *links) put(k linkKey, v *link) {
 	if _, ok := l.m[k]; !ok {
 		if len(l.ring) < cap(l.ring) {
 			l.ring = append(l.ring, k)
@@ -42,51 +48,53 @@ func (l *links) put(k string, v *link) {
 func (l *links) remember(c *Context, it *Item) {
 	v := &link{item: *it, fromKey: c.Key, from: DisplayID(c)}
 	cmd := strings.TrimSpace(it.Command)
-	l.put("cmd\x00"+cmd, v)
+	l.put(linkKey{s: cmd}, v)
 	if exe := commandExecutable(cmd); strings.HasPrefix(exe, "/") {
-		l.put("exe\x00"+exe, v)
+		l.put(linkKey{exe: true, s: exe}, v)
 	}
 }
 
 // match returns the link an exec runs, if any, written by a context other than key.
-func (l *links) match(key string, ev *evidence.Event) *link {
+func (l *links) match(key []byte, ev *evidence.Event) *link {
 	if len(l.m) == 0 || ev.Name != "process.exec" {
 		return nil
 	}
-	try := func(prefix, s string) *link {
-		if s == "" {
-			return nil
-		}
-		if v := l.m[prefix+s]; v != nil && v.fromKey != key {
-			return v
-		}
-		return nil
+	if v := l.get(key, true, ev.Exe); v != nil {
+		return v
 	}
-	for _, exe := range [...]string{ev.Exe, ev.Filename, first(ev.Args)} {
-		if v := try("exe\x00", exe); v != nil {
-			return v
-		}
+	if v := l.get(key, true, ev.Filename); v != nil {
+		return v
 	}
-	if v := try("cmd\x00", strings.TrimSpace(ev.CmdLine)); v != nil {
+	if v := l.get(key, true, first(ev.Args)); v != nil {
+		return v
+	}
+	if v := l.get(key, false, strings.TrimSpace(ev.CmdLine)); v != nil {
 		return v
 	}
 	// cron runs `/bin/sh -c <command>`: the argument after -c is the written command.
 	for i := 0; i+1 < len(ev.Args); i++ {
 		if ev.Args[i] == "-c" {
-			if v := try("cmd\x00", strings.TrimSpace(ev.Args[i+1])); v != nil {
+			if v := l.get(key, false, strings.TrimSpace(ev.Args[i+1])); v != nil {
 				return v
 			}
-			if v := try("exe\x00", commandExecutable(ev.Args[i+1])); v != nil {
-				return v
-			}
-			break
+			return l.get(key, true, commandExecutable(ev.Args[i+1]))
 		}
 	}
 	return nil
 }
 
+func (l *links) get(key []byte, exe bool, s string) *link {
+	if s == "" {
+		return nil
+	}
+	if v := l.m[linkKey{exe: exe, s: s}]; v != nil && v.fromKey != string(key) {
+		return v
+	}
+	return nil
+}
+
 func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
-	v := l.match(c.Key, ev)
+	v := l.match([]byte(c.Key), ev)
 	if v == nil {
 		return 0
 	}

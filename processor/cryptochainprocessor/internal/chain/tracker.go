@@ -297,7 +297,7 @@ func (t *Tracker) Link(c *Context, ev *evidence.Event) int {
 // persistence location; key is the acting context's key. It lets the caller avoid creating
 // state for ordinary execs.
 func (t *Tracker) Linkable(key []byte, ev *evidence.Event) bool {
-	return t.links.match(string(key), ev) != nil
+	return t.links.match(key, ev) != nil
 }
 
 // Expire drops evidence of c older than the window unless its process is still running, and the
