@@ -38,10 +38,10 @@ func (c *Classifier) rename(ev *evidence.Event, o *out) {
 // non-default samples or only non-default ones, so a mix is required when samples are reported.
 func (c *Classifier) fpu(ev *evidence.Event, o *out) {
 	nd, n := ev.FPUNonDefault, ev.FPUSamples
-	if nd < c.fpuMin {
+	if nd < c.fpuMin || n < 0 {
 		return
 	}
-	if n > 0 && (nd >= n || nd*8 < n) {
+	if n > 0 && (nd >= n || nd < n/8) {
 		return // stuck in one mode, or rare
 	}
 	o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindRandomX,

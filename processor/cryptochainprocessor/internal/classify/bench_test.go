@@ -1,7 +1,10 @@
 package classify
 
 import (
+	"strings"
 	"testing"
+
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
@@ -53,4 +56,74 @@ func BenchmarkClassifyFile(b *testing.B) {
 func BenchmarkClassifyPersistenceFile(b *testing.B) {
 	benchEvent(b, &evidence.Event{Name: evidence.EventFileWrite, PID: 4242, Exe: "/usr/bin/bash", Path: "/etc/cron.d/upd", Op: "create", Result: "ok",
 		Content: "*/5 * * * * root /tmp/.x/run -o stratum+tcp://pool.example.net:3333\n"})
+}
+
+// BenchmarkClassifyMixDecoded is decode (reusing Decoder) + classify over the processor's target mix:
+// 95 % benign exec/connect/dns/file records, 5 % indicator records. ns/op is per record.
+func BenchmarkClassifyMixDecoded(b *testing.B) {
+	c, err := New(Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var recs []plog.LogRecord
+	for i := 0; i < 100; i++ {
+		var n uint8
+		args, path, text := "ls\x00-la\x00/home/user", "/usr/bin/ls", "198.51.100.7"
+		switch {
+		case i%20 == 19: // 5 % indicators
+			n, args, path = 0, "/tmp/.x/xmrig\x00-o\x00stratum+tcp://pool.example.net:3333\x00-u\x00"+xmr, "/tmp/.x/xmrig"
+		case i%4 == 0:
+			n = 0
+		case i%4 == 1:
+			n = 4 // connect
+		case i%4 == 2:
+			n, path = 5, "api.corp.example.com" // dns.query
+		default:
+			n, path = 7, "/home/user/notes.txt" // file.write
+		}
+		recs = append(recs, benchRecord(n, args, path, text))
+	}
+	var d evidence.Decoder
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		ev, _ := d.Decode(recs[i%len(recs)])
+		c.Classify(ev)
+		i++
+	}
+}
+
+// benchRecord is a realistic record (not every attribute set, unlike the fuzz records).
+func benchRecord(n uint8, args, path, text string) plog.LogRecord {
+	lr := plog.NewLogRecord()
+	lr.SetEventName(fuzzNames[n])
+	m := lr.Attributes()
+	m.PutInt("process.pid", 4242)
+	m.PutStr("process.creation.time", "2026-11-27T04:00:00.000000001Z")
+	m.PutInt("process.parent_pid", 4000)
+	m.PutStr("process.executable.path", "/usr/bin/bash")
+	m.PutStr("cryptochain.process.comm", "bash")
+	switch fuzzNames[n] {
+	case evidence.EventExec:
+		s := m.PutEmptySlice("process.command_args")
+		for _, a := range strings.Split(args, "\x00") {
+			s.AppendEmpty().SetStr(a)
+		}
+		m.PutStr("process.command_line", strings.ReplaceAll(args, "\x00", " "))
+		m.PutStr("process.executable.path", path)
+		m.PutStr("cryptochain.process.filename", path)
+		m.PutStr("process.environment_variable.PATH", "/usr/local/bin:/usr/bin:/bin")
+		m.PutStr("process.environment_variable.HOME", "/home/user")
+	case evidence.EventConnect:
+		m.PutStr("server.address", text)
+		m.PutInt("server.port", 443)
+		m.PutStr("network.transport", "tcp")
+	case evidence.EventDNSQuery:
+		m.PutStr("dns.question.name", path)
+	case evidence.EventFileWrite:
+		m.PutStr("file.path", path)
+		m.PutStr("cryptochain.file.operation", "open")
+		m.PutStr("cryptochain.file.result", "ok")
+	}
+	return lr
 }

@@ -134,38 +134,39 @@ func (c *Classifier) command(prog string, args []string, minerName bool, o *out,
 	if prog == "busybox" && len(args) > 1 {
 		prog, args = argv.Base(args[1]), args[1:]
 	}
-	switch {
-	case shells[prog]:
+	role := progRoles[prog]
+	switch role {
+	case roleShell:
 		if depth == 0 {
 			c.shellScript(args, o)
 		}
 		return
-	case prog == "crontab":
+	case roleCrontab:
 		c.crontab(args, o)
 		return
-	case prog == "sysctl":
+	case roleSysctl:
 		c.sysctlExec(args, o)
 		return
-	case prog == "modprobe" || prog == "insmod":
+	case roleModprobe:
 		c.modprobe(args, o)
 		return
-	case prog == "wrmsr":
+	case roleWRMSR:
 		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindMSR, Indicator: "wrmsr", Source: srcTuning, Action: joinArgs(args)})
 		return
-	case prog == "cpupower":
+	case roleCPUPower:
 		c.cpupower(args, o)
 		return
-	case prog == "pkill" || prog == "killall" || prog == "pkill.procps":
+	case roleKill:
 		c.killByName(args, o)
 		return
-	case textTools[prog]:
+	case roleText:
 		// Data, not configuration; only base64 blobs (echo <b64> | base64 -d | sh) are looked into.
 		for _, a := range args[min(1, len(args)):] {
 			c.base64Token(a, o)
 		}
 		return
 	}
-	monero := moneroTools[prog]
+	monero := role == roleMonero
 	var st argState
 	argv.Parse(args, c.takes, func(op argv.Opt) bool {
 		c.option(op, &st, o)
@@ -329,7 +330,7 @@ func (c *Classifier) token(v string, st *argState, o *out) {
 
 // generic looks for a stratum URL anywhere in a value and for base64-encoded miner arguments.
 func (c *Classifier) generic(v string, st *argState, o *out) {
-	if len(v) >= 12 && stratum.IndexFold(v, "tratum") >= 0 {
+	if len(v) >= 12 && strings.IndexByte(v, ':') >= 0 && stratum.IndexFold(v, "tratum") >= 0 {
 		if u, ep, ok := stratum.FindURL(v); ok {
 			c.poolURL(u, ep, st, o)
 			return
@@ -517,7 +518,7 @@ func (c *Classifier) env(ev *evidence.Event, o *out) {
 		if len(val) < 12 || val == "[REDACTED]" {
 			continue
 		}
-		if stratum.IndexFold(val, "tratum") >= 0 {
+		if strings.IndexByte(val, ':') >= 0 && stratum.IndexFold(val, "tratum") >= 0 {
 			if u, ep, ok := stratum.FindURL(val); ok {
 				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + clip(u, 512), Source: srcStratumScheme, Endpoint: ep.HostPort()})
 				c.learn(ep, u)

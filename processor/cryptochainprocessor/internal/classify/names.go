@@ -32,6 +32,37 @@ var shells = map[string]bool{
 	"sh": true, "bash": true, "dash": true, "zsh": true, "ash": true, "ksh": true, "mksh": true, "busybox": true,
 }
 
+// Program roles, so one map lookup routes an exec.
+const (
+	roleNone uint8 = iota
+	roleShell
+	roleText
+	roleMonero
+	roleCrontab
+	roleSysctl
+	roleModprobe
+	roleWRMSR
+	roleCPUPower
+	roleKill
+)
+
+var progRoles = func() map[string]uint8 {
+	m := map[string]uint8{
+		"crontab": roleCrontab, "sysctl": roleSysctl, "modprobe": roleModprobe, "insmod": roleModprobe,
+		"wrmsr": roleWRMSR, "cpupower": roleCPUPower, "pkill": roleKill, "killall": roleKill, "pkill.procps": roleKill,
+	}
+	for k := range textTools {
+		m[k] = roleText
+	}
+	for k := range moneroTools {
+		m[k] = roleMonero
+	}
+	for k := range shells {
+		m[k] = roleShell
+	}
+	return m
+}()
+
 // packageManagers write unit files and cron tables as part of installing software.
 var packageManagers = map[string]bool{
 	"dpkg": true, "rpm": true, "apt": true, "apt-get": true, "yum": true, "dnf": true, "microdnf": true,

@@ -77,7 +77,7 @@ func ParseLine(line string, f Format) (Entry, bool) {
 	if line == "" || line[0] == '#' || isAssignment(line) {
 		return Entry{}, false
 	}
-	fields, rest := splitN(line, 7)
+	fields := splitN(line, 7)
 	var e Entry
 	switch {
 	case f == Anacron:
@@ -122,7 +122,6 @@ func ParseLine(line string, f Format) (Entry, bool) {
 		}
 		e.Command = joinFrom(line, skip)
 	}
-	_ = rest
 	if e.Command == "" {
 		return Entry{}, false
 	}
@@ -144,7 +143,7 @@ func isAssignment(line string) bool {
 }
 
 // splitN splits at most n blank-separated fields.
-func splitN(s string, n int) ([]string, string) {
+func splitN(s string, n int) []string {
 	var out []string
 	for len(out) < n {
 		s = strings.TrimLeft(s, " \t")
@@ -154,13 +153,12 @@ func splitN(s string, n int) ([]string, string) {
 		end := strings.IndexAny(s, " \t")
 		if end < 0 {
 			out = append(out, s)
-			s = ""
 			break
 		}
 		out = append(out, s[:end])
 		s = s[end:]
 	}
-	return out, s
+	return out
 }
 
 // joinFrom returns the text after the first k blank-separated fields (the command, verbatim).

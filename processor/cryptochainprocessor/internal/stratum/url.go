@@ -252,17 +252,30 @@ func FindURL(s string) (string, Endpoint, bool) {
 			return "", Endpoint{}, false
 		}
 		start := off + i
+		off = start + 7
+		sep := strings.Index(s[start:min(len(s), start+maxScheme)], "://")
+		if sep < 0 {
+			continue
+		}
+		if ok, _ := schemeOK(s[start : start+sep]); !ok {
+			continue
+		}
 		end := start
-		for end < len(s) && urlChar(s[end]) {
+		for end < len(s) && end-start < maxURL && urlChar(s[end]) {
 			end++
 		}
 		if e, ok := ParseURL(s[start:end]); ok {
 			return s[start:end], e, true
 		}
-		off = start + 7
 	}
 	return "", Endpoint{}, false
 }
+
+// Bounds that keep FindURL linear on hostile text.
+const (
+	maxScheme = 16 + 3
+	maxURL    = 512
+)
 
 func urlChar(c byte) bool {
 	return c > ' ' && c < 0x7f && c != '"' && c != '\'' && c != ',' && c != ';' && c != '<' && c != '>' && c != '\\' && c != '`'

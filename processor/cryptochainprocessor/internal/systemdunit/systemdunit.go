@@ -40,7 +40,7 @@ func Parse(text string) Unit {
 				text = ""
 			}
 			n++
-			line = strings.TrimSuffix(line, "\\") + " " + strings.TrimSpace(next)
+			line = strings.TrimSpace(strings.TrimSuffix(line, "\\")) + " " + strings.TrimSpace(next)
 		}
 		if line == "" || line[0] == '#' || line[0] == ';' {
 			continue
