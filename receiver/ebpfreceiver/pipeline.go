@@ -234,10 +234,26 @@ func (p *pipeline) cgroupPath(ev *event.Event) string {
 			return cg
 		}
 	}
-	if ev.Exec != nil && ev.Exec.FromSnapshot {
-		return p.procfs.CgroupPath(ev.Proc.PID)
+	if ev.Proc.PID == 0 {
+		return ""
 	}
-	return ""
+	// A cgroup created a moment ago (a container start) may not be walked yet, or already gone:
+	// ask procfs while the process lives, and remember the answer.
+	cg := p.procfs.CgroupPath(ev.Proc.PID)
+	if cg != "" && ev.Proc.CgroupID != 0 {
+		// The pid may have been reused by now: trust the answer only if that cgroup has the id.
+		if p.cgroupID(cg) != ev.Proc.CgroupID {
+			cg = ""
+		} else {
+			p.cgroups.Learn(ev.Proc.CgroupID, cg)
+		}
+	}
+	if cg == "" && ev.Exec != nil && ev.Exec.CgroupLeafName != "" {
+		// Last resort: the kernfs name the kernel saw (libpod-<id>, docker-<id>.scope) still
+		// names the container.
+		cg = "/" + ev.Exec.CgroupLeafName
+	}
+	return cg
 }
 
 func resourceOf(proc *proctable.Proc) records.Resource {

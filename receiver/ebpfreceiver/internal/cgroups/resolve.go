@@ -98,6 +98,18 @@ func (r *Resolver) Path(id uint64) (string, bool) {
 	return p, ok
 }
 
+// Learn records a path found another way (e.g. /proc/<pid>/cgroup) for an id.
+func (r *Resolver) Learn(id uint64, path string) {
+	if r == nil || id == 0 || path == "" {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.paths) < r.MaxEntries {
+		r.paths[id] = path
+	}
+}
+
 // Walks says how many times the hierarchy was walked (for tests and telemetry).
 func (r *Resolver) Walks() int {
 	r.mu.Lock()
