@@ -23,7 +23,7 @@ struct walk_ctx {
 	__s32 pos;
 	__u32 o_mnt_parent, o_mnt_mountpoint, o_mnt_vfs, o_vfs_root;
 	__u32 o_d_parent, o_d_name, o_qstr_name, o_qstr_len;
-	__u32 _pad;
+	__u32 _pad; /* set: d_parent and d_name are contiguous */
 };
 
 struct path_scratch {
@@ -45,15 +45,28 @@ static __always_inline __u64 read_ptr(__u64 base, __u32 off)
 	return v;
 }
 
+struct walk_arg {
+	struct path_scratch *s;
+};
+
+/* dentry_head mirrors d_parent followed by d_name (qstr: hash, len, name), read with one helper call
+ * when the kernel lays them out contiguously (checked once per walk). */
+struct dentry_head {
+	__u64 parent;
+	__u32 hash;
+	__u32 len;
+	__u64 name;
+};
+
 /* One component per call; bpf_loop keeps the verifier from unrolling the walk. */
-static long walk_step(__u32 i, void *unused)
+static long walk_step(__u32 i, struct walk_arg *arg)
 {
-	__u32 zero = 0;
-	struct path_scratch *s = bpf_map_lookup_elem(&path_heap, &zero);
+	struct path_scratch *s = arg->s;
 	struct walk_ctx *c;
-	__u64 dentry, parent, name;
+	struct dentry_head dh = {};
+	__u64 dentry;
 	int pos;
-	__u32 len = 0;
+	__u32 len;
 
 	if (!s)
 		return 1;
@@ -71,21 +84,26 @@ static long walk_step(__u32 i, void *unused)
 		c->mnt_root = read_ptr(mp + c->o_mnt_vfs, c->o_vfs_root);
 		return 0;
 	}
-	parent = read_ptr(dentry, c->o_d_parent);
-	name = read_ptr(dentry + c->o_d_name, c->o_qstr_name);
-	bpf_probe_read_kernel(&len, sizeof(len), (void *)(dentry + c->o_d_name + c->o_qstr_len));
+	if (c->_pad) { /* contiguous layout */
+		bpf_probe_read_kernel(&dh, sizeof(dh), (void *)(dentry + c->o_d_parent));
+	} else {
+		dh.parent = read_ptr(dentry, c->o_d_parent);
+		dh.name = read_ptr(dentry + c->o_d_name, c->o_qstr_name);
+		bpf_probe_read_kernel(&dh.len, sizeof(dh.len), (void *)(dentry + c->o_d_name + c->o_qstr_len));
+	}
+	len = dh.len;
 	if (len > NAME_CAP)
 		len = NAME_CAP;
 	if (pos < (int)len + 1)
 		return 1;
 	pos -= len;
-	bpf_probe_read_kernel(&s->buf[pos & (PATH_SCRATCH - 1)], len & NAME_CAP, (void *)name);
+	bpf_probe_read_kernel(&s->buf[pos & (PATH_SCRATCH - 1)], len & NAME_CAP, (void *)dh.name);
 	pos -= 1;
 	s->buf[pos & (PATH_SCRATCH - 1)] = '/';
 	c->pos = pos;
-	if (parent == dentry || !parent)
+	if (dh.parent == dentry || !dh.parent)
 		return 1; /* pseudo file system root (memfd, pipes): its own parent */
-	c->dentry = parent;
+	c->dentry = dh.parent;
 	return 0;
 }
 
@@ -113,7 +131,11 @@ static __always_inline int walk_path(struct dentry *dentry, struct vfsmount *vfs
 	cp->mnt = (__u64)vfsmnt - cp->o_mnt_vfs;
 	cp->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
 	cp->pos = PATH_SCRATCH;
-	bpf_loop(PATH_DEPTH, walk_step, 0, 0);
+	cp->_pad = cp->o_d_name == cp->o_d_parent + 8 && cp->o_qstr_len == 4 && cp->o_qstr_name == 8;
+	{
+		struct walk_arg arg = {.s = s};
+		bpf_loop(PATH_DEPTH, walk_step, &arg, 0);
+	}
 	pos = cp->pos;
 	if (pos >= PATH_SCRATCH || pos <= 0) {
 		pos = PATH_SCRATCH - 1;

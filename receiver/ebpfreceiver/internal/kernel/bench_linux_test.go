@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/link"
 	"go.uber.org/zap"
 	"golang.org/x/sys/unix"
 
@@ -301,4 +303,39 @@ func BenchmarkHookCost(b *testing.B) {
 	for k, v := range ps {
 		b.Logf("%-28s %v", k, v)
 	}
+}
+
+// BenchmarkStatsFloor: what bpf_stats reports for an empty program on a syscall tracepoint on this
+// machine. The per-hook figures include this floor (run-time accounting, VM and host load).
+func BenchmarkStatsFloor(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	if _, err := ensureTracefs(); err != nil {
+		b.Fatal(err)
+	}
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.TracePoint, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer prog.Close()
+	l, err := link.Tracepoint("syscalls", "sys_enter_getppid", prog, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	for i := 0; i < 1_000_000; i++ {
+		unix.Getppid()
+	}
+	st, err := prog.Stats()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(st.Runtime.Nanoseconds())/float64(st.RunCount), "empty_prog_ns/run")
 }
