@@ -46,6 +46,12 @@ func (c *Classifier) fpu(ev *evidence.Event, o *out) {
 	}
 	o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindRandomX,
 		Indicator: "mxcsr=0x" + strconv.FormatInt(ev.FPUMXCSR, 16) + " nondefault=" + strconv.FormatInt(nd, 10) + "/" + strconv.FormatInt(n, 10), Source: srcRandomX})
+	c.randomx.Add(procKey{ev.PID, strings.Clone(ev.Start)}, struct{}{})
+	// The pool connection was made before the behaviour showed: report it now.
+	c.recent.connsOf(ev.PID, ev.Start, func(e connEntry) {
+		ep := endpoint(e.addr.String(), e.port)
+		o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Weak, Kind: KindRandomXConn, Indicator: ep, Source: srcRandomX, Endpoint: ep})
+	})
 }
 
 // configFile: a miner configuration is strong Miner evidence; its pools are learnt so DNS and
@@ -82,6 +88,7 @@ func (c *Classifier) configFile(ev *evidence.Event, o *out) {
 	if !added {
 		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindMinerConfig, Indicator: ev.Path, Source: srcMinerConfig, Path: ev.Path})
 	}
+	c.knownConnections(ev, o)
 	if cfg.OneGBPages || cfg.WRMSR {
 		what := "randomx.1gb-pages"
 		if cfg.WRMSR {

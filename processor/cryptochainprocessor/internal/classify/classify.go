@@ -49,6 +49,8 @@ import (
 //   - KindStratumPort "stratum_port": network.connect to a common stratum port (weak).
 //   - KindStratumPayload "stratum_payload": network.payload is a mining protocol message (strong).
 //   - KindProxy "proxy": -x/--proxy of a miner command line (weak; its endpoint is listed).
+//   - KindRandomXConn "randomx_connection": a TCP connection of a process with RandomX behaviour,
+//     before or after the behaviour was seen (weak; with the strong Miner evidence it completes Pool).
 //
 // Persistence (strong; Failed when the write failed): "cron", "anacron", "at", "systemd", "rc",
 // "custom" (configured paths) for writes under those locations, KindCrontab "crontab" for the crontab
@@ -79,6 +81,7 @@ const (
 	KindStratumPort    = "stratum_port"
 	KindStratumPayload = "stratum_payload"
 	KindProxy          = "proxy"
+	KindRandomXConn    = "randomx_connection"
 	KindCrontab        = "crontab"
 	KindMSR            = "msr"
 	KindHugepages      = "hugepages"
@@ -115,11 +118,19 @@ type Classifier struct {
 	// IP-literal pool or proxy from a command line.
 	pdns *simplelru.LRU[netip.Addr, poolRef]
 	// learned holds host names of stratum URLs seen on command lines, so DNS for them is Pool evidence.
-	learned     *simplelru.LRU[string, struct{}]
+	learned *simplelru.LRU[string, struct{}]
+	recent  rings
+	// randomx holds processes with RandomX behaviour: their connections are Pool evidence.
+	randomx     *simplelru.LRU[procKey, struct{}]
 	minerFilter nameFilter
 	envFilter   nameFilter
 	b64         []byte // scratch for base64 decoding
 	b64src      []byte
+}
+
+type procKey struct {
+	pid   int64
+	start string
 }
 
 type poolRef struct {
@@ -178,6 +189,9 @@ func New(cfg Config) (*Classifier, error) {
 		h = 4096
 	}
 	if c.learned, err = simplelru.NewLRU[string, struct{}](h, nil); err != nil {
+		return nil, err
+	}
+	if c.randomx, err = simplelru.NewLRU[procKey, struct{}](1024, nil); err != nil {
 		return nil, err
 	}
 	return c, nil

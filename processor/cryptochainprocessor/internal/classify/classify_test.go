@@ -168,3 +168,13 @@ func TestMinerLookAlikesNotStrong(t *testing.T) {
 		})
 	}
 }
+
+func TestMinerNameVariants(t *testing.T) {
+	c := newC(t)
+	for _, n := range []string{"xmrig-6.21.0", "XMRig", "xmrig_x64", "kdevtmpfsi", "xmrig.bin"} {
+		assert.True(t, has(c.Classify(exec("/opt/m/"+n)), "miner/weak/miner_name"), n)
+	}
+	for _, n := range []string{"xmri", "xmrigs", "x", "minerd2", "cpuminerx"} {
+		assert.False(t, has(c.Classify(exec("/opt/m/"+n)), "miner/weak/miner_name"), n)
+	}
+}

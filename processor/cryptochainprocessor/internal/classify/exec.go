@@ -2,6 +2,7 @@ package classify
 
 import (
 	"encoding/base64"
+	"net/netip"
 	"strings"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
@@ -86,7 +87,6 @@ type argState struct {
 	flagSrc    string
 	kFlag      bool
 	proxy      string
-	tls        bool
 }
 
 func (c *Classifier) exec(ev *evidence.Event, o *out) {
@@ -247,8 +247,6 @@ func (c *Classifier) option(op argv.Opt, st *argState, o *out) {
 	switch {
 	case !op.Long && op.Name == "k":
 		st.kFlag = true
-	case op.Long && op.Name == "tls":
-		st.tls = true
 	case !op.HasValue:
 	case isPoolOpt(op.Name, op.Long):
 		if ep, ok := stratum.ParseURL(v); ok {
@@ -372,12 +370,14 @@ func (c *Classifier) learn(ep stratum.Endpoint, what string) {
 		}
 		return
 	}
-	var buf [256]byte
-	if k, ok := lowerKey(ep.Host, buf[:]); ok {
-		if !c.learned.Contains(string(k)) {
-			c.learned.Add(string(k), struct{}{})
-		}
+	host := strings.ToLower(ep.Host)
+	if !c.learned.Contains(host) {
+		c.learned.Add(host, struct{}{})
 	}
+	// Answers already seen for this host (the process resolved it before we learnt it).
+	c.recent.answersFor(host, func(a netip.Addr) {
+		c.pdns.Add(a, poolRef{name: host, source: srcLearned})
+	})
 }
 
 const (

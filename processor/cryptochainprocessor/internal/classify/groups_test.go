@@ -346,3 +346,31 @@ func TestCommandExecutable(t *testing.T) {
 		assert.Equal(t, want, CommandExecutable(in), in)
 	}
 }
+
+func TestLateSignalsNameEarlierConnections(t *testing.T) {
+	c := newC(t)
+	// RandomX behaviour seen after the (TLS, no name) connection was made.
+	c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 9, Start: "t9", Address: "127.0.0.1", Port: 8443, Transport: "tcp", Result: "ok"})
+	c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 10, Start: "t10", Address: "127.0.0.1", Port: 8443, Transport: "tcp", Result: "ok"})
+	got := c.Classify(&evidence.Event{Name: evidence.EventFPURounding, PID: 9, Start: "t9", FPUNonDefault: 300, FPUSamples: 400})
+	require.Equal(t, []string{"miner/strong/randomx_fpu", "pool/weak/randomx_connection"}, summary(got))
+	assert.Equal(t, "127.0.0.1:8443", got[1].Endpoint)
+	// and later connections of that process
+	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 9, Start: "t9", Address: "192.0.2.8", Port: 8443, Transport: "tcp"})
+	assert.Equal(t, []string{"pool/weak/randomx_connection"}, summary(got))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 10, Start: "t10", Address: "192.0.2.8", Port: 8443, Transport: "tcp"}))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 9, Start: "other", Address: "192.0.2.8", Port: 8443, Transport: "tcp"}), "pid reused")
+
+	// A miner config read after the process resolved and reached its (unlisted) pool.
+	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, PID: 11, DNSName: "private.example", DNSAnswers: []string{"192.0.2.5"}})
+	c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 11, Address: "192.0.2.5", Port: 3000, Transport: "tcp", Result: "in_progress"})
+	got = c.Classify(&evidence.Event{Name: evidence.EventConfigFile, PID: 11, Path: "/tmp/.x/config.json",
+		Content: `{"pools":[{"url":"private.example:3000","user":"` + xmr + `"}]}`})
+	require.True(t, has(got, "miner/strong/miner_config"), "%v", summary(got))
+	require.True(t, has(got, "pool/strong/pool_address"), "%v", summary(got))
+	for _, e := range got {
+		if e.Kind == KindPoolAddress {
+			assert.Equal(t, "private.example:3000", e.Endpoint)
+		}
+	}
+}

@@ -206,8 +206,26 @@ func hasUpper(s string) bool {
 	return false
 }
 
-// minerName returns the matched miner-list entry for an executable name, or "".
+// minerName returns the matched miner-list entry for an executable name, or "". A version or
+// platform suffix ("xmrig-6.21.0", "xmrig_x64", "xmrig.bin") is cut before a second lookup.
 func (c *Classifier) minerName(name string) (string, string) {
+	if len(name) == 0 || !c.minerFilter.first[name[0]] {
+		return "", ""
+	}
+	if n, src := c.minerNameExact(name); n != "" {
+		return n, src
+	}
+	for i := 1; i < len(name); i++ {
+		if ch := name[i]; ch == '-' || ch == '_' || ch == '.' {
+			if n, src := c.minerNameExact(name[:i]); n != "" {
+				return name, src
+			}
+		}
+	}
+	return "", ""
+}
+
+func (c *Classifier) minerNameExact(name string) (string, string) {
 	if !c.minerFilter.maybe(name) {
 		return "", ""
 	}

@@ -35,7 +35,14 @@ func endpoint(host string, port int64) string {
 }
 
 func (c *Classifier) connect(ev *evidence.Event, o *out) {
-	if a, ok := parseAddr(ev.Address); ok {
+	a, okAddr := parseAddr(ev.Address)
+	if okAddr {
+		c.recent.addConn(connEntry{pid: ev.PID, start: ev.Start, addr: a, port: ev.Port, ok: !ev.Failed && ev.Transport != "udp"})
+	}
+	if c.randomx.Len() > 0 && !ev.Failed && ev.Transport != "udp" && c.randomx.Contains(procKey{ev.PID, ev.Start}) {
+		o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Weak, Kind: KindRandomXConn, Indicator: endpoint(ev.Address, ev.Port), Source: srcRandomX, Endpoint: endpoint(ev.Address, ev.Port)})
+	}
+	if okAddr {
 		if ref, ok := c.pdns.Get(a); ok {
 			o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolAddress, Indicator: ev.Address, Source: ref.source + ": " + ref.name, Endpoint: endpoint(poolHost(ref.name, ev.Address), ev.Port)})
 			return
@@ -81,6 +88,14 @@ func (c *Classifier) dnsQuery(ev *evidence.Event, o *out) {
 // dnsAnswer feeds the passive DNS map: when the question or any CNAME in the chain is a pool domain,
 // every answered address maps to it.
 func (c *Classifier) dnsAnswer(ev *evidence.Event, o *out) {
+	for i, a := range ev.DNSAnswers {
+		if i == 4 {
+			break
+		}
+		if addr, ok := parseAddr(a); ok {
+			c.recent.addAnswer(ev.DNSName, addr)
+		}
+	}
 	d, src, ok := c.poolName(ev.DNSName)
 	viaCNAME := false
 	if !ok {
@@ -129,4 +144,16 @@ func (c *Classifier) payload(ev *evidence.Event, o *out) {
 	if a, ok := parseAddr(ev.Address); ok {
 		c.pdns.Add(a, poolRef{name: "mining protocol peer " + ep, source: srcStratumProtocol})
 	}
+}
+
+// knownConnections reports, as strong Pool evidence on the current event, the connections the
+// process already made to addresses that are now known pool addresses (after learning from a
+// config file read back later than the connect).
+func (c *Classifier) knownConnections(ev *evidence.Event, o *out) {
+	c.recent.connsOf(ev.PID, ev.Start, func(e connEntry) {
+		if ref, ok := c.pdns.Peek(e.addr); ok {
+			addr := e.addr.String()
+			o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolAddress, Indicator: addr, Source: ref.source + ": " + ref.name, Endpoint: endpoint(poolHost(ref.name, addr), e.port)})
+		}
+	})
 }
