@@ -31,10 +31,10 @@ func printPlan(w io.Writer, sc *scenario.Scenario) error {
 			}
 		}
 		for _, port := range n.PoolPorts {
-			fmt.Fprintf(w, "  fake stratum pool on 127.0.0.1:%d inside the namespace\n", port)
+			fmt.Fprintf(w, "  fake stratum pool on port %d of the namespace (loopback only)\n", port)
 		}
 		for _, port := range n.TLSPoolPorts {
-			fmt.Fprintf(w, "  fake stratum pool over TLS on 127.0.0.1:%d inside the namespace\n", port)
+			fmt.Fprintf(w, "  fake stratum pool over TLS on port %d of the namespace (loopback only)\n", port)
 		}
 	}
 	for i, st := range sc.Steps {

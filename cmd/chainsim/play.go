@@ -128,15 +128,18 @@ func (p *player) startNetwork() error {
 		if dl, err = net.Listen("tcp", "127.0.0.1:53"); err != nil {
 			return err
 		}
+		// Pools listen on every address of the namespace, which has only
+		// loopback: each scenario answers its pool names with its own
+		// 127.x address, so scenarios never share a pool address.
 		for _, port := range p.sc.Network.PoolPorts {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
 			if err != nil {
 				return err
 			}
 			pls = append(pls, l)
 		}
 		for _, port := range p.sc.Network.TLSPoolPorts {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			l, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
 			if err != nil {
 				return err
 			}

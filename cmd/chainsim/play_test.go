@@ -96,7 +96,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	var sb strings.Builder
 	require.NoError(t, printPlan(&sb, sc))
-	for _, want := range []string{"network namespace", "fake DNS: pool.supportxmr.com A 127.0.0.1", "/etc/cron.d/chainsim-xmr", "vm.nr_hugepages = 128", "modprobe msr allow_writes=on", "restore"} {
+	for _, want := range []string{"network namespace", "fake DNS: pool.supportxmr.com A 127.0.3.1", "/etc/cron.d/chainsim-xmr", "vm.nr_hugepages = 128", "modprobe msr allow_writes=on", "restore"} {
 		assert.Contains(t, sb.String(), want)
 	}
 }

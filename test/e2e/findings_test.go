@@ -24,6 +24,7 @@ const (
 	attrCase          = "cryptochain.finding.case"
 	attrSeverity      = "cryptochain.finding.severity"
 	attrGroups        = "cryptochain.finding.groups"
+	attrLastSeen      = "cryptochain.finding.last_seen"
 	attrEvidence      = "cryptochain.finding.evidence."
 	attrMinerPIDs     = "cryptochain.response.miner_pids"
 	attrPools         = "cryptochain.response.pool_endpoints"

@@ -63,17 +63,13 @@ func play(t *testing.T, sc *scenario.Scenario, onRestart func()) *scenario.Resul
 	return &res
 }
 
-// latency is the time from the step that completed a chain level (the last
-// step that ended before the finding arrived) to the finding at the peer.
-func latency(res *scenario.Result, seen time.Time) time.Duration {
-	var from int64
-	for _, end := range res.StepEnds {
-		if end <= seen.UnixNano() {
-			from = end
-		}
+// latency is the time from the event that completed a chain level (the
+// finding's last_seen: the kernel time of its newest evidence) to the
+// finding landing at the peer.
+func latency(f finding) (time.Duration, bool) {
+	last, err := time.Parse(time.RFC3339Nano, f.str(attrLastSeen))
+	if err != nil {
+		return 0, false
 	}
-	if from == 0 {
-		return 0
-	}
-	return seen.Sub(time.Unix(0, from))
+	return f.Seen.Sub(last), true
 }

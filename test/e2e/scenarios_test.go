@@ -87,8 +87,11 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 	}
 	var out []time.Duration
 	for _, f := range fs {
-		d := latency(res, f.Seen)
-		t.Logf("%s finding after %s", f.str(attrSeverity), d.Round(time.Millisecond))
+		d, ok := latency(f)
+		if !assert.True(t, ok, "%s: unreadable %s %q", sc.Name, attrLastSeen, f.str(attrLastSeen)) {
+			continue
+		}
+		t.Logf("%s finding at the peer %s after its last evidence", f.str(attrSeverity), d.Round(time.Millisecond))
 		out = append(out, d)
 	}
 	return out
