@@ -11,6 +11,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
 
 // helperEnv makes the test binary act as a small child program, so that the privileged tests can
@@ -56,6 +58,14 @@ func runHelper(mode string, args []string) int {
 			return 0
 		}
 		c.Close()
+		return 0
+	case "start": // prints the error of Start (run as an unprivileged user)
+		src, err := New(event.Options{Exec: true}, nil)
+		if err == nil {
+			err = src.Start()
+			src.Close()
+		}
+		fmt.Println(err)
 		return 0
 	case "dns": // a DNS responder on 127.0.0.1:53 and one query to it
 		return dnsHelper()
