@@ -3,7 +3,9 @@ package cryptochainprocessor
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"testing"
 	"time"
 
@@ -195,12 +197,17 @@ func BenchmarkMemoryPerContext(b *testing.B) {
 	for _, tc := range []struct {
 		name     string
 		evidence bool
-	}{{"with_evidence", true}, {"benign_only", false}} {
+		record   int // benchRecord kind: 1 = pool DNS query (one item), 0 = miner exec (several items)
+	}{{"pool_dns_evidence", true, 1}, {"miner_exec_evidence", true, 0}, {"benign_only", false, 10}} {
 		b.Run(tc.name, func(b *testing.B) {
 			for b.Loop() {
 				cfg := createDefaultConfig().(*Config)
 				cfg.MaxContexts = contexts
 				p := newBenchProcessor(b, cfg)
+				// Measured from before the input exists, so the input's memory never counts.
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
 				var batches []plog.Logs
 				for first := 0; first < contexts; first += 1000 {
 					ld := plog.NewLogs()
@@ -208,17 +215,10 @@ func BenchmarkMemoryPerContext(b *testing.B) {
 						rl := ld.ResourceLogs().AppendEmpty()
 						benchResource(rl.Resource(), c)
 						lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
-						if tc.evidence {
-							benchRecord(lr, 0, 20000+c) // miner exec
-						} else {
-							benchRecord(lr, 10, 20000+c) // git exec
-						}
+						benchRecord(lr, tc.record, 20000+c)
 					}
 					batches = append(batches, ld)
 				}
-				var before, after runtime.MemStats
-				runtime.GC()
-				runtime.ReadMemStats(&before)
 				for _, ld := range batches {
 					if err := p.ConsumeLogs(context.Background(), ld); err != nil {
 						b.Fatal(err)
@@ -227,6 +227,11 @@ func BenchmarkMemoryPerContext(b *testing.B) {
 				batches = nil
 				runtime.GC()
 				runtime.ReadMemStats(&after)
+				if f := os.Getenv("CRYPTOCHAIN_HEAP_PROFILE"); f != "" && tc.record == 0 {
+					w, _ := os.Create(f)
+					_ = pprof.WriteHeapProfile(w)
+					_ = w.Close()
+				}
 				grown := float64(after.HeapAlloc) - float64(before.HeapAlloc)
 				b.ReportMetric(grown/contexts, "B/context")
 				b.ReportMetric(grown/(1<<20), "MiB/100k")

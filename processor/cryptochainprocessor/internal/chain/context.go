@@ -5,6 +5,7 @@ import (
 	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
@@ -15,15 +16,22 @@ const maxField = 4096
 // Item is one piece of evidence kept for a context, with the facts of the record it came from.
 type Item struct {
 	evidence.Evidence
+	*Origin       // shared by the items of one record; never nil
+	Seen    int64 // when it joined this context (record time; for linked items the re-spawn exec)
+	// LinkedFrom names the context that wrote this persistence evidence when it was carried over
+	// by a cron/systemd re-spawn; empty for evidence observed in this context. Origin is then the
+	// re-spawned process (which keeps the evidence alive while it runs), Time the write.
+	LinkedFrom string
+}
+
+// Origin holds the facts of the record an item came from. Items of one record share it, which
+// keeps a context with a typical miner exec (five items) small.
+type Origin struct {
 	Time    int64  // record timestamp, Unix ns
-	Seen    int64  // when it joined this context (record time; for linked items the re-spawn exec)
 	PID     int64  // acting process, 0 when unknown
 	Start   string // process.creation.time of the acting process
 	Exe     string
 	CmdLine string
-	// LinkedFrom names the context that wrote this persistence evidence when it was carried over
-	// by a cron/systemd re-spawn; empty for evidence observed in this context.
-	LinkedFrom string
 }
 
 // Proc is what a context remembers about a process that contributed evidence.
@@ -49,7 +57,10 @@ type Proc struct {
 type Context struct {
 	Key       string // canonical key built from the context_keys values
 	Hash      uint64 // HashKey(Key)
-	Resource  pcommon.Resource
+	// Resource is the context's resource as OTLP protobuf (a ResourceLogs holding only it): compact,
+	// and decoded only to render a finding.
+	Resource []byte
+	ID       string // display id: cryptochain.context.id, else the key values
 	Procs     []Proc
 	Items     []Item
 	MaxTime   int64  // newest record time seen (Unix ns): the context's "now"
@@ -154,14 +165,55 @@ func clip(s string) string {
 	return strings.Clone(s)
 }
 
-func clipEvidence(e evidence.Evidence) evidence.Evidence {
-	e.Kind = clip(e.Kind)
-	e.Indicator = clip(e.Indicator)
-	e.Source = clip(e.Source)
-	e.Endpoint = clip(e.Endpoint)
-	e.Wallet = clip(e.Wallet)
-	e.Path = clip(e.Path)
-	e.Action = clip(e.Action)
-	e.Command = clip(e.Command)
+// bound is clip for strings that are already private copies (the classifier clones evidence
+// strings, and Kind/Source are constants): it copies only when it must cut or repair.
+func bound(s string) string {
+	if len(s) <= maxField && utf8.ValidString(s) {
+		return s
+	}
+	return clip(s)
+}
+
+func boundEvidence(e evidence.Evidence) evidence.Evidence {
+	e.Kind = bound(e.Kind)
+	e.Indicator = bound(e.Indicator)
+	e.Source = bound(e.Source)
+	e.Endpoint = bound(e.Endpoint)
+	e.Wallet = bound(e.Wallet)
+	e.Path = bound(e.Path)
+	e.Action = bound(e.Action)
+	e.Command = bound(e.Command)
 	return e
+}
+
+// EncodeResource returns the OTLP protobuf form of res kept in Context.Resource.
+func EncodeResource(res pcommon.Resource) []byte {
+	ld := plog.NewLogs()
+	res.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
+	b, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// DecodeResource copies the resource kept by EncodeResource into dst.
+func DecodeResource(b []byte, dst pcommon.Resource) error {
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(b)
+	if err != nil {
+		return err
+	}
+	if ld.ResourceLogs().Len() > 0 {
+		ld.ResourceLogs().At(0).Resource().CopyTo(dst)
+	}
+	return nil
+}
+
+// displayID names a context for humans: its cryptochain.context.id when present, else its key
+// values joined with '|'.
+func displayID(key string, res pcommon.Resource) string {
+	if v, ok := res.Attributes().Get("cryptochain.context.id"); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+		return clip(v.Str())
+	}
+	return clip(strings.Trim(strings.ReplaceAll(key, "\x00", "|"), "|"))
 }

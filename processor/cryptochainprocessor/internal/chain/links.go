@@ -47,6 +47,8 @@ func (l *links) put(k linkKey, v *link) {
 
 func (l *links) remember(c *Context, it *Item) {
 	v := &link{item: *it, fromKey: c.Key, from: DisplayID(c)}
+	o := *it.Origin
+	v.item.Origin = &o
 	cmd := strings.TrimSpace(it.Command)
 	l.put(linkKey{s: cmd}, v)
 	if exe := commandExecutable(cmd); strings.HasPrefix(exe, "/") {
@@ -111,11 +113,12 @@ func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
 	it := v.item
 	it.LinkedFrom = v.from
 	it.Seen = ev.Time.UnixNano()
-	// The re-spawned process keeps the linked evidence alive while it runs.
-	it.PID, it.Start = ev.PID, ""
+	// The re-spawned process carries the linked evidence and keeps it alive while it runs.
+	o := &Origin{Time: v.item.Time, PID: ev.PID, Exe: clip(ev.Exe), CmdLine: clip(ev.CmdLine)}
 	if ev.PID != 0 {
-		it.Start = c.touchProc(ev).Start
+		o.Start = c.touchProc(ev).Start
 	}
+	it.Origin = o
 	c.Items = append(c.Items, it)
 	c.Dirty = true
 	return 1
@@ -148,9 +151,4 @@ func commandExecutable(cmd string) string {
 
 // DisplayID names a context for humans: its cryptochain.context.id when present, else its key
 // values joined with '|'.
-func DisplayID(c *Context) string {
-	if v, ok := c.Resource.Attributes().Get("cryptochain.context.id"); ok && v.Str() != "" {
-		return v.Str()
-	}
-	return strings.Trim(strings.ReplaceAll(c.Key, "\x00", "|"), "|")
-}
+func DisplayID(c *Context) string { return c.ID }

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"hash/maphash"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -88,8 +89,8 @@ func (t *Tracker) Lookup(key []byte) *Context {
 // Create adds a new context for key with a copy of res, evicting the least recently used context
 // when max_contexts is reached.
 func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
-	c := &Context{Key: string(key), Hash: HashKey(key), Resource: pcommon.NewResource()}
-	res.CopyTo(c.Resource)
+	c := &Context{Key: string(key), Hash: HashKey(key), Resource: EncodeResource(res)}
+	c.ID = displayID(c.Key, res)
 	t.insert(c)
 	return c
 }
@@ -141,6 +142,11 @@ func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 	}
 	kept := 0
 	miner := false
+	var origin *Origin // one per record, shared by its items
+	// Grow once to the exact size: doubling would leave up to half the slice unused per context.
+	if room := t.cfg.MaxEvidence - len(c.Items); room > 0 && cap(c.Items)-len(c.Items) < len(evs) {
+		c.Items = slices.Grow(c.Items, min(len(evs), room))
+	}
 	for i := range evs {
 		if len(c.Items) >= t.cfg.MaxEvidence {
 			t.dropped += int64(len(evs) - i)
@@ -149,16 +155,18 @@ func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 		if t.duplicate(c, ev, &evs[i]) {
 			continue
 		}
-		it := Item{
-			Evidence: clipEvidence(evs[i]),
-			Time:     ts,
-			Seen:     ts,
-			PID:      ev.PID,
-			Exe:      clip(ev.Exe),
-			CmdLine:  clip(ev.CmdLine),
+		if origin == nil {
+			origin = &Origin{Time: ts, PID: ev.PID, CmdLine: clip(ev.CmdLine)}
+			if p != nil {
+				origin.Start, origin.Exe = p.Start, p.Exe
+			}
+			if origin.Exe != ev.Exe {
+				origin.Exe = clip(ev.Exe)
+			}
 		}
-		if p != nil {
-			it.Start = p.Start
+		it := Item{Evidence: boundEvidence(evs[i]), Origin: origin, Seen: ts}
+		if it.Wallet != "" && it.Wallet == it.Indicator {
+			it.Wallet = it.Indicator // one copy of a long wallet string, not two
 		}
 		c.Items = append(c.Items, it)
 		kept++
@@ -218,7 +226,8 @@ func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
 			Indicator: ep, Endpoint: ep, Source: "behaviour: long-lived connection of a RandomX process",
 			Action: "connect " + ep,
 		},
-		Time: p.ConnTime, Seen: ts, PID: p.PID, Start: p.Start, Exe: p.Exe,
+		Origin: &Origin{Time: p.ConnTime, PID: p.PID, Start: p.Start, Exe: p.Exe},
+		Seen:   ts,
 	})
 	c.Dirty = true
 }

@@ -67,7 +67,7 @@ func Severity(l chain.Level) (plog.SeverityNumber, string) {
 // Append renders f as one record in a new ResourceLogs of dst, whose Resource is the context's.
 func Append(dst plog.ResourceLogsSlice, f *chain.Finding, scope string, observed time.Time) plog.LogRecord {
 	rl := dst.AppendEmpty()
-	f.Context.Resource.CopyTo(rl.Resource())
+	_ = chain.DecodeResource(f.Context.Resource, rl.Resource())
 	sl := rl.ScopeLogs().AppendEmpty()
 	sl.Scope().SetName(scope)
 	lr := sl.LogRecords().AppendEmpty()

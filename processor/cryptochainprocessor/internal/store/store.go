@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 )
@@ -35,6 +35,7 @@ func New(client storage.Client) *Store { return &Store{client: client} }
 type snapshot struct {
 	Version   int          `json:"v"`
 	Key       string       `json:"key"`
+	ID        string       `json:"id"`
 	Resource  []byte       `json:"resource"` // OTLP protobuf of a ResourceLogs holding only the resource
 	Procs     []chain.Proc `json:"procs"`
 	Items     []chain.Item `json:"items"`
@@ -100,14 +101,8 @@ func (s *Store) Load(ctx context.Context, fn func(*chain.Context)) error {
 func (s *Store) Close(ctx context.Context) error { return s.client.Close(ctx) }
 
 func encode(c *chain.Context) ([]byte, error) {
-	ld := plog.NewLogs()
-	c.Resource.CopyTo(ld.ResourceLogs().AppendEmpty().Resource())
-	res, err := (&plog.ProtoMarshaler{}).MarshalLogs(ld)
-	if err != nil {
-		return nil, err
-	}
 	return json.Marshal(snapshot{
-		Version: version, Key: c.Key, Resource: res, Procs: c.Procs, Items: c.Items,
+		Version: version, Key: c.Key, ID: c.ID, Resource: c.Resource, Procs: c.Procs, Items: c.Items,
 		MaxTime: c.MaxTime, FindingID: c.FindingID, Level: c.Level,
 	})
 }
@@ -120,14 +115,15 @@ func decode(b []byte) (*chain.Context, error) {
 	if s.Version != version || s.Key == "" {
 		return nil, fmt.Errorf("unsupported snapshot version %d", s.Version)
 	}
-	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(s.Resource)
-	if err != nil {
-		return nil, err
+	if err := chain.DecodeResource(s.Resource, pcommon.NewResource()); err != nil {
+		return nil, fmt.Errorf("resource: %w", err)
 	}
-	if ld.ResourceLogs().Len() != 1 {
-		return nil, errors.New("snapshot without resource")
+	for i := range s.Items {
+		if s.Items[i].Origin == nil {
+			s.Items[i].Origin = &chain.Origin{}
+		}
 	}
-	c := &chain.Context{Key: s.Key, Resource: ld.ResourceLogs().At(0).Resource(), Procs: s.Procs, Items: s.Items,
+	c := &chain.Context{Key: s.Key, ID: s.ID, Resource: s.Resource, Procs: s.Procs, Items: s.Items,
 		MaxTime: s.MaxTime, FindingID: s.FindingID, Level: s.Level}
 	return c, nil
 }
