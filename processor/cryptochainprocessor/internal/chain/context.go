@@ -55,12 +55,12 @@ type Proc struct {
 
 // Context is the correlation state of one execution context.
 type Context struct {
-	Key       string // canonical key built from the context_keys values
-	Hash      uint64 // HashKey(Key)
+	Key  string // canonical key built from the context_keys values
+	Hash uint64 // HashKey(Key)
 	// Resource is the context's resource as OTLP protobuf (a ResourceLogs holding only it): compact,
 	// and decoded only to render a finding.
-	Resource []byte
-	ID       string // display id: cryptochain.context.id, else the key values
+	Resource  []byte
+	ID        string // display id: cryptochain.context.id, else the key values
 	Procs     []Proc
 	Items     []Item
 	MaxTime   int64  // newest record time seen (Unix ns): the context's "now"
