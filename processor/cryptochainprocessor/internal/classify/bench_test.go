@@ -23,7 +23,7 @@ func benchEvent(b *testing.B, ev *evidence.Event) {
 func benignExec() *evidence.Event {
 	return &evidence.Event{Name: evidence.EventExec, PID: 4242, Exe: "/usr/bin/ls", ExeName: "ls", Filename: "/usr/bin/ls", Comm: "ls",
 		Args: []string{"ls", "-la", "--color=auto", "/home/user/projects"}, CmdLine: "ls -la --color=auto /home/user/projects", Cwd: "/home/user",
-		Env: map[string]string{"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin", "HOME": "/home/user", "LANG": "C.UTF-8", "TERM": "xterm-256color"}}
+		EnvVars: []evidence.EnvVar{{Name: "PATH", Value: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"}, {Name: "HOME", Value: "/home/user"}, {Name: "LANG", Value: "C.UTF-8"}, {Name: "TERM", Value: "xterm-256color"}}}
 }
 
 func BenchmarkClassifyBenignExec(b *testing.B) { benchEvent(b, benignExec()) }

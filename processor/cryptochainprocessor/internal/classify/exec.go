@@ -109,7 +109,10 @@ func (c *Classifier) exec(ev *evidence.Event, o *out) {
 
 	// Miner names (weak): the executable, argv[0], comm.
 	minerName := false
-	for _, n := range [...]string{exeBase, a0, ev.Comm} {
+	for i, n := range [...]string{exeBase, a0, ev.Comm} {
+		if (i == 1 && n == exeBase) || (i == 2 && (n == a0 || n == exeBase)) {
+			continue
+		}
 		if name, src := c.minerName(n); name != "" {
 			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMinerName, Indicator: name, Source: src})
 			minerName = true
@@ -328,7 +331,7 @@ func (c *Classifier) token(v string, st *argState, o *out) {
 
 // generic looks for a stratum URL anywhere in a value and for base64-encoded miner arguments.
 func (c *Classifier) generic(v string, st *argState, o *out) {
-	if len(v) >= 12 && strings.IndexByte(v, ':') >= 0 && stratum.IndexFold(v, "tratum") >= 0 {
+	if len(v) >= 12 && strings.IndexByte(v, ':') >= 0 && strings.Contains(v, "://") && stratum.IndexFold(v, "tratum") >= 0 {
 		if u, ep, ok := stratum.FindURL(v); ok {
 			c.poolURL(u, ep, st, o)
 			return
@@ -504,37 +507,47 @@ func isWrapper(base, word string) bool {
 
 // env classifies environment variables by name (weak) and by value (strong).
 func (c *Classifier) env(ev *evidence.Event, o *out) {
+	if len(ev.EnvVars) > 0 {
+		for i := range ev.EnvVars {
+			c.envVar(ev.EnvVars[i].Name, ev.EnvVars[i].Value, o)
+		}
+		return
+	}
 	for name, val := range ev.Env {
-		known := false
-		if c.envFilter.maybe(name) {
-			var buf [64]byte
-			if k, ok := upperKey(name, buf[:]); ok {
-				if src, ok := c.set.EnvNames[string(k)]; ok {
-					known = true
-					o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindEnvName, Indicator: name, Source: src})
-				}
+		c.envVar(name, val, o)
+	}
+}
+
+func (c *Classifier) envVar(name, val string, o *out) {
+	known := false
+	if c.envFilter.maybe(name) {
+		var buf [64]byte
+		if k, ok := upperKey(name, buf[:]); ok {
+			if src, ok := c.set.EnvNames[string(k)]; ok {
+				known = true
+				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindEnvName, Indicator: name, Source: src})
 			}
 		}
-		if len(val) < 12 || val == "[REDACTED]" {
-			continue
+	}
+	if len(val) < 12 || val == "[REDACTED]" {
+		return
+	}
+	if strings.Contains(val, "://") && stratum.IndexFold(val, "tratum") >= 0 {
+		if u, ep, ok := stratum.FindURL(val); ok {
+			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + clip(u, 512), Source: srcStratumScheme, Endpoint: ep.HostPort()})
+			c.learn(ep, u)
+			return
 		}
-		if strings.IndexByte(val, ':') >= 0 && stratum.IndexFold(val, "tratum") >= 0 {
-			if u, ep, ok := stratum.FindURL(val); ok {
-				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + clip(u, 512), Source: srcStratumScheme, Endpoint: ep.HostPort()})
-				c.learn(ep, u)
-				continue
-			}
+	}
+	if len(val) >= wallet.MoneroLen {
+		if w, k := wallet.Find(val); w != "" {
+			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + w, Source: srcWallet + ": " + k.String(), Wallet: w})
+			return
 		}
-		if len(val) >= wallet.MoneroLen {
-			if w, k := wallet.Find(val); w != "" {
-				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + w, Source: srcWallet + ": " + k.String(), Wallet: w})
-				continue
-			}
-		}
-		if known {
-			if w, k := wallet.Login(val); k != wallet.None {
-				o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + w, Source: srcWallet + ": " + k.String(), Wallet: w})
-			}
+	}
+	if known {
+		if w, k := wallet.Login(val); k != wallet.None {
+			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindEnv, Indicator: name + "=" + w, Source: srcWallet + ": " + k.String(), Wallet: w})
 		}
 	}
 }
@@ -575,9 +588,16 @@ func (c *Classifier) patternsIn(args []string, ev *evidence.Event, o *out) {
 			return
 		}
 	}
-	for _, v := range ev.Env {
-		if check(v) {
+	for i := range ev.EnvVars {
+		if check(ev.EnvVars[i].Value) {
 			return
+		}
+	}
+	if len(ev.EnvVars) == 0 {
+		for _, v := range ev.Env {
+			if check(v) {
+				return
+			}
 		}
 	}
 }

@@ -374,3 +374,22 @@ func TestLateSignalsNameEarlierConnections(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvVarsList(t *testing.T) {
+	c := newC(t)
+	ev := exec("/usr/local/bin/entrypoint")
+	ev.EnvVars = []evidence.EnvVar{{Name: "PATH", Value: "/usr/bin"}, {Name: "POOL_URL", Value: "stratum+tcp://pool.example.net:3333"}}
+	got := c.Classify(ev)
+	assert.True(t, has(got, "miner/strong/env"), "%v", summary(got))
+	assert.True(t, has(got, "miner/weak/env_name"), "%v", summary(got))
+}
+
+func TestUnusualExe(t *testing.T) {
+	for exe, want := range map[string]bool{
+		"/tmp/x": true, "/var/tmp/x": true, "/dev/shm/x": true, "/root/.x/y": true, "/home/u/.cache/upd": true,
+		"/usr/bin/x": false, "/home/u/.local/bin/x": false, "/opt/a.b/x": false, "/usr/lib/x/../y": false,
+		"/usr/./bin/x": false, "/usr/bin/.hidden": false, "/memfd:x": true, "/run/user/0/x": true, "": false,
+	} {
+		assert.Equal(t, want, unusualExe(exe) != "", exe)
+	}
+}

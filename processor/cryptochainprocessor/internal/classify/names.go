@@ -122,34 +122,56 @@ var benignHiddenDirs = []string{
 
 // unusualExe returns why an executable path is an unusual place to run from, or "".
 func unusualExe(exe string) string {
-	switch {
-	case exe == "":
+	if len(exe) < 6 {
 		return ""
-	case strings.HasPrefix(exe, "/memfd:"):
-		return "executable is a memfd"
-	case strings.HasPrefix(exe, "/tmp/"):
-		return "executable in /tmp"
-	case strings.HasPrefix(exe, "/var/tmp/"):
-		return "executable in /var/tmp"
-	case strings.HasPrefix(exe, "/dev/shm/"):
-		return "executable in /dev/shm"
-	case strings.HasPrefix(exe, "/dev/mqueue/"), strings.HasPrefix(exe, "/run/user/"):
-		return "executable in a tmpfs directory"
 	}
-	if strings.Contains(exe, "/.") {
-		for _, d := range benignHiddenDirs {
-			if strings.Contains(exe, d) {
-				return ""
-			}
+	switch exe[1] { // one byte decides which prefixes can match
+	case 'm':
+		if strings.HasPrefix(exe, "/memfd:") {
+			return "executable is a memfd"
 		}
-		// "/./" and "/../" are not hidden directories.
-		for i := 0; i+2 < len(exe); i++ {
-			if exe[i] == '/' && exe[i+1] == '.' && exe[i+2] != '/' && exe[i+2] != '.' {
-				return "executable in a hidden directory"
-			}
+	case 't':
+		if strings.HasPrefix(exe, "/tmp/") {
+			return "executable in /tmp"
+		}
+	case 'v':
+		if strings.HasPrefix(exe, "/var/tmp/") {
+			return "executable in /var/tmp"
+		}
+	case 'd':
+		if strings.HasPrefix(exe, "/dev/shm/") {
+			return "executable in /dev/shm"
+		}
+		if strings.HasPrefix(exe, "/dev/mqueue/") {
+			return "executable in a tmpfs directory"
+		}
+	case 'r':
+		if strings.HasPrefix(exe, "/run/user/") {
+			return "executable in a tmpfs directory"
 		}
 	}
-	return ""
+	// A hidden directory: "/." followed by a name ("/./" and "/../" are not hidden directories).
+	hidden := false
+	for i := strings.IndexByte(exe, '.'); i > 0 && i+1 < len(exe); {
+		if exe[i-1] == '/' && exe[i+1] != '/' && exe[i+1] != '.' && strings.IndexByte(exe[i:], '/') > 0 {
+			hidden = true
+			break
+		}
+		j := strings.IndexByte(exe[i+1:], '.')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	if !hidden {
+		return ""
+	}
+	for _, d := range benignHiddenDirs {
+		if strings.Contains(exe, d) {
+			return ""
+		}
+	}
+	return "executable in a hidden directory"
 }
 
 // lowerKey returns s lower-cased into buf (or s itself when already lower case) for map lookups
@@ -167,10 +189,18 @@ func lowerKey(s string, buf []byte) ([]byte, bool) {
 	return buf[:n], true
 }
 
-// nameFilter is a cheap pre-check for a name list: possible first bytes (both cases) and lengths.
+// nameFilter is a cheap pre-check for a name list: possible (case-folded) first two bytes and lengths.
 type nameFilter struct {
+	pair           [256 * 256 / 8]byte
 	first          [256]bool
 	minLen, maxLen int
+}
+
+func fold(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 func newNameFilter[V any](m map[string]V) nameFilter {
@@ -179,12 +209,14 @@ func newNameFilter[V any](m map[string]V) nameFilter {
 		if k == "" {
 			continue
 		}
-		c := k[0]
+		c := fold(k[0])
 		f.first[c] = true
 		if c >= 'a' && c <= 'z' {
 			f.first[c-'a'+'A'] = true
-		} else if c >= 'A' && c <= 'Z' {
-			f.first[c-'A'+'a'] = true
+		}
+		if len(k) > 1 {
+			i := int(c)<<8 | int(fold(k[1]))
+			f.pair[i>>3] |= 1 << (i & 7)
 		}
 		f.minLen = min(f.minLen, len(k))
 		f.maxLen = max(f.maxLen, len(k))
@@ -192,8 +224,16 @@ func newNameFilter[V any](m map[string]V) nameFilter {
 	return f
 }
 
+// maybe reports whether s could be in the list (no false negatives).
 func (f *nameFilter) maybe(s string) bool {
-	return len(s) >= f.minLen && len(s) <= f.maxLen && f.first[s[0]]
+	if len(s) < f.minLen || len(s) > f.maxLen || !f.first[s[0]] {
+		return false
+	}
+	if len(s) == 1 {
+		return true
+	}
+	i := int(fold(s[0]))<<8 | int(fold(s[1]))
+	return f.pair[i>>3]&(1<<(i&7)) != 0
 }
 
 // hasUpper reports whether s has ASCII upper-case letters.
@@ -209,7 +249,10 @@ func hasUpper(s string) bool {
 // minerName returns the matched miner-list entry for an executable name, or "". A version or
 // platform suffix ("xmrig-6.21.0", "xmrig_x64", "xmrig.bin") is cut before a second lookup.
 func (c *Classifier) minerName(name string) (string, string) {
-	if len(name) == 0 || !c.minerFilter.first[name[0]] {
+	if len(name) < 2 || !c.minerFilter.first[name[0]] {
+		return "", ""
+	}
+	if i := int(fold(name[0]))<<8 | int(fold(name[1])); c.minerFilter.pair[i>>3]&(1<<(i&7)) == 0 {
 		return "", ""
 	}
 	if n, src := c.minerNameExact(name); n != "" {

@@ -84,7 +84,7 @@ type Decoder struct {
 type reuse struct {
 	args, answers, cnames []string
 	ancestors             []int64
-	env                   map[string]string
+	env                   []EnvVar
 }
 
 // Decode decodes lr into the Decoder's Event (see FromLogRecord for the rules).
@@ -102,9 +102,8 @@ func (d *Decoder) Decode(lr plog.LogRecord) (*Event, error) {
 	if d.ev.Ancestors != nil {
 		r.ancestors = d.ev.Ancestors[:0]
 	}
-	if d.ev.Env != nil {
-		clear(d.ev.Env)
-		r.env = d.ev.Env
+	if d.ev.EnvVars != nil {
+		r.env = d.ev.EnvVars[:0]
 	}
 	err := decodeInto(lr, &d.ev, r)
 	return &d.ev, err
@@ -408,16 +407,23 @@ func (d *decoder) env(k string, v pcommon.Value) {
 		d.wrong(k, v, "string")
 		return
 	}
-	if d.ev.Env == nil {
-		if d.r != nil && d.r.env != nil {
-			d.ev.Env = d.r.env
-		} else {
-			d.ev.Env = make(map[string]string, 8)
-		}
-	}
-	if len(d.ev.Env) >= MaxEnv {
+	if len(d.ev.EnvVars) >= MaxEnv {
 		d.ev.EnvTruncated = true
 		return
 	}
-	d.ev.Env[clip(name, MaxString)] = clip(v.Str(), MaxEnvValue)
+	if d.ev.EnvVars == nil {
+		if d.r != nil && d.r.env != nil {
+			d.ev.EnvVars = d.r.env
+		} else {
+			d.ev.EnvVars = make([]EnvVar, 0, 8)
+		}
+	}
+	e := EnvVar{Name: clip(name, MaxString), Value: clip(v.Str(), MaxEnvValue)}
+	d.ev.EnvVars = append(d.ev.EnvVars, e)
+	if d.r == nil {
+		if d.ev.Env == nil {
+			d.ev.Env = make(map[string]string, 8)
+		}
+		d.ev.Env[e.Name] = e.Value
+	}
 }

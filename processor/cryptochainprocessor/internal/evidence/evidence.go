@@ -140,4 +140,12 @@ type Event struct {
 	KillTargetPID  int64  // process.kill
 	KillSignal     int64
 	KillTargetName string
+	// EnvVars holds the environment in record order. The reusing Decoder fills only EnvVars (a map
+	// per exec costs more than the rest of the decode); FromLogRecord/DecodeInto fill both.
+	EnvVars []EnvVar
+}
+
+// EnvVar is one captured environment variable.
+type EnvVar struct {
+	Name, Value string
 }
