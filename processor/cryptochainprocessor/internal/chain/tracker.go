@@ -220,6 +220,11 @@ func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
 	}
 	p.ConnUsed = true
 	ep := joinHostPort(p.ConnAddr, p.ConnPort)
+	for i := range c.Items { // the classifier may have reported the same connection already
+		if it := &c.Items[i]; it.Group == evidence.Pool && it.Endpoint == ep && sameProc(it.PID, it.Start, p.PID, p.Start) {
+			return
+		}
+	}
 	c.Items = append(c.Items, Item{
 		Evidence: evidence.Evidence{
 			Group: evidence.Pool, Strength: evidence.Weak, Kind: "randomx_connection",
