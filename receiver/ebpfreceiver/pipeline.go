@@ -99,7 +99,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	var res records.Resource
 	switch {
 	case ev.Exec != nil:
-		proc := p.exec(ev)
+		proc := p.exec(ev, ev.Exec.FromSnapshot)
 		actor = records.Actor{Proc: proc, Ancestors: p.table.Ancestors(proc.Key, maxAncestors)}
 		res = resourceOf(proc)
 		if p.conf != nil {
@@ -152,8 +152,9 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	return p.batch.Len()
 }
 
-// exec updates the process table for an exec (live or snapshot) and returns the new image.
-func (p *pipeline) exec(ev *event.Event) *proctable.Proc {
+// exec updates the process table for an exec and returns the new image. atStart says the process
+// was found by the start-up snapshot (its cgroup then gets a boot context), not while running.
+func (p *pipeline) exec(ev *event.Event, atStart bool) *proctable.Proc {
 	key := proctable.Key{PID: ev.Proc.PID, Start: ev.Proc.StartBootNS}
 	proc := &proctable.Proc{
 		Key:    key,
@@ -187,7 +188,7 @@ func (p *pipeline) exec(ev *event.Event) *proctable.Proc {
 	parent, ok := p.table.Get(key)
 	if !ok {
 		parent, ok = p.table.Get(proc.Parent)
-		if !ok && !ev.Exec.FromSnapshot && proc.Parent.PID != 0 {
+		if !ok && !atStart && proc.Parent.PID != 0 {
 			parent, ok = p.fillFromProcfs(proc.Parent.PID)
 		}
 	}
@@ -195,7 +196,7 @@ func (p *pipeline) exec(ev *event.Event) *proctable.Proc {
 	if ok {
 		parentRules = rulesProc(parent)
 	}
-	proc.Context = p.tracker.Decide(parentRules, rulesProc(proc), proc.CgroupPath, ev.Exec.FromSnapshot)
+	proc.Context = p.tracker.Decide(parentRules, rulesProc(proc), proc.CgroupPath, atStart)
 	p.table.Put(proc)
 	return proc
 }
@@ -225,7 +226,7 @@ func (p *pipeline) fillFromProcfs(pid uint32) (*proctable.Proc, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return p.exec(ev), true
+	return p.exec(ev, false), true
 }
 
 func (p *pipeline) cgroupPath(ev *event.Event) string {

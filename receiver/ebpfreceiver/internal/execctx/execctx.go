@@ -21,7 +21,7 @@
 //     database.
 //  8. interactive_shell: a shell with a tty, or started with -i, whose parent is not a shell.
 //  9. daemonized: nohup/setsid/daemonize, or a session leader without a tty whose parent was in
-//     another session.
+//     another session (unless the parent is a container runtime starting a container).
 //
 // A process whose parent is unknown gets the context of its cgroup, one per cgroup path: `boot`
 // when the cgroup was first seen by the start-up snapshot, `cgroup` when it was first seen live (a
@@ -178,7 +178,8 @@ func Rule(parent, child *Proc, hasWorkload bool) string {
 		return KindInteractiveShell
 	case daemonizers[child.ExeName]:
 		return KindDaemonized
-	case child.SID != 0 && child.SID == child.PID && child.TTY == "" && parent.SID != child.SID:
+	case child.SID != 0 && child.SID == child.PID && child.TTY == "" && parent.SID != child.SID && !isRuntime(parent):
+		// A runtime's setsid is part of starting a container, not a daemonization.
 		return KindDaemonized
 	}
 	return ""

@@ -46,6 +46,8 @@ func TestRule(t *testing.T) {
 		{"sh -c is not interactive", func(p *Proc) { p.ExeName = "make"; p.TTY = "" },
 			Proc{PID: 101, ExeName: "sh", Args: []string{"sh", "-c", "echo -i"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, ""},
 		{"nohup", nil, Proc{PID: 101, ExeName: "nohup", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90, TTY: "pts/0"}, true, KindDaemonized},
+		{"container init is not daemonized", func(p *Proc) { p.ExeName = "/"; p.Args = []string{"/usr/bin/runc", "init"}; p.TTY = "" },
+			Proc{PID: 101, ExeName: "busybox", Args: []string{"sleep"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 101}, true, ""},
 		{"setsid without tty", nil, Proc{PID: 101, ExeName: "kworkerds", CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 101}, true, KindDaemonized},
 		{"busybox as sh under nginx", func(p *Proc) { p.ExeName = "nginx"; p.TTY = "" },
 			Proc{PID: 101, ExeName: "busybox", Args: []string{"sh", "-c", "id"}, CgroupID: 10, LoginUID: 1000, SessionID: 3, SID: 90}, true, KindServiceShell},
