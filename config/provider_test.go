@@ -24,15 +24,15 @@ func TestAgentWithoutOTLP(t *testing.T) {
 	t.Setenv(OTLPEndpointEnv, "")
 	conf := retrieve(t, "embedded:agent")
 	assert.Equal(t, []any{"debug", "file"}, conf.Get("service::pipelines::logs/findings::exporters"))
-	assert.Nil(t, conf.Get("exporters::otlp"))
+	assert.Nil(t, conf.Get("exporters::otlp_grpc"))
 }
 
 func TestAgentWithOTLPEndpoint(t *testing.T) {
 	t.Setenv(OTLPEndpointEnv, "http://127.0.0.1:4317")
 	conf := retrieve(t, "embedded:agent")
-	assert.Equal(t, []any{"debug", "file", "otlp"}, conf.Get("service::pipelines::logs/findings::exporters"))
+	assert.Equal(t, []any{"debug", "file", "otlp_grpc"}, conf.Get("service::pipelines::logs/findings::exporters"))
 	// The endpoint stays a reference: the resolver expands it later.
-	assert.Equal(t, "${env:OTEL_EXPORTER_OTLP_ENDPOINT}", conf.Get("exporters::otlp::endpoint"))
+	assert.Equal(t, "${env:OTEL_EXPORTER_OTLP_ENDPOINT}", conf.Get("exporters::otlp_grpc::endpoint"))
 	// The rest of the agent config survives the merge.
 	assert.NotNil(t, conf.Get("processors::memory_limiter"))
 }

@@ -14,17 +14,21 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/testutil"
 )
 
-// privilegesMessage is what the ebpf receiver says when it lacks privileges.
-var privilegesMessage = regexp.MustCompile(`(?i)privilege|root|CAP_BPF|CAP_SYS_ADMIN|CAP_PERFMON`)
+// privilegesMessage is what the ebpf receiver says when it lacks privileges:
+// which capabilities are missing and how to run it.
+var privilegesMessage = regexp.MustCompile(`ebpf receiver: missing CAP_[A-Z_]+.*run the collector as root`)
 
 // TestNonRootFailsWithPrivilegesMessage starts the agent as nobody.
 func TestNonRootFailsWithPrivilegesMessage(t *testing.T) {
 	bin := requireE2E(t) // root is needed to drop to another user
-	dir := t.TempDir()
+	// t.TempDir's parent is private to root: use a directory nobody can enter.
+	dir, err := os.MkdirTemp("", "cryptochain-nonroot-")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o777))
 	// The binary must be reachable by nobody: copy it out of a possibly private tree.
 	nb := filepath.Join(dir, "otelcol-cryptochain")
-	b, err := os.ReadFile(bin)
+	b, err := os.ReadFile(bin) //nolint:gosec // our own build output
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(nb, b, 0o755))
 
