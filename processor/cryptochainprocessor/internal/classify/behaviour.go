@@ -20,7 +20,7 @@ const (
 // rename: a comm change to a kernel-thread-like or miner name is weak Miner evidence. Other renames
 // (thread names of ordinary runtimes) are too common to mean anything.
 func (c *Classifier) rename(ev *evidence.Event, o *out) {
-	if kernelThreadLike(ev.Comm) {
+	if kernelThreadLike(ev.Comm) || ev.KthreadLike {
 		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMasquerade, Indicator: "renamed " + ev.CommOld + " to kernel-thread-like " + ev.Comm, Source: srcMasquerade})
 	}
 	for _, n := range [...]string{ev.CommOld, ev.Comm} {
@@ -108,9 +108,16 @@ func (c *Classifier) kill(ev *evidence.Event, o *out) {
 		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: name, Source: src, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + name + ")"})
 		return
 	}
-	if ev.KillSignal == 9 || ev.KillSignal == 15 {
+	if (ev.KillSignal == 9 || ev.KillSignal == 15) && !serviceManagers[argv.Base(ev.Exe)] {
 		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Weak, Kind: KindKill, Indicator: "signal " + strconv.FormatInt(ev.KillSignal, 10), Source: srcKill, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + ev.KillTargetName + ")"})
 	}
+}
+
+// serviceManagers stop processes for a living; their kills say nothing about clearing the field.
+var serviceManagers = map[string]bool{
+	"systemd": true, "init": true, "tini": true, "dumb-init": true, "runc": true, "crun": true, "conmon": true,
+	"containerd": true, "containerd-shim": true, "containerd-shim-runc-v2": true, "dockerd": true, "kubelet": true,
+	"supervisord": true, "s6-supervise": true, "runsv": true, "podman": true, "systemd-logind": true,
 }
 
 // killByName: pkill/killall naming a known miner (or a pattern containing one).

@@ -602,7 +602,9 @@ func (c *Classifier) patternsIn(args []string, ev *evidence.Event, o *out) {
 	}
 }
 
-// masquerade records the ways an executable hides (weak Miner evidence, one kind).
+// masquerade records the ways an executable hides (weak Miner evidence, one kind, at most one item
+// per way). The receiver's own flags (unusual_location, name_mismatch, kthread_like) count too, so
+// records from agents that only send the flags are understood.
 func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
 	add := func(why string) {
 		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMasquerade, Indicator: why, Source: srcMasquerade})
@@ -612,26 +614,36 @@ func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
 		add("executable is a memfd: " + exe)
 	case ev.ExeDeleted || strings.HasSuffix(exe, " (deleted)"):
 		add("executable was deleted: " + exe)
+	case ev.UnusualLocation && unusualExe(exe) == "":
+		add("executable in an unusual location: " + exe)
 	}
 	if why := unusualExe(exe); why != "" && !strings.HasPrefix(exe, "/memfd:") {
 		add(why + ": " + exe)
 	}
+	mismatch := false
 	if ev.Filename != "" && a0 != "" && ev.Interpreter == "" && ev.EventSource != "procfs" {
 		f := argv.Base(ev.Filename)
 		if f != a0 && !strings.HasPrefix(a0, f) && !strings.HasPrefix(f, a0) && f != "busybox" && f != "toybox" && !strings.HasPrefix(f, "ld-linux") {
 			add("argv[0] " + a0 + " differs from the executed file " + f)
+			mismatch = true
 		}
+	}
+	if ev.NameMismatch && !mismatch {
+		add("argv[0] " + a0 + " differs from the executable " + argv.Base(exe))
 	}
 	raw0 := ""
 	if len(ev.Args) > 0 {
 		raw0 = ev.Args[0]
 	}
-	if kernelThreadLike(a0) {
+	switch {
+	case kernelThreadLike(a0):
 		add("name imitates a kernel thread: " + a0)
-	} else if kernelThreadLike(raw0) {
+	case kernelThreadLike(raw0):
 		add("name imitates a kernel thread: " + raw0)
-	} else if kernelThreadLike(ev.Comm) {
+	case kernelThreadLike(ev.Comm):
 		add("name imitates a kernel thread: " + ev.Comm)
+	case ev.KthreadLike:
+		add("name imitates a kernel thread: " + raw0 + " / " + ev.Comm)
 	}
 }
 

@@ -233,6 +233,7 @@ func TestOptimization(t *testing.T) {
 		exec("rdmsr", "0x1a4"),
 		exec("pkill", "-HUP", "nginx"),
 		{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 0, KillTargetName: "xmrig"},
+		{Name: evidence.EventKill, Exe: "/usr/lib/systemd/systemd", KillTargetPID: 5, KillSignal: 15, KillTargetName: "nginx"},
 		fw(evidence.EventFileOpen, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false),
 	} {
 		assert.Empty(t, c.Classify(ev), "%+v", ev)
@@ -276,6 +277,10 @@ func TestBehaviour(t *testing.T) {
 		{"kthread name", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/x", Filename: "/usr/local/bin/x", Args: []string{"[kthreadd]"}}},
 		{"kworker name", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/kw", Filename: "/usr/local/bin/kw", Args: []string{"kworker/0:1"}}},
 		{"rename", &evidence.Event{Name: evidence.EventRename, CommOld: "x", Comm: "kworker/1:2"}},
+		{"receiver flag: unusual location", &evidence.Event{Name: evidence.EventExec, Exe: "/srv/x", UnusualLocation: true, Args: []string{"x"}}},
+		{"receiver flag: name mismatch", &evidence.Event{Name: evidence.EventExec, Exe: "/srv/x", NameMismatch: true, Args: []string{"y"}}},
+		{"receiver flag: kthread", &evidence.Event{Name: evidence.EventExec, Exe: "/srv/x", KthreadLike: true, Args: []string{"kdevtmpfsx"}}},
+		{"receiver flag: rename", &evidence.Event{Name: evidence.EventRename, CommOld: "x", Comm: "kswapd1x", KthreadLike: true}},
 	} {
 		got := c.Classify(tc.ev)
 		assert.True(t, has(got, "miner/weak/masquerade"), "%s: %v", tc.name, summary(got))

@@ -167,6 +167,12 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 			ev.ExeMemfd = d.bool(k, v)
 		case "cryptochain.process.exe.deleted":
 			ev.ExeDeleted = d.bool(k, v)
+		case "cryptochain.process.exe.unusual_location":
+			ev.UnusualLocation = d.bool(k, v)
+		case "cryptochain.process.name_mismatch":
+			ev.NameMismatch = d.bool(k, v)
+		case "cryptochain.process.kthread_like":
+			ev.KthreadLike = d.bool(k, v)
 		case "cryptochain.process.env_truncated":
 			ev.EnvTruncated = d.bool(k, v)
 		case "error.type":

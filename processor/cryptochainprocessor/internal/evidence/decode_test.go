@@ -63,7 +63,13 @@ func TestDecodeEveryEvent(t *testing.T) {
 			m.PutStr("process.environment_variable.POOL_URL", "stratum+tcp://p:1")
 			m.PutStr("process.environment_variable.SECRET", "[REDACTED]")
 			m.PutBool("cryptochain.process.env_truncated", false)
+			m.PutBool("cryptochain.process.exe.unusual_location", true)
+			m.PutBool("cryptochain.process.name_mismatch", true)
+			m.PutBool("cryptochain.process.kthread_like", true)
 		}, func(t *testing.T, ev Event) {
+			assert.True(t, ev.UnusualLocation)
+			assert.True(t, ev.NameMismatch)
+			assert.True(t, ev.KthreadLike)
 			assert.Equal(t, []string{"x", "-o", "stratum+tcp://p:1"}, ev.Args)
 			assert.Equal(t, "x -o stratum+tcp://p:1", ev.CmdLine)
 			assert.Equal(t, int64(3), ev.ArgsCount)
