@@ -3,9 +3,12 @@
  * space. Egress queries carry the sending process; on ingress the task is whoever ran the softirq,
  * so answers carry addresses and ports for user space to pair them with their query. */
 #include "common.h"
+#include "payload.h"
 
 #define DNS_CAP 512
 #define DNS_PORT 53
+
+volatile const __u32 dns_on = 1;
 
 struct dns_rec {
 	struct rec_hdr hdr;
@@ -61,7 +64,16 @@ static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 		return;
 	sport = bpf_ntohs(ports[0]);
 	dport = bpf_ntohs(ports[1]);
-	if (egress ? dport != DNS_PORT : sport != DNS_PORT)
+	if (egress && proto == IPPROTO_TCP && dport != DNS_PORT && payload_on) {
+		__u8 doff;
+		if (bpf_skb_load_bytes(skb, l4 + 12, &doff, 1) < 0)
+			return;
+		off = l4 + (doff >> 4) * 4;
+		if (skb->len > off)
+			first_payload(skb, family, daddr, sport, dport, off);
+		return;
+	}
+	if (!dns_on || (egress ? dport != DNS_PORT : sport != DNS_PORT))
 		return;
 	if (proto == IPPROTO_UDP) {
 		off = l4 + 8;

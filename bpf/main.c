@@ -10,5 +10,7 @@
 #include "dns.c"
 #include "file.c"
 #include "sysctl.c"
+#include "kill.c"
+#include "fpu.c"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

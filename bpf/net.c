@@ -4,6 +4,7 @@
  * sys_exit_connect, paired by thread. A connect that fails in routing (ENETUNREACH) has passed the
  * cgroup hook already, so it is still reported. */
 #include "common.h"
+#include "payload.h"
 
 #define CONNECT_F_IN_PROGRESS 1
 #define CONNECT_F_NO_RESULT 2 /* not made through connect(2) (io_uring, in-kernel): result unknown */
@@ -19,6 +20,8 @@ struct connect_rec {
 	__u32 _pad2;
 	__u8 addr[16];
 };
+
+volatile const __u32 connect_on = 1;
 
 struct pending_connect {
 	__u32 have; /* the cgroup hook filled the address */
@@ -69,6 +72,9 @@ static __always_inline int on_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 	struct pending_connect *p, local = {};
 
 	if (excluded(id >> 32))
+		return 1;
+	mark_connect(ctx);
+	if (!connect_on)
 		return 1;
 	p = bpf_map_lookup_elem(&pending_connects, &tid);
 	if (!p)

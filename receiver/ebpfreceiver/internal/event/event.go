@@ -183,10 +183,11 @@ type FPU struct {
 
 // Payload is the first bytes a process sent on a new TCP connection.
 type Payload struct {
-	Family uint16
-	Addr   [16]byte
-	Port   uint16
-	Data   []byte
+	Family  uint16
+	Addr    [16]byte
+	Port    uint16
+	SrcPort uint16 // local port, to pair with the connect
+	Data    []byte
 }
 
 // Stats are the source's loss and health counters since start.
@@ -207,6 +208,9 @@ type Options struct {
 	EnvMaxBytes    int
 	// Families enabled; a disabled family's programs are not loaded.
 	Exec, Exit, Network, DNS, Files, Sysctl, Rename bool
+	// Issue-5 families: signals to other processes, RandomX-like MXCSR rounding, and the first bytes
+	// of new outgoing TCP connections.
+	Kill, FPU, Payload bool
 	// WatchedPrefixes are path prefixes whose write-intent opens, renames, links, unlinks and chmods
 	// are reported. AlwaysPrefixes are reported on any open whatever the flags or the result.
 	WatchedPrefixes []string

@@ -26,6 +26,10 @@ const (
 	fileFixed      = 120
 	fileSize       = fileFixed + 2*filePathCap
 	sysctlSize     = 360
+	killSize       = 112
+	fpuSize        = 112
+	payloadFixed   = 120
+	payloadCap     = 256
 )
 
 // exec_rec.flags
@@ -123,6 +127,29 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 			NewValue: trimValue(boundedString(raw[232:296], int(le.Uint16(raw[98:])))),
 			OldValue: trimValue(boundedString(raw[296:360], int(le.Uint16(raw[100:])))),
 		}
+	case event.KindKill:
+		if len(raw) < killSize {
+			return fmt.Errorf("kill: %w", errShort)
+		}
+		ev.Kill = &event.Kill{TargetPID: le.Uint32(raw[96:]), Signal: int32(le.Uint32(raw[100:])),
+			Errno: int32(le.Uint32(raw[104:]))}
+	case event.KindFPU:
+		if len(raw) < fpuSize {
+			return fmt.Errorf("fpu: %w", errShort)
+		}
+		ev.FPU = &event.FPU{MXCSR: le.Uint32(raw[96:]), NonDefault: le.Uint32(raw[100:]), Samples: le.Uint32(raw[104:])}
+	case event.KindPayload:
+		if len(raw) < payloadFixed {
+			return fmt.Errorf("payload: %w", errShort)
+		}
+		n := int(le.Uint16(raw[102:]))
+		if n > payloadCap || payloadFixed+n > len(raw) {
+			return fmt.Errorf("payload: %d bytes: %w", n, errShort)
+		}
+		p := &event.Payload{Family: le.Uint16(raw[96:]), Port: le.Uint16(raw[98:]), SrcPort: le.Uint16(raw[100:]),
+			Data: raw[payloadFixed : payloadFixed+n]}
+		copy(p.Addr[:], raw[104:120])
+		ev.Payload = p
 	default:
 		return fmt.Errorf("unknown record kind %d", ev.Kind)
 	}

@@ -4,8 +4,10 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 	"unsafe"
@@ -13,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel/internal/mxcsr"
 )
 
 // helperEnv makes the test binary act as a small child program, so that the privileged tests can
@@ -58,6 +61,34 @@ func runHelper(mode string, args []string) int {
 			return 0
 		}
 		c.Close()
+		return 0
+	case "randomx": // switches the SSE rounding mode the way a RandomX VM does, sleeping in between
+		runtime.LockOSThread()
+		orig := mxcsr.Get()
+		f := 1.0
+		for i := 0; i < 300; i++ {
+			mxcsr.Set(orig&^(3<<13) | uint32(i%4)<<13)
+			for j := 0; j < 1000; j++ {
+				f = f*1.0000001 + 0.5
+			}
+			time.Sleep(2 * time.Millisecond) // switched out with the mode set
+		}
+		mxcsr.Set(orig)
+		if f == 0 {
+			return 1
+		}
+		return 0
+	case "float": // ordinary floating-point work: default rounding throughout
+		f := 1.0
+		for i := 0; i < 300; i++ {
+			for j := 0; j < 1000; j++ {
+				f = math.Sqrt(f*1.0000001 + 0.5)
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+		if f == 0 {
+			return 1
+		}
 		return 0
 	case "start": // prints the error of Start (run as an unprivileged user)
 		src, err := New(event.Options{Exec: true}, nil)

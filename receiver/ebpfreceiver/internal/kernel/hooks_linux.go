@@ -24,6 +24,8 @@ const (
 	famDNS
 	famFiles
 	famSysctl
+	famKill
+	famFPU
 )
 
 // hook is one BPF program and where it attaches.
@@ -60,6 +62,10 @@ var hooks = []hook{
 
 	{prog: "handle_sysctl", fam: famSysctl, kind: attachCgroup},
 
+	tp("handle_kill_exit", famKill, "sys_exit_kill", false),
+	tp("handle_tgkill_exit", famKill, "sys_exit_tgkill", false),
+	{prog: "handle_fpu", fam: famFPU, kind: attachTPBTF, name: "x86_fpu_regs_deactivated"},
+
 	tp("handle_openat_enter", famFiles, "sys_enter_openat", false),
 	tp("handle_openat_exit", famFiles, "sys_exit_openat", false),
 	tp("handle_openat2_enter", famFiles, "sys_enter_openat2", true),
@@ -94,8 +100,24 @@ var hooks = []hook{
 	tp("handle_chmod_exit", famFiles, "sys_exit_chmod", true),
 }
 
+// hookOn says whether a hook is loaded. The first-payload capture (Options.Payload) rides on the
+// connect and egress programs, so it keeps them loaded when their own family is off.
+func hookOn(o event.Options, h hook) bool {
+	if o.Payload {
+		switch h.prog {
+		case "handle_connect4", "handle_connect6", "handle_dns_egress":
+			return true
+		}
+	}
+	return familyOn(o, h.fam)
+}
+
 func familyOn(o event.Options, f family) bool {
 	switch f {
+	case famKill:
+		return o.Kill
+	case famFPU:
+		return o.FPU
 	case famExec:
 		return o.Exec
 	case famExit:

@@ -118,6 +118,16 @@ type probesFileRec struct {
 	Path2    [512]int8
 }
 
+type probesFpuTally struct {
+	_           structs.HostLayout
+	WindowStart uint64
+	LastReport  uint64
+	Samples     uint32
+	Nondefault  uint32
+	Mxcsr       uint32
+	Pad         uint32
+}
+
 type probesLpmKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -151,6 +161,14 @@ type probesPathScratch struct {
 	Buf [4352]int8
 }
 
+type probesPayloadMark struct {
+	_    structs.HostLayout
+	Tgid uint32
+	Tid  uint32
+	Want uint32
+	Pad  uint32
+}
+
 type probesPendingConnect struct {
 	_      structs.HostLayout
 	Have   uint32
@@ -170,8 +188,10 @@ const (
 	probesMapExecFailedHeap        = "exec_failed_heap"
 	probesMapExecHeap              = "exec_heap"
 	probesMapFileKeys              = "file_keys"
+	probesMapFpuTallies            = "fpu_tallies"
 	probesMapLost                  = "lost"
 	probesMapPathHeap              = "path_heap"
+	probesMapPayloadSocks          = "payload_socks"
 	probesMapPendingConnects       = "pending_connects"
 	probesMapPendingFiles          = "pending_files"
 	probesMapPrefixes              = "prefixes"
@@ -194,6 +214,8 @@ const (
 	probesProgHandleFchmodat2Exit  = "handle_fchmodat2_exit"
 	probesProgHandleFchmodatEnter  = "handle_fchmodat_enter"
 	probesProgHandleFchmodatExit   = "handle_fchmodat_exit"
+	probesProgHandleFpu            = "handle_fpu"
+	probesProgHandleKillExit       = "handle_kill_exit"
 	probesProgHandleLinkEnter      = "handle_link_enter"
 	probesProgHandleLinkExit       = "handle_link_exit"
 	probesProgHandleLinkatEnter    = "handle_linkat_enter"
@@ -216,13 +238,20 @@ const (
 	probesProgHandleSymlinkatEnter = "handle_symlinkat_enter"
 	probesProgHandleSymlinkatExit  = "handle_symlinkat_exit"
 	probesProgHandleSysctl         = "handle_sysctl"
+	probesProgHandleTgkillExit     = "handle_tgkill_exit"
 	probesProgHandleUnlinkEnter    = "handle_unlink_enter"
 	probesProgHandleUnlinkExit     = "handle_unlink_exit"
 	probesProgHandleUnlinkatEnter  = "handle_unlinkat_enter"
 	probesProgHandleUnlinkatExit   = "handle_unlinkat_exit"
 	probesVarArgsMax               = "args_max"
+	probesVarConnectOn             = "connect_on"
+	probesVarDnsOn                 = "dns_on"
 	probesVarEnvMax                = "env_max"
 	probesVarExcludeTgids          = "exclude_tgids"
+	probesVarFpuMinHits            = "fpu_min_hits"
+	probesVarFpuQuietNs            = "fpu_quiet_ns"
+	probesVarFpuWindowNs           = "fpu_window_ns"
+	probesVarPayloadOn             = "payload_on"
 	probesVarWakeupBytes           = "wakeup_bytes"
 )
 
@@ -286,6 +315,8 @@ type probesProgramSpecs struct {
 	HandleFchmodat2Exit  *ebpf.ProgramSpec `ebpf:"handle_fchmodat2_exit"`
 	HandleFchmodatEnter  *ebpf.ProgramSpec `ebpf:"handle_fchmodat_enter"`
 	HandleFchmodatExit   *ebpf.ProgramSpec `ebpf:"handle_fchmodat_exit"`
+	HandleFpu            *ebpf.ProgramSpec `ebpf:"handle_fpu"`
+	HandleKillExit       *ebpf.ProgramSpec `ebpf:"handle_kill_exit"`
 	HandleLinkEnter      *ebpf.ProgramSpec `ebpf:"handle_link_enter"`
 	HandleLinkExit       *ebpf.ProgramSpec `ebpf:"handle_link_exit"`
 	HandleLinkatEnter    *ebpf.ProgramSpec `ebpf:"handle_linkat_enter"`
@@ -308,6 +339,7 @@ type probesProgramSpecs struct {
 	HandleSymlinkatEnter *ebpf.ProgramSpec `ebpf:"handle_symlinkat_enter"`
 	HandleSymlinkatExit  *ebpf.ProgramSpec `ebpf:"handle_symlinkat_exit"`
 	HandleSysctl         *ebpf.ProgramSpec `ebpf:"handle_sysctl"`
+	HandleTgkillExit     *ebpf.ProgramSpec `ebpf:"handle_tgkill_exit"`
 	HandleUnlinkEnter    *ebpf.ProgramSpec `ebpf:"handle_unlink_enter"`
 	HandleUnlinkExit     *ebpf.ProgramSpec `ebpf:"handle_unlink_exit"`
 	HandleUnlinkatEnter  *ebpf.ProgramSpec `ebpf:"handle_unlinkat_enter"`
@@ -322,8 +354,10 @@ type probesMapSpecs struct {
 	ExecFailedHeap  *ebpf.MapSpec `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.MapSpec `ebpf:"exec_heap"`
 	FileKeys        *ebpf.MapSpec `ebpf:"file_keys"`
+	FpuTallies      *ebpf.MapSpec `ebpf:"fpu_tallies"`
 	Lost            *ebpf.MapSpec `ebpf:"lost"`
 	PathHeap        *ebpf.MapSpec `ebpf:"path_heap"`
+	PayloadSocks    *ebpf.MapSpec `ebpf:"payload_socks"`
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.MapSpec `ebpf:"pending_files"`
 	Prefixes        *ebpf.MapSpec `ebpf:"prefixes"`
@@ -335,8 +369,14 @@ type probesMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesVariableSpecs struct {
 	ArgsMax      *ebpf.VariableSpec `ebpf:"args_max"`
+	ConnectOn    *ebpf.VariableSpec `ebpf:"connect_on"`
+	DnsOn        *ebpf.VariableSpec `ebpf:"dns_on"`
 	EnvMax       *ebpf.VariableSpec `ebpf:"env_max"`
 	ExcludeTgids *ebpf.VariableSpec `ebpf:"exclude_tgids"`
+	FpuMinHits   *ebpf.VariableSpec `ebpf:"fpu_min_hits"`
+	FpuQuietNs   *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
+	FpuWindowNs  *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
+	PayloadOn    *ebpf.VariableSpec `ebpf:"payload_on"`
 	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -364,8 +404,10 @@ type probesMaps struct {
 	ExecFailedHeap  *ebpf.Map `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.Map `ebpf:"exec_heap"`
 	FileKeys        *ebpf.Map `ebpf:"file_keys"`
+	FpuTallies      *ebpf.Map `ebpf:"fpu_tallies"`
 	Lost            *ebpf.Map `ebpf:"lost"`
 	PathHeap        *ebpf.Map `ebpf:"path_heap"`
+	PayloadSocks    *ebpf.Map `ebpf:"payload_socks"`
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.Map `ebpf:"pending_files"`
 	Prefixes        *ebpf.Map `ebpf:"prefixes"`
@@ -378,8 +420,10 @@ func (m *probesMaps) Close() error {
 		m.ExecFailedHeap,
 		m.ExecHeap,
 		m.FileKeys,
+		m.FpuTallies,
 		m.Lost,
 		m.PathHeap,
+		m.PayloadSocks,
 		m.PendingConnects,
 		m.PendingFiles,
 		m.Prefixes,
@@ -392,8 +436,14 @@ func (m *probesMaps) Close() error {
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesVariables struct {
 	ArgsMax      *ebpf.Variable `ebpf:"args_max"`
+	ConnectOn    *ebpf.Variable `ebpf:"connect_on"`
+	DnsOn        *ebpf.Variable `ebpf:"dns_on"`
 	EnvMax       *ebpf.Variable `ebpf:"env_max"`
 	ExcludeTgids *ebpf.Variable `ebpf:"exclude_tgids"`
+	FpuMinHits   *ebpf.Variable `ebpf:"fpu_min_hits"`
+	FpuQuietNs   *ebpf.Variable `ebpf:"fpu_quiet_ns"`
+	FpuWindowNs  *ebpf.Variable `ebpf:"fpu_window_ns"`
+	PayloadOn    *ebpf.Variable `ebpf:"payload_on"`
 	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
@@ -419,6 +469,8 @@ type probesPrograms struct {
 	HandleFchmodat2Exit  *ebpf.Program `ebpf:"handle_fchmodat2_exit"`
 	HandleFchmodatEnter  *ebpf.Program `ebpf:"handle_fchmodat_enter"`
 	HandleFchmodatExit   *ebpf.Program `ebpf:"handle_fchmodat_exit"`
+	HandleFpu            *ebpf.Program `ebpf:"handle_fpu"`
+	HandleKillExit       *ebpf.Program `ebpf:"handle_kill_exit"`
 	HandleLinkEnter      *ebpf.Program `ebpf:"handle_link_enter"`
 	HandleLinkExit       *ebpf.Program `ebpf:"handle_link_exit"`
 	HandleLinkatEnter    *ebpf.Program `ebpf:"handle_linkat_enter"`
@@ -441,6 +493,7 @@ type probesPrograms struct {
 	HandleSymlinkatEnter *ebpf.Program `ebpf:"handle_symlinkat_enter"`
 	HandleSymlinkatExit  *ebpf.Program `ebpf:"handle_symlinkat_exit"`
 	HandleSysctl         *ebpf.Program `ebpf:"handle_sysctl"`
+	HandleTgkillExit     *ebpf.Program `ebpf:"handle_tgkill_exit"`
 	HandleUnlinkEnter    *ebpf.Program `ebpf:"handle_unlink_enter"`
 	HandleUnlinkExit     *ebpf.Program `ebpf:"handle_unlink_exit"`
 	HandleUnlinkatEnter  *ebpf.Program `ebpf:"handle_unlinkat_enter"`
@@ -467,6 +520,8 @@ func (p *probesPrograms) Close() error {
 		p.HandleFchmodat2Exit,
 		p.HandleFchmodatEnter,
 		p.HandleFchmodatExit,
+		p.HandleFpu,
+		p.HandleKillExit,
 		p.HandleLinkEnter,
 		p.HandleLinkExit,
 		p.HandleLinkatEnter,
@@ -489,6 +544,7 @@ func (p *probesPrograms) Close() error {
 		p.HandleSymlinkatEnter,
 		p.HandleSymlinkatExit,
 		p.HandleSysctl,
+		p.HandleTgkillExit,
 		p.HandleUnlinkEnter,
 		p.HandleUnlinkExit,
 		p.HandleUnlinkatEnter,

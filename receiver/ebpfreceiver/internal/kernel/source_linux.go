@@ -123,7 +123,14 @@ func (s *Source) Start() (err error) {
 }
 
 func (s *Source) needsCgroup() bool {
-	return s.opts.Network || s.opts.DNS || s.opts.Sysctl
+	return s.opts.Network || s.opts.DNS || s.opts.Sysctl || s.opts.Payload
+}
+
+func boolU32(b bool) uint32 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // selectHooks drops the programs of disabled families and of optional tracepoints this kernel lacks,
@@ -133,7 +140,7 @@ func (s *Source) selectHooks(spec *ebpf.CollectionSpec, events string) ([]hook, 
 	known := map[string]bool{}
 	for _, h := range hooks {
 		known[h.prog] = true
-		keep := familyOn(s.opts, h.fam)
+		keep := hookOn(s.opts, h)
 		if keep && h.kind == attachTracepoint {
 			if _, err := os.Stat(filepath.Join(events, h.group, h.name)); err != nil {
 				if !h.optional {
@@ -170,6 +177,9 @@ func (s *Source) configure(spec *ebpf.CollectionSpec) error {
 		"wakeup_bytes":  wake,
 		"args_max":      uint32(s.opts.ArgvMaxBytes),
 		"env_max":       uint32(s.opts.EnvMaxBytes),
+		"payload_on":    boolU32(s.opts.Payload),
+		"dns_on":        boolU32(s.opts.DNS),
+		"connect_on":    boolU32(s.opts.Network),
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]

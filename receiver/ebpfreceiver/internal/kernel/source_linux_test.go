@@ -19,7 +19,8 @@ import (
 )
 
 func allFamilies() event.Options {
-	return event.Options{Exec: true, Exit: true, Network: true, DNS: true, Files: true, Sysctl: true, Rename: true}
+	return event.Options{Exec: true, Exit: true, Network: true, DNS: true, Files: true, Sysctl: true, Rename: true,
+		Kill: true, FPU: true, Payload: true}
 }
 
 // recorder keeps deep copies of the events the source delivers.
@@ -95,6 +96,11 @@ func cloneEvent(ev *event.Event) event.Event {
 	if ev.File != nil {
 		x := *ev.File
 		c.File = &x
+	}
+	if ev.Payload != nil {
+		x := *ev.Payload
+		x.Data = bytes.Clone(x.Data)
+		c.Payload = &x
 	}
 	return c
 }

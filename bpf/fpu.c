@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* RandomX behaviour (issue 5): the RandomX VM keeps switching the SSE rounding mode (MXCSR bits
+ * 13-14); ordinary programs leave it at round-to-nearest. The saved MXCSR of each task is read when
+ * its FPU registers are switched out, tallied per process in a window, and reported once per quiet
+ * period when non-default rounding recurs. */
+#include "common.h"
+
+#define MXCSR_RC_MASK (3 << 13)
+
+volatile const __u32 fpu_min_hits = 8;
+volatile const __u64 fpu_window_ns = 2000000000ULL;
+volatile const __u64 fpu_quiet_ns = 30000000000ULL;
+
+struct fpu_tally {
+	__u64 window_start;
+	__u64 last_report;
+	__u32 samples;
+	__u32 nondefault;
+	__u32 mxcsr;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct fpu_tally);
+} fpu_tallies SEC(".maps");
+
+struct fpu_rec {
+	struct rec_hdr hdr;
+	__u32 mxcsr;
+	__u32 nondefault;
+	__u32 samples;
+	__u32 _pad;
+};
+
+SEC("tp_btf/x86_fpu_regs_deactivated")
+int BPF_PROG(handle_fpu, struct fpu *fpu)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 mxcsr = BPF_CORE_READ(fpu, fpstate, regs.fxsave.mxcsr);
+	bool odd = (mxcsr & MXCSR_RC_MASK) != 0;
+	struct fpu_tally *t = bpf_map_lookup_elem(&fpu_tallies, &tgid);
+	__u64 now;
+	struct fpu_rec *r;
+	__u64 seq;
+
+	if (!t) {
+		struct fpu_tally fresh = {};
+		if (!odd)
+			return 0; /* only processes that ever left round-to-nearest are tracked */
+		if (excluded(tgid))
+			return 0;
+		fresh.window_start = bpf_ktime_get_boot_ns();
+		bpf_map_update_elem(&fpu_tallies, &tgid, &fresh, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&fpu_tallies, &tgid);
+		if (!t)
+			return 0;
+	}
+	now = bpf_ktime_get_boot_ns();
+	if (now - t->window_start > fpu_window_ns) {
+		t->window_start = now;
+		t->samples = 0;
+		t->nondefault = 0;
+	}
+	t->samples++;
+	if (!odd)
+		return 0;
+	t->nondefault++;
+	t->mxcsr = mxcsr;
+	if (t->nondefault < fpu_min_hits || (t->last_report && now - t->last_report < fpu_quiet_ns))
+		return 0;
+	t->last_report = now;
+	seq = next_seq();
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		count_lost(KIND_FPU);
+		return 0;
+	}
+	fill_hdr(&r->hdr, KIND_FPU, seq);
+	r->mxcsr = mxcsr;
+	r->nondefault = t->nondefault;
+	r->samples = t->samples;
+	r->_pad = 0;
+	bpf_ringbuf_submit(r, wake_flags());
+	return 0;
+}

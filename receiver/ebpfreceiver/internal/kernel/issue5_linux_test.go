@@ -1,0 +1,98 @@
+//go:build linux && amd64
+
+package kernel
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+)
+
+func TestKillOfAnotherProcess(t *testing.T) {
+	_, rec := startSource(t, allFamilies())
+	victim := exec.Command("/bin/sleep", "30")
+	require.NoError(t, victim.Start())
+	vpid := victim.Process.Pid
+	require.NoError(t, syscall.Kill(vpid, syscall.SIGKILL))
+	_ = victim.Wait()
+	_ = syscall.Kill(os.Getpid(), 0) // probe of oneself: not reported
+	ev := rec.wait(t, "kill", func(e *event.Event) bool {
+		return e.Kind == event.KindKill && e.Proc.PID == uint32(os.Getpid()) && e.Kill.TargetPID == uint32(vpid)
+	})
+	require.Equal(t, int32(syscall.SIGKILL), ev.Kill.Signal)
+	require.Equal(t, int32(0), ev.Kill.Errno)
+	for _, e := range rec.all() {
+		if e.Kind == event.KindKill {
+			require.NotEqual(t, int32(0), e.Kill.Signal)
+		}
+	}
+}
+
+func TestFPURoundingModes(t *testing.T) {
+	_, rec := startSource(t, allFamilies())
+	rx, _ := helper(t, "", "", "randomx")
+	fl, _ := helper(t, "", "", "float")
+	ev := rec.wait(t, "fpu", func(e *event.Event) bool { return e.Kind == event.KindFPU && e.Proc.PID == uint32(rx.Process.Pid) })
+	require.NotZero(t, ev.FPU.MXCSR&(3<<13))
+	require.GreaterOrEqual(t, ev.FPU.NonDefault, uint32(8))
+	require.GreaterOrEqual(t, ev.FPU.Samples, ev.FPU.NonDefault)
+	time.Sleep(300 * time.Millisecond)
+	n := 0
+	for _, e := range rec.all() {
+		if e.Kind == event.KindFPU {
+			require.NotEqual(t, uint32(fl.Process.Pid), e.Proc.PID, "ordinary float work reported")
+			if e.Proc.PID == uint32(rx.Process.Pid) {
+				n++
+			}
+		}
+	}
+	require.Equal(t, 1, n, "one report per quiet period")
+}
+
+func TestFirstPayloadOfNewConnection(t *testing.T) {
+	_, rec := startSource(t, allFamilies())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.Write([]byte("server hello is not captured")) // accepted sockets are not marked
+		b := make([]byte, 1024)
+		n, _ := c.Read(b)
+		got <- b[:n]
+	}()
+	login := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4ABC","pass":"x","agent":"XMRig/6.21.0"}}` + "\n"
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	_, err = c.Write([]byte(login))
+	require.NoError(t, err)
+	<-got
+	_, _ = c.Write([]byte("second write is not captured"))
+	c.Close()
+	port := uint16(ln.Addr().(*net.TCPAddr).Port)
+	me := uint32(os.Getpid())
+	ev := rec.wait(t, "payload", func(e *event.Event) bool {
+		return e.Kind == event.KindPayload && e.Proc.PID == me && e.Payload.Port == port
+	})
+	require.Equal(t, login, string(ev.Payload.Data))
+	require.Equal(t, [16]byte{127, 0, 0, 1}, ev.Payload.Addr)
+	require.Equal(t, uint16(c.LocalAddr().(*net.TCPAddr).Port), ev.Payload.SrcPort)
+	time.Sleep(300 * time.Millisecond)
+	for _, e := range rec.all() {
+		if e.Kind == event.KindPayload && (e.Payload.Port == port || e.Payload.SrcPort == port) {
+			require.Equal(t, login, string(e.Payload.Data), "only the first segment of the client connection")
+		}
+	}
+}
