@@ -134,6 +134,20 @@ type probesLpmKey struct {
 	Data      [256]int8
 }
 
+type probesPathCacheKey struct {
+	_      structs.HostLayout
+	Dentry uint64
+	Mnt    uint64
+}
+
+type probesPathCacheVal struct {
+	_    structs.HostLayout
+	Ts   uint64
+	Len  uint32
+	Pad  uint32
+	Path [1024]int8
+}
+
 type probesPathKey struct {
 	_         structs.HostLayout
 	Prefixlen uint32
@@ -190,6 +204,8 @@ const (
 	probesMapFileKeys              = "file_keys"
 	probesMapFpuTallies            = "fpu_tallies"
 	probesMapLost                  = "lost"
+	probesMapPathCache             = "path_cache"
+	probesMapPathCacheHeap         = "path_cache_heap"
 	probesMapPathHeap              = "path_heap"
 	probesMapPayloadSocks          = "payload_socks"
 	probesMapPendingConnects       = "pending_connects"
@@ -356,6 +372,8 @@ type probesMapSpecs struct {
 	FileKeys        *ebpf.MapSpec `ebpf:"file_keys"`
 	FpuTallies      *ebpf.MapSpec `ebpf:"fpu_tallies"`
 	Lost            *ebpf.MapSpec `ebpf:"lost"`
+	PathCache       *ebpf.MapSpec `ebpf:"path_cache"`
+	PathCacheHeap   *ebpf.MapSpec `ebpf:"path_cache_heap"`
 	PathHeap        *ebpf.MapSpec `ebpf:"path_heap"`
 	PayloadSocks    *ebpf.MapSpec `ebpf:"payload_socks"`
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
@@ -406,6 +424,8 @@ type probesMaps struct {
 	FileKeys        *ebpf.Map `ebpf:"file_keys"`
 	FpuTallies      *ebpf.Map `ebpf:"fpu_tallies"`
 	Lost            *ebpf.Map `ebpf:"lost"`
+	PathCache       *ebpf.Map `ebpf:"path_cache"`
+	PathCacheHeap   *ebpf.Map `ebpf:"path_cache_heap"`
 	PathHeap        *ebpf.Map `ebpf:"path_heap"`
 	PayloadSocks    *ebpf.Map `ebpf:"payload_socks"`
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
@@ -422,6 +442,8 @@ func (m *probesMaps) Close() error {
 		m.FileKeys,
 		m.FpuTallies,
 		m.Lost,
+		m.PathCache,
+		m.PathCacheHeap,
 		m.PathHeap,
 		m.PayloadSocks,
 		m.PendingConnects,

@@ -64,6 +64,11 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	a := lr.Attributes()
+	if ev.Exec != nil {
+		a.EnsureCapacity(28 + min(len(ev.Exec.Env), m.MaxEnv))
+	} else {
+		a.EnsureCapacity(16)
+	}
 	m.common(a, ev, actor)
 	switch {
 	case ev.Exec != nil:

@@ -205,3 +205,16 @@ func TestClock(t *testing.T) {
 	now := time.Now()
 	assert.WithinDuration(t, now, c.Wall(c.BootNow()), 50*time.Millisecond)
 }
+
+func TestRedactorPatterns(t *testing.T) {
+	r := &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*key*", "AWS_*", "*_PWD", "DSN", "DB?PASS*", ""}}
+	for name, want := range map[string]bool{
+		"API_KEY": true, "monkey": true, "AWS_REGION": true, "MY_AWS": false, "ROOT_PWD": true, "PWD": false,
+		"dsn": true, "XDSN": false, "DB_PASSWORD": true, "DBPASS": false, "HOME": false,
+	} {
+		assert.Equal(t, want, r.IsSecret(name), name)
+		assert.Equal(t, want, r.IsSecret(name), "cached "+name)
+	}
+	all := &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*"}}
+	assert.True(t, all.IsSecret("ANYTHING"))
+}
