@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	"github.com/cryptochain-otel/cryptochain/internal/sim/journal"
+	"github.com/cryptochain-otel/cryptochain/internal/sim/netns"
 	"github.com/cryptochain-otel/cryptochain/internal/sim/scenario"
 )
 
@@ -41,6 +42,8 @@ func run(args []string) error {
 		return usage()
 	}
 	switch args[0] {
+	case netns.EnterArg:
+		return netns.EnterAndExec()
 	case "play":
 		return playCmd(args[1:])
 	case "demo":

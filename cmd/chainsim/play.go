@@ -305,16 +305,19 @@ func (p *player) miner(m *scenario.Miner) error {
 			return err
 		}
 	}
-	argv := netns.ExecArgv(p.ns, append([]string{path}, m.Args...)...)
+	cmd, err := p.inNetns(path, append([]string{path}, m.Args...))
+	if err != nil {
+		return err
+	}
 	if m.ViaCron {
 		launcher, err := p.fakeCron()
 		if err != nil {
 			return err
 		}
 		// Like cron: the job runs as a child of the cron process (no exec in place).
-		argv = append([]string{launcher, "-c", `"$@"`, "cron"}, argv...)
+		cmd.Args = append([]string{launcher, "-c", `"$@"`, "cron"}, cmd.Args...)
+		cmd.Path = launcher
 	}
-	cmd := exec.CommandContext(p.ctx, argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), minerEnv(m.Duration, m.FPU, m.Memfd, m.Comm)...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -428,10 +431,17 @@ func (p *player) exec(e *scenario.Exec) error {
 			return err
 		}
 	}
-	if e.Netns {
-		argv = netns.ExecArgv(p.ns, argv...)
+	if !e.Netns {
+		return p.command(exec.CommandContext(p.ctx, argv[0], argv[1:]...), e.MayFail)
 	}
-	cmd := exec.CommandContext(p.ctx, argv[0], argv[1:]...)
+	path, err := exec.LookPath(argv[0])
+	if err != nil {
+		return err
+	}
+	cmd, err := p.inNetns(path, argv)
+	if err != nil {
+		return err
+	}
 	return p.command(cmd, e.MayFail)
 }
 
@@ -483,4 +493,15 @@ func childOf(pid int, timeout time.Duration) int {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return 0
+}
+
+// inNetns prepares path to run inside the scenario's namespace. The helper
+// (chainsim itself) gets the target over a pipe and execs it in place, so the
+// target keeps chainsim as parent and is the only exec carrying its argv.
+func (p *player) inNetns(path string, argv []string) (*exec.Cmd, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return netns.Command(p.ctx, self, p.ns, path, argv)
 }

@@ -83,13 +83,6 @@ func Do(name string, fn func() error) error {
 	return <-errc
 }
 
-// ExecArgv returns argv wrapped so that it runs inside namespace name, with
-// the namespace's resolv.conf, through `ip netns exec` (which execs in place:
-// the program keeps the caller as its parent).
-func ExecArgv(name string, argv ...string) []string {
-	return append([]string{ipPath(), "netns", "exec", name}, argv...)
-}
-
 func ipPath() string {
 	if p, err := exec.LookPath("ip"); err == nil {
 		return p
