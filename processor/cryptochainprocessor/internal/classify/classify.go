@@ -144,13 +144,13 @@ func New(cfg Config) (*Classifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := set.AddPoolDomains("extra_pool_domains", cfg.ExtraPoolDomains); err != nil {
+	if err := set.AddPoolDomains("indicators.pool_domains", cfg.ExtraPoolDomains); err != nil {
 		return nil, err
 	}
-	if err := set.AddMinerNames("extra_miner_names", cfg.ExtraMinerNames); err != nil {
+	if err := set.AddMinerNames("indicators.miner_names", cfg.ExtraMinerNames); err != nil {
 		return nil, err
 	}
-	if err := set.AddPersistence("extra_persistence", cfg.ExtraPersistence); err != nil {
+	if err := set.AddPersistence("indicators.persistence_paths", cfg.ExtraPersistence); err != nil {
 		return nil, err
 	}
 	c := &Classifier{set: set, fpuMin: cfg.FPUMinNonDefault, b64: make([]byte, maxB64Decoded), b64src: make([]byte, maxB64)}
@@ -164,10 +164,10 @@ func New(cfg Config) (*Classifier, error) {
 		for i, p := range cfg.ExtraPatterns {
 			re, err := regexp.Compile(p)
 			if err != nil {
-				return nil, fmt.Errorf("extra_patterns[%d] %q: %w", i, p, err)
+				return nil, fmt.Errorf("indicators.patterns[%d] %q: %w", i, p, err)
 			}
 			if re.MatchString("") {
-				return nil, fmt.Errorf("extra_patterns[%d] %q: matches the empty string", i, p)
+				return nil, fmt.Errorf("indicators.patterns[%d] %q: matches the empty string", i, p)
 			}
 			c.patterns = append(c.patterns, re)
 			alts = append(alts, "(?:"+p+")")

@@ -95,10 +95,11 @@ func (c *Classifier) exec(ev *evidence.Event, o *out) {
 		args = argv.Fields(ev.CmdLine, evidence.MaxArgs)
 	}
 	exe := ev.Exe
-	if exe == "" {
-		exe = ev.Filename
-	}
 	exeBase := ev.ExeName
+	if ev.Name == evidence.EventExecFailed || exe == "" {
+		// A failed exec carries the caller's process attributes: the program is the path asked for.
+		exe, exeBase = ev.Filename, ""
+	}
 	if exeBase == "" {
 		exeBase = argv.Base(exe)
 	}
@@ -573,10 +574,10 @@ func (c *Classifier) patternsIn(args []string, ev *evidence.Event, o *out) {
 			return false
 		}
 		m := s[loc[0]:loc[1]]
-		src := "extra_patterns"
+		src := "indicators.patterns"
 		for i, re := range c.patterns {
 			if re.MatchString(m) {
-				src = "extra_patterns[" + itoa(i) + "]: " + re.String()
+				src = "indicators.patterns[" + itoa(i) + "]: " + re.String()
 				break
 			}
 		}

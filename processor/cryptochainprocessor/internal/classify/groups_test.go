@@ -317,12 +317,12 @@ func TestEnv(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	_, err := New(Config{ExtraPatterns: []string{"ok", "(unclosed"}})
-	assert.ErrorContains(t, err, "extra_patterns[1]")
+	assert.ErrorContains(t, err, "indicators.patterns[1]")
 	assert.ErrorContains(t, err, "(unclosed")
 	_, err = New(Config{ExtraPatterns: []string{".*"}})
-	assert.ErrorContains(t, err, "extra_patterns[0]")
+	assert.ErrorContains(t, err, "indicators.patterns[0]")
 	_, err = New(Config{ExtraPoolDomains: []string{"not a domain"}})
-	assert.ErrorContains(t, err, "extra_pool_domains[0]")
+	assert.ErrorContains(t, err, "indicators.pool_domains[0]")
 	_, err = New(Config{PassiveDNSEntries: -1})
 	assert.ErrorContains(t, err, "passive_dns_entries")
 
@@ -396,5 +396,22 @@ func TestUnusualExe(t *testing.T) {
 		"/usr/./bin/x": false, "/usr/bin/.hidden": false, "/memfd:x": true, "/run/user/0/x": true, "": false,
 	} {
 		assert.Equal(t, want, unusualExe(exe) != "", exe)
+	}
+}
+
+func TestExecFailedUsesTheAskedProgram(t *testing.T) {
+	c := newC(t)
+	ev := &evidence.Event{Name: evidence.EventExecFailed, Failed: true, Exe: "/usr/bin/bash", ExeName: "bash", Comm: "bash",
+		Filename: "/usr/sbin/modprobe", Args: []string{"modprobe", "msr", "allow_writes=on"}, ErrorType: "EPERM"}
+	got := c.Classify(ev)
+	require.Equal(t, []string{"optimization/strong/msr"}, summary(got))
+	assert.True(t, got[0].Failed, "failed attempts are marked (and still count for optimization)")
+
+	ev = &evidence.Event{Name: evidence.EventExecFailed, Failed: true, Exe: "/usr/bin/bash", ExeName: "bash",
+		Filename: "/tmp/xmrig", Args: []string{"/tmp/xmrig", "-o", "stratum+tcp://pool.example.net:3333"}, ErrorType: "EACCES"}
+	got = c.Classify(ev)
+	require.True(t, has(got, "miner/strong/pool_url"), "%v", summary(got))
+	for _, e := range got {
+		assert.True(t, e.Failed)
 	}
 }
