@@ -122,6 +122,9 @@ func (p *cryptochainProcessor) start(ctx context.Context, host component.Host) e
 			n++
 		})
 		p.tracker.Removed = p.tracker.Removed[:0]
+		links, lerr := p.store.LoadLinks(ctx)
+		p.tracker.RestoreLinks(links)
+		err = errors.Join(err, lerr)
 		p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
 		p.mu.Unlock()
 		if err != nil {
@@ -348,6 +351,9 @@ func (p *cryptochainProcessor) persist(ctx context.Context) {
 		c.Dirty = false
 	}
 	err := p.store.Save(ctx, p.queued, p.tracker.Removed)
+	if links, changed := p.tracker.Links(); changed {
+		err = errors.Join(err, p.store.SaveLinks(ctx, links))
+	}
 	clear(p.queued)
 	p.queued = p.queued[:0]
 	p.tracker.Removed = p.tracker.Removed[:0]

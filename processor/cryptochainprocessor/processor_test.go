@@ -332,3 +332,25 @@ func TestRestartWithFileStorageResumesChain(t *testing.T) {
 	assert.Equal(t, "MEDIUM", fs[0].SeverityText())
 	h4.shutdown()
 }
+
+func TestRestartKeepsRespawnLinks(t *testing.T) {
+	dir := t.TempDir()
+	id := storagetest.NewStorageID("chains")
+	withStorage := func(c *Config) { c.Storage = &id }
+	h1 := newHarness(t, withStorage, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	h1.consume(cronWrite("ssh-1", 0, 50))
+	h1.shutdown()
+
+	h2 := newHarness(t, withStorage, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	defer h2.shutdown()
+	h2.consume(rec{ctx: "cron-7", name: "process.exec", at: time.Minute, pid: 300, anc: []int64{299, 1}, attrs: map[string]any{
+		"process.executable.path": "/tmp/.x/kworker",
+		"process.command_args":    []string{"/tmp/.x/kworker", "--config", "/tmp/.x/c.json"},
+	}})
+	h2.consume(minerExec("cron-7", time.Minute+time.Second, 300, []int64{299, 1}),
+		poolDNS("cron-7", time.Minute+2*time.Second, 300, []int64{299, 1}))
+	fs := h2.findings()
+	require.Len(t, fs, 1)
+	assert.Equal(t, "HIGH", fs[0].SeverityText())
+	assert.Equal(t, `["ssh-1"]`, attrStr(fs[0], "cryptochain.finding.linked_contexts"))
+}

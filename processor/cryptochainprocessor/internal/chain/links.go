@@ -11,9 +11,10 @@ import (
 // the command and by its executable, so that the context in which cron or systemd later runs that
 // command receives the evidence: the re-spawned chain carries the persistence of its writer.
 type links struct {
-	m    map[linkKey]*link
-	ring []linkKey
-	next int
+	m     map[linkKey]*link
+	ring  []linkKey
+	next  int
+	dirty bool // changed since the persistence layer last saved it
 }
 
 // linkKey is a command (cmd) or an executable path (exe); a struct key looks up without allocating.
@@ -46,10 +47,14 @@ func (l *links) put(k linkKey, v *link) {
 }
 
 func (l *links) remember(c *Context, it *Item) {
-	v := &link{item: *it, fromKey: c.Key, from: DisplayID(c)}
-	o := *it.Origin
+	l.add(&link{item: *it, fromKey: c.Key, from: DisplayID(c)})
+}
+
+func (l *links) add(v *link) {
+	o := *v.item.Origin
 	v.item.Origin = &o
-	cmd := strings.TrimSpace(it.Command)
+	l.dirty = true
+	cmd := strings.TrimSpace(v.item.Command)
 	l.put(linkKey{s: cmd}, v)
 	if exe := commandExecutable(cmd); strings.HasPrefix(exe, "/") {
 		l.put(linkKey{exe: true, s: exe}, v)
@@ -152,3 +157,41 @@ func commandExecutable(cmd string) string {
 // DisplayID names a context for humans: its cryptochain.context.id when present, else its key
 // values joined with '|'.
 func DisplayID(c *Context) string { return c.ID }
+
+// Link is the stored form of a remembered persistence command.
+type Link struct {
+	Item    Item   `json:"item"`
+	FromKey string `json:"from_key"`
+	From    string `json:"from"`
+}
+
+// Links returns the remembered persistence commands, oldest first, when they changed since the
+// last call (nil, false otherwise).
+func (t *Tracker) Links() ([]Link, bool) {
+	l := t.links
+	if !l.dirty {
+		return nil, false
+	}
+	l.dirty = false
+	seen := make(map[*link]bool, len(l.ring))
+	out := make([]Link, 0, len(l.ring))
+	for i := range l.ring {
+		k := l.ring[(l.next+i)%len(l.ring)]
+		if v := l.m[k]; v != nil && !seen[v] {
+			seen[v] = true
+			out = append(out, Link{Item: v.item, FromKey: v.fromKey, From: v.from})
+		}
+	}
+	return out, true
+}
+
+// RestoreLinks remembers links loaded from storage.
+func (t *Tracker) RestoreLinks(ls []Link) {
+	for i := range ls {
+		if ls[i].Item.Origin == nil {
+			ls[i].Item.Origin = &Origin{}
+		}
+		t.links.add(&link{item: ls[i].Item, fromKey: ls[i].FromKey, from: ls[i].From})
+	}
+	t.links.dirty = false
+}

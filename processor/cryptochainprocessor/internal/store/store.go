@@ -20,6 +20,7 @@ import (
 
 const (
 	keyPrefix = "ctx/"
+	linksKey  = "links"
 	version   = 1
 )
 
@@ -126,4 +127,27 @@ func decode(b []byte) (*chain.Context, error) {
 	c := &chain.Context{Key: s.Key, ID: s.ID, Resource: s.Resource, Procs: s.Procs, Items: s.Items,
 		MaxTime: s.MaxTime, FindingID: s.FindingID, Level: s.Level}
 	return c, nil
+}
+
+// SaveLinks writes the re-spawn link table.
+func (s *Store) SaveLinks(ctx context.Context, links []chain.Link) error {
+	b, err := json.Marshal(links)
+	if err != nil {
+		return err
+	}
+	return s.client.Set(ctx, linksKey, b)
+}
+
+// LoadLinks reads the re-spawn link table (nil when none was stored).
+func (s *Store) LoadLinks(ctx context.Context) ([]chain.Link, error) {
+	b, err := s.client.Get(ctx, linksKey)
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var links []chain.Link
+	if err := json.Unmarshal(b, &links); err != nil {
+		_ = s.client.Delete(ctx, linksKey)
+		return nil, fmt.Errorf("stored links: %w", err)
+	}
+	return links, nil
 }
