@@ -35,7 +35,8 @@ func TestPool(t *testing.T) {
 	assert.Equal(t, 2, c.PassiveDNSLen())
 	got = c.Classify(conn)
 	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
-	assert.Equal(t, "nanopool.org:443", got[0].Endpoint)
+	assert.Equal(t, "innocent.example.com:443", got[0].Endpoint, "the name the process asked for")
+	assert.Contains(t, got[0].Source, "nanopool.org")
 	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "2001:db8:0::9", Port: 14444})
 	assert.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
 	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "::ffff:203.0.113.9", Port: 80, Result: "error", Failed: true})
@@ -414,4 +415,12 @@ func TestExecFailedUsesTheAskedProgram(t *testing.T) {
 	for _, e := range got {
 		assert.True(t, e.Failed)
 	}
+}
+
+func TestConnectEndpointIsTheQueriedName(t *testing.T) {
+	c := newC(t)
+	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "xmr-eu1.nanopool.org", DNSAnswers: []string{"127.0.0.1"}})
+	got := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "127.0.0.1", Port: 14444, Transport: "tcp"})
+	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
+	assert.Equal(t, "xmr-eu1.nanopool.org:14444", got[0].Endpoint)
 }

@@ -112,9 +112,12 @@ func (c *Classifier) dnsAnswer(ev *evidence.Event, o *out) {
 	if viaCNAME {
 		src = srcCNAME + "; " + src
 	}
+	// The endpoint to block is the name the process asked for; the listed domain goes to the source.
+	name := strings.ToLower(strings.TrimSuffix(ev.DNSName, "."))
+	ref := poolRef{name: strings.Clone(name), source: src + " (" + d + ")"}
 	for _, a := range ev.DNSAnswers {
 		if addr, ok := parseAddr(a); ok {
-			c.pdns.Add(addr, poolRef{name: strings.Clone(d), source: src})
+			c.pdns.Add(addr, ref)
 		}
 	}
 	o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolDomain, Indicator: ev.DNSName, Source: src + " (" + d + ")", Endpoint: ev.DNSName})

@@ -61,7 +61,9 @@ var ErrWrongType = errors.New("wrongly typed attribute")
 // FromLogRecord decodes a record of docs/events.md. Missing attributes are fine. For a known event
 // name, a wrongly typed attribute makes it return the partially decoded event and an error wrapping
 // ErrWrongType (the processor counts the record as malformed); records with other names decode what
-// they can and never fail. It never panics and keeps no pdata references.
+// they can and never fail. It never panics and keeps no pdata references: strings are immutable Go
+// values (pdata copies them out of the wire buffer), and a string cut to a bound is cloned so it does
+// not pin the large original.
 func FromLogRecord(lr plog.LogRecord) (Event, error) {
 	var ev Event
 	err := DecodeInto(lr, &ev)
