@@ -52,6 +52,69 @@ static __always_inline __u32 put_kstr(__u8 *data, __u32 off, const void *src)
 	return n > 1 ? n - 1 : 0; /* without the NUL */
 }
 
+/* Exec storms run the same binaries from the same directories: a walked path is kept for a second,
+ * keyed by (dentry, vfsmount), so that most execs copy it instead of walking the dentry chain again.
+ * A rename of a directory is seen at most a second late. */
+#define PATH_CACHE_TTL_NS 1000000000ULL
+
+struct path_cache_key {
+	__u64 dentry;
+	__u64 mnt;
+};
+
+struct path_cache_val {
+	__u64 ts;
+	__u32 len;
+	__u32 _pad;
+	char path[EXEC_PATH_CAP];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 2048);
+	__type(key, struct path_cache_key);
+	__type(value, struct path_cache_val);
+} path_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct path_cache_val);
+} path_cache_heap SEC(".maps");
+
+static __always_inline __u32 put_path(__u8 *data, __u32 off, int pos);
+
+static __always_inline __u32 put_path_cached(__u8 *data, __u32 off, struct dentry *d, struct vfsmount *m)
+{
+	struct path_cache_key key = {.dentry = (__u64)d, .mnt = (__u64)m};
+	struct path_cache_val *v = bpf_map_lookup_elem(&path_cache, &key);
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u32 zero = 0, len;
+	const char *src;
+	int pos;
+
+	if (v && now - v->ts < PATH_CACHE_TTL_NS) {
+		len = v->len;
+		if (len > EXEC_PATH_CAP)
+			len = EXEC_PATH_CAP;
+		bpf_probe_read_kernel(&data[off & EXEC_OFF_MASK], len & (EXEC_PATH_CAP * 2 - 1), v->path);
+		return len;
+	}
+	pos = walk_path(d, m);
+	len = put_path(data, off, pos);
+	v = bpf_map_lookup_elem(&path_cache_heap, &zero);
+	src = path_src(pos);
+	if (v && src && len) {
+		v->ts = now;
+		v->len = len;
+		bpf_probe_read_kernel(v->path, len & (EXEC_PATH_CAP - 1), src);
+		if (len <= EXEC_PATH_CAP - 1)
+			bpf_map_update_elem(&path_cache, &key, v, BPF_ANY);
+	}
+	return len;
+}
+
 static __always_inline __u32 put_path(__u8 *data, __u32 off, int pos)
 {
 	const char *src = path_src(pos);
@@ -95,7 +158,6 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct mm_struct *mm;
 	struct dentry *d;
 	const char *filename, *interp;
-	int pos;
 
 	if (excluded(BPF_CORE_READ(task, tgid)))
 		return 0;
@@ -135,14 +197,12 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 			if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' && pfx[4] == 'd' && pfx[5] == ':')
 				r->flags |= EXEC_F_MEMFD;
 		}
-		pos = walk_path(d, BPF_CORE_READ(exe, f_path.mnt));
-		n = put_path(r->data, off, pos);
+		n = put_path_cached(r->data, off, d, BPF_CORE_READ(exe, f_path.mnt));
 	}
 	r->exe_len = n;
 	off += n;
 
-	pos = walk_path(BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt));
-	n = put_path(r->data, off, pos);
+	n = put_path_cached(r->data, off, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt));
 	r->cwd_len = n;
 	off += n;
 
