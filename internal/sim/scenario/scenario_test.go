@@ -15,6 +15,8 @@ func TestShippedScenarios(t *testing.T) {
 	all, err := LoadDir(filepath.Join("..", "..", "..", "testdata", "scenarios"))
 	require.NoError(t, err)
 	bySeverity := map[string]int{}
+	// Wallets tie findings to scenarios in the e2e tests: one per scenario.
+	walletOf := map[string]string{}
 	container, configOnly := 0, 0
 	for _, s := range all {
 		bySeverity[s.Expect.Severity]++
@@ -26,6 +28,12 @@ func TestShippedScenarios(t *testing.T) {
 			if st.Miner != nil && len(st.Miner.Args) == 0 {
 				configOnly++
 			}
+		}
+		if w := s.Expect.Evidence.Wallet; w != "" {
+			if other, dup := walletOf[w]; dup {
+				t.Errorf("%s and %s share wallet %s", other, s.Name, w)
+			}
+			walletOf[w] = s.Name
 		}
 		if s.Malicious() {
 			require.NotEmpty(t, s.Expect.Escalations, s.Name)
