@@ -191,6 +191,12 @@ func (k *kernelReceiver) wait(t *testing.T, what string, ok func(f flat) bool) f
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// Say what was seen of the test's own processes, to tell a missing event from a wrong attribute.
+	for _, f := range collected(k.sink) {
+		if cl := str(f.lr.Attributes(), "process.command_line"); strings.Contains(cl, "busybox") || strings.Contains(cl, "marker-") {
+			t.Logf("seen %s pid=%s %q resource=%v", f.lr.EventName(), str(f.lr.Attributes(), "process.pid"), cl, f.res.AsRaw())
+		}
+	}
 	t.Fatalf("no %s record within 10s", what)
 	return flat{}
 }
@@ -529,4 +535,38 @@ func TestKernelMinerConfigFile(t *testing.T) {
 	x := k.wait(t, "process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, cmd.Process.Pid) })
 	assert.Equal(t, "true", str(x.lr.Attributes(), "cryptochain.process.exe.unusual_location"))
 	assert.Equal(t, "true", str(x.lr.Attributes(), "cryptochain.process.kthread_like"))
+}
+
+func TestKernelPodmanExec(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	if _, err := exec.LookPath("podman"); err != nil {
+		if os.Getenv(testutil.RequirePrivilegedEnv) == "1" {
+			t.Fatal("podman is not installed (apt-get install -y podman runc busybox-static)")
+		}
+		t.Skip("podman is not installed")
+	}
+	image := ensureImage(t)
+	k := startKernel(t, nil)
+	podman := func(args ...string) string {
+		out, err := exec.Command("podman", append([]string{"--runtime", "runc", "--cgroup-manager", "cgroupfs"}, args...)...).CombinedOutput()
+		require.NoError(t, err, string(out))
+		return strings.TrimSpace(string(out))
+	}
+	name := randName("cc-recv-")
+	id := podman("run", "-d", "--rm", "--network", "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+		"--name", name, image, "/bin/busybox", "sleep", "30")
+	t.Cleanup(func() {
+		_ = exec.Command("podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "rm", "-f", "-t", "0", name).Run()
+	})
+	main := k.wait(t, "the container's main process", func(f flat) bool {
+		return f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox sleep 30" && str(f.res, "container.id") == id
+	})
+	marker := randName("marker-")
+	podman("exec", name, "/bin/busybox", "echo", marker)
+	f := k.wait(t, "the exec'd process", func(f flat) bool {
+		return f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox echo "+marker
+	})
+	assert.Equal(t, id, str(f.res, "container.id"))
+	assert.Equal(t, "container_exec", str(f.res, "cryptochain.context.kind"))
+	assert.NotEqual(t, str(main.res, "cryptochain.context.id"), str(f.res, "cryptochain.context.id"))
 }
