@@ -417,6 +417,16 @@ func (p *player) modprobe(args []string) error {
 
 func (p *player) exec(e *scenario.Exec) error {
 	argv := append([]string(nil), e.Argv...)
+	// "@fakeminer" names the simulator's own fake binary (for look-alikes
+	// that use one of its non-mining modes).
+	if argv[0] == "@fakeminer" {
+		argv[0] = p.o.fakeminer
+	}
+	for _, c := range e.Creates {
+		if err := p.j.Track(c); err != nil {
+			return err
+		}
+	}
 	if e.Name != "" {
 		src, err := exec.LookPath(argv[0])
 		if err != nil {
@@ -432,7 +442,9 @@ func (p *player) exec(e *scenario.Exec) error {
 		}
 	}
 	if !e.Netns {
-		return p.command(exec.CommandContext(p.ctx, argv[0], argv[1:]...), e.MayFail)
+		cmd := exec.CommandContext(p.ctx, argv[0], argv[1:]...)
+		cmd.Env = append(os.Environ(), e.Env...)
+		return p.command(cmd, e.MayFail)
 	}
 	path, err := exec.LookPath(argv[0])
 	if err != nil {
@@ -442,6 +454,7 @@ func (p *player) exec(e *scenario.Exec) error {
 	if err != nil {
 		return err
 	}
+	cmd.Env = append(os.Environ(), e.Env...)
 	return p.command(cmd, e.MayFail)
 }
 

@@ -33,3 +33,20 @@ func burn(d time.Duration, fpu bool) float64 {
 	}
 	return x
 }
+
+// burnFixedRounding is scientific code's pattern: one rounding mode (toward
+// zero) set once at start and kept, then plain floating-point work.
+func burnFixedRounding(d time.Duration) float64 {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig := getMXCSR()
+	defer setMXCSR(orig)
+	setMXCSR(orig&^mxcsrRoundMask | 3<<mxcsrRoundShift)
+	x := 1.0
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); {
+		for i := 0; i < 20000; i++ {
+			x = math.Sqrt(x*1.0000001 + float64(i&7))
+		}
+	}
+	return x
+}

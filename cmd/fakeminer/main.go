@@ -10,6 +10,8 @@
 //	CHAINSIM_FPU=1     switch MXCSR rounding modes like RandomX
 //	CHAINSIM_MEMFD=1   re-execute itself from a memfd first (fileless start)
 //	CHAINSIM_COMM      rename the process (through /proc/self/comm) after start
+//	CHAINSIM_MODE=fpu-once  no miner at all: a numeric program that sets one
+//	                   rounding mode at start and keeps it (a look-alike)
 //
 // With no pool in flags or config files, fakeminer reads "URL WALLET" from a
 // piped stdin: the stand-in for a pool compiled into the binary, which leaves
@@ -50,6 +52,10 @@ func run(args []string) error {
 			return fmt.Errorf("rename: %w", err)
 		}
 	}
+	if os.Getenv("CHAINSIM_MODE") == "fpu-once" {
+		burnFixedRounding(durationFromEnv())
+		return nil
+	}
 	opts, err := parseFlags(args)
 	if err != nil {
 		return err
@@ -66,13 +72,7 @@ func run(args []string) error {
 	if err := requireLoopbackOnly(); err != nil {
 		return err
 	}
-	d := 2 * time.Second
-	if v := os.Getenv("CHAINSIM_DURATION"); v != "" {
-		if d, err = time.ParseDuration(v); err != nil {
-			return fmt.Errorf("CHAINSIM_DURATION: %w", err)
-		}
-	}
-	d = min(d, maxDuration)
+	d := durationFromEnv()
 	conn, err := dialPool(opts.URL, opts.TLS)
 	if err != nil {
 		return err
@@ -84,6 +84,15 @@ func run(args []string) error {
 	fmt.Printf("fakeminer: logged in to %s as %s, burning %s\n", opts.URL, opts.User, d)
 	burn(d, os.Getenv("CHAINSIM_FPU") == "1" && fpuSupported)
 	return nil
+}
+
+// durationFromEnv reads CHAINSIM_DURATION (default 2s, capped at maxDuration).
+func durationFromEnv() time.Duration {
+	d, err := time.ParseDuration(os.Getenv("CHAINSIM_DURATION"))
+	if err != nil || d <= 0 {
+		d = 2 * time.Second
+	}
+	return min(d, maxDuration)
 }
 
 // requireLoopbackOnly is the safety interlock: the miner only runs where the

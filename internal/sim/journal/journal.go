@@ -107,6 +107,15 @@ func (j *Journal) save() error {
 
 // WriteFile records the current state of path, then writes data to it.
 func (j *Journal) WriteFile(path string, data []byte, mode os.FileMode) error {
+	if err := j.Track(path); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, mode)
+}
+
+// Track records the current state of path (content, or absence) before
+// something else — a child process — changes it; Restore puts it back.
+func (j *Journal) Track(path string) error {
 	e := Entry{Kind: KindFile, Path: path}
 	if old, err := os.ReadFile(path); err == nil {
 		st, _ := os.Stat(path)
@@ -114,10 +123,7 @@ func (j *Journal) WriteFile(path string, data []byte, mode os.FileMode) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := j.add(e); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, mode)
+	return j.add(e)
 }
 
 // WriteProc records the current value of a /proc/sys file and writes value.

@@ -117,6 +117,10 @@ type Exec struct {
 	Dir string `yaml:"dir"`
 	// MayFail accepts a non-zero exit (e.g. a grep that finds nothing).
 	MayFail bool `yaml:"may_fail"`
+	// Env adds environment variables (NAME=value).
+	Env []string `yaml:"env"`
+	// Creates lists files the command writes: recorded first, restored after.
+	Creates []string `yaml:"creates"`
 }
 
 // WriteFile writes a file the simulator removes afterwards.
@@ -274,6 +278,13 @@ func (s *Scenario) Validate() error {
 		}
 		if st.Exec != nil && len(st.Exec.Argv) == 0 {
 			errs = append(errs, fmt.Errorf("steps[%d].exec.argv: required", i))
+		}
+		if st.Exec != nil {
+			for j, c := range st.Exec.Creates {
+				if !filepath.IsAbs(c) {
+					errs = append(errs, fmt.Errorf("steps[%d].exec.creates[%d]: must be absolute", i, j))
+				}
+			}
 		}
 		if st.Exec != nil && st.Exec.Netns && s.Network == nil {
 			errs = append(errs, fmt.Errorf("steps[%d].exec.netns: needs the network section", i))
