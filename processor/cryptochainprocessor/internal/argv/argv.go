@@ -3,6 +3,8 @@
 // "--url=x", combined short flags ("-ko x") and "--" (end of options), and does not allocate.
 package argv // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 
+import "strings"
+
 // Opt is one parsed element of argv.
 type Opt struct {
 	// Name is the option name without dashes ("o", "url"); empty for a positional argument.
@@ -198,4 +200,78 @@ func Commands(s string, max int) [][]string {
 		start = i + 1
 	}
 	return out
+}
+
+// Character classes for EachCommand.
+const (
+	chWord uint8 = iota
+	chBlank
+	chSep
+	chQuote
+)
+
+var chClass = func() (t [256]uint8) {
+	for _, c := range " \t\r" {
+		t[c] = chBlank
+	}
+	for _, c := range ";&|\n()`" {
+		t[c] = chSep
+	}
+	t['\''], t['"'] = chQuote, chQuote
+	return t
+}()
+
+// EachCommand is Commands without allocation: it calls fn with the fields of each simple command of
+// a shell script (at most max commands, 256 fields each). Fields are substrings of s; a field that is
+// one quoted chunk ('a b', "a b") loses its quotes, other quoting is kept verbatim. buf is reused for
+// the fields and returned for the next call; fn must not keep the slice.
+func EachCommand(s string, max int, buf []string, fn func([]string)) []string {
+	fields := buf[:0]
+	n := 0
+	i := 0
+	for i < len(s) && n < max {
+		switch chClass[s[i]] {
+		case chBlank:
+			i++
+			continue
+		case chSep:
+			if len(fields) > 0 {
+				fn(fields)
+				n++
+				fields = fields[:0]
+			}
+			i++
+			continue
+		}
+		// A field: words and quoted chunks up to a blank or separator outside quotes.
+		start := i
+		for i < len(s) {
+			c := chClass[s[i]]
+			if c == chWord {
+				i++
+				continue
+			}
+			if c != chQuote {
+				break
+			}
+			q := s[i]
+			end := strings.IndexByte(s[i+1:], q)
+			if end < 0 {
+				i = len(s)
+				break
+			}
+			i += end + 2
+		}
+		f := s[start:i]
+		if len(f) >= 2 && (f[0] == '\'' || f[0] == '"') && f[len(f)-1] == f[0] && strings.IndexByte(f[1:len(f)-1], f[0]) < 0 {
+			f = f[1 : len(f)-1]
+		}
+		if len(fields) < 256 {
+			fields = append(fields, f)
+		}
+	}
+	if len(fields) > 0 && n < max {
+		fn(fields)
+	}
+	return fields[:0]
 }

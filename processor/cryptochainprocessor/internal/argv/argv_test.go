@@ -67,12 +67,36 @@ func TestBaseFieldsCommands(t *testing.T) {
 	assert.Len(t, Commands(strings.Repeat("a;", 10000), 32), 32)
 }
 
+func TestEachCommand(t *testing.T) {
+	var got [][]string
+	collect := func(f []string) { got = append(got, append([]string(nil), f...)) }
+	buf := EachCommand(`cd /tmp && ./x -o "a;b" 'c d' e"f g"h | sh`, 10, nil, collect)
+	assert.Equal(t, [][]string{{"cd", "/tmp"}, {"./x", "-o", "a;b", "c d", `e"f g"h`}, {"sh"}}, got)
+	got = nil
+	EachCommand(strings.Repeat("a;", 10000), 32, buf, collect)
+	assert.Len(t, got, 32)
+	got = nil
+	EachCommand(`unterminated "quote ; x`, 32, buf, collect)
+	assert.Equal(t, [][]string{{"unterminated", `"quote ; x`}}, got)
+	got = nil
+	EachCommand("", 32, buf, collect)
+	assert.Empty(t, got)
+	assert.Equal(t, 0.0, testing.AllocsPerRun(100, func() { EachCommand("a b; c | d", 8, buf, func([]string) {}) }))
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add("x\x00-ko\x00a\x00--url=b")
 	f.Fuzz(func(t *testing.T, s string) {
 		Parse(strings.Split(s, "\x00"), takes, func(o Opt) bool { return true })
 		Fields(s, 64)
 		Commands(s, 16)
+		EachCommand(s, 16, nil, func(f []string) {
+			for _, x := range f {
+				if len(x) > len(s) {
+					t.Fatal("field longer than input")
+				}
+			}
+		})
 		Base(s)
 	})
 }

@@ -127,3 +127,8 @@ func benchRecord(n uint8, args, path, text string) plog.LogRecord {
 	}
 	return lr
 }
+
+func BenchmarkClassifyBenignShell(b *testing.B) {
+	benchEvent(b, &evidence.Event{Name: evidence.EventExec, PID: 4242, Exe: "/usr/bin/dash", Filename: "/bin/sh", Comm: "sh",
+		Args: []string{"sh", "-c", "cd /var/www && git pull --ff-only origin main 2>&1 | tee -a /var/log/deploy.log; systemctl reload nginx"}})
+}

@@ -126,6 +126,7 @@ type Classifier struct {
 	envFilter   nameFilter
 	b64         []byte // scratch for base64 decoding
 	b64src      []byte
+	cmdBuf      []string // scratch for the commands of "sh -c" scripts
 }
 
 type procKey struct {

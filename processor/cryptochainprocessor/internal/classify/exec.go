@@ -482,7 +482,7 @@ func (c *Classifier) shellScript(args []string, o *out) {
 	if script == "" {
 		return
 	}
-	for _, cmd := range argv.Commands(script, 32) {
+	c.cmdBuf = argv.EachCommand(script, 32, c.cmdBuf, func(cmd []string) {
 		skip := 0
 		for skip < len(cmd)-1 && isWrapper(argv.Base(cmd[skip]), cmd[skip]) {
 			skip++
@@ -493,7 +493,7 @@ func (c *Classifier) shellScript(args []string, o *out) {
 			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMinerName, Indicator: name, Source: src})
 		}
 		c.command(argv.Base(cmd[0]), cmd, name != "", o, 1)
-	}
+	})
 }
 
 // isWrapper reports command prefixes that run the next word: env assignments, nohup, sudo, ….

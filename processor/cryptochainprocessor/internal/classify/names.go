@@ -80,10 +80,10 @@ var kernelThreadPrefixes = []string{
 	"kstrp", "scsi_eh", "netns", "mm_percpu_wq", "kswapd0", "idle_inject", "kerneloops",
 }
 
-// kernelFirst marks the first bytes of kernelThreadPrefixes, so most names cost one table lookup.
-var kernelFirst = func() (t [256]bool) {
+// kernelByFirst groups kernelThreadPrefixes by first byte, so most names cost one table lookup.
+var kernelByFirst = func() (t [256][]string) {
 	for _, p := range kernelThreadPrefixes {
-		t[p[0]] = true
+		t[p[0]] = append(t[p[0]], p)
 	}
 	return t
 }()
@@ -96,10 +96,7 @@ func kernelThreadLike(name string) bool {
 	if len(name) >= 3 && name[0] == '[' && name[len(name)-1] == ']' {
 		return true
 	}
-	if !kernelFirst[name[0]] {
-		return false
-	}
-	for _, p := range kernelThreadPrefixes {
+	for _, p := range kernelByFirst[name[0]] {
 		if !strings.HasPrefix(name, p) {
 			continue
 		}
