@@ -265,7 +265,9 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			want, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
 			require.NoError(t, err)
-			assert.Equal(t, canonical(t, want), canonical(t, got))
+			assert.Equal(t, canonical(t, want), canonical(t, got),
+				"findings changed; if the change is intended (e.g. new classifier output), review the diff and regenerate: "+
+					"go test ./processor/cryptochainprocessor -run TestGolden -update")
 		})
 	}
 }

@@ -2,6 +2,8 @@ package cryptochainprocessor
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,8 +63,8 @@ func logsOf(recs ...rec) plog.Logs {
 				s.AppendEmpty().SetInt(p)
 			}
 		}
-		for k, v := range r.attrs {
-			switch v := v.(type) {
+		for _, k := range slices.Sorted(maps.Keys(r.attrs)) { // sorted: golden inputs stay stable
+			switch v := r.attrs[k].(type) {
 			case []string:
 				s := a.PutEmptySlice(k)
 				for _, x := range v {

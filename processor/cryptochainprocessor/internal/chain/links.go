@@ -69,14 +69,20 @@ func (l *links) match(key []byte, ev *evidence.Event) *link {
 	if v := l.get(key, true, ev.Exe); v != nil {
 		return v
 	}
-	if v := l.get(key, true, ev.Filename); v != nil {
-		return v
+	if ev.Filename != ev.Exe {
+		if v := l.get(key, true, ev.Filename); v != nil {
+			return v
+		}
 	}
-	if v := l.get(key, true, first(ev.Args)); v != nil {
-		return v
+	if a0 := first(ev.Args); a0 != ev.Exe {
+		if v := l.get(key, true, a0); v != nil {
+			return v
+		}
 	}
-	if v := l.get(key, false, strings.TrimSpace(ev.CmdLine)); v != nil {
-		return v
+	if len(ev.Args) == 0 { // a record without argv: the command line is all there is
+		if v := l.get(key, false, strings.TrimSpace(ev.CmdLine)); v != nil {
+			return v
+		}
 	}
 	// cron runs `/bin/sh -c <command>`: the argument after -c is the written command.
 	for i := 0; i+1 < len(ev.Args); i++ {
