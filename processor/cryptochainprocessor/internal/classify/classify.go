@@ -53,7 +53,9 @@ import (
 //     before or after the behaviour was seen (weak; with the strong Miner evidence it completes Pool).
 //
 // Persistence (strong; Failed when the write failed): "cron", "anacron", "at", "systemd", "rc",
-// "custom" (configured paths) for writes under those locations, KindCrontab "crontab" for the crontab
+// "preload" (/etc/ld.so.preload), "custom" (configured paths) for writes under those locations (any
+// write-like operation except unlink; package managers and systemd itself are skipped), with Command set
+// from the captured content (the cron line, ExecStart or script line it will run), KindCrontab "crontab" for the crontab
 // binary replacing a table ("crontab FILE", "crontab -", "crontab -u u FILE"; "crontab -e" is weak
 // because the edit may be abandoned; the resulting spool write is seen anyway).
 //

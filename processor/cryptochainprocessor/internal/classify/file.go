@@ -241,7 +241,7 @@ func (c *Classifier) persistedCommand(kind, path, content string) string {
 	switch kind {
 	case "cron", "anacron":
 		if strings.HasPrefix(path, "/etc/cron.") && !strings.HasPrefix(path, "/etc/cron.d/") {
-			return firstScriptCommand(content) // run-parts script
+			return lastScriptCommand(content) // run-parts script
 		}
 		for _, e := range cronline.Parse(content, cronline.FormatFor(path)) {
 			cmds = append(cmds, e.Command)
@@ -262,10 +262,12 @@ func (c *Classifier) persistedCommand(kind, path, content string) string {
 			}
 		}
 		if len(cmds) == 0 {
-			return firstScriptCommand(content)
+			return lastScriptCommand(content)
 		}
+	case "preload": // a library list, not a command
+		return ""
 	default: // rc, at: shell scripts
-		return firstScriptCommand(content)
+		return lastScriptCommand(content)
 	}
 	if len(cmds) == 0 {
 		return ""
@@ -289,9 +291,10 @@ func (c *Classifier) suspicious(cmd string) bool {
 	return len(f) > 0 && unusualExe(f[0]) != ""
 }
 
-// firstScriptCommand returns the last meaningful line of a shell script (rc.local appends before
-// "exit 0"; at jobs end with the command), skipping comments, blank lines and "exit".
-func firstScriptCommand(s string) string {
+// lastScriptCommand returns the last meaningful line of a shell script (rc.local appends before
+// "exit 0"; at jobs end with the command before atd's heredoc delimiter), skipping comments, blank
+// lines, "exit" and block ends.
+func lastScriptCommand(s string) string {
 	last := ""
 	n := 0
 	for len(s) > 0 && n < 4096 {
@@ -303,7 +306,8 @@ func firstScriptCommand(s string) string {
 		}
 		n++
 		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' || strings.HasPrefix(line, "exit") || line == "}" || line == "fi" || line == "esac" {
+		if line == "" || line[0] == '#' || strings.HasPrefix(line, "exit") || line == "}" || line == "fi" || line == "esac" ||
+			strings.HasPrefix(line, "marcinDELIMITER") || line == ";;" {
 			continue
 		}
 		last = line

@@ -424,3 +424,15 @@ func TestConnectEndpointIsTheQueriedName(t *testing.T) {
 	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
 	assert.Equal(t, "xmr-eu1.nanopool.org:14444", got[0].Endpoint)
 }
+
+func TestPersistenceScripts(t *testing.T) {
+	c := newC(t)
+	at := "#!/bin/sh\n# atrun uid=0 gid=0\numask 22\nSHELL=/bin/bash; export SHELL\ncd /root || {\n\t echo 'Execution directory inaccessible' >&2\n\t exit 1\n}\n${SHELL:-/bin/sh} << 'marcinDELIMITER4a1b2c'\n/tmp/.x/run -o pool.example.net:3333\n\nmarcinDELIMITER4a1b2c\n"
+	got := c.Classify(&evidence.Event{Name: evidence.EventFileWrite, Path: "/var/spool/cron/atjobs/a00001019a2b3c", Op: "create", Content: at})
+	require.Len(t, got, 1)
+	assert.Equal(t, "at", got[0].Kind)
+	assert.Equal(t, "/tmp/.x/run -o pool.example.net:3333", got[0].Command)
+	got = c.Classify(&evidence.Event{Name: evidence.EventFileWrite, Path: "/etc/ld.so.preload", Op: "open", Content: "/usr/local/lib/libprocesshider.so\n"})
+	require.Len(t, got, 1)
+	assert.Equal(t, "preload", got[0].Kind)
+}
