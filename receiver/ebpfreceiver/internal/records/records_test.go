@@ -1,6 +1,7 @@
 package records
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 	"time"
@@ -217,4 +218,22 @@ func TestRedactorPatterns(t *testing.T) {
 	}
 	all := &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*"}}
 	assert.True(t, all.IsSecret("ANYTHING"))
+}
+
+// FuzzFill feeds hostile bytes into every string an exec, a file and a DNS record carry.
+func FuzzFill(f *testing.F) {
+	f.Add([]byte("./xmrig\x00-o\x00pool"), []byte("KEY=\xff\xfe"), "/etc/cron.d/\x00x", uint32(7))
+	f.Fuzz(func(t *testing.T, args, env []byte, p string, n uint32) {
+		m := newMapper()
+		ev := &event.Event{Proc: event.Process{PID: n | 1, Comm: p}, Exec: &event.Exec{Filename: p, ExePath: p, Cwd: p, TTY: p,
+			Args: bytes.Split(args, []byte{0}), Argc: int(n % 1000), Env: bytes.Split(env, []byte{0})}}
+		lr := fill(t, m, ev, Actor{}, Extra{})
+		lr.Attributes().Range(func(k string, v pcommon.Value) bool {
+			if !utf8.ValidString(k) || v.Type() == pcommon.ValueTypeStr && !utf8.ValidString(v.Str()) {
+				t.Fatalf("invalid UTF-8 in %q", k)
+			}
+			return true
+		})
+		fill(t, m, &event.Event{Proc: ev.Proc, File: &event.File{Op: p, Path: p, SourcePath: p, Content: args}}, Actor{}, Extra{})
+	})
 }
