@@ -4,7 +4,6 @@
  * sys_exit_connect, paired by thread. A connect that fails in routing (ENETUNREACH) has passed the
  * cgroup hook already, so it is still reported. */
 #include "common.h"
-#include "payload.h"
 
 #define CONNECT_F_IN_PROGRESS 1
 #define CONNECT_F_NO_RESULT 2 /* not made through connect(2) (io_uring, in-kernel): result unknown */
@@ -24,7 +23,8 @@ struct connect_rec {
 volatile const __u32 connect_on = 1;
 
 struct pending_connect {
-	__u32 have; /* the cgroup hook filled the address */
+	__u16 in_connect; /* between sys_enter_connect and sys_exit_connect */
+	__u16 have;       /* the cgroup hook filled the address */
 	__u16 family;
 	__u8 proto;
 	__u8 _pad;
@@ -33,10 +33,12 @@ struct pending_connect {
 	__u8 addr[16];
 };
 
+/* Per-thread state of a connect(2) in flight: task storage is far cheaper than a hash update on
+ * every connect, and dies with the thread. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 4096);
-	__type(key, __u32);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct pending_connect);
 } pending_connects SEC(".maps");
 
@@ -68,16 +70,14 @@ static __always_inline void emit_connect(struct pending_connect *p, __s32 err, _
 static __always_inline int on_sock_addr(struct bpf_sock_addr *ctx, bool v6)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	struct pending_connect *p, local = {};
 
 	if (excluded(id >> 32))
 		return 1;
-	mark_connect(ctx);
 	if (!connect_on)
 		return 1;
-	p = bpf_map_lookup_elem(&pending_connects, &tid);
-	if (!p)
+	p = bpf_task_storage_get(&pending_connects, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->in_connect)
 		p = &local;
 	p->have = 1;
 	p->family = v6 ? AF_INET6 : AF_INET;
@@ -115,24 +115,25 @@ int handle_connect6(struct bpf_sock_addr *ctx)
 SEC("tracepoint/syscalls/sys_enter_connect")
 int handle_connect_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct pending_connect p = {};
+	struct pending_connect *p;
 
-	if (excluded(id >> 32))
+	if (excluded(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	bpf_map_update_elem(&pending_connects, &tid, &p, BPF_ANY);
+	p = bpf_task_storage_get(&pending_connects, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (p) {
+		p->in_connect = 1;
+		p->have = 0;
+	}
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_connect")
 int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct pending_connect *p = bpf_map_lookup_elem(&pending_connects, &tid);
+	struct pending_connect *p = bpf_task_storage_get(&pending_connects, bpf_get_current_task_btf(), 0, 0);
 	long ret = ctx->ret;
 
-	if (!p)
+	if (!p || !p->in_connect)
 		return 0;
 	if (p->have) {
 		if (ret == -115) /* EINPROGRESS */
@@ -140,6 +141,7 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 		else
 			emit_connect(p, ret < 0 ? -ret : 0, 0, false);
 	}
-	bpf_map_delete_elem(&pending_connects, &tid);
+	p->in_connect = 0;
+	p->have = 0;
 	return 0;
 }

@@ -288,3 +288,24 @@ func TestLostEventsCountedWithTinyRing(t *testing.T) {
 	}
 	require.Equal(t, lost, gaps)
 }
+
+func TestExcludedPIDIsSilent(t *testing.T) {
+	opts := allFamilies()
+	opts.ExcludePIDs = []uint32{uint32(os.Getpid())}
+	_, rec := startSource(t, opts)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	c.Close()
+	_, _ = os.OpenFile("/dev/cpu/0/msr", os.O_RDWR, 0)
+	cmd := exec.Command("/bin/true") // a child is not excluded
+	require.NoError(t, cmd.Run())
+	rec.wait(t, "child exec", func(e *event.Event) bool {
+		return e.Kind == event.KindExec && e.Proc.PID == uint32(cmd.Process.Pid)
+	})
+	for _, e := range rec.all() {
+		require.NotEqual(t, uint32(os.Getpid()), e.Proc.PID, "event of the excluded process: %+v", e)
+	}
+}

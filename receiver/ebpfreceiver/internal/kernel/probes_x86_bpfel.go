@@ -175,23 +175,16 @@ type probesPathScratch struct {
 	Buf [4352]int8
 }
 
-type probesPayloadMark struct {
-	_    structs.HostLayout
-	Tgid uint32
-	Tid  uint32
-	Want uint32
-	Pad  uint32
-}
-
 type probesPendingConnect struct {
-	_      structs.HostLayout
-	Have   uint32
-	Family uint16
-	Proto  uint8
-	Pad    uint8
-	Port   uint16
-	Pad2   uint16
-	Addr   [16]uint8
+	_         structs.HostLayout
+	InConnect uint16
+	Have      uint16
+	Family    uint16
+	Proto     uint8
+	Pad       uint8
+	Port      uint16
+	Pad2      uint16
+	Addr      [16]uint8
 }
 
 // Names of all BPF objects in the ELF.
@@ -207,7 +200,6 @@ const (
 	probesMapPathCache             = "path_cache"
 	probesMapPathCacheHeap         = "path_cache_heap"
 	probesMapPathHeap              = "path_heap"
-	probesMapPayloadSocks          = "payload_socks"
 	probesMapPendingConnects       = "pending_connects"
 	probesMapPendingFiles          = "pending_files"
 	probesMapPrefixes              = "prefixes"
@@ -375,7 +367,6 @@ type probesMapSpecs struct {
 	PathCache       *ebpf.MapSpec `ebpf:"path_cache"`
 	PathCacheHeap   *ebpf.MapSpec `ebpf:"path_cache_heap"`
 	PathHeap        *ebpf.MapSpec `ebpf:"path_heap"`
-	PayloadSocks    *ebpf.MapSpec `ebpf:"payload_socks"`
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.MapSpec `ebpf:"pending_files"`
 	Prefixes        *ebpf.MapSpec `ebpf:"prefixes"`
@@ -427,7 +418,6 @@ type probesMaps struct {
 	PathCache       *ebpf.Map `ebpf:"path_cache"`
 	PathCacheHeap   *ebpf.Map `ebpf:"path_cache_heap"`
 	PathHeap        *ebpf.Map `ebpf:"path_heap"`
-	PayloadSocks    *ebpf.Map `ebpf:"payload_socks"`
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.Map `ebpf:"pending_files"`
 	Prefixes        *ebpf.Map `ebpf:"prefixes"`
@@ -445,7 +435,6 @@ func (m *probesMaps) Close() error {
 		m.PathCache,
 		m.PathCacheHeap,
 		m.PathHeap,
-		m.PayloadSocks,
 		m.PendingConnects,
 		m.PendingFiles,
 		m.Prefixes,
