@@ -178,3 +178,11 @@ func TestMinerNameVariants(t *testing.T) {
 		assert.False(t, has(c.Classify(exec("/opt/m/"+n)), "miner/weak/miner_name"), n)
 	}
 }
+
+func TestTextToolNameFromUnusualPlace(t *testing.T) {
+	c := newC(t)
+	got := c.Classify(exec("/tmp/.x/grep", "-o", "stratum+tcp://pool.example.net:3333", "-u", xmr))
+	assert.True(t, has(got, "miner/strong/pool_url"), "%v", summary(got))
+	assert.True(t, has(got, "miner/strong/wallet"), "%v", summary(got))
+	assert.False(t, strongIn(c.Classify(exec("/usr/bin/grep", "-r", "stratum+tcp://pool.example.net:3333", "/etc")), evidence.Miner))
+}

@@ -126,7 +126,9 @@ func (c *Classifier) exec(ev *evidence.Event, o *out) {
 	if a0 != "" && (prog == "" || prog == "busybox" || ev.Interpreter != "") {
 		prog = a0
 	}
-	c.command(prog, args, minerName, o, 0)
+	// A "grep" or "monerod" running from /tmp, a memfd or a deleted file is not the system tool.
+	untrusted := ev.ExeMemfd || ev.ExeDeleted || ev.UnusualLocation || unusualExe(exe) != ""
+	c.command(prog, args, minerName, untrusted, o, 0)
 	c.env(ev, o)
 	if c.pattern != nil {
 		c.patternsIn(args, ev, o)
@@ -134,11 +136,14 @@ func (c *Classifier) exec(ev *evidence.Event, o *out) {
 }
 
 // command classifies one argv (of an exec, or of a command inside a "sh -c" script).
-func (c *Classifier) command(prog string, args []string, minerName bool, o *out, depth int) {
+func (c *Classifier) command(prog string, args []string, minerName, untrusted bool, o *out, depth int) {
 	if prog == "busybox" && len(args) > 1 {
 		prog, args = argv.Base(args[1]), args[1:]
 	}
 	role := progRoles[prog]
+	if untrusted && (role == roleText || role == roleMonero) {
+		role = roleNone
+	}
 	switch role {
 	case roleShell:
 		if depth == 0 {
@@ -492,7 +497,7 @@ func (c *Classifier) shellScript(args []string, o *out) {
 		if name != "" {
 			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMinerName, Indicator: name, Source: src})
 		}
-		c.command(argv.Base(cmd[0]), cmd, name != "", o, 1)
+		c.command(argv.Base(cmd[0]), cmd, name != "", unusualExe(cmd[0]) != "", o, 1)
 	})
 }
 
