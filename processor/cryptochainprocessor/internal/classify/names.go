@@ -115,6 +115,7 @@ func kernelThreadLike(name string) bool {
 var benignHiddenDirs = []string{
 	"/.local/bin/", "/.cargo/bin/", "/.rustup/", "/.nvm/", "/.vscode-server/", "/.pyenv/", "/.sdkman/",
 	"/.bun/", "/.deno/", "/.cursor-server/", "/.npm/", "/.dotnet/", "/.krew/", "/.linuxbrew/", "/.asdf/",
+	"/.venv/", "/.virtualenvs/", "/.tox/", "/.nox/", "/.gradle/", "/.m2/", "/.rbenv/", "/.goenv/",
 }
 
 // unusualExe returns why an executable path is an unusual place to run from, or "".
