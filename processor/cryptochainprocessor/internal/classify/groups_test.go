@@ -436,3 +436,16 @@ func TestPersistenceScripts(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "preload", got[0].Kind)
 }
+
+func TestPayloadSortedKeysTruncated(t *testing.T) {
+	c := newC(t)
+	// Encoders that sort keys (Go's encoding/json) put "agent" before "login"; the capture is 256 bytes.
+	p := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0","login":"` + xmr + `","pass":"x","rigid":""}}` + "\n"
+	for _, n := range []int{len(p), 256, 200, 150} {
+		got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p[:min(n, len(p))]})
+		require.True(t, has(got, "miner/strong/stratum_login"), "%d: %v", n, summary(got))
+		require.True(t, has(got, "pool/strong/stratum_payload"), "%d: %v", n, summary(got))
+	}
+	got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p})
+	assert.Equal(t, xmr, got[0].Wallet)
+}

@@ -130,14 +130,16 @@ func (c *Classifier) payload(ev *evidence.Event, o *out) {
 		return
 	}
 	w := ""
+	ind := m.Method
 	if m.Login != "" {
 		if addr, k := wallet.Login(m.Login); k != wallet.None {
 			w = addr
+		} else if m.Truncated {
+			ind += " login=" + clip(m.Login, 128) + "… (capture cut)"
 		} else {
 			w = clip(m.Login, 256)
 		}
 	}
-	ind := m.Method
 	if m.Agent != "" {
 		ind += " agent=" + clip(m.Agent, 128)
 	}

@@ -7,6 +7,8 @@ type Message struct {
 	Method string // "login", "mining.subscribe", "mining.authorize", "eth_submitLogin", …
 	Login  string // params.login / the authorize user / the eth wallet, "" when not (yet) present
 	Agent  string // params.agent / the subscribe user agent, "" when absent
+	// Truncated is true when the capture ended inside Login (Login is then a prefix).
+	Truncated bool
 }
 
 // miningMethods are JSON-RPC methods only mining clients send first on a connection.
@@ -58,11 +60,18 @@ func parseLine(s string) (Message, bool) {
 	switch method {
 	case "login":
 		// A JSON-RPC "login" alone is generic; a mining login carries params.login together with
-		// params.pass, params.agent or params.algo.
-		m.Login, _ = stringField(params, "login")
-		m.Agent, _ = stringField(params, "agent")
-		_, hasPass := stringField(params, "pass")
-		if m.Login == "" || (m.Agent == "" && !hasPass && keyIndex(params, "algo") < 0) {
+		// params.pass, params.agent or params.algo, or an agent (captures are cut at a few hundred
+		// bytes, and encoders that sort keys put "agent" first, so the login may be cut or missing).
+		var complete, hasLogin bool
+		m.Login, complete, hasLogin = partialField(params, "login")
+		m.Truncated = hasLogin && !complete
+		m.Agent, _, _ = partialField(params, "agent")
+		_, _, hasPass := partialField(params, "pass")
+		switch {
+		case m.Agent != "":
+		case hasLogin && m.Login != "" && (hasPass || keyIndex(params, "algo") >= 0):
+		case m.Truncated && walletPrefix(m.Login):
+		default:
 			return Message{}, false
 		}
 	case "mining.subscribe", "mining.authorize", "eth_submitLogin", "mining.hello":
@@ -117,6 +126,19 @@ func stringField(s, key string) (string, bool) {
 	return readString(s[i:])
 }
 
+// partialField is stringField for captures that may end inside the value: it returns the value read
+// so far, whether it was complete, and whether the key was present with a string value.
+func partialField(s, key string) (val string, complete, found bool) {
+	i := keyIndex(s, key)
+	if i < 0 || i >= len(s) || s[i] != '"' {
+		return "", false, false
+	}
+	if v, ok := readString(s[i:]); ok {
+		return v, true, true
+	}
+	return s[i+1:], false, true
+}
+
 func readString(s string) (string, bool) {
 	if len(s) == 0 || s[0] != '"' {
 		return "", false
@@ -142,4 +164,28 @@ func firstArrayString(s string) (string, bool) {
 		j++
 	}
 	return readString(s[j:])
+}
+
+// walletPrefix reports whether a cut login still looks like the start of a wallet: at least 32
+// base58 characters, or "0x" and at least 30 hex digits.
+func walletPrefix(s string) bool {
+	if len(s) >= 32 && (s[0] == '0') && len(s) > 2 && (s[1] == 'x' || s[1] == 'X') {
+		for i := 2; i < len(s); i++ {
+			c := s[i]
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+		return true
+	}
+	if len(s) < 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '1' && c <= '9' || c >= 'A' && c <= 'Z' && c != 'I' && c != 'O' || c >= 'a' && c <= 'z' && c != 'l') {
+			return false
+		}
+	}
+	return true
 }

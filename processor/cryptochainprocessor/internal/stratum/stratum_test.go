@@ -86,8 +86,12 @@ func TestParseMessage(t *testing.T) {
 		agent  string
 	}{
 		{`{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"` + w + `","pass":"x","agent":"XMRig/6.21.0"}}`, true, "login", w, "XMRig/6.21.0"},
-		{`{"id":1,"method":"login","params":{"login":"` + w + `","pass":"x","agent":"XMRig/6.2`, true, "login", w, ""},
-		{`{"id":1,"method":"login","params":{"login":"` + w[:50], false, "", "", ""}, // login cut: nothing to report
+		{`{"id":1,"method":"login","params":{"login":"` + w + `","pass":"x","agent":"XMRig/6.2`, true, "login", w, "XMRig/6.2"},
+		{`{"id":1,"method":"login","params":{"login":"` + w[:50], true, "login", w[:50], ""}, // cut inside a wallet
+		{`{"id":1,"method":"login","params":{"login":"alice@example.com-with-a-long-user-name`, false, "", "", ""},
+		{`{"id":1,"method":"login","params":{"login":"` + w + `","pass":"x`, true, "login", w, ""},
+		{`{"id":1,"jsonrpc":"2.0","method":"login","params":{"agent":"XMRig/6.21.0 (Linux x86_64)","login":"` + w[:60], true, "login", w[:60], "XMRig/6.21.0 (Linux x86_64)"},
+		{`{"id":1,"jsonrpc":"2.0","method":"login","params":{"agent":"XMRig/6.2`, true, "login", "", "XMRig/6.2"},
 		{`{"id": 1, "method": "mining.subscribe", "params": ["cgminer/4.10"]}`, true, "mining.subscribe", "", "cgminer/4.10"},
 		{`{"params": ["u.w", "x"], "id": 2, "method": "mining.authorize"}`, true, "mining.authorize", "u.w", ""},
 		{`{"id":1,"method":"eth_submitLogin","params":["0xabc"],"worker":"rig"}`, true, "eth_submitLogin", "0xabc", ""},
