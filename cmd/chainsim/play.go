@@ -210,7 +210,9 @@ func (p *player) step(st scenario.Step) error {
 		// `crontab -l` exits 1 when there is none: that is fine.
 		return p.command(exec.CommandContext(p.ctx, "crontab", "-l"), true)
 	case st.CronD != nil:
-		return p.j.WriteFile(filepath.Join("/etc/cron.d", st.CronD.Name), []byte(st.CronD.Line+"\n"), 0o644)
+		path := filepath.Join("/etc/cron.d", st.CronD.Name)
+		p.res.Markers = append(p.res.Markers, path)
+		return p.j.WriteFile(path, []byte(st.CronD.Line+"\n"), 0o644)
 	case st.Sysctl != nil:
 		return p.j.WriteProc(sysctlPath(st.Sysctl.Name), st.Sysctl.Value)
 	case st.DropCaches != "":
@@ -256,6 +258,7 @@ func (p *player) installDir(dir string) (string, error) {
 	if _, err := os.Stat(dir); err == nil {
 		return "", fmt.Errorf("%s exists; refusing to install over it", dir)
 	}
+	p.res.Markers = append(p.res.Markers, dir)
 	if err := p.j.Created(dir); err != nil {
 		return "", err
 	}
@@ -426,6 +429,7 @@ func (p *player) exec(e *scenario.Exec) error {
 		if err := p.j.Track(c); err != nil {
 			return err
 		}
+		p.res.Markers = append(p.res.Markers, c)
 	}
 	if e.Name != "" {
 		src, err := exec.LookPath(argv[0])
@@ -459,6 +463,7 @@ func (p *player) exec(e *scenario.Exec) error {
 }
 
 func (p *player) writeFile(w *scenario.WriteFile) error {
+	p.res.Markers = append(p.res.Markers, w.Path)
 	dir := filepath.Dir(w.Path)
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		// Record the topmost missing directory so the whole tree goes away.

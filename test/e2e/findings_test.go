@@ -123,7 +123,36 @@ func (f finding) belongsTo(sc *scenario.Scenario, res *scenario.Result) bool {
 	if w := sc.Expect.Evidence.Wallet; w != "" && slices.Contains(f.strs(attrWallets), w) {
 		return true
 	}
+	// Grandchildren (a compiler's cc1, a shell's children) are not in the
+	// pid list, but their command lines and paths name the run's directories.
+	for _, s := range f.evidenceStrings() {
+		for _, m := range res.Markers {
+			if strings.Contains(s, m) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+// evidenceStrings are every string value of the finding's evidence items.
+func (f finding) evidenceStrings() []string {
+	var out []string
+	for k, v := range f.Attrs {
+		if !strings.HasPrefix(k, attrEvidence) {
+			continue
+		}
+		for _, item := range asList(v) {
+			if m, ok := item.(map[string]any); ok {
+				for _, x := range m {
+					if s, ok := x.(string); ok {
+						out = append(out, s)
+					}
+				}
+			}
+		}
+	}
+	return out
 }
 
 // watcher tails the peer's file exporter output and records when each

@@ -172,7 +172,10 @@ type Result struct {
 	ContainerID string   `json:"container_id,omitempty"`
 	Netns       string   `json:"netns,omitempty"`
 	DNSQueries  []string `json:"dns_queries,omitempty"`
-	PoolLogins  []string `json:"pool_logins,omitempty"`
+	// Markers are paths only this run used (install directories, written
+	// files): a finding whose evidence names one belongs to this run.
+	Markers    []string `json:"markers,omitempty"`
+	PoolLogins []string `json:"pool_logins,omitempty"`
 	// StepEnds is when each step finished (Unix nanoseconds), LastStep the last of them.
 	StepEnds []int64 `json:"step_ends_unix_nano,omitempty"`
 	LastStep int64   `json:"last_step_unix_nano"`
