@@ -52,7 +52,8 @@ type Evidence struct {
 	Strength Strength
 	// Kind names the indicator class, e.g. "pool_url", "wallet", "algorithm", "miner_flag",
 	// "miner_name", "env", "pool_domain", "pool_address", "stratum_port", "cron", "systemd", "rc",
-	// "msr", "hugepages", "drop_caches", "cpu_governor", "nmi_watchdog".
+	// "msr", "hugepages", "drop_caches", "cpu_governor", "nmi_watchdog". The full list, with the group
+	// and strength of each, is the Kind* constants of package classify.
 	Kind string
 	// Indicator is the matched value as seen (a URL, a wallet, a flag, a domain, a path).
 	Indicator string
