@@ -1,6 +1,7 @@
 package indicators
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,4 +76,30 @@ func TestExtensionErrorsNameKey(t *testing.T) {
 	assert.ErrorContains(t, s.AddPoolDomains("extra_pool_domains", []string{"bad domain"}), "extra_pool_domains[0]")
 	assert.ErrorContains(t, s.AddMinerNames("extra_miner_names", []string{"a/b"}), "extra_miner_names[0]")
 	assert.ErrorContains(t, s.AddPersistence("extra_persistence", []string{"rel/path"}), "extra_persistence[0]")
+}
+
+// The data files stay clean: no duplicates, canonical case, sources everywhere.
+func TestDataFilesCanonical(t *testing.T) {
+	for _, name := range []string{"pool_domains.tsv", "miner_names.tsv", "algorithms.tsv", "miner_flags.tsv", "stratum_ports.tsv", "env_names.tsv", "persistence_paths.tsv"} {
+		b, err := files.ReadFile("data/" + name)
+		require.NoError(t, err)
+		seen := map[string]bool{}
+		for i, line := range strings.Split(string(b), "\n") {
+			if line == "" || line[0] == '#' {
+				continue
+			}
+			key := strings.Split(line, "\t")[0]
+			assert.False(t, seen[key], "%s:%d duplicate %q", name, i+1, key)
+			seen[key] = true
+			switch name {
+			case "pool_domains.tsv":
+				assert.Equal(t, NormalizeDomain(key), key, "%s:%d", name, i+1)
+				assert.GreaterOrEqual(t, strings.Count(key, "."), 1, "%s:%d a registrable domain or deeper", name, i+1)
+			case "miner_names.tsv", "algorithms.tsv":
+				assert.Equal(t, strings.ToLower(key), key, "%s:%d", name, i+1)
+			case "env_names.tsv":
+				assert.Equal(t, strings.ToUpper(key), key, "%s:%d", name, i+1)
+			}
+		}
+	}
 }
