@@ -41,6 +41,9 @@ func TestScenarios(t *testing.T) {
 			continue
 		}
 		t.Run(sc.Name, func(t *testing.T) {
+			if sc.Blocked != "" {
+				t.Skip("blocked: " + sc.Blocked)
+			}
 			res := play(t, sc, nil)
 			if !sc.Malicious() {
 				checkBenign(t, s, sc, res)

@@ -25,6 +25,9 @@ type Scenario struct {
 	Expect      Expect   `yaml:"expect"`
 	// Tags let a test pick scenarios (e.g. "container", "demo", "issue5").
 	Tags []string `yaml:"tags"`
+	// Blocked, when set, names the missing feature of another component that
+	// keeps this scenario from passing; the e2e test skips it with that reason.
+	Blocked string `yaml:"blocked"`
 	// File is where the scenario was loaded from.
 	File string `yaml:"-"`
 }
