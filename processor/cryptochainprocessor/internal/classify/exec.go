@@ -629,6 +629,9 @@ func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
 	mismatch := false
 	if ev.Filename != "" && a0 != "" && ev.Interpreter == "" && ev.EventSource != "procfs" {
 		f := argv.Base(ev.Filename)
+		if strings.HasPrefix(ev.Filename, "/proc/") && f == "exe" { // runc, chrome: re-exec of /proc/self/exe
+			f = argv.Base(exe)
+		}
 		if f != a0 && !strings.HasPrefix(a0, f) && !strings.HasPrefix(f, a0) && f != "busybox" && f != "toybox" && !strings.HasPrefix(f, "ld-linux") {
 			add("argv[0] " + a0 + " differs from the executed file " + f)
 			mismatch = true

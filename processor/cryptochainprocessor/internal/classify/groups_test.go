@@ -294,6 +294,7 @@ func TestBehaviour(t *testing.T) {
 		{Name: evidence.EventExec, Exe: "/usr/bin/bash", Filename: "/bin/bash", Args: []string{"-bash"}},
 		{Name: evidence.EventExec, Exe: "/usr/bin/python3.12", Filename: "/usr/bin/python3", Args: []string{"python3"}},
 		{Name: evidence.EventRename, CommOld: "java", Comm: "C2 CompilerThre"},
+		{Name: evidence.EventExec, Exe: "/usr/bin/runc", Filename: "/proc/self/exe", Args: []string{"runc", "init"}},
 	} {
 		assert.Empty(t, c.Classify(ev), "%+v", ev)
 	}
