@@ -266,3 +266,15 @@ func (s *stack) startAgent() {
 	s.agent = startCollector(t, "agent", dir, env, "--config", "embedded:agent", "--config", noTelemetry)
 	require.NoError(t, s.agent.waitReady(60*time.Second))
 }
+
+// requireRunning fails fast when the agent or the peer died earlier.
+func (s *stack) requireRunning(t *testing.T) {
+	t.Helper()
+	for _, c := range []*collector{s.agent, s.peer} {
+		select {
+		case <-c.done:
+			t.Fatalf("%s exited (%v):\n%s", c.name, c.err, tail(c.out.String(), 4000))
+		default:
+		}
+	}
+}

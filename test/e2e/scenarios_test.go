@@ -44,6 +44,7 @@ func TestScenarios(t *testing.T) {
 			if sc.Blocked != "" {
 				t.Skip("blocked: " + sc.Blocked)
 			}
+			s.requireRunning(t)
 			res := play(t, sc, nil)
 			if !sc.Malicious() {
 				checkBenign(t, s, sc, res)
