@@ -25,6 +25,7 @@ const (
 	attrSeverity      = "cryptochain.finding.severity"
 	attrGroups        = "cryptochain.finding.groups"
 	attrLastSeen      = "cryptochain.finding.last_seen"
+	attrLinked        = "cryptochain.finding.linked_contexts"
 	attrEvidence      = "cryptochain.finding.evidence."
 	attrMinerPIDs     = "cryptochain.response.miner_pids"
 	attrPools         = "cryptochain.response.pool_endpoints"

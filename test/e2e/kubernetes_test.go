@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -67,4 +68,18 @@ func TestDaemonSetShape(t *testing.T) {
 	}
 	assert.True(t, ro["/proc"], "host /proc mounted read-only")
 	assert.True(t, ro["/sys/fs/cgroup"], "host cgroupfs mounted read-only")
+}
+
+// TestKustomizeBuilds renders both topologies (needs kubectl; skipped without it).
+func TestKustomizeBuilds(t *testing.T) {
+	kubectl, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("kubectl not installed")
+	}
+	for _, dir := range []string{"standalone", "gateway"} {
+		out, err := exec.Command(kubectl, "kustomize", filepath.Join(repoRoot, "deploy", "kubernetes", dir)).CombinedOutput()
+		require.NoError(t, err, "%s: %s", dir, out)
+		assert.Contains(t, string(out), "kind: DaemonSet")
+		assert.Contains(t, string(out), "agent.yaml: |")
+	}
 }

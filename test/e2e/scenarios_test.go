@@ -96,6 +96,9 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 		require.NotEmpty(t, res.ContainerID, "chainsim reported no container id")
 		assert.Equal(t, res.ContainerID, final.Resource[resContainerID])
 	}
+	if ev.Linked {
+		assert.NotEmpty(t, final.strs(attrLinked), "%s: the re-spawned chain names the context that wrote its persistence", attrLinked)
+	}
 	var out []time.Duration
 	for _, f := range fs {
 		d, ok := latency(f)

@@ -150,6 +150,9 @@ type Evidence struct {
 	Wallet          string `yaml:"wallet"`
 	PersistencePath string `yaml:"persistence_path"`
 	ContainerID     bool   `yaml:"container_id"`
+	// Linked expects the finding to name the context it was linked from
+	// (a cron re-spawn tied back to the writer of the cron line).
+	Linked bool `yaml:"linked"`
 }
 
 // Duration is a time.Duration written as "2s" in YAML.
