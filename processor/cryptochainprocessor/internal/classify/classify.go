@@ -139,6 +139,7 @@ type procKey struct {
 type poolRef struct {
 	name   string // pool domain or URL
 	source string
+	port   int64 // the pool port when known (URL, config, protocol peer); 0 matches any port
 }
 
 // New builds a classifier from the embedded lists plus cfg. It fails on a bad pattern, naming it.

@@ -3,6 +3,7 @@ package classify
 import (
 	"encoding/base64"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
@@ -375,8 +376,12 @@ func (c *Classifier) poolURL(u string, ep stratum.Endpoint, st *argState, o *out
 func (c *Classifier) learn(ep stratum.Endpoint, what string) {
 	if ep.IP {
 		if a, ok := parseAddr(ep.Host); ok {
-			c.pdns.Add(a, poolRef{name: strings.Clone(what), source: srcIPPool})
+			port, _ := strconv.ParseInt(ep.Port, 10, 32)
+			c.pdns.Add(a, poolRef{name: strings.Clone(what), source: srcIPPool, port: port})
 		}
+		return
+	}
+	if strings.IndexByte(ep.Host, '.') < 0 { // "localhost" and other single labels are nobody's pool name
 		return
 	}
 	host := strings.ToLower(ep.Host)

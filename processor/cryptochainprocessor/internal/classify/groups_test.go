@@ -55,6 +55,9 @@ func TestPoolLearnedFromArgv(t *testing.T) {
 	got := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "198.51.100.77", Port: 443})
 	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
 	assert.Equal(t, "198.51.100.77:443", got[0].Endpoint)
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "198.51.100.77", Port: 4317}), "another port of that address")
+	c.Classify(exec("/tmp/x", "-o", "stratum+tcp://localhost:3333"))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "localhost"}))
 	// proxy of a miner
 	c.Classify(exec("/tmp/x", "-o", "pool.supportxmr.com:443", "-x", "socks5://192.0.2.50:1080"))
 	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "192.0.2.50", Port: 1080}), "pool/strong/pool_address"))

@@ -43,7 +43,7 @@ func (c *Classifier) connect(ev *evidence.Event, o *out) {
 		o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Weak, Kind: KindRandomXConn, Indicator: endpoint(ev.Address, ev.Port), Source: srcRandomX, Endpoint: endpoint(ev.Address, ev.Port)})
 	}
 	if okAddr {
-		if ref, ok := c.pdns.Get(a); ok {
+		if ref, ok := c.pdns.Get(a); ok && (ref.port == 0 || ref.port == ev.Port) {
 			o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolAddress, Indicator: ev.Address, Source: ref.source + ": " + ref.name, Endpoint: endpoint(poolHost(ref.name, ev.Address), ev.Port)})
 			return
 		}
@@ -147,7 +147,7 @@ func (c *Classifier) payload(ev *evidence.Event, o *out) {
 	o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindStratumLogin, Indicator: ind, Source: srcStratumProtocol, Endpoint: ep, Wallet: w})
 	o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindStratumPayload, Indicator: ind, Source: srcStratumProtocol, Endpoint: ep, Wallet: w})
 	if a, ok := parseAddr(ev.Address); ok {
-		c.pdns.Add(a, poolRef{name: "mining protocol peer " + ep, source: srcStratumProtocol})
+		c.pdns.Add(a, poolRef{name: "mining protocol peer " + ep, source: srcStratumProtocol, port: ev.Port})
 	}
 }
 
@@ -156,7 +156,7 @@ func (c *Classifier) payload(ev *evidence.Event, o *out) {
 // config file read back later than the connect).
 func (c *Classifier) knownConnections(ev *evidence.Event, o *out) {
 	c.recent.connsOf(ev.PID, ev.Start, func(e connEntry) {
-		if ref, ok := c.pdns.Peek(e.addr); ok {
+		if ref, ok := c.pdns.Peek(e.addr); ok && (ref.port == 0 || ref.port == e.port) {
 			addr := e.addr.String()
 			o.add(evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: KindPoolAddress, Indicator: addr, Source: ref.source + ": " + ref.name, Endpoint: endpoint(poolHost(ref.name, addr), e.port)})
 		}
