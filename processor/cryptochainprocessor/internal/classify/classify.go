@@ -129,6 +129,7 @@ type Classifier struct {
 	b64         []byte // scratch for base64 decoding
 	b64src      []byte
 	cmdBuf      []string // scratch for the commands of "sh -c" scripts
+	panics      uint64
 }
 
 type procKey struct {
@@ -238,10 +239,18 @@ func (o *out) add(e evidence.Evidence) {
 // Classify returns the evidence ev contributes, possibly none. It also feeds the passive DNS map
 // from dns.answer events, so a later connect to an answered address is recognised. The returned
 // slice is new on each call (nil when there is no evidence).
-func (c *Classifier) Classify(ev *evidence.Event) []evidence.Evidence {
+func (c *Classifier) Classify(ev *evidence.Event) (items []evidence.Evidence) {
 	if ev == nil {
 		return nil
 	}
+	// A classifier bug must not take the collector down on crafted input: the record yields no
+	// evidence and the panic is counted (Panics), and the fuzz tests fail on any.
+	defer func() {
+		if r := recover(); r != nil {
+			c.panics++
+			items = nil
+		}
+	}()
 	o := out{failed: ev.Failed}
 	switch ev.Name {
 	case evidence.EventExec, evidence.EventExecFailed:
@@ -269,6 +278,9 @@ func (c *Classifier) Classify(ev *evidence.Event) []evidence.Evidence {
 	}
 	return o.items
 }
+
+// Panics reports how many records hit a classifier bug (recovered; they yielded no evidence).
+func (c *Classifier) Panics() uint64 { return c.panics }
 
 // PassiveDNSLen reports how many addresses the passive DNS map holds (for telemetry and tests).
 func (c *Classifier) PassiveDNSLen() int { return c.pdns.Len() }

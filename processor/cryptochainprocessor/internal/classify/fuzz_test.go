@@ -78,7 +78,11 @@ func FuzzClassify(f *testing.F) {
 		if err != nil {
 			t.Fatalf("well-typed record failed to decode: %v", err)
 		}
-		for _, e := range c.Classify(&ev) {
+		got := c.Classify(&ev)
+		if c.Panics() != 0 {
+			t.Fatal("classifier panicked (recovered)")
+		}
+		for _, e := range got {
 			if e.Group >= evidence.NumGroups || (e.Strength != evidence.Weak && e.Strength != evidence.Strong) || e.Kind == "" {
 				t.Fatalf("malformed evidence %+v", e)
 			}

@@ -37,6 +37,7 @@ func TestHostileRecords(t *testing.T) {
 		assert.NotEqual(t, evidence.Strong, e.Strength, "%+v", e)
 	}
 
+	defer func() { assert.Zero(t, c.Panics()) }()
 	for _, name := range fuzzNames {
 		ev, err := evidence.FromLogRecord(fuzzRecord(uint8(indexOf(name)), junk[:5000]+"\x00"+mb[:70000], "A="+junk[:9000], junk[:300], junk[:70000], 1<<62))
 		require.NoError(t, err)
