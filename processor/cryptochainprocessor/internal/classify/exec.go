@@ -384,7 +384,7 @@ func (c *Classifier) learn(ep stratum.Endpoint, what string) {
 	if strings.IndexByte(ep.Host, '.') < 0 { // "localhost" and other single labels are nobody's pool name
 		return
 	}
-	host := strings.ToLower(ep.Host)
+	host := strings.Clone(strings.ToLower(ep.Host)) // kept: must not pin the argument it came from
 	if !c.learned.Contains(host) {
 		c.learned.Add(host, struct{}{})
 	}
