@@ -132,3 +132,26 @@ func BenchmarkClassifyBenignShell(b *testing.B) {
 	benchEvent(b, &evidence.Event{Name: evidence.EventExec, PID: 4242, Exe: "/usr/bin/dash", Filename: "/bin/sh", Comm: "sh",
 		Args: []string{"sh", "-c", "cd /var/www && git pull --ff-only origin main 2>&1 | tee -a /var/log/deploy.log; systemctl reload nginx"}})
 }
+
+// Benign records must not allocate (a regression guard for the throughput target; not a timing test).
+func TestBenignRecordsDoNotAllocate(t *testing.T) {
+	c, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ev := range map[string]*evidence.Event{
+		"exec":    benignExec(),
+		"shell":   {Name: evidence.EventExec, Exe: "/usr/bin/dash", Filename: "/bin/sh", Args: []string{"sh", "-c", "cd /srv && git pull --ff-only | tee -a /var/log/x.log; systemctl reload nginx"}},
+		"connect": {Name: evidence.EventConnect, PID: 1, Address: "198.51.100.20", Port: 443, Transport: "tcp"},
+		"dns":     {Name: evidence.EventDNSQuery, PID: 1, DNSName: "api.corp.example.com"},
+		"answer":  {Name: evidence.EventDNSAnswer, PID: 1, DNSName: "api.corp.example.com", DNSAnswers: []string{"198.51.100.20", "2001:db8::20"}, DNSCNAMEs: []string{"lb.corp.example.com"}},
+		"file":    {Name: evidence.EventFileWrite, PID: 1, Exe: "/usr/bin/vim", Path: "/home/user/notes.txt", Op: "open"},
+		"sysctl":  {Name: evidence.EventSysctlWrite, PID: 1, SysctlName: "net.ipv4.ip_forward", SysctlValue: "1"},
+		"exit":    {Name: evidence.EventExit, PID: 1, HasExit: true},
+		"kill0":   {Name: evidence.EventKill, PID: 1, KillSignal: 0, KillTargetName: "nginx"},
+	} {
+		if n := testing.AllocsPerRun(200, func() { c.Classify(ev) }); n != 0 {
+			t.Errorf("%s: %v allocations per record", name, n)
+		}
+	}
+}

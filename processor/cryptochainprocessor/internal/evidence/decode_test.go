@@ -364,3 +364,16 @@ func TestDecoderReuse(t *testing.T) {
 	assert.Equal(t, []string{"z"}, ev.Args)
 	assert.Empty(t, ev.EnvVars)
 }
+
+func TestDecoderDoesNotAllocate(t *testing.T) {
+	lr := record(EventExec, func(m pcommon.Map) {
+		strs(m, "process.command_args", "ls", "-la", "/home/user")
+		m.PutStr("process.command_line", "ls -la /home/user")
+		m.PutStr("process.environment_variable.PATH", "/usr/bin")
+	})
+	var d Decoder
+	if _, err := d.Decode(lr); err != nil {
+		t.Fatal(err)
+	}
+	assert.Zero(t, testing.AllocsPerRun(200, func() { _, _ = d.Decode(lr) }))
+}
