@@ -1,0 +1,59 @@
+package finding
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+)
+
+func TestSeverityMapping(t *testing.T) {
+	for _, tc := range []struct {
+		l    chain.Level
+		num  plog.SeverityNumber
+		text string
+	}{
+		{chain.Medium, plog.SeverityNumberWarn2, "MEDIUM"},
+		{chain.High, plog.SeverityNumberError, "HIGH"},
+		{chain.Critical, plog.SeverityNumberError2, "CRITICAL"},
+	} {
+		num, text := Severity(tc.l)
+		assert.Equal(t, tc.num, num)
+		assert.Equal(t, tc.text, text)
+	}
+	n, _ := Severity(chain.High)
+	assert.GreaterOrEqual(t, int(n), 17)
+	n, _ = Severity(chain.Medium)
+	assert.True(t, n >= plog.SeverityNumberWarn && n <= plog.SeverityNumberWarn4)
+}
+
+func TestBodyIsOneLineAndCommandLineBounded(t *testing.T) {
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("cryptochain.context.id", "ctx")
+	long := make([]byte, 5000)
+	for i := range long {
+		long[i] = 'a'
+	}
+	o := &chain.Origin{Time: 1, PID: 9, Exe: "/tmp/evil\nname", CmdLine: string(long)}
+	f := &chain.Finding{ID: "id", Level: chain.Medium, Context: &chain.Context{ID: "ctx", Resource: chain.EncodeResource(res)},
+		Groups: []evidence.Group{evidence.Miner, evidence.Pool},
+		Items: []chain.Item{
+			{Evidence: evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: "wallet", Wallet: "4abc"}, Origin: o},
+			{Evidence: evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: "pool_domain", Endpoint: "p.example\r\n"}, Origin: o},
+		}}
+	ld := plog.NewLogs()
+	lr := Append(ld.ResourceLogs(), f, "scope", time.Unix(10, 0))
+	assert.NotContains(t, lr.Body().Str(), "\n")
+	assert.NotContains(t, lr.Body().Str(), "\r")
+	assert.Equal(t, "ctx", ld.ResourceLogs().At(0).Resource().Attributes().AsRaw()["cryptochain.context.id"])
+	ev, _ := lr.Attributes().Get("cryptochain.finding.evidence.miner")
+	cmd := ev.Slice().At(0).Map().AsRaw()["process.command_line"].(string)
+	assert.LessOrEqual(t, len(cmd), maxCmdLine+len("…"))
+	_, hasCPU := lr.Attributes().Get(AttrMinerCPUTime)
+	assert.False(t, hasCPU, "no exit seen: no CPU time")
+}
