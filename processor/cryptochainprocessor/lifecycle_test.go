@@ -62,7 +62,9 @@ func (failingStorage) GetClient(context.Context, component.Kind, component.ID, s
 
 type failingClient struct{ storage.Client }
 
-func (failingClient) Batch(context.Context, ...*storage.Operation) error { return errors.New("disk full") }
+func (failingClient) Batch(context.Context, ...*storage.Operation) error {
+	return errors.New("disk full")
+}
 
 type hostWith map[component.ID]component.Component
 
