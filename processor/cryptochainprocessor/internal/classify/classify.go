@@ -37,7 +37,8 @@ import (
 //   - KindMasquerade "masquerade": memfd/deleted executable, executable in /tmp, /var/tmp, /dev/shm
 //     or a hidden directory, argv[0] unlike the executed file, kernel-thread-like name, rename to
 //     such a name (weak; one kind for all, so masquerade alone never completes the group).
-//   - KindRandomX "randomx_fpu": process.fpu_rounding with recurring non-default rounding (strong).
+//   - KindRandomX "randomx_fpu": process.fpu_rounding with recurring non-default rounding mixed with
+//     the default mode (strong; a single mode kept for every sample is scientific code, not RandomX).
 //   - KindStratumLogin "stratum_login": network.payload is a mining protocol message (strong).
 //   - KindMinerConfig "miner_config": process.config_file parses as a miner configuration (strong).
 //
@@ -104,7 +105,7 @@ type Config struct {
 	PassiveDNSEntries int      // bound of the passive DNS map (addresses remembered); 0 → 65536
 
 	// FPUMinNonDefault is how many non-default rounding samples a process.fpu_rounding event needs to
-	// be RandomX evidence; 0 → 16.
+	// be RandomX evidence; 0 → 8 (the receiver's own reporting threshold, fpu_min_hits).
 	FPUMinNonDefault int64
 	// LearnedHosts bounds the host names learnt from stratum URLs on command lines; 0 → 4096.
 	LearnedHosts int
@@ -162,7 +163,7 @@ func New(cfg Config) (*Classifier, error) {
 	c.minerFilter = newNameFilter(set.MinerNames)
 	c.envFilter = newNameFilter(set.EnvNames)
 	if c.fpuMin <= 0 {
-		c.fpuMin = 16
+		c.fpuMin = 8
 	}
 	if len(cfg.ExtraPatterns) > 0 {
 		alts := make([]string, 0, len(cfg.ExtraPatterns))

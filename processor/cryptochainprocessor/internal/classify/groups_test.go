@@ -251,6 +251,9 @@ func TestBehaviour(t *testing.T) {
 	}
 	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(300, 400))))
 	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(40, 0))))
+	// The receiver's first report: the 8th non-default sample of the window, default ones mixed in.
+	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(8, 11))))
+	assert.Empty(t, c.Classify(fpu(8, 8)), "only non-default samples: one mode kept")
 	assert.Empty(t, c.Classify(fpu(3, 400)))   // too few
 	assert.Empty(t, c.Classify(fpu(400, 400))) // stuck in one mode: scientific code set once
 	assert.Empty(t, c.Classify(fpu(20, 4000))) // rare
