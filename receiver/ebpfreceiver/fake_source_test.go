@@ -15,6 +15,7 @@ type fakeSource struct {
 	mu       sync.Mutex
 	opts     event.Options
 	startErr error
+	runErr   error
 	started  bool
 	closed   bool
 	stats    event.Stats
@@ -45,6 +46,9 @@ func (f *fakeSource) Start() error {
 }
 
 func (f *fakeSource) Run(ctx context.Context, fn func(*event.Event)) error {
+	if f.runErr != nil {
+		return f.runErr
+	}
 	for {
 		select {
 		case <-ctx.Done():

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -276,7 +277,12 @@ func (p *pipeline) duePending(now time.Time, force bool) {
 			keep = append(keep, pr)
 			continue
 		}
-		content := readHead(filepath.Join(p.hostRoot, pr.ev.File.Path), p.cfg.FileContentBytes)
+		// Read through the writer's own root (its mount namespace: a container's /etc/cron.d is not
+		// the host's) while it lives, else under the host root.
+		content := readHead(filepath.Join(p.cfg.ProcfsRoot, strconv.FormatUint(uint64(pr.ev.Proc.PID), 10), "root", pr.ev.File.Path), p.cfg.FileContentBytes)
+		if content == nil {
+			content = readHead(filepath.Join(p.hostRoot, pr.ev.File.Path), p.cfg.FileContentBytes)
+		}
 		p.mapper.Fill(p.batch.NewRecord(pr.res), &pr.ev, pr.actor, records.Extra{FileContent: content}, pr.read)
 	}
 	for i := len(keep); i < len(p.pending); i++ {

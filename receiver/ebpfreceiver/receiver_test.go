@@ -2,6 +2,7 @@ package ebpfreceiver
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -257,6 +258,31 @@ func TestBatchingBySizeAndTime(t *testing.T) {
 	for _, ld := range sink.AllLogs() {
 		assert.LessOrEqual(t, ld.LogRecordCount(), 2)
 	}
+}
+
+func TestReaderFailureIsPermanentError(t *testing.T) {
+	src := newFakeSource()
+	src.runErr = errors.New("ring buffer closed unexpectedly")
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), testConfig(t), consumertest.NewNop(), src.factory())
+	require.NoError(t, err)
+	host := &statusHost{Host: componenttest.NewNopHost()}
+	require.NoError(t, r.Start(context.Background(), host))
+	require.Eventually(t, func() bool { return len(host.statuses()) == 1 }, 5*time.Second, 5*time.Millisecond)
+	assert.Equal(t, componentstatus.StatusPermanentError, host.statuses()[0])
+	require.NoError(t, r.Shutdown(context.Background()))
+}
+
+func TestEventsCountedPerType(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	_, src, sink, _ := startFake(t, testConfig(t), tel)
+	src.push(execEv(900, 1, 1e9, 1, "a", "/bin/a", "a"), execEv(901, 1, 2e9, 1, "b", "/bin/b", "b"),
+		&event.Event{Kind: event.KindConnect, BootNS: 3e9, Proc: event.Process{PID: 900, StartBootNS: 1e9}, Connect: &event.Connect{Family: 2, Transport: 6, Port: 1}})
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 3 }, 5*time.Second, 5*time.Millisecond)
+	metadatatest.AssertEqualEbpfEvents(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("type", "exec"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("type", "connect"))},
+	}, metricdatatest.IgnoreTimestamp())
 }
 
 func TestLossIsCountedAndReported(t *testing.T) {
