@@ -251,6 +251,25 @@ func TestKernelEvents(t *testing.T) {
 		assert.False(t, f.lr.ObservedTimestamp().AsTime().Before(f.lr.Timestamp().AsTime().Add(-time.Second)))
 	})
 
+	t.Run("hostile argv and env", func(t *testing.T) {
+		args := make([]string, 100000)
+		for i := range args {
+			args[i] = "a\xff\xfe"
+		}
+		cmd := exec.Command("/bin/true", args...)
+		cmd.Env = []string{"BAD=\xff\xfe", "PATH=/usr/bin:/bin"}
+		pid, _ := runOut(t, cmd)
+		f := k.wait(t, "process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, pid) })
+		a := f.lr.Attributes()
+		assert.Equal(t, "100001", str(a, "process.args_count"))
+		assert.Equal(t, "true", str(a, "cryptochain.process.args_truncated"))
+		got := sliceOf(a, "process.command_args")
+		assert.LessOrEqual(t, len(got), createDefaultConfig().Argv.MaxArgs)
+		require.Greater(t, len(got), 1)
+		assert.Equal(t, "a\uFFFD", got[1], "a run of invalid bytes becomes one U+FFFD")
+		assert.Equal(t, "\uFFFD", str(a, "process.environment_variable.BAD"))
+	})
+
 	t.Run("failed exec attempt", func(t *testing.T) {
 		missing := "/nonexistent/" + randName("modprobe-")
 		err := exec.Command(missing, "msr").Run()

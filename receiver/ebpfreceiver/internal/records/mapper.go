@@ -154,7 +154,7 @@ func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor Actor,
 	a := lr.Attributes()
 	m.common(a, ev, actor)
 	a.PutStr("file.path", SafeString([]byte(filePath), maxPathBytes))
-	a.PutStr("cryptochain.file.content", SafeString(content, len(content)))
+	a.PutStr("cryptochain.file.content", SafeString(content, 0))
 }
 
 func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
@@ -256,7 +256,7 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 			break
 		}
 		used += len(e)
-		name, value, ok := m.Redactor.Apply(SafeString(e, len(e)))
+		name, value, ok := m.Redactor.Apply(SafeString(e, 0))
 		if !ok {
 			continue
 		}
@@ -357,7 +357,7 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 		c = f.Content
 	}
 	if len(c) > 0 {
-		a.PutStr("cryptochain.file.content", SafeString(c, len(c)))
+		a.PutStr("cryptochain.file.content", SafeString(c, 0))
 	}
 }
 

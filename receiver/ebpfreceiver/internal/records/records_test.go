@@ -45,7 +45,7 @@ func TestExecRecord(t *testing.T) {
 		Proc: event.Process{PID: 42, StartBootNS: 4_000_000_000, PPID: 7, ParentStartNS: 1_000_000_000, VPID: 3, Comm: "xmrig", UID: 1000, EUID: 0, LoginUID: 1000},
 		Exec: &event.Exec{Filename: "./xmrig", ExePath: "/tmp/.x/xmrig", Cwd: "/tmp/.x", Argc: 6, ArgsTruncated: false,
 			Args: [][]byte{[]byte("./xmrig"), []byte("-o"), []byte("stratum+tcp://pool.test:3333"), []byte("bad\xff\x00arg"), []byte("more"), []byte("x")},
-			Env:  [][]byte{[]byte("HOME=/root"), []byte("AWS_SECRET_ACCESS_KEY=abc"), []byte("api_token=zzz"), []byte("=novalue"), []byte("WALLET=4abc")},
+			Env:  [][]byte{[]byte("HOME=/root"), []byte("AWS_SECRET_ACCESS_KEY=abc"), []byte("api_token=zzz"), []byte("=novalue"), []byte("WALLET=4abc"), []byte("BAD=\xff\xfe")},
 			TTY:  "pts/1", SID: 7, PGID: 42, ExeDeleted: true},
 	}
 	lr := fill(t, m, ev, Actor{Ancestors: []int64{7, 1}}, Extra{})
@@ -68,6 +68,7 @@ func TestExecRecord(t *testing.T) {
 	assert.Equal(t, Redacted, get(t, a, "process.environment_variable.AWS_SECRET_ACCESS_KEY").Str())
 	assert.Equal(t, Redacted, get(t, a, "process.environment_variable.api_token").Str())
 	assert.Equal(t, "4abc", get(t, a, "process.environment_variable.WALLET").Str())
+	assert.Equal(t, "\uFFFD", get(t, a, "process.environment_variable.BAD").Str(), "replacement never eats the value")
 	assert.True(t, get(t, a, "cryptochain.process.exe.deleted").Bool())
 	assert.True(t, get(t, a, "cryptochain.process.exe.unusual_location").Bool())
 	_, has := a.Get("cryptochain.process.name_mismatch")
