@@ -21,14 +21,13 @@ type Pool struct {
 
 // Config is what a miner configuration reveals.
 type Config struct {
-	Pools        []Pool
-	DonateLevel  bool // "donate-level" present
-	HugePages    bool // cpu.huge-pages true
-	OneGBPages   bool // randomx.1gb-pages true
-	WRMSR        bool // randomx.wrmsr true or a preset list
-	MinerKeys    int  // number of miner-specific keys seen (pools, donate-level, randomx, cpu, …)
-	Truncated    bool // parsed by the tolerant scan
-	AutosaveSeen bool
+	Pools       []Pool
+	DonateLevel bool // "donate-level" present
+	HugePages   bool // cpu.huge-pages true
+	OneGBPages  bool // randomx.1gb-pages true
+	WRMSR       bool // randomx.wrmsr true or a preset list
+	MinerKeys   int  // number of miner-specific keys seen (pools, donate-level, randomx, cpu, …)
+	Truncated   bool // parsed by the tolerant scan
 }
 
 // MaxPools bounds the pools kept.
@@ -47,7 +46,6 @@ type jsonConfig struct {
 		Algo any    `json:"algo"`
 	} `json:"pools"`
 	DonateLevel *json.RawMessage `json:"donate-level"`
-	Autosave    *json.RawMessage `json:"autosave"`
 	CPU         json.RawMessage  `json:"cpu"`
 	RandomX     json.RawMessage  `json:"randomx"`
 	Algo        json.RawMessage  `json:"algo"`
@@ -92,9 +90,6 @@ func Parse(text string) (Config, bool) {
 		if j.DonateLevel != nil {
 			c.DonateLevel = true
 			c.MinerKeys++
-		}
-		if j.Autosave != nil {
-			c.AutosaveSeen = true
 		}
 		if len(j.CPU) > 0 {
 			var cpu map[string]json.RawMessage
