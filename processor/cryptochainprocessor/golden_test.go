@@ -157,6 +157,30 @@ func scenarios() []scenario {
 	}
 	s = append(s, scenario{"medium_randomx_behaviour_no_strings", randomx})
 
+	// A renamed miner with no command line at all speaks plaintext stratum to a bare IP on 443.
+	upd := "/usr/bin/.updater"
+	s = append(s, scenario{"medium_stratum_payload_bare_ip_443", []rec{
+		exec("daemon:8", 0, 3100, []int64{1}, upd, upd),
+		connect("daemon:8", time.Second, 3100, []int64{1}, upd, "192.0.2.99", 443),
+		{ctx: "daemon:8", name: "network.payload", at: time.Second + 5*time.Millisecond, pid: 3100, anc: []int64{1}, attrs: map[string]any{
+			"process.executable.path": upd, "server.address": "192.0.2.99", "server.port": int64(443), "network.transport": "tcp",
+			"cryptochain.network.payload": `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"` + wallet +
+				`","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0","algo":["rx/0"]}}`}},
+	}})
+
+	// A miner configured only by its config.json, made persistent by a systemd unit.
+	kd := "/var/tmp/.k/kdevtmpfsi"
+	s = append(s, scenario{"high_config_file_miner_systemd", []rec{
+		exec("ssh:9", 0, 3200, sh, kd, kd),
+		{ctx: "ssh:9", name: "process.config_file", at: 50 * time.Millisecond, pid: 3200, anc: sh, attrs: map[string]any{
+			"process.executable.path": kd, "file.path": "/var/tmp/.k/config.json",
+			"cryptochain.file.content": `{"autosave":true,"cpu":{"enabled":true,"huge-pages":true},"randomx":{"1gb-pages":true},` +
+				`"pools":[{"url":"pool.hashvault.pro:443","user":"` + wallet + `","pass":"x","tls":true,"keepalive":true}]}`}},
+		dnsQuery("ssh:9", 100*time.Millisecond, 3200, sh, kd, "pool.hashvault.pro"),
+		fileWrite("ssh:9", time.Second, 3210, sh, "/usr/bin/cp", "/etc/systemd/system/kdevtmpfsi.service", "create",
+			"[Service]\nExecStart="+kd+"\nRestart=always\n[Install]\nWantedBy=multi-user.target\n"),
+	}})
+
 	// Look-alikes: none of these may produce a finding.
 	s = append(s, scenario{"benign_database_hugepages", []rec{
 		sysctl("boot:10", 0, 400, []int64{1}, "vm.nr_hugepages", "4096"),
