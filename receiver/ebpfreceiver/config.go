@@ -65,6 +65,11 @@ type Config struct {
 	Files   bool `mapstructure:"files"`
 	Sysctl  bool `mapstructure:"sysctl"`
 	Rename  bool `mapstructure:"rename"`
+	// Issue-5 families: signals sent to other processes (clearing the field), RandomX-like MXCSR
+	// rounding (process.fpu_rounding) and the first bytes of new TCP connections (network.payload).
+	Kill    bool `mapstructure:"kill"`
+	FPU     bool `mapstructure:"fpu"`
+	Payload bool `mapstructure:"payload"`
 	// Snapshot reports processes already running at start, once, from procfs.
 	Snapshot bool `mapstructure:"snapshot"`
 
@@ -145,6 +150,7 @@ var _ confmap.Validator = (*Config)(nil)
 func createDefaultConfig() *Config {
 	return &Config{
 		Exec: true, Exit: true, Network: true, DNS: true, Files: true, Sysctl: true, Rename: true,
+		Kill: true, FPU: true, Payload: true,
 		Snapshot:         true,
 		Argv:             ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
 		Env:              EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
@@ -231,7 +237,7 @@ func (c *Config) Validate() error {
 
 // kernelEnabled reports whether any kernel event family is on (and so privileges are needed).
 func (c *Config) kernelEnabled() bool {
-	return c.Exec || c.Exit || c.Network || c.DNS || c.Files || c.Sysctl || c.Rename
+	return c.Exec || c.Exit || c.Network || c.DNS || c.Files || c.Sysctl || c.Rename || c.Kill || c.FPU || c.Payload
 }
 
 func (c *Config) watchedPrefixes() []string {

@@ -121,6 +121,28 @@ func runHelper(action string, args []string) error {
 			return err
 		}
 		return f.Close()
+	case "kill": // kill: start sleep, send it SIGTERM, print its pid
+		c := exec.Command("sleep", "30")
+		if err := c.Start(); err != nil {
+			return err
+		}
+		time.Sleep(100 * time.Millisecond)
+		// kill(2), as kill/pkill/killall use (Go's Process.Signal uses pidfd_send_signal).
+		if err := syscall.Kill(c.Process.Pid, syscall.SIGTERM); err != nil {
+			return err
+		}
+		_ = c.Wait()
+		fmt.Println(c.Process.Pid)
+		return nil
+	case "send": // send addr data: a TCP connection whose first bytes are data
+		c, err := net.DialTimeout("tcp", args[0], 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte(args[1]))
+		time.Sleep(50 * time.Millisecond)
+		return err
 	case "write": // write path content
 		return os.WriteFile(args[0], []byte(args[1]), 0o644)
 	}
@@ -416,6 +438,38 @@ func TestKernelEvents(t *testing.T) {
 		}
 	})
 
+	t.Run("kill of another process", func(t *testing.T) {
+		pid, out := runOut(t, helper("kill"))
+		target, err := strconv.Atoi(out)
+		require.NoError(t, err, out)
+		f := k.wait(t, "process.kill", func(f flat) bool { return f.lr.EventName() == "process.kill" && pidIs(f, pid) })
+		a := f.lr.Attributes()
+		assert.Equal(t, strconv.Itoa(target), str(a, "cryptochain.kill.target_pid"))
+		assert.Equal(t, "15", str(a, "cryptochain.kill.signal"))
+		assert.Equal(t, "sleep", str(a, "cryptochain.kill.target_name"))
+	})
+
+	t.Run("first bytes of a tcp connection", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		go func() {
+			if c, err := ln.Accept(); err == nil {
+				buf := make([]byte, 512)
+				_, _ = c.Read(buf)
+				_ = c.Close()
+			}
+		}()
+		login := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4wallet-test","pass":"x","agent":"XMRig/6.21.0"}}` + "\n"
+		pid, out := runOut(t, helper("send", ln.Addr().String(), login))
+		require.Empty(t, out)
+		f := k.wait(t, "network.payload", func(f flat) bool { return f.lr.EventName() == "network.payload" && pidIs(f, pid) })
+		a := f.lr.Attributes()
+		assert.Equal(t, login, str(a, "cryptochain.network.payload"))
+		assert.Equal(t, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), str(a, "server.port"))
+		assert.Equal(t, "127.0.0.1", str(a, "server.address"))
+	})
+
 	t.Run("comm rename", func(t *testing.T) {
 		pid, out := runOut(t, helper("rename", "kworker/0:7"))
 		require.Empty(t, out)
@@ -507,6 +561,7 @@ func TestKernelLossIsCounted(t *testing.T) {
 		c.RingBufferSize = 4096
 		c.PollInterval = 2 * time.Second
 		c.Network, c.DNS, c.Files, c.Sysctl, c.Rename = false, false, false, false, false
+		c.Kill, c.FPU, c.Payload = false, false, false
 	})
 	const n = 400
 	pid, _ := runOut(t, exec.Command("/bin/sh", "-c", fmt.Sprintf("i=0; while [ $i -lt %d ]; do /bin/true; i=$((i+1)); done", n)))

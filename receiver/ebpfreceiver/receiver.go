@@ -121,7 +121,7 @@ func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
 		ArgvMaxArgs: r.cfg.Argv.MaxArgs, ArgvMaxBytes: r.cfg.Argv.MaxBytes,
 		EnvMaxVars: r.cfg.Env.MaxVars, EnvMaxBytes: r.cfg.Env.MaxBytes,
 		Exec: r.cfg.Exec, Exit: r.cfg.Exit, Network: r.cfg.Network, DNS: r.cfg.DNS, Files: r.cfg.Files,
-		Sysctl: r.cfg.Sysctl, Rename: r.cfg.Rename,
+		Sysctl: r.cfg.Sysctl, Rename: r.cfg.Rename, Kill: r.cfg.Kill, FPU: r.cfg.FPU, Payload: r.cfg.Payload,
 		WatchedPrefixes: r.cfg.watchedPrefixes(), AlwaysPrefixes: DefaultAlwaysPrefixes,
 		ExcludePIDs: []uint32{uint32(os.Getpid())},
 		CgroupRoot:  cgroupRoot,

@@ -311,6 +311,7 @@ func TestSnapshotOnlyNeedsNoSource(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	cfg := createDefaultConfig()
 	cfg.Exec, cfg.Exit, cfg.Network, cfg.DNS, cfg.Files, cfg.Sysctl, cfg.Rename = false, false, false, false, false, false, false
+	cfg.Kill, cfg.FPU, cfg.Payload = false, false, false
 	sink := new(consumertest.LogsSink)
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = tel.NewTelemetrySettings()
