@@ -46,6 +46,7 @@ type cryptochainProcessor struct {
 	queued     []*chain.Context
 	findings   plog.Logs // findings of the current call, valid when hasFindings
 	hasFinding bool
+	batchNow   time.Time // wall clock at the start of the current call
 
 	// per-call counters, flushed to telemetry at the end of a call
 	classified [evidence.NumGroups]int64
@@ -187,6 +188,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.hasFinding = false
+	p.batchNow = p.now()
 	forward := p.cfg.Forward
 	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
 		res := rl.Resource()
@@ -239,6 +241,11 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	}
 	if allowed || p.allow.executable(ev.Exe) {
 		return forwardAll
+	}
+	// Record time drives expiry. A record without time counts as now; one from the far future (a
+	// skewed clock, junk) must not expire every chain, so it too counts as now.
+	if ev.Time.IsZero() || ev.Time.After(p.batchNow.Add(p.cfg.Window)) {
+		ev.Time = p.batchNow
 	}
 	if c == nil {
 		if hash == 0 {

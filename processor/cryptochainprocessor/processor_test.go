@@ -354,3 +354,14 @@ func TestRestartKeepsRespawnLinks(t *testing.T) {
 	assert.Equal(t, "HIGH", fs[0].SeverityText())
 	assert.Equal(t, `["ssh-1"]`, attrStr(fs[0], "cryptochain.finding.linked_contexts"))
 }
+
+func TestFutureTimestampDoesNotExpireChains(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Window = 10 * time.Minute }, nil, true)
+	defer h.shutdown()
+	h.impl.now = func() time.Time { return base.Add(time.Minute) }
+	h.consume(minerExec("c", 0, 100, line), exitOf("c", time.Second, 100, 1))
+	// A junk record stamped a year ahead, in the same context.
+	h.consume(benignExec("c", 365*24*time.Hour, 7), poolDNS("c", 365*24*time.Hour, 101, []int64{100, 10, 1}))
+	fs := h.findings()
+	require.Len(t, fs, 1, "the skewed record counts as now, so the exited miner's evidence is still in the window")
+}
