@@ -175,6 +175,8 @@ func newHarness(t *testing.T, mutate func(*Config), host component.Host, fake bo
 	if fake {
 		impl.classify = fakeClassify
 	}
+	// Test records are stamped around base; the wall clock must not decide what is "the future".
+	impl.now = func() time.Time { return base.Add(24 * time.Hour) }
 	proc, err := newLogsProcessor(context.Background(), set, cfg, sink, impl)
 	require.NoError(t, err)
 	if host == nil {
