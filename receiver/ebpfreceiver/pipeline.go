@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/cgroups"
@@ -27,6 +28,8 @@ const (
 	dnsPending     = 4096
 	contentDelay   = 300 * time.Millisecond // a persistence file is read back this long after the write
 	maxPendingRead = 256
+	missingPIDs    = 1024
+	missingFor     = 2 * time.Second // a reused pid is asked about again after this
 )
 
 // pipeline turns events into records: it keeps the process table and contexts, parses DNS and
@@ -43,7 +46,8 @@ type pipeline struct {
 	dns      *dnsparse.Matcher[event.Process]
 	batch    *records.Batch
 	pending  []pendingRecord
-	conf     *configReader // nil when config_files is off
+	conf     *configReader                 // nil when config_files is off
+	missing  *lru.Cache[uint32, time.Time] // pids procfs could not give us lately: not asked again soon
 	hostRoot string
 
 	parseErrors uint64 // DNS packets that could not be decoded
@@ -71,6 +75,7 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 			MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes,
 		},
 		dns:      dnsparse.NewMatcher[event.Process](dnsPending),
+		missing:  must(lru.New[uint32, time.Time](missingPIDs)),
 		batch:    records.NewBatch(host, scope),
 		hostRoot: cfg.HostRoot,
 	}
@@ -199,6 +204,7 @@ func (p *pipeline) exec(ev *event.Event, atStart bool) *proctable.Proc {
 	}
 	proc.Context = p.tracker.Decide(parentRules, rulesProc(proc), proc.CgroupPath, atStart)
 	p.table.Put(proc)
+	p.missing.Remove(proc.PID)
 	return proc
 }
 
@@ -223,11 +229,23 @@ func (p *pipeline) actor(ev *event.Event) (records.Actor, records.Resource) {
 // fillFromProcfs reads a process the table never saw (started before the snapshot's view, or
 // whose exec was lost) and stores it with a context derived from its parent when known.
 func (p *pipeline) fillFromProcfs(pid uint32) (*proctable.Proc, bool) {
+	if at, ok := p.missing.Get(pid); ok && time.Since(at) < missingFor {
+		return nil, false
+	}
 	ev, err := p.procfs.Process(pid)
 	if err != nil {
+		// Gone (or a kernel thread): a burst of its late events costs one read, not one each.
+		p.missing.Add(pid, time.Now())
 		return nil, false
 	}
 	return p.exec(ev, false), true
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func (p *pipeline) cgroupPath(ev *event.Event) string {
