@@ -42,7 +42,7 @@ const helperEnv = "CRYPTOCHAIN_EBPF_HELPER"
 // TestHelperProcess is not a test: it is the body of the helper processes.
 func TestHelperProcess(t *testing.T) {
 	if os.Getenv(helperEnv) != "1" {
-		t.Skip("helper process body, run by the integration tests")
+		return // only the body of the helper processes; passes (never skips) in a normal run
 	}
 	args := flagArgs()
 	err := runHelper(args[0], args[1:])
