@@ -92,9 +92,9 @@ func asList(v any) []any {
 }
 
 func (f finding) String() string {
-	return fmt.Sprintf("%s %s %v id=%s pids=%v wallets=%v pools=%v persistence=%v container=%v",
+	return fmt.Sprintf("%s %s %v id=%s pids=%v wallets=%v pools=%v persistence=%v container=%v kinds=%v",
 		f.str(attrSeverity), f.str(attrCase), f.strs(attrGroups), f.str(attrID), keys(f.pids()),
-		f.strs(attrWallets), f.strs(attrPools), f.strs(attrPersistence), f.Resource[resContainerID])
+		f.strs(attrWallets), f.strs(attrPools), f.strs(attrPersistence), f.Resource[resContainerID], f.evidenceKinds())
 }
 
 func keys(m map[int64]bool) []int64 {
@@ -134,6 +134,29 @@ func (f finding) belongsTo(sc *scenario.Scenario, res *scenario.Result) bool {
 		}
 	}
 	return false
+}
+
+// evidenceKinds are the `kind` of every evidence item, sorted, unique.
+func (f finding) evidenceKinds() []string {
+	seen := map[string]bool{}
+	for k, v := range f.Attrs {
+		if !strings.HasPrefix(k, attrEvidence) {
+			continue
+		}
+		for _, item := range asList(v) {
+			if m, ok := item.(map[string]any); ok {
+				if kind, ok := m["kind"].(string); ok {
+					seen[kind] = true
+				}
+			}
+		}
+	}
+	var out []string
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // evidenceStrings are every string value of the finding's evidence items.

@@ -96,6 +96,12 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 		require.NotEmpty(t, res.ContainerID, "chainsim reported no container id")
 		assert.Equal(t, res.ContainerID, final.Resource[resContainerID])
 	}
+	if len(ev.Kinds) > 0 {
+		kinds := final.evidenceKinds()
+		for _, k := range ev.Kinds {
+			assert.Contains(t, kinds, k, "evidence kind %s in %v", k, kinds)
+		}
+	}
 	if ev.Linked {
 		assert.NotEmpty(t, final.strs(attrLinked), "%s: the re-spawned chain names the context that wrote its persistence", attrLinked)
 	}
@@ -105,7 +111,7 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 		if !assert.True(t, ok, "%s: unreadable %s %q", sc.Name, attrLastSeen, f.str(attrLastSeen)) {
 			continue
 		}
-		t.Logf("%s finding at the peer %s after its last evidence", f.str(attrSeverity), d.Round(time.Millisecond))
+		t.Logf("%s finding at the peer %s after its last evidence; evidence kinds %v", f.str(attrSeverity), d.Round(time.Millisecond), f.evidenceKinds())
 		out = append(out, d)
 	}
 	return out

@@ -153,6 +153,9 @@ type Evidence struct {
 	// Linked expects the finding to name the context it was linked from
 	// (a cron re-spawn tied back to the writer of the cron line).
 	Linked bool `yaml:"linked"`
+	// Kinds are evidence kinds (the processor's `kind` of an evidence item)
+	// that must be among the finding's evidence: what the scenario proves.
+	Kinds []string `yaml:"kinds"`
 }
 
 // Duration is a time.Duration written as "2s" in YAML.
