@@ -16,22 +16,24 @@ const maxField = 4096
 // Item is one piece of evidence kept for a context, with the facts of the record it came from.
 type Item struct {
 	evidence.Evidence
-	*Origin       // shared by the items of one record; never nil
-	Seen    int64 // when it joined this context (record time; for linked items the re-spawn exec)
-	// LinkedFrom names the context that wrote this persistence evidence when it was carried over
-	// by a cron/systemd re-spawn; empty for evidence observed in this context. Origin is then the
-	// re-spawned process (which keeps the evidence alive while it runs), Time the write.
-	LinkedFrom string
+	*Origin // shared by the items of one record; never nil
 }
 
 // Origin holds the facts of the record an item came from. Items of one record share it, which
 // keeps a context with a typical miner exec (five items) small.
 type Origin struct {
-	Time    int64  // record timestamp, Unix ns
+	Time int64 // record timestamp, Unix ns
+	// Seen is the newest time the record's evidence was seen again (duplicates refresh it; for linked
+	// items, the re-spawn): what expiry looks at.
+	Seen    int64
 	PID     int64  // acting process, 0 when unknown
 	Start   string // process.creation.time of the acting process
 	Exe     string
 	CmdLine string
+	// LinkedFrom names the context that wrote this persistence evidence when it was carried over
+	// by a cron/systemd re-spawn; empty for evidence observed in this context. The origin is then
+	// the re-spawned process (which keeps the evidence alive while it runs), Time the write.
+	LinkedFrom string `json:",omitempty"`
 }
 
 // Proc is what a context remembers about a process that contributed evidence.
@@ -60,7 +62,7 @@ type Context struct {
 	// Resource is the context's resource as OTLP protobuf (a ResourceLogs holding only it): compact,
 	// and decoded only to render a finding.
 	Resource  []byte
-	ID        string // display id: cryptochain.context.id, else the key values
+	ID        string // display id (see DisplayID), set on first use
 	Procs     []Proc
 	Items     []Item
 	MaxTime   int64  // newest record time seen (Unix ns): the context's "now"
@@ -174,14 +176,16 @@ func bound(s string) string {
 	return clip(s)
 }
 
-func boundEvidence(e evidence.Evidence) evidence.Evidence {
-	e.Kind = bound(e.Kind)
-	e.Indicator = bound(e.Indicator)
-	e.Source = bound(e.Source)
-	e.Endpoint = bound(e.Endpoint)
-	e.Wallet = bound(e.Wallet)
-	e.Path = bound(e.Path)
-	e.Action = bound(e.Action)
+func (t *Tracker) boundEvidence(e evidence.Evidence) evidence.Evidence {
+	// Kinds and sources are few; pool endpoints, wallets, URLs and persistence paths repeat across
+	// the contexts of one campaign: one copy each.
+	e.Kind = t.intern(bound(e.Kind))
+	e.Indicator = t.intern(bound(e.Indicator))
+	e.Source = t.intern(bound(e.Source))
+	e.Endpoint = t.intern(bound(e.Endpoint))
+	e.Wallet = t.intern(bound(e.Wallet))
+	e.Path = t.intern(bound(e.Path))
+	e.Action = t.intern(bound(e.Action))
 	e.Command = bound(e.Command)
 	return e
 }

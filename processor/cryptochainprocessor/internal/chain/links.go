@@ -4,6 +4,8 @@ import (
 	"path"
 	"strings"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
@@ -122,10 +124,8 @@ func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
 		return 0
 	}
 	it := v.item
-	it.LinkedFrom = v.from
-	it.Seen = ev.Time.UnixNano()
 	// The re-spawned process carries the linked evidence and keeps it alive while it runs.
-	o := &Origin{Time: v.item.Time, PID: ev.PID, Exe: clip(ev.Exe), CmdLine: clip(ev.CmdLine)}
+	o := &Origin{Time: v.item.Time, Seen: ev.Time.UnixNano(), PID: ev.PID, Exe: clip(ev.Exe), CmdLine: clip(ev.CmdLine), LinkedFrom: v.from}
 	if ev.PID != 0 {
 		o.Start = c.touchProc(ev).Start
 	}
@@ -162,7 +162,15 @@ func commandExecutable(cmd string) string {
 
 // DisplayID names a context for humans: its cryptochain.context.id when present, else its key
 // values joined with '|'.
-func DisplayID(c *Context) string { return c.ID }
+// It is computed on first use (a finding, a re-spawn link) so contexts that never report pay nothing.
+func DisplayID(c *Context) string {
+	if c.ID == "" {
+		res := pcommon.NewResource()
+		_ = DecodeResource(c.Resource, res)
+		c.ID = displayID(c.Key, res)
+	}
+	return c.ID
+}
 
 // Link is the stored form of a remembered persistence command.
 type Link struct {

@@ -34,6 +34,9 @@ type Tracker struct {
 	procs    *procCache
 	links    *links
 	maxTime  int64
+	// interned holds one copy of evidence strings that repeat across contexts (kinds, sources, pool
+	// endpoints, wallets, paths). Bounded; beyond the bound strings are kept as they are.
+	interned map[string]string
 
 	// Counters since the last TakeCounters call.
 	evicted int64
@@ -64,6 +67,7 @@ func New(cfg Config) *Tracker {
 		contexts: make(map[string]*Context),
 		procs:    newProcCache(cfg.MaxLineage),
 		links:    newLinks(cfg.MaxLinks),
+		interned: make(map[string]string),
 	}
 }
 
@@ -90,7 +94,6 @@ func (t *Tracker) Lookup(key []byte) *Context {
 // when max_contexts is reached.
 func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
 	c := &Context{Key: string(key), Hash: HashKey(key), Resource: EncodeResource(res)}
-	c.ID = displayID(c.Key, res)
 	t.insert(c)
 	return c
 }
@@ -156,7 +159,7 @@ func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 			continue
 		}
 		if origin == nil {
-			origin = &Origin{Time: ts, PID: ev.PID, CmdLine: clip(ev.CmdLine)}
+			origin = &Origin{Time: ts, Seen: ts, PID: ev.PID, CmdLine: clip(ev.CmdLine)}
 			if p != nil {
 				origin.Start, origin.Exe = p.Start, p.Exe
 			}
@@ -164,10 +167,7 @@ func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 				origin.Exe = clip(ev.Exe)
 			}
 		}
-		it := Item{Evidence: boundEvidence(evs[i]), Origin: origin, Seen: ts}
-		if it.Wallet != "" && it.Wallet == it.Indicator {
-			it.Wallet = it.Indicator // one copy of a long wallet string, not two
-		}
+		it := Item{Evidence: t.boundEvidence(evs[i]), Origin: origin}
 		c.Items = append(c.Items, it)
 		kept++
 		if it.Group == evidence.Miner && !it.Failed {
@@ -231,8 +231,7 @@ func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
 			Indicator: ep, Endpoint: ep, Source: "behaviour: long-lived connection of a RandomX process",
 			Action: "connect " + ep,
 		},
-		Origin: &Origin{Time: p.ConnTime, PID: p.PID, Start: p.Start, Exe: p.Exe},
-		Seen:   ts,
+		Origin: &Origin{Time: p.ConnTime, Seen: ts, PID: p.PID, Start: p.Start, Exe: p.Exe},
 	})
 	c.Dirty = true
 }
@@ -415,4 +414,19 @@ func (t *Tracker) moveToFront(c *Context) {
 	}
 	t.unlink(c)
 	t.pushFront(c)
+}
+
+const maxInterned = 4096
+
+func (t *Tracker) intern(s string) string {
+	if s == "" {
+		return s
+	}
+	if v, ok := t.interned[s]; ok {
+		return v
+	}
+	if len(t.interned) < maxInterned {
+		t.interned[s] = s
+	}
+	return s
 }

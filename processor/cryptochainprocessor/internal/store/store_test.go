@@ -26,7 +26,7 @@ func TestRoundTripAndCorruptEntries(t *testing.T) {
 	c := &chain.Context{Key: "h\x00\x00ctx", ID: "ctx", Resource: chain.EncodeResource(res), MaxTime: 42, FindingID: "id-1", Level: chain.High,
 		Procs: []chain.Proc{{PID: 7, Start: "s", Ancestors: []int64{1}, Exited: true, CPU: 1.5, HasCPU: true}},
 		Items: []chain.Item{{Evidence: evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: "pool_domain", Indicator: "p.example"},
-			Origin: &chain.Origin{Time: 41, PID: 7, Start: "s", Exe: "/x"}, Seen: 41}}}
+			Origin: &chain.Origin{Time: 41, Seen: 41, PID: 7, Start: "s", Exe: "/x"}}}}
 	require.NoError(t, s.Save(ctx, []*chain.Context{c}, nil))
 	require.NoError(t, client.Set(ctx, "ctx/broken", []byte("{not json")))
 	require.NoError(t, client.Set(ctx, "unrelated", []byte("x")))
