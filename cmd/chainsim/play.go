@@ -76,6 +76,7 @@ func play(sc *scenario.Scenario, o options) (err error) {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("interrupted before step %d", i)
 		}
+		fmt.Fprintf(p.stdout, "chainsim: [%d/%d] %s\n", i+1, len(sc.Steps), describe(st))
 		if err := p.step(st); err != nil {
 			return fmt.Errorf("steps[%d]: %w", i, err)
 		}
