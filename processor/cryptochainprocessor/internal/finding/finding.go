@@ -5,6 +5,8 @@ package finding // import "github.com/cryptochain-otel/cryptochain/processor/cry
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -150,6 +152,7 @@ func summarize(f *chain.Finding) response {
 			r.endpoints = addStr(r.endpoints, it.Endpoint)
 		case evidence.Pool:
 			r.endpoints = addStr(r.endpoints, it.Endpoint)
+			r.endpoints = addStr(r.endpoints, addressEndpoint(it))
 		case evidence.Persistence:
 			if !it.Failed {
 				r.paths = addStr(r.paths, it.Path)
@@ -285,4 +288,17 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// addressEndpoint returns "ip:port" when the indicator of a Pool item is the address connected to
+// (its endpoint may name the pool instead): a firewall blocks addresses, not names.
+func addressEndpoint(it *chain.Item) string {
+	a, err := netip.ParseAddr(it.Indicator)
+	if err != nil {
+		return ""
+	}
+	if _, port, err := net.SplitHostPort(it.Endpoint); err == nil && port != "" {
+		return net.JoinHostPort(a.String(), port)
+	}
+	return a.String()
 }
