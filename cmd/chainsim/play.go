@@ -38,7 +38,6 @@ type player struct {
 	pools  []*fakepool.Pool
 	bg     []*exec.Cmd
 	res    scenario.Result
-	image  string
 	dirs   int
 	stdout io.Writer
 }
