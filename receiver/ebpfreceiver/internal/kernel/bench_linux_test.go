@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -94,8 +95,18 @@ func execLoop(b *testing.B, workers int, d time.Duration) uint64 {
 	return n.Load()
 }
 
+// allOn enables every family, or only those named in CC_BENCH_FAMILIES (comma-separated:
+// exec,exit,rename,network,dns,files,sysctl,kill,fpu,payload), to split an overhead by family.
 func allOn() event.Options {
 	o := allFamilies()
+	if list := os.Getenv("CC_BENCH_FAMILIES"); list != "" {
+		on := map[string]bool{}
+		for _, f := range strings.Split(list, ",") {
+			on[strings.TrimSpace(f)] = true
+		}
+		o = event.Options{Exec: on["exec"], Exit: on["exit"], Rename: on["rename"], Network: on["network"],
+			DNS: on["dns"], Files: on["files"], Sysctl: on["sysctl"], Kill: on["kill"], FPU: on["fpu"], Payload: on["payload"]}
+	}
 	o.WatchedPrefixes = []string{"/etc/cron", "/var/spool/cron/", "/etc/systemd/", "/proc/sys/vm/", "/sys/kernel/mm/hugepages/"}
 	return o
 }
