@@ -93,7 +93,6 @@ func dotsToSlashes(s string) string {
 
 var (
 	sh        = []int64{900, 1}        // ancestors of a shell's children
-	minr      = []int64{1000, 900, 1}  // ancestors of the miner's children
 	xmrig     = "/tmp/.cache/.x/xmrig" // a dropped miner
 	pool      = "pool.supportxmr.com"  // a public Monero pool from the embedded list
 	poolA     = "198.51.100.23"        // documentation address standing in for the pool
