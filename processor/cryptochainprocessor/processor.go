@@ -281,6 +281,17 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	}
 	if added > 0 {
 		p.evaluate(c)
+		// Persistence or tuning in a context may escalate the chains of contexts opened from it
+		// (a miner started with nohup from the session that writes the crontab).
+		for i := range evs {
+			if g := evs[i].Group; g == evidence.Persistence || g == evidence.Optimization {
+				for _, d := range p.tracker.Descendants(c) {
+					p.evaluate(d)
+					p.queue(d)
+				}
+				break
+			}
+		}
 	}
 	p.queue(c)
 	if p.cfg.Forward == ForwardNone || len(evs) == 0 {

@@ -365,3 +365,36 @@ func TestFutureTimestampDoesNotExpireChains(t *testing.T) {
 	fs := h.findings()
 	require.Len(t, fs, 1, "the skewed record counts as now, so the exited miner's evidence is still in the window")
 }
+
+// TestParentContextContributes: the login session writes the crontab and tunes the host; the miner
+// runs in a context opened from it (nohup → daemonized). The miner's chain carries both.
+func TestParentContextContributes(t *testing.T) {
+	h := newHarness(t, nil, nil, true)
+	defer h.shutdown()
+	withParent := func(ld plog.Logs, parent string) plog.Logs {
+		ld.ResourceLogs().At(0).Resource().Attributes().PutStr("cryptochain.context.parent_id", parent)
+		return ld
+	}
+	consume := func(ld plog.Logs) { require.NoError(t, h.proc.ConsumeLogs(context.Background(), ld)) }
+	consume(logsOf(cronWrite("login:1", 0, 50)))
+	consume(withParent(logsOf(minerExec("daemonized:2", time.Second, 100, line)), "login:1"))
+	consume(withParent(logsOf(poolDNS("daemonized:2", 2*time.Second, 100, line)), "login:1"))
+	// Later tuning in the parent escalates the child's chain.
+	consume(logsOf(hugepages("login:1", 3*time.Second, 60)))
+	// An unrelated session's persistence does not.
+	consume(logsOf(cronWrite("login:9", 4*time.Second, 70)))
+	fs := h.findings()
+	require.Len(t, fs, 2)
+	assert.Equal(t, "HIGH", fs[0].SeverityText())
+	assert.Equal(t, "CRITICAL", fs[1].SeverityText())
+	assert.Equal(t, attrStr(fs[0], "cryptochain.finding.id"), attrStr(fs[1], "cryptochain.finding.id"))
+	assert.Equal(t, "daemonized:2", attrStr(fs[1], "cryptochain.finding.context.id"))
+	assert.Equal(t, `["login:1"]`, attrStr(fs[1], "cryptochain.finding.linked_contexts"))
+	ev, ok := fs[1].Attributes().Get("cryptochain.finding.evidence.optimization")
+	require.True(t, ok)
+	assert.Equal(t, "login:1", ev.Slice().At(0).Map().AsRaw()["linked_from"])
+	// The parent itself has no miner: no finding of its own.
+	for _, f := range fs {
+		assert.NotEqual(t, "login:1", attrStr(f, "cryptochain.finding.context.id"))
+	}
+}

@@ -61,13 +61,17 @@ type Context struct {
 	Hash uint64 // HashKey(Key)
 	// Resource is the context's resource as OTLP protobuf (a ResourceLogs holding only it): compact,
 	// and decoded only to render a finding.
-	Resource  []byte
-	ID        string // display id (see DisplayID), set on first use
-	Procs     []Proc
-	Items     []Item
-	MaxTime   int64  // newest record time seen (Unix ns): the context's "now"
-	FindingID string // set at the first emission
-	Level     Level  // highest severity emitted
+	Resource []byte
+	ID       string // display id (see DisplayID), set on first use
+	Procs    []Proc
+	Items    []Item
+	MaxTime  int64 // newest record time seen (Unix ns): the context's "now"
+	// SelfID and ParentID hash host.id with cryptochain.context.id / cryptochain.context.parent_id
+	// (0 when absent): the context this one was opened from contributes its Persistence and
+	// Optimization evidence (a login session that wrote the crontab and started the miner with nohup).
+	SelfID, ParentID uint64
+	FindingID        string // set at the first emission
+	Level            Level  // highest severity emitted
 	// Dirty is set whenever the state changes; the persistence layer clears it.
 	Dirty bool
 	// Queued marks a context already queued for persistence in the current batch.

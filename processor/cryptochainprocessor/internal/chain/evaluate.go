@@ -24,7 +24,13 @@ func (t *Tracker) Evaluate(c *Context) *Finding {
 	if c.Level == Critical {
 		return nil // nothing left to report
 	}
-	level, sel, groups := evaluate(c, t.ancestorsFunc(c))
+	items := c.Items
+	if c.ParentID != 0 {
+		if extra := t.inherited(c); len(extra) > 0 {
+			items = append(c.Items[:len(c.Items):len(c.Items)], extra...)
+		}
+	}
+	level, sel, groups := evaluate(c, items, t.ancestorsFunc(c))
 	if level <= c.Level {
 		return nil
 	}
@@ -33,17 +39,17 @@ func (t *Tracker) Evaluate(c *Context) *Finding {
 	}
 	c.Level = level
 	c.Dirty = true
-	items := make([]Item, 0, len(sel))
+	out := make([]Item, 0, len(sel))
 	for _, i := range sel {
-		items = append(items, c.Items[i])
+		out = append(out, items[i])
 	}
-	sort.SliceStable(items, func(a, b int) bool {
-		if items[a].Group != items[b].Group {
-			return items[a].Group < items[b].Group
+	sort.SliceStable(out, func(a, b int) bool {
+		if out[a].Group != out[b].Group {
+			return out[a].Group < out[b].Group
 		}
-		return items[a].Time < items[b].Time
+		return out[a].Time < out[b].Time
 	})
-	return &Finding{ID: c.FindingID, Level: level, Context: c, Groups: groups, Items: items}
+	return &Finding{ID: c.FindingID, Level: level, Context: c, Groups: groups, Items: out}
 }
 
 // ancestorsFunc returns the ancestor pids of a process of c, nearest first: from the record's
@@ -74,8 +80,9 @@ func (t *Tracker) ancestorsFunc(c *Context) func(p *Proc) []int64 {
 // evaluate is the chain rule. Miner and Pool must both be complete on one process line: a process
 // and its ancestors (siblings never combine, so a wallet grepped in one child of a shell and a
 // pool resolved in another do not make a chain). Persistence and Optimization count from anywhere
-// in the context. It returns the level, the indices of the items to report and the groups present.
-func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
+// in the context, or from the contexts it was opened from (items beyond c.Items). It returns the
+// level, the indices (into items) of the items to report and the groups present.
+func evaluate(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
 	var line []int64
 	selected := make(map[int]struct{})
 	core := false
@@ -84,8 +91,8 @@ func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []eviden
 		line = append(line[:0], p.PID)
 		line = append(line, ancestors(p)...)
 		var miner, pool []int
-		for i := range c.Items {
-			it := &c.Items[i]
+		for i := range items {
+			it := &items[i]
 			if (it.Group == evidence.Miner || it.Group == evidence.Pool) && it.PID != 0 && contains(line, it.PID) {
 				if it.Group == evidence.Miner {
 					miner = append(miner, i)
@@ -94,7 +101,7 @@ func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []eviden
 				}
 			}
 		}
-		if complete(c, miner, evidence.Miner) && complete(c, pool, evidence.Pool) {
+		if complete(c, items, miner, evidence.Miner) && complete(c, items, pool, evidence.Pool) {
 			core = true
 			for _, i := range miner {
 				selected[i] = struct{}{}
@@ -108,8 +115,8 @@ func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []eviden
 		return None, nil, nil
 	}
 	var persist, optim []int
-	for i := range c.Items {
-		switch c.Items[i].Group {
+	for i := range items {
+		switch items[i].Group {
 		case evidence.Persistence:
 			persist = append(persist, i)
 		case evidence.Optimization:
@@ -117,8 +124,8 @@ func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []eviden
 		}
 	}
 	groups := []evidence.Group{evidence.Miner, evidence.Pool}
-	hasPersist := complete(c, persist, evidence.Persistence)
-	hasOptim := complete(c, optim, evidence.Optimization)
+	hasPersist := complete(c, items, persist, evidence.Persistence)
+	hasOptim := complete(c, items, optim, evidence.Optimization)
 	if hasPersist {
 		groups = append(groups, evidence.Persistence)
 		for _, i := range persist {
@@ -149,11 +156,11 @@ func evaluate(c *Context, ancestors func(*Proc) []int64) (Level, []int, []eviden
 // complete applies the group rule to the items idx of group g: one strong item; or weak items of
 // two distinct kinds; or, for Pool, a weak item from a process that has Miner evidence. Failed
 // attempts count only for Optimization (the intent is the signal there).
-func complete(c *Context, idx []int, g evidence.Group) bool {
+func complete(c *Context, items []Item, idx []int, g evidence.Group) bool {
 	var firstKind string
 	seen := false
 	for _, i := range idx {
-		it := &c.Items[i]
+		it := &items[i]
 		if it.Group != g || (it.Failed && g != evidence.Optimization) {
 			continue
 		}

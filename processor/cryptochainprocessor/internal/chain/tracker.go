@@ -37,6 +37,8 @@ type Tracker struct {
 	// interned holds one copy of evidence strings that repeat across contexts (kinds, sources, pool
 	// endpoints, wallets, paths). Bounded; beyond the bound strings are kept as they are.
 	interned map[string]string
+	byID     map[uint64]*Context   // SelfID → context
+	children map[uint64][]*Context // ParentID → contexts opened from it
 
 	// Counters since the last TakeCounters call.
 	evicted int64
@@ -68,6 +70,8 @@ func New(cfg Config) *Tracker {
 		procs:    newProcCache(cfg.MaxLineage),
 		links:    newLinks(cfg.MaxLinks),
 		interned: make(map[string]string),
+		byID:     make(map[uint64]*Context),
+		children: make(map[uint64][]*Context),
 	}
 }
 
@@ -94,6 +98,7 @@ func (t *Tracker) Lookup(key []byte) *Context {
 // when max_contexts is reached.
 func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
 	c := &Context{Key: string(key), Hash: HashKey(key), Resource: EncodeResource(res)}
+	c.SelfID, c.ParentID = lineageIDs(res)
 	t.insert(c)
 	return c
 }
@@ -101,10 +106,14 @@ func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
 // Restore inserts a context loaded from storage (its Key and Resource set).
 func (t *Tracker) Restore(c *Context) {
 	if old := t.contexts[c.Key]; old != nil {
-		t.unlink(old)
-		delete(t.contexts, old.Key)
+		t.remove(old)
+		t.Removed = t.Removed[:len(t.Removed)-1] // replaced, not removed
 	}
 	c.Hash = HashKey([]byte(c.Key))
+	res := pcommon.NewResource()
+	if DecodeResource(c.Resource, res) == nil {
+		c.SelfID, c.ParentID = lineageIDs(res)
+	}
 	if c.MaxTime > t.maxTime {
 		t.maxTime = c.MaxTime
 	}
@@ -118,11 +127,34 @@ func (t *Tracker) insert(c *Context) {
 	}
 	t.contexts[c.Key] = c
 	t.pushFront(c)
+	if c.SelfID != 0 {
+		t.byID[c.SelfID] = c
+	}
+	if c.ParentID != 0 {
+		t.children[c.ParentID] = append(t.children[c.ParentID], c)
+	}
 }
 
 func (t *Tracker) remove(c *Context) {
 	t.unlink(c)
 	delete(t.contexts, c.Key)
+	if c.SelfID != 0 && t.byID[c.SelfID] == c {
+		delete(t.byID, c.SelfID)
+	}
+	if c.ParentID != 0 {
+		kids := t.children[c.ParentID]
+		for i, k := range kids {
+			if k == c {
+				kids = append(kids[:i], kids[i+1:]...)
+				break
+			}
+		}
+		if len(kids) == 0 {
+			delete(t.children, c.ParentID)
+		} else {
+			t.children[c.ParentID] = kids
+		}
+	}
 	t.Removed = append(t.Removed, c.Key)
 }
 
@@ -429,4 +461,79 @@ func (t *Tracker) intern(s string) string {
 		t.interned[s] = s
 	}
 	return s
+}
+
+// maxContextDepth bounds how far up the context tree evidence is inherited and escalations travel.
+const maxContextDepth = 3
+
+// lineageIDs returns the hashes of host.id with the context's id and with its parent's id.
+func lineageIDs(res pcommon.Resource) (self, parent uint64) {
+	attrs := res.Attributes()
+	host := ""
+	if v, ok := attrs.Get("host.id"); ok {
+		host = v.AsString()
+	}
+	id := func(k string) uint64 {
+		v, ok := attrs.Get(k)
+		if !ok || v.Type() != pcommon.ValueTypeStr || v.Str() == "" {
+			return 0
+		}
+		return HashKey([]byte(host + "\x00" + v.Str()))
+	}
+	return id("cryptochain.context.id"), id("cryptochain.context.parent_id")
+}
+
+// Descendants returns the contexts opened from c (up to maxContextDepth levels) that already report
+// a chain: new Persistence or Optimization evidence in c may escalate them.
+func (t *Tracker) Descendants(c *Context) []*Context {
+	if c.SelfID == 0 || len(t.children) == 0 {
+		return nil
+	}
+	var out []*Context
+	level := []uint64{c.SelfID}
+	for d := 0; d < maxContextDepth && len(level) > 0; d++ {
+		var next []uint64
+		for _, id := range level {
+			for _, k := range t.children[id] {
+				if k == c {
+					continue
+				}
+				if k.Level >= Medium {
+					out = append(out, k)
+				}
+				if k.SelfID != 0 {
+					next = append(next, k.SelfID)
+				}
+			}
+		}
+		level = next
+	}
+	return out
+}
+
+// inherited returns copies of the Persistence and Optimization evidence of the contexts c was
+// opened from, marked with the context they were observed in.
+func (t *Tracker) inherited(c *Context) []Item {
+	var out []Item
+	id := c.ParentID
+	for d := 0; d < maxContextDepth && id != 0; d++ {
+		a := t.byID[id]
+		if a == nil || a == c {
+			break
+		}
+		for i := range a.Items {
+			it := a.Items[i]
+			if it.Group != evidence.Persistence && it.Group != evidence.Optimization {
+				continue
+			}
+			o := *it.Origin
+			if o.LinkedFrom == "" {
+				o.LinkedFrom = DisplayID(a)
+			}
+			it.Origin = &o
+			out = append(out, it)
+		}
+		id = a.ParentID
+	}
+	return out
 }
