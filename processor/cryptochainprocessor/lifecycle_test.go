@@ -7,10 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/storage/storagetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
@@ -80,4 +82,30 @@ func TestStorageErrorsCounted(t *testing.T) {
 	assert.Len(t, h.findings(), 1, "detection goes on when storage fails")
 	// One failed restore (the client cannot list entries) and two failed batch writes.
 	metadatatest.AssertEqualCryptochainStorageErrors(t, h.tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+}
+
+// TestRestartKeepsContextTree: after a restart, persistence in the parent session still escalates the
+// miner's chain restored from storage (the context tree is rebuilt from the stored resources).
+func TestRestartKeepsContextTree(t *testing.T) {
+	dir := t.TempDir()
+	id := storagetest.NewStorageID("chains")
+	withStorage := func(c *Config) { c.Storage = &id }
+	child := func(r rec) plog.Logs {
+		ld := logsOf(r)
+		ld.ResourceLogs().At(0).Resource().Attributes().PutStr("cryptochain.context.parent_id", "login:1")
+		return ld
+	}
+	h1 := newHarness(t, withStorage, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	require.NoError(t, h1.proc.ConsumeLogs(context.Background(), child(minerExec("daemonized:2", 0, 100, line))))
+	require.NoError(t, h1.proc.ConsumeLogs(context.Background(), child(poolDNS("daemonized:2", time.Second, 100, line))))
+	require.Len(t, h1.findings(), 1)
+	h1.shutdown()
+
+	h2 := newHarness(t, withStorage, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	defer h2.shutdown()
+	h2.consume(cronWrite("login:1", 2*time.Second, 50))
+	fs := h2.findings()
+	require.Len(t, fs, 1)
+	assert.Equal(t, "HIGH", fs[0].SeverityText())
+	assert.Equal(t, "daemonized:2", attrStr(fs[0], "cryptochain.finding.context.id"))
 }
