@@ -40,6 +40,8 @@ type cryptochainProcessor struct {
 	tracker *chain.Tracker
 	// classify is the classifier's Classify; tests may replace it.
 	classify   func(*evidence.Event) []evidence.Evidence
+	cl         *classify.Classifier
+	panics     uint64 // classifier panics already reported
 	store      *store.Store
 	keyBuf     []byte
 	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
@@ -86,6 +88,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 		allow:    allow,
 		now:      time.Now,
 		classify: cl.Classify,
+		cl:       cl,
 		tracker: chain.New(chain.Config{
 			Window:      cfg.Window,
 			MaxContexts: cfg.MaxContexts,
@@ -343,6 +346,10 @@ func (p *cryptochainProcessor) flush(ctx context.Context) {
 			p.tb.CryptochainFindings.Add(ctx, n, p.severityAttrs[l])
 			p.emitted[l] = 0
 		}
+	}
+	if n := p.cl.Panics(); n > p.panics {
+		p.tb.CryptochainClassifierPanics.Add(ctx, int64(n-p.panics))
+		p.panics = n
 	}
 	if p.malformed > 0 {
 		p.tb.CryptochainRecordsMalformed.Add(ctx, p.malformed)

@@ -27,6 +27,7 @@ type TelemetryBuilder struct {
 	mu                          sync.Mutex
 	registrations               []metric.Registration
 	CryptochainActiveContexts   metric.Int64Gauge
+	CryptochainClassifierPanics metric.Int64Counter
 	CryptochainEventsClassified metric.Int64Counter
 	CryptochainEvictedContexts  metric.Int64Counter
 	CryptochainEvidenceDropped  metric.Int64Counter
@@ -68,6 +69,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_cryptochain_active_contexts",
 		metric.WithDescription("Number of execution contexts currently holding evidence. [Development]"),
 		metric.WithUnit("{context}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainClassifierPanics, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_classifier_panics",
+		metric.WithDescription("Number of records on which the classifier hit a bug (recovered; the record yielded no evidence). [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CryptochainEventsClassified, err = builder.meter.Int64Counter(

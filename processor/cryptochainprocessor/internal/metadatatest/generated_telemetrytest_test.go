@@ -20,6 +20,7 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.CryptochainActiveContexts.Record(context.Background(), 1)
+	tb.CryptochainClassifierPanics.Add(context.Background(), 1)
 	tb.CryptochainEventsClassified.Add(context.Background(), 1)
 	tb.CryptochainEvictedContexts.Add(context.Background(), 1)
 	tb.CryptochainEvidenceDropped.Add(context.Background(), 1)
@@ -27,6 +28,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CryptochainRecordsMalformed.Add(context.Background(), 1)
 	tb.CryptochainStorageErrors.Add(context.Background(), 1)
 	AssertEqualCryptochainActiveContexts(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainClassifierPanics(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainEventsClassified(t, testTel,
