@@ -180,6 +180,18 @@ func scenarios() []scenario {
 			"[Service]\nExecStart="+kd+"\nRestart=always\n[Install]\nWantedBy=multi-user.target\n"),
 	}})
 
+	// The attacker's login session writes the crontab and tunes the host; the miner runs under nohup in
+	// a daemonized context opened from that session: its chain carries the session's evidence.
+	nohup := func(r rec) rec { r.parent = "ssh:15"; return r }
+	s = append(s, scenario{"critical_parent_session_nohup_miner", []rec{
+		exec("ssh:15", 0, 950, sh, "/usr/bin/crontab", "crontab", "-"),
+		fileWrite("ssh:15", 10*time.Millisecond, 950, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/root", "rename",
+			"@reboot "+xmrig+" -o stratum+tcp://"+pool+":3333 -u "+wallet+"\n"),
+		sysctl("ssh:15", time.Second, 970, sh, "vm.nr_hugepages", "1280"),
+		nohup(exec("daemonized:16", 2*time.Second, 1000, sh, xmrig, minerArgs...)),
+		nohup(dnsQuery("daemonized:16", 2*time.Second+100*time.Millisecond, 1000, sh, xmrig, pool)),
+	}})
+
 	// Look-alikes: none of these may produce a finding.
 	s = append(s, scenario{"benign_database_hugepages", []rec{
 		sysctl("boot:10", 0, 400, []int64{1}, "vm.nr_hugepages", "4096"),

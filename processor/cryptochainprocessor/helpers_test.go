@@ -25,12 +25,13 @@ var base = time.Date(2026, 11, 27, 4, 0, 0, 0, time.UTC)
 
 // rec is one test record: context id, event name, offset from base, acting process and attributes.
 type rec struct {
-	ctx   string
-	name  string
-	at    time.Duration
-	pid   int64
-	anc   []int64
-	attrs map[string]any
+	ctx    string
+	parent string // cryptochain.context.parent_id, when set
+	name   string
+	at     time.Duration
+	pid    int64
+	anc    []int64
+	attrs  map[string]any
 }
 
 // logsOf builds one ResourceLogs per run of records with the same context.
@@ -45,6 +46,9 @@ func logsOf(recs ...rec) plog.Logs {
 			rl.Resource().Attributes().PutStr("host.name", "node-a")
 			if r.ctx != "" {
 				rl.Resource().Attributes().PutStr("cryptochain.context.id", r.ctx)
+			}
+			if r.parent != "" {
+				rl.Resource().Attributes().PutStr("cryptochain.context.parent_id", r.parent)
 			}
 			sl = rl.ScopeLogs().AppendEmpty()
 			last = r.ctx
