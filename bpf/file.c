@@ -79,6 +79,49 @@ struct {
 	__type(value, struct file_rec);
 } pending_files SEC(".maps");
 
+/* Pre-filter: the first 8 bytes of every prefix (masked to its length), set from user space before
+ * load. Most opens are read-only and not under an ALWAYS prefix: they are dropped after an 8-byte
+ * read and a few compares, without the full string read and the trie lookup. A count above
+ * HEAD_MAX (HEAD_ALL) turns the pre-filter off for that table. */
+#define HEAD_MAX 32
+#define HEAD_ALL 0xffffffff
+volatile const __u32 always_heads_n = HEAD_ALL;
+volatile const __u64 always_heads[HEAD_MAX];
+volatile const __u64 always_masks[HEAD_MAX];
+volatile const __u32 any_heads_n = HEAD_ALL;
+volatile const __u64 any_heads[HEAD_MAX];
+volatile const __u64 any_masks[HEAD_MAX];
+
+/* head_miss says whether an absolute path certainly falls under none of the prefixes of the table
+ * (always, or every prefix). Relative and unreadable paths are left to the full check. */
+static __always_inline bool head_miss(const char *upath, bool always_only)
+{
+	__u64 head = 0;
+	__u32 n = always_only ? always_heads_n : any_heads_n;
+
+	if (n > HEAD_MAX)
+		return false;
+	/* a fixed-size read is cheaper than a string read; it fails only when the path ends within 8
+	 * bytes of an unmapped page, and then the full check runs */
+	if (bpf_probe_read_user(&head, sizeof(head), upath) < 0)
+		return false;
+	if ((head & 0xff) != '/')
+		return always_only; /* read-only opens keep relative paths unresolved: they never match */
+	/* bytes after a NUL are garbage, but a prefix's masked bytes hold no NUL: a path shorter than
+	 * the head mismatches at its NUL, as it should */
+	for (__u32 i = 0; i < HEAD_MAX; i++) {
+		if (i >= n)
+			break;
+		if (always_only) {
+			if ((head & always_masks[i]) == always_heads[i])
+				return false;
+		} else if ((head & any_masks[i]) == any_heads[i]) {
+			return false;
+		}
+	}
+	return true;
+}
+
 /* read_path reads a user path into k->data, resolving a relative one against dfd when asked, and
  * returns its length (0 when unreadable). */
 static __always_inline __u32 read_path(struct path_key *k, int dfd, const char *upath, bool resolve)
@@ -156,6 +199,9 @@ static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int d
 	__u32 len1, len2 = 0, m, match = 0;
 
 	if (excluded(id >> 32))
+		return 0;
+	/* only the first path decides the match unless match2: a miss of its head ends it here */
+	if (!match2 && head_miss(upath, !write))
 		return 0;
 	k1 = bpf_map_lookup_elem(&file_keys, &zero);
 	k2 = bpf_map_lookup_elem(&file_keys, &one);

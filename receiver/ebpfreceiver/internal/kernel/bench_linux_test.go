@@ -350,3 +350,77 @@ func BenchmarkStatsFloor(b *testing.B) {
 	}
 	b.ReportMetric(float64(st.Runtime.Nanoseconds())/float64(st.RunCount), "empty_prog_ns/run")
 }
+
+// noopTracepoint attaches an empty program to syscalls/<name>; close the returned link and program.
+func noopTracepoint(b *testing.B, name string) func() {
+	b.Helper()
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.TracePoint, License: "GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l, err := link.Tracepoint("syscalls", name, prog, nil)
+	if err != nil {
+		prog.Close()
+		b.Fatal(err)
+	}
+	return func() { l.Close(); prog.Close() }
+}
+
+// BenchmarkGetppidFloor: what an unrelated syscall pays when a single empty program sits on some
+// other syscall's tracepoint (enter, then exit): the syscall slow path every task takes as soon as
+// one syscalls/* tracepoint is enabled, independent of what the programs do or how many there are.
+func BenchmarkGetppidFloor(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	if _, err := ensureTracefs(); err != nil {
+		b.Fatal(err)
+	}
+	rounds := envInt("CC_BENCH_ROUNDS", 3)
+	const calls = 2_000_000
+	loop := func() float64 {
+		start := time.Now()
+		for i := 0; i < calls; i++ {
+			unix.Getppid()
+		}
+		return float64(time.Since(start).Nanoseconds()) / calls
+	}
+	var none, enter, exit []float64
+	for r := 0; r < rounds; r++ {
+		none = append(none, loop())
+		stop := noopTracepoint(b, "sys_enter_kill")
+		enter = append(enter, loop())
+		stop()
+		stop = noopTracepoint(b, "sys_exit_kill")
+		exit = append(exit, loop())
+		stop()
+	}
+	b.ReportMetric(median(none), "ns/getppid_none")
+	b.ReportMetric(median(enter)-median(none), "ns_added_1_enter_noop")
+	b.ReportMetric(median(exit)-median(none), "ns_added_1_exit_noop")
+	b.Logf("none  %v\nenter %v\nexit  %v", none, enter, exit)
+}
+
+// BenchmarkOpenFiltered: in-kernel cost of the openat hooks for opens that are filtered out (the
+// common case): read-only opens of an unwatched file and read-write opens of /dev/null.
+func BenchmarkOpenFiltered(b *testing.B) {
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	s, _, stop := benchSource(b, allOn())
+	const n = 100_000
+	for i := 0; i < n; i++ {
+		if fd, err := unix.Open("/etc/hostname", unix.O_RDONLY, 0); err == nil {
+			unix.Close(fd)
+		}
+		if fd, err := unix.Open("/dev/null", unix.O_RDWR, 0); err == nil {
+			unix.Close(fd)
+		}
+	}
+	ps := progStats(s)
+	stop()
+	reportProgs(b, ps, "handle_openat_enter", "handle_openat_exit")
+}

@@ -255,3 +255,42 @@ func TestOptionsValidation(t *testing.T) {
 		require.Error(t, err, "%+v", bad)
 	}
 }
+
+// headMatches is the BPF pre-filter (head_miss in bpf/file.c) on a NUL-padded 8-byte path head.
+func headMatches(path string, heads, masks [headMax]uint64, n uint32) bool {
+	var b [8]byte
+	copy(b[:], path)
+	h := binary.LittleEndian.Uint64(b[:])
+	for i := uint32(0); i < n; i++ {
+		if h&masks[i] == heads[i] {
+			return true
+		}
+	}
+	return false
+}
+
+func TestPrefixHeads(t *testing.T) {
+	tab, err := prefixTable([]string{"/etc/cron", "/etc/crontab", "/proc/sys/vm/", "/v"}, []string{"/dev/cpu/"})
+	require.NoError(t, err)
+	heads, masks, n := prefixHeads(tab, pfxAlways)
+	require.Equal(t, uint32(1), n)
+	require.True(t, headMatches("/dev/cpu/0/msr", heads, masks, n))
+	require.False(t, headMatches("/dev/null", heads, masks, n))
+	require.False(t, headMatches("/dev", heads, masks, n), "a path shorter than the head mismatches at its NUL")
+	heads, masks, n = prefixHeads(tab, 0)
+	require.Equal(t, uint32(4), n, "/etc/cron and /etc/crontab share their 8-byte head")
+	for _, p := range []string{"/etc/cron.d/x", "/etc/crontab", "/proc/sys/vm/nr_hugepages", "/var/spool/cron/root", "/dev/cpu/0/msr"} {
+		require.True(t, headMatches(p, heads, masks, n), p)
+	}
+	for _, p := range []string{"/etc/hostname", "/dev/null", "/proc/self/maps", "/usr/lib/x.so"} {
+		require.False(t, headMatches(p, heads, masks, n), p)
+	}
+	many := make([]string, headMax+1)
+	for i := range many {
+		many[i] = "/" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "/"
+	}
+	tab, err = prefixTable(many, nil)
+	require.NoError(t, err)
+	_, _, n = prefixHeads(tab, 0)
+	require.Equal(t, uint32(headAll), n, "too many heads turn the pre-filter off")
+}

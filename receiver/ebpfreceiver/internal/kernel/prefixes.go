@@ -58,3 +58,43 @@ func prefixTable(watched, always []string) (map[string]uint32, error) {
 	}
 	return out, nil
 }
+
+// Pre-filter tables of bpf/file.c (HEAD_MAX, HEAD_ALL, and the 8 bytes of the path head the BPF
+// side reads).
+const (
+	headMax   = 32
+	headAll   = 0xffffffff
+	headBytes = 8
+)
+
+// prefixHeads returns the distinct first bytes (little-endian, up to headBytes) of the prefixes
+// whose flags include flag (every prefix when flag is 0) with their masks. n is headAll when they do
+// not fit, which turns the kernel pre-filter off for that table.
+func prefixHeads(table map[string]uint32, flag uint32) (heads, masks [headMax]uint64, n uint32) {
+	seen := map[[2]uint64]bool{}
+	keys := make([]string, 0, len(table))
+	for p := range table {
+		keys = append(keys, p)
+	}
+	sort.Strings(keys)
+	for _, p := range keys {
+		if flag != 0 && table[p]&flag == 0 {
+			continue
+		}
+		var h, m uint64
+		for i := 0; i < len(p) && i < headBytes; i++ {
+			h |= uint64(p[i]) << (8 * i)
+			m |= 0xff << (8 * i)
+		}
+		if seen[[2]uint64{h, m}] {
+			continue
+		}
+		if n == headMax {
+			return heads, masks, headAll
+		}
+		seen[[2]uint64{h, m}] = true
+		heads[n], masks[n] = h, m
+		n++
+	}
+	return heads, masks, n
+}

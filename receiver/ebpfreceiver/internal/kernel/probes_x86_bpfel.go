@@ -251,6 +251,12 @@ const (
 	probesProgHandleUnlinkExit     = "handle_unlink_exit"
 	probesProgHandleUnlinkatEnter  = "handle_unlinkat_enter"
 	probesProgHandleUnlinkatExit   = "handle_unlinkat_exit"
+	probesVarAlwaysHeads           = "always_heads"
+	probesVarAlwaysHeadsN          = "always_heads_n"
+	probesVarAlwaysMasks           = "always_masks"
+	probesVarAnyHeads              = "any_heads"
+	probesVarAnyHeadsN             = "any_heads_n"
+	probesVarAnyMasks              = "any_masks"
 	probesVarArgsMax               = "args_max"
 	probesVarConnectOn             = "connect_on"
 	probesVarDnsOn                 = "dns_on"
@@ -377,6 +383,12 @@ type probesMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesVariableSpecs struct {
+	AlwaysHeads  *ebpf.VariableSpec `ebpf:"always_heads"`
+	AlwaysHeadsN *ebpf.VariableSpec `ebpf:"always_heads_n"`
+	AlwaysMasks  *ebpf.VariableSpec `ebpf:"always_masks"`
+	AnyHeads     *ebpf.VariableSpec `ebpf:"any_heads"`
+	AnyHeadsN    *ebpf.VariableSpec `ebpf:"any_heads_n"`
+	AnyMasks     *ebpf.VariableSpec `ebpf:"any_masks"`
 	ArgsMax      *ebpf.VariableSpec `ebpf:"args_max"`
 	ConnectOn    *ebpf.VariableSpec `ebpf:"connect_on"`
 	DnsOn        *ebpf.VariableSpec `ebpf:"dns_on"`
@@ -446,6 +458,12 @@ func (m *probesMaps) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesVariables struct {
+	AlwaysHeads  *ebpf.Variable `ebpf:"always_heads"`
+	AlwaysHeadsN *ebpf.Variable `ebpf:"always_heads_n"`
+	AlwaysMasks  *ebpf.Variable `ebpf:"always_masks"`
+	AnyHeads     *ebpf.Variable `ebpf:"any_heads"`
+	AnyHeadsN    *ebpf.Variable `ebpf:"any_heads_n"`
+	AnyMasks     *ebpf.Variable `ebpf:"any_masks"`
 	ArgsMax      *ebpf.Variable `ebpf:"args_max"`
 	ConnectOn    *ebpf.Variable `ebpf:"connect_on"`
 	DnsOn        *ebpf.Variable `ebpf:"dns_on"`

@@ -172,14 +172,26 @@ func (s *Source) configure(spec *ebpf.CollectionSpec) error {
 	if wake > 256<<10 {
 		wake = 256 << 10
 	}
+	table, err := prefixTable(s.opts.WatchedPrefixes, s.opts.AlwaysPrefixes)
+	if err != nil {
+		return err
+	}
+	alwaysHeads, alwaysMasks, alwaysN := prefixHeads(table, pfxAlways)
+	anyHeads, anyMasks, anyN := prefixHeads(table, 0)
 	vars := map[string]any{
-		"exclude_tgids": excl,
-		"wakeup_bytes":  wake,
-		"args_max":      uint32(s.opts.ArgvMaxBytes),
-		"env_max":       uint32(s.opts.EnvMaxBytes),
-		"payload_on":    boolU32(s.opts.Payload),
-		"dns_on":        boolU32(s.opts.DNS),
-		"connect_on":    boolU32(s.opts.Network),
+		"always_heads_n": alwaysN,
+		"always_heads":   alwaysHeads,
+		"always_masks":   alwaysMasks,
+		"any_heads_n":    anyN,
+		"any_heads":      anyHeads,
+		"any_masks":      anyMasks,
+		"exclude_tgids":  excl,
+		"wakeup_bytes":   wake,
+		"args_max":       uint32(s.opts.ArgvMaxBytes),
+		"env_max":        uint32(s.opts.EnvMaxBytes),
+		"payload_on":     boolU32(s.opts.Payload),
+		"dns_on":         boolU32(s.opts.DNS),
+		"connect_on":     boolU32(s.opts.Network),
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]
