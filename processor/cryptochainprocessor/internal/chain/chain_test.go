@@ -354,3 +354,16 @@ func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
 }
+
+func TestRandomXConnectionInContextWithState(t *testing.T) {
+	// The context already holds evidence of another process when the renamed miner connects.
+	tr := newTracker()
+	c := ctxFor(tr, "ctx")
+	tr.Add(c, event("file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
+	p := proc{pid: 100, ancestors: []int64{1}}
+	tr.Observe(c, c.Hash, &ev.Event{Name: "network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	tr.Add(c, event("process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	f := tr.Evaluate(c)
+	require.NotNil(t, f)
+	assert.Equal(t, High, f.Level)
+}

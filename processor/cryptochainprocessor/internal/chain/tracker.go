@@ -282,12 +282,16 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 		}
 	case "network.connect":
 		if ev.PID != 0 && ev.Transport != "udp" && ev.Port != 53 && ev.Address != "" && !ev.Failed {
+			var p *Proc
 			if c != nil {
-				if p := c.proc(ev.PID, ev.Start); p != nil && p.RandomX && !p.ConnUsed {
+				p = c.proc(ev.PID, ev.Start)
+			}
+			if p != nil && p.RandomX {
+				if !p.ConnUsed { // after the RandomX event: counts once it has lasted (observeTime)
 					p.ConnAddr, p.ConnPort, p.ConnTime = clip(ev.Address), ev.Port, ts
 					c.Dirty = true
 				}
-			} else {
+			} else { // remembered in case RandomX behaviour shows later
 				t.procs.putConn(procKey{hash, ev.PID}, ev.Address, ev.Port, ts)
 			}
 		}
@@ -304,9 +308,6 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 			}
 			c.Dirty, changed = true, true
 		}
-	}
-	if ev.Name == "process.exec" && len(ev.Ancestors) == 0 && ev.PID != 0 && ev.PPID != 0 {
-		t.procs.putParent(procKey{c.Hash, ev.PID}, ev.PPID)
 	}
 	return changed
 }
