@@ -367,3 +367,31 @@ func TestRandomXConnectionInContextWithState(t *testing.T) {
 	require.NotNil(t, f)
 	assert.Equal(t, High, f.Level)
 }
+
+func TestContextTreeIndexFollowsEviction(t *testing.T) {
+	tr := New(Config{Window: time.Hour, MaxContexts: 2, MaxEvidence: 16})
+	mk := func(id, parent string) *Context {
+		res := pcommon.NewResource()
+		res.Attributes().PutStr("host.id", "h")
+		res.Attributes().PutStr("cryptochain.context.id", id)
+		if parent != "" {
+			res.Attributes().PutStr("cryptochain.context.parent_id", parent)
+		}
+		return tr.Create([]byte(id), res)
+	}
+	parent := mk("login:1", "")
+	child := mk("daemonized:2", "login:1")
+	child.Level = Medium
+	assert.Equal(t, []*Context{child}, tr.Descendants(parent))
+	tr.Lookup([]byte("login:1"))
+	mk("other:3", "") // evicts the child (least recently used)
+	assert.Empty(t, tr.Descendants(parent))
+	assert.Empty(t, tr.children)
+	// Same id on another host is another context.
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("host.id", "h2")
+	res.Attributes().PutStr("cryptochain.context.parent_id", "login:1")
+	other := tr.Create([]byte("x"), res)
+	other.Level = Medium
+	assert.Empty(t, tr.Descendants(parent))
+}
