@@ -97,6 +97,8 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		})
-		Base(s)
+		if b := Base(s); len(b) > len(s) {
+			t.Fatal("base longer than input")
+		}
 	})
 }
