@@ -19,7 +19,6 @@ import (
 	"strings"
 
 	"github.com/cryptochain-otel/cryptochain/internal/sim/journal"
-	"github.com/cryptochain-otel/cryptochain/internal/sim/netns"
 	"github.com/cryptochain-otel/cryptochain/internal/sim/scenario"
 )
 
@@ -42,8 +41,6 @@ func run(args []string) error {
 		return usage()
 	}
 	switch args[0] {
-	case netns.EnterArg:
-		return netns.EnterAndExec()
 	case "play":
 		return playCmd(args[1:])
 	case "demo":

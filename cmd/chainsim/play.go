@@ -308,18 +308,14 @@ func (p *player) miner(m *scenario.Miner) error {
 			return err
 		}
 	}
-	cmd, err := p.inNetns(path, append([]string{path}, m.Args...))
-	if err != nil {
-		return err
-	}
+	cmd := exec.CommandContext(p.ctx, path, m.Args...)
 	if m.ViaCron {
 		launcher, err := p.fakeCron()
 		if err != nil {
 			return err
 		}
 		// Like cron: the job runs as a child of the cron process (no exec in place).
-		cmd.Args = append([]string{launcher, "-c", `"$@"`, "cron"}, cmd.Args...)
-		cmd.Path = launcher
+		cmd = exec.CommandContext(p.ctx, launcher, append([]string{"-c", `"$@"`, "cron", path}, m.Args...)...)
 	}
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), minerEnv(m.Duration, m.FPU, m.Memfd, m.Comm)...)
@@ -327,7 +323,7 @@ func (p *player) miner(m *scenario.Miner) error {
 	if m.Builtin != "" {
 		cmd.Stdin = strings.NewReader(m.Builtin + "\n")
 	}
-	if err := cmd.Start(); err != nil {
+	if err := netns.Start(p.ns, cmd); err != nil {
 		return err
 	}
 	minerPid := cmd.Process.Pid
@@ -372,8 +368,17 @@ func (p *player) crontab(line string) error {
 }
 
 func (p *player) command(cmd *exec.Cmd, mayFail bool) error {
+	return p.commandIn("", cmd, mayFail)
+}
+
+// commandIn runs cmd to its end, inside namespace ns when ns is not empty.
+func (p *player) commandIn(ns string, cmd *exec.Cmd, mayFail bool) error {
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
+	start := cmd.Start
+	if ns != "" {
+		start = func() error { return netns.Start(ns, cmd) }
+	}
+	if err := start(); err != nil {
 		return err
 	}
 	p.res.Pids = append(p.res.Pids, cmd.Process.Pid)
@@ -450,16 +455,9 @@ func (p *player) exec(e *scenario.Exec) error {
 		cmd.Env = append(os.Environ(), e.Env...)
 		return p.command(cmd, e.MayFail)
 	}
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		return err
-	}
-	cmd, err := p.inNetns(path, argv)
-	if err != nil {
-		return err
-	}
+	cmd := exec.CommandContext(p.ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), e.Env...)
-	return p.command(cmd, e.MayFail)
+	return p.commandIn(p.ns, cmd, e.MayFail)
 }
 
 func (p *player) writeFile(w *scenario.WriteFile) error {
@@ -511,15 +509,4 @@ func childOf(pid int, timeout time.Duration) int {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return 0
-}
-
-// inNetns prepares path to run inside the scenario's namespace. The helper
-// (chainsim itself) gets the target over a pipe and execs it in place, so the
-// target keeps chainsim as parent and is the only exec carrying its argv.
-func (p *player) inNetns(path string, argv []string) (*exec.Cmd, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return netns.Command(p.ctx, self, p.ns, path, argv)
 }

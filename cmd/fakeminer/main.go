@@ -111,7 +111,8 @@ func requireLoopbackOnly() error {
 }
 
 // dialPool resolves the pool (through the namespace's resolv.conf, i.e. the
-// fake DNS server) and connects, accepting loopback addresses only.
+// fake DNS server; see poolResolver) and connects, accepting loopback
+// addresses only.
 func dialPool(url string, useTLS bool) (net.Conn, error) {
 	hostport := url
 	if i := strings.Index(hostport, "://"); i >= 0 {
@@ -129,7 +130,10 @@ func dialPool(url string, useTLS bool) (net.Conn, error) {
 	if ip := net.ParseIP(host); ip != nil {
 		addrs = []string{ip.String()}
 	} else {
-		r := &net.Resolver{PreferGo: true}
+		r, err := poolResolver()
+		if err != nil {
+			return nil, err
+		}
 		if addrs, err = r.LookupHost(ctx, host); err != nil {
 			return nil, fmt.Errorf("resolve %s: %w", host, err)
 		}
