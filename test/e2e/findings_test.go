@@ -92,9 +92,9 @@ func asList(v any) []any {
 }
 
 func (f finding) String() string {
-	return fmt.Sprintf("%s %s %v id=%s pids=%v wallets=%v pools=%v persistence=%v container=%v kinds=%v",
-		f.str(attrSeverity), f.str(attrCase), f.strs(attrGroups), f.str(attrID), keys(f.pids()),
-		f.strs(attrWallets), f.strs(attrPools), f.strs(attrPersistence), f.Resource[resContainerID], f.evidenceKinds())
+	return fmt.Sprintf("%s %s %v id=%s context=%v pids=%v wallets=%v pools=%v persistence=%v container=%v kinds=%v linked=%v",
+		f.str(attrSeverity), f.str(attrCase), f.strs(attrGroups), f.str(attrID), f.Resource["cryptochain.context.id"], keys(f.pids()),
+		f.strs(attrWallets), f.strs(attrPools), f.strs(attrPersistence), f.Resource[resContainerID], f.evidenceKinds(), f.strs(attrLinked))
 }
 
 func keys(m map[int64]bool) []int64 {

@@ -76,7 +76,7 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 
 	final := fs[slices.Index(severities(fs), exp.Severity)]
 	assert.Equal(t, exp.Case, final.str(attrCase))
-	assert.ElementsMatch(t, exp.Groups, final.strs(attrGroups))
+	assert.ElementsMatch(t, exp.Groups, final.strs(attrGroups), "groups of %v", final)
 	ev := exp.Evidence
 	if ev.MinerPid {
 		require.NotEmpty(t, res.MinerPids)
