@@ -49,6 +49,7 @@ type cryptochainProcessor struct {
 	findings   plog.Logs // findings of the current call, valid when hasFindings
 	hasFinding bool
 	batchNow   time.Time // wall clock at the start of the current call
+	batchLate  time.Time // batchNow + window: later record times count as now
 
 	// per-call counters, flushed to telemetry at the end of a call
 	classified [evidence.NumGroups]int64
@@ -192,6 +193,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	defer p.mu.Unlock()
 	p.hasFinding = false
 	p.batchNow = p.now()
+	p.batchLate = p.batchNow.Add(p.cfg.Window)
 	forward := p.cfg.Forward
 	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
 		res := rl.Resource()
@@ -247,7 +249,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	}
 	// Record time drives expiry. A record without time counts as now; one from the far future (a
 	// skewed clock, junk) must not expire every chain, so it too counts as now.
-	if ev.Time.IsZero() || ev.Time.After(p.batchNow.Add(p.cfg.Window)) {
+	if ev.Time.IsZero() || ev.Time.After(p.batchLate) {
 		ev.Time = p.batchNow
 	}
 	if c == nil {

@@ -131,6 +131,11 @@ type Classifier struct {
 	b64src      []byte
 	cmdBuf      []string // scratch for the commands of "sh -c" scripts
 	panics      uint64
+	// the last connect address parsed (connectAddr)
+	lastAddrText string
+	lastAddr     netip.Addr
+	lastAddrOK   bool
+	lastAddrSet  bool
 }
 
 type procKey struct {

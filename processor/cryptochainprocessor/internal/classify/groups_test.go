@@ -456,3 +456,16 @@ func TestPayloadSortedKeysTruncated(t *testing.T) {
 	got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p})
 	assert.Equal(t, xmr, got[0].Wallet)
 }
+
+// connectAddr remembers the last parse; it must answer exactly as parseAddr does, in any order.
+func TestConnectAddrCache(t *testing.T) {
+	c := newC(t)
+	long := strings.Repeat("1", maxAddrText+1)
+	for _, s := range []string{"203.0.113.9", "203.0.113.9", "", "", "junk", "203.0.113.9", "::ffff:203.0.113.9",
+		"fe80::1%eth0", "fe80::1%eth0", long, long, "203.0.113.10", "203.0.113.9"} {
+		wantA, wantOK := parseAddr(s)
+		a, ok := c.connectAddr(s)
+		assert.Equal(t, wantOK, ok, s)
+		assert.Equal(t, wantA, a, s)
+	}
+}

@@ -34,8 +34,24 @@ func endpoint(host string, port int64) string {
 	return host + ":" + strconv.FormatInt(port, 10)
 }
 
+// connectAddr is parseAddr for connect records, remembering the last result: a host's connects
+// mostly repeat the same few peers, and parsing costs more than comparing the text.
+func (c *Classifier) connectAddr(s string) (netip.Addr, bool) {
+	if s == c.lastAddrText && c.lastAddrSet {
+		return c.lastAddr, c.lastAddrOK
+	}
+	a, ok := parseAddr(s)
+	if len(s) <= maxAddrText { // longer is never an address; nothing large is kept
+		c.lastAddrText, c.lastAddr, c.lastAddrOK, c.lastAddrSet = s, a, ok, true
+	}
+	return a, ok
+}
+
+// maxAddrText is the longest textual IP address (IPv4-mapped IPv6 with a zone is longer, rare).
+const maxAddrText = 64
+
 func (c *Classifier) connect(ev *evidence.Event, o *out) {
-	a, okAddr := parseAddr(ev.Address)
+	a, okAddr := c.connectAddr(ev.Address)
 	if okAddr {
 		c.recent.addConn(connEntry{pid: ev.PID, start: ev.Start, addr: a, port: ev.Port, ok: !ev.Failed && ev.Transport != "udp"})
 	}
