@@ -136,6 +136,8 @@ type Classifier struct {
 	lastAddr     netip.Addr
 	lastAddrOK   bool
 	lastAddrSet  bool
+	lastPool     lastPool // the last name looked up in the pool domain list (listedPool)
+	lastRule     lastRule // the last path looked up in the persistence rules (persistenceRule)
 }
 
 type procKey struct {

@@ -6,6 +6,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/cronline"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/systemdunit"
 )
 
@@ -35,7 +36,7 @@ func (c *Classifier) file(ev *evidence.Event, o *out) {
 	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
 		return // package installs and systemd's own runtime units
 	}
-	rule, ok := c.set.PersistenceRule(p)
+	rule, ok := c.persistenceRule(p)
 	if !ok {
 		return
 	}
@@ -47,6 +48,29 @@ func (c *Classifier) file(ev *evidence.Event, o *out) {
 		e.Command = "unit " + argv.Base(ev.SourcePath)
 	}
 	o.add(e)
+}
+
+// persistenceRule is set.PersistenceRule remembering the last path: writes come in runs for one
+// file (open, writes, rename of an editor's save), and the rule scan compares several prefixes. The
+// rules do not change after New, so the remembered answer stays right.
+func (c *Classifier) persistenceRule(p string) (indicators.PathRule, bool) {
+	if c.lastRule.set && p == c.lastRule.path {
+		return c.lastRule.rule, c.lastRule.ok
+	}
+	rule, ok := c.set.PersistenceRule(p)
+	if len(p) <= maxRememberedPath { // nothing large is kept
+		c.lastRule = lastRule{path: p, rule: rule, ok: ok, set: true}
+	}
+	return rule, ok
+}
+
+// maxRememberedPath bounds the path persistenceRule keeps (PATH_MAX).
+const maxRememberedPath = 4096
+
+type lastRule struct {
+	path    string
+	rule    indicators.PathRule
+	ok, set bool
 }
 
 func opAction(ev *evidence.Event) string {

@@ -469,3 +469,28 @@ func TestConnectAddrCache(t *testing.T) {
 		assert.Equal(t, wantA, a, s)
 	}
 }
+
+// listedPool remembers the last lookup; it must answer exactly as the list does, in any order.
+func TestListedPoolCache(t *testing.T) {
+	c := newC(t)
+	long := strings.Repeat("a.", maxDNSName) + "nanopool.org"
+	for _, n := range []string{"api.github.com", "api.github.com", "xmr-eu1.nanopool.org", "xmr-eu1.nanopool.org",
+		"", "", "nanopool.org", "org", long, long, "api.github.com", "xmr-eu1.nanopool.org"} {
+		wd, ws, wok := c.set.PoolDomain(n)
+		d, s, ok := c.listedPool(n)
+		assert.Equal(t, []any{wd, ws, wok}, []any{d, s, ok}, n)
+	}
+}
+
+// persistenceRule remembers the last lookup; it must answer exactly as the rules do, in any order.
+func TestPersistenceRuleCache(t *testing.T) {
+	c := newC(t)
+	long := "/etc/cron.d/" + strings.Repeat("x", maxRememberedPath)
+	for _, p := range []string{"/home/dev/main.go", "/home/dev/main.go", "/etc/cron.d/job", "/etc/cron.d/job", "",
+		"/var/spool/cron/crontabs/root", long, long, "/etc/systemd/system/x.service", "/home/dev/main.go", "/etc/cron.d/job"} {
+		wr, wok := c.set.PersistenceRule(p)
+		r, ok := c.persistenceRule(p)
+		assert.Equal(t, wok, ok, p)
+		assert.Equal(t, wr, r, p)
+	}
+}

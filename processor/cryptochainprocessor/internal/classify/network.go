@@ -86,13 +86,35 @@ func (c *Classifier) poolName(name string) (string, string, bool) {
 	if hasUpper(name) { // the contract says lower case; other agents may not
 		name = strings.ToLower(name)
 	}
-	if d, src, ok := c.set.PoolDomain(name); ok {
+	if d, src, ok := c.listedPool(name); ok {
 		return d, src, true
 	}
 	if c.learned.Len() > 0 && c.learned.Contains(name) {
 		return name, srcLearned, true
 	}
 	return "", "", false
+}
+
+// listedPool is set.PoolDomain remembering the last name asked: queries come in runs for one name
+// (A then AAAA, retries, the answer after the query), and the suffix walk costs a map lookup per label.
+// The list does not change after New, so the remembered answer stays right.
+func (c *Classifier) listedPool(name string) (string, string, bool) {
+	if c.lastPool.set && name == c.lastPool.name {
+		return c.lastPool.domain, c.lastPool.source, c.lastPool.ok
+	}
+	d, src, ok := c.set.PoolDomain(name)
+	if len(name) <= maxDNSName { // longer is no DNS name; nothing large is kept
+		c.lastPool = lastPool{name: name, domain: d, source: src, ok: ok, set: true}
+	}
+	return d, src, ok
+}
+
+// maxDNSName is the longest DNS name in text form.
+const maxDNSName = 255
+
+type lastPool struct {
+	name, domain, source string
+	ok, set              bool
 }
 
 func (c *Classifier) dnsQuery(ev *evidence.Event, o *out) {
