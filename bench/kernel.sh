@@ -23,9 +23,12 @@ bench BenchmarkExecStorm CC_BENCH_SECONDS=$((storm / 2)) CC_BENCH_WORKERS=2
 # 3. throughput with vs without the source attached, interleaved rounds
 bench BenchmarkExecOverhead CC_BENCH_SECONDS=$secs CC_BENCH_ROUNDS=$rounds
 bench BenchmarkConnectOverhead CC_BENCH_SECONDS=$secs CC_BENCH_ROUNDS=$rounds
-# 4. unrelated syscall cost
-bench BenchmarkGetppid CC_BENCH_ROUNDS=$rounds
+# 4. unrelated syscall cost (thread CPU time per call), and the floor: one empty program on one
+#    other syscall's enter or exit tracepoint
+bench BenchmarkGetppid CC_BENCH_ROUNDS=$((rounds * 2 + 1))
+bench BenchmarkGetppidFloor CC_BENCH_ROUNDS=$((rounds * 2 + 1))
 # 5. in-kernel cost per program (kernel.bpf_stats_enabled) and the accounting floor
 bench BenchmarkHookCost
+bench BenchmarkOpenFiltered
 bench BenchmarkStatsFloor
 uptime
