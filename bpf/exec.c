@@ -159,7 +159,8 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	struct dentry *d;
 	const char *filename, *interp;
 
-	if (excluded(BPF_CORE_READ(task, tgid)))
+	/* task, bprm and what hangs off them are BTF pointers: plain loads, not a helper call each */
+	if (excluded(task->tgid))
 		return 0;
 	r = bpf_map_lookup_elem(&exec_heap, &zero);
 	if (!r)
@@ -167,14 +168,14 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	seq = next_seq();
 	fill_hdr(&r->hdr, KIND_EXEC, seq);
 	r->old_pid = old_pid;
-	r->argc = BPF_CORE_READ(bprm, argc);
-	r->envc = BPF_CORE_READ(bprm, envc);
-	r->sid = pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_SID]));
-	r->pgid = pid_nr(BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]));
+	r->argc = bprm->argc;
+	r->envc = bprm->envc;
+	r->sid = pid_nr(task->signal->pids[PIDTYPE_SID]);
+	r->pgid = pid_nr(task->signal->pids[PIDTYPE_PGID]);
 	r->flags = 0;
 
-	filename = BPF_CORE_READ(bprm, filename);
-	interp = BPF_CORE_READ(bprm, interp);
+	filename = bprm->filename;
+	interp = bprm->interp;
 	n = put_kstr(r->data, off, filename);
 	r->filename_len = n;
 	off += n;
@@ -184,49 +185,49 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	r->interp_len = n;
 	off += n;
 
-	mm = BPF_CORE_READ(task, mm);
-	exe = BPF_CORE_READ(mm, exe_file);
+	mm = task->mm;
+	exe = mm->exe_file;
 	n = 0;
 	if (exe) {
-		d = BPF_CORE_READ(exe, f_path.dentry);
-		if (BPF_CORE_READ(exe, f_inode, __i_nlink) == 0)
+		d = exe->f_path.dentry;
+		if (exe->f_inode->__i_nlink == 0)
 			r->flags |= EXEC_F_DELETED;
-		if (d == BPF_CORE_READ(d, d_parent)) {
+		if (d == d->d_parent) {
 			char pfx[6] = {};
 			bpf_probe_read_kernel(pfx, sizeof(pfx), BPF_CORE_READ(d, d_name.name));
 			if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' && pfx[4] == 'd' && pfx[5] == ':')
 				r->flags |= EXEC_F_MEMFD;
 		}
-		n = put_path_cached(r->data, off, d, BPF_CORE_READ(exe, f_path.mnt));
+		n = put_path_cached(r->data, off, d, exe->f_path.mnt);
 	}
 	r->exe_len = n;
 	off += n;
 
-	n = put_path_cached(r->data, off, BPF_CORE_READ(task, fs, pwd.dentry), BPF_CORE_READ(task, fs, pwd.mnt));
+	n = put_path_cached(r->data, off, task->fs->pwd.dentry, task->fs->pwd.mnt);
 	r->cwd_len = n;
 	off += n;
 
 	n = 0;
 	{
-		struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+		struct tty_struct *tty = task->signal->tty;
 		if (tty)
 			n = put_kstr(r->data, off, &tty->name);
 	}
 	r->tty_len = n;
 	off += n;
 
-	n = put_kstr(r->data, off, BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, name));
+	n = put_kstr(r->data, off, task->cgroups->dfl_cgrp->kn->name);
 	r->cgname_len = n;
 	off += n;
 
-	n = put_block(r->data, off, BPF_CORE_READ(mm, arg_start), BPF_CORE_READ(mm, arg_end), args_max, &trunc);
+	n = put_block(r->data, off, mm->arg_start, mm->arg_end, args_max, &trunc);
 	if (trunc)
 		r->flags |= EXEC_F_ARGS_TRUNC;
 	r->args_len = n;
 	off += n;
 
 	trunc = false;
-	n = put_block(r->data, off, BPF_CORE_READ(mm, env_start), BPF_CORE_READ(mm, env_end), env_max, &trunc);
+	n = put_block(r->data, off, mm->env_start, mm->env_end, env_max, &trunc);
 	if (trunc)
 		r->flags |= EXEC_F_ENV_TRUNC;
 	r->env_len = n;

@@ -50,9 +50,10 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 
 	if (!group_dead)
 		return 0;
-	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
+	/* task is a BTF pointer: plain loads, not one helper call per field */
+	if (task->flags & PF_KTHREAD)
 		return 0;
-	if (excluded(BPF_CORE_READ(task, tgid)))
+	if (excluded(task->tgid))
 		return 0;
 	seq = next_seq();
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
@@ -61,10 +62,10 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 		return 0;
 	}
 	fill_hdr(&r->hdr, KIND_EXIT, seq);
-	sig = BPF_CORE_READ(task, signal);
-	r->code = BPF_CORE_READ(task, exit_code);
-	if (BPF_CORE_READ(sig, flags) & SIGNAL_GROUP_EXIT)
-		r->code = BPF_CORE_READ(sig, group_exit_code);
+	sig = task->signal;
+	r->code = task->exit_code;
+	if (sig->flags & SIGNAL_GROUP_EXIT)
+		r->code = sig->group_exit_code;
 	group_times(sig, &r->utime, &r->stime);
 	r->_pad = 0;
 	bpf_ringbuf_submit(r, wake_flags());
