@@ -11,11 +11,11 @@ import (
 // TestRestartKeepsChain restarts the agent between two steps of a chain;
 // the open chain is kept in file_storage and still escalates.
 func TestRestartKeepsChain(t *testing.T) {
-	s := startStack(t)
 	sc := loadScenario(t, "restart-chain")
 	if sc.Blocked != "" {
 		t.Skip("blocked: " + sc.Blocked)
 	}
+	s := startStack(t)
 	res := play(t, sc, func() {
 		// The medium finding must be out before the restart, so the test
 		// shows that the escalation after it is not a new chain.
