@@ -17,10 +17,10 @@ struct exit_rec {
  * The precise runtime is split by the tick-sampled user/system ratio. */
 static __always_inline void group_times(struct signal_struct *sig, __u64 *utime, __u64 *stime)
 {
-	__u64 ut = BPF_CORE_READ(sig, utime), st = BPF_CORE_READ(sig, stime);
-	__u64 rt = BPF_CORE_READ(sig, sum_sched_runtime);
+	__u64 ut = sig->utime, st = sig->stime; /* sig is a BTF pointer: plain loads */
+	__u64 rt = sig->sum_sched_runtime;
 	struct list_head *head = (struct list_head *)((void *)sig + bpf_core_field_offset(struct signal_struct, thread_head));
-	struct list_head *pos = BPF_CORE_READ(sig, thread_head.next);
+	struct list_head *pos = sig->thread_head.next;
 	__u32 node_off = bpf_core_field_offset(struct task_struct, thread_node);
 
 	for (int i = 0; i < EXIT_THREADS_MAX && pos && pos != head; i++) {

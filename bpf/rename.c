@@ -17,7 +17,7 @@ int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
 
 	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
 		return 0;
-	if (excluded(BPF_CORE_READ(task, tgid)))
+	if (excluded(task->tgid))
 		return 0;
 	seq = next_seq();
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
