@@ -14,7 +14,7 @@ SIM     := _build/chainsim _build/fakeminer
 DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor config -type f -not -name '*_test.go' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test e2e bench generate mdatagen lint demo clean
+.PHONY: help deps build run test e2e bench generate mdatagen lint demo clean
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -29,7 +29,20 @@ run: ## Run the collector on the embedded default config (root).
 	@echo "otelcol-cryptochain on the embedded default config: findings on this console and in data/findings.jsonl$${OTEL_EXPORTER_OTLP_ENDPOINT:+, and over OTLP to $$OTEL_EXPORTER_OTLP_ENDPOINT}. Ctrl-C stops it."
 	./$(DIST) --config embedded:agent
 
-test: ## Run every test: unit, privileged (root) and end-to-end (builds the distribution first).
+# What the privileged and end-to-end tests run: real containers (podman, runc, a busybox rootfs), the real
+# crontab program, network namespaces. Installed from Debian when missing (needs root).
+TEST_DEPS := podman runc busybox crontab ip
+deps: ## Install the test dependencies from Debian if any is missing (root).
+	@missing=""; for c in $(TEST_DEPS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	[ -x /bin/busybox ] || missing="$$missing busybox-static"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing test dependencies (missing:$$missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    podman runc busybox-static cron iproute2 >/dev/null; \
+	fi
+
+test: ## Run every test: unit, privileged (root) and end-to-end (installs test deps, builds the distribution).
+	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory build
 	$(GO) test -count=1 -timeout 20m $$($(GO) list ./... | grep -v /test/e2e)
 	@# The end-to-end suite runs alone: it watches the whole host, so other privileged tests are noise to it.
