@@ -398,3 +398,87 @@ func TestParentContextContributes(t *testing.T) {
 		assert.NotEqual(t, "login:1", attrStr(f, "cryptochain.finding.context.id"))
 	}
 }
+
+// groupsOf returns the cryptochain.finding.groups of a finding.
+func groupsOf(t *testing.T, lr plog.LogRecord) []any {
+	v, ok := lr.Attributes().Get("cryptochain.finding.groups")
+	require.True(t, ok)
+	return v.Slice().AsRaw()
+}
+
+// TestBootContextContributesNothing: a boot context is the catch-all of processes with unknown
+// ancestry (unrelated admin activity, other tests' MSR opens), not an entry point. A chain in a
+// context opened from it stays Medium with exactly Miner and Pool, whether the boot context's
+// evidence came before the chain or after it, and whether it is recognised by its kind or its id.
+func TestBootContextContributesNothing(t *testing.T) {
+	for _, tc := range []struct{ name, bootID, kind string }{
+		{"by kind and id", "boot:1", "boot"},
+		{"by kind", "cgroup-7", "boot"},
+		{"by id", "boot:2", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil, nil, false)
+			defer h.shutdown()
+			withRes := func(r rec, id, kind, parent string) plog.Logs {
+				r.ctx, r.parent = id, parent
+				ld := logsOf(r)
+				if kind != "" {
+					ld.ResourceLogs().At(0).Resource().Attributes().PutStr("cryptochain.context.kind", kind)
+				}
+				return ld
+			}
+			boot := func(r rec) plog.Logs { return withRes(r, tc.bootID, tc.kind, "") }
+			child := func(r rec) plog.Logs { return withRes(r, "daemonized:3", "daemonized", tc.bootID) }
+			consume := func(ld plog.Logs) { require.NoError(t, h.proc.ConsumeLogs(context.Background(), ld)) }
+			consume(boot(fileWrite("", 0, 40, []int64{1}, "/usr/bin/msr-tool", "/dev/cpu/0/msr", "open", "")))
+			consume(boot(fileWrite("", time.Second, 41, []int64{1}, "/usr/bin/tee", "/etc/cron.d/backup", "create",
+				"0 3 * * * root /usr/local/bin/backup.sh\n")))
+			for _, r := range minerRun("", 2*time.Second) {
+				consume(child(r))
+			}
+			// Later unrelated activity in the catch-all does not escalate the chain either.
+			consume(boot(sysctl("", 3*time.Second, 42, []int64{1}, "vm.nr_hugepages", "1280")))
+			consume(boot(fileWrite("", 4*time.Second, 43, []int64{1}, "/usr/bin/tee", "/etc/cron.d/other", "create",
+				"*/5 * * * * root /usr/local/bin/other.sh\n")))
+			fs := h.findings()
+			require.Len(t, fs, 1)
+			assert.Equal(t, "MEDIUM", fs[0].SeverityText())
+			assert.Equal(t, "daemonized:3", attrStr(fs[0], "cryptochain.finding.context.id"))
+			assert.Equal(t, []any{"miner", "pool"}, groupsOf(t, fs[0]))
+		})
+	}
+}
+
+// TestCrontabSpoolWriteInOneBatch: the crontab exec and its spool write arrive in one ConsumeLogs
+// call; the High finding names the spool path, never `-`.
+func TestCrontabSpoolWriteInOneBatch(t *testing.T) {
+	h := newHarness(t, nil, nil, false)
+	defer h.shutdown()
+	recs := minerRun("ssh:1", 0)
+	h.consume(recs...)
+	cron := "*/5 * * * * " + xmrig + " -o stratum+tcp://" + pool + ":3333\n"
+	h.consume(exec("ssh:1", time.Second, 950, sh, "/usr/bin/crontab", "crontab", "-"),
+		fileWrite("ssh:1", time.Second+5*time.Millisecond, 950, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/root", "rename", cron))
+	fs := h.findings()
+	require.Len(t, fs, 2)
+	assert.Equal(t, "HIGH", fs[1].SeverityText())
+	assert.Contains(t, fs[1].Body().Str(), "persistence /var/spool/cron/crontabs/root,")
+	v, ok := fs[1].Attributes().Get("cryptochain.response.persistence_paths")
+	require.True(t, ok)
+	assert.Equal(t, []any{"/var/spool/cron/crontabs/root"}, v.Slice().AsRaw())
+}
+
+// TestCrontabFailedSpoolWriteIsNotPersistence: `crontab -` whose spool write failed (read-only
+// spool, denied) is recorded but does not make the chain High.
+func TestCrontabFailedSpoolWriteIsNotPersistence(t *testing.T) {
+	h := newHarness(t, nil, nil, false)
+	defer h.shutdown()
+	h.consume(minerRun("ssh:1", 0)...)
+	failed := fileWrite("ssh:1", time.Second+5*time.Millisecond, 950, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/root", "rename",
+		"*/5 * * * * "+xmrig+"\n")
+	failed.attrs["cryptochain.file.result"] = "error"
+	h.consume(exec("ssh:1", time.Second, 950, sh, "/usr/bin/crontab", "crontab", "-"), failed)
+	fs := h.findings()
+	require.Len(t, fs, 1)
+	assert.Equal(t, "MEDIUM", fs[0].SeverityText())
+}

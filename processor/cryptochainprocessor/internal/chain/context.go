@@ -70,6 +70,10 @@ type Context struct {
 	// (0 when absent): the context this one was opened from contributes its Persistence and
 	// Optimization evidence (a login session that wrote the crontab and started the miner with nohup).
 	SelfID, ParentID uint64
+	// Boot marks a boot catch-all context (cryptochain.context.kind boot, or a `boot:` id): it
+	// gathers everything whose ancestry the receiver did not see, so it is nobody's real parent and
+	// contributes no evidence to the contexts opened from it. ParentBoot: the parent id is `boot:`.
+	Boot, ParentBoot bool
 	FindingID        string // set at the first emission
 	Level            Level  // highest severity emitted
 	// Dirty is set whenever the state changes; the persistence layer clears it.

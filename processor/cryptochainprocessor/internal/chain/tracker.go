@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"hash/maphash"
 	"slices"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -98,7 +99,7 @@ func (t *Tracker) Lookup(key []byte) *Context {
 // when max_contexts is reached.
 func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
 	c := &Context{Key: string(key), Hash: HashKey(key), Resource: EncodeResource(res)}
-	c.SelfID, c.ParentID = lineageIDs(res)
+	c.SelfID, c.ParentID, c.Boot, c.ParentBoot = lineageIDs(res)
 	t.insert(c)
 	return c
 }
@@ -112,7 +113,7 @@ func (t *Tracker) Restore(c *Context) {
 	c.Hash = HashKey([]byte(c.Key))
 	res := pcommon.NewResource()
 	if DecodeResource(c.Resource, res) == nil {
-		c.SelfID, c.ParentID = lineageIDs(res)
+		c.SelfID, c.ParentID, c.Boot, c.ParentBoot = lineageIDs(res)
 	}
 	if c.MaxTime > t.maxTime {
 		t.maxTime = c.MaxTime
@@ -467,27 +468,43 @@ func (t *Tracker) intern(s string) string {
 // maxContextDepth bounds how far up the context tree evidence is inherited and escalations travel.
 const maxContextDepth = 3
 
-// lineageIDs returns the hashes of host.id with the context's id and with its parent's id.
-func lineageIDs(res pcommon.Resource) (self, parent uint64) {
+// lineageIDs returns the hashes of host.id with the context's id and with its parent's id, whether
+// the context is a boot catch-all and whether its parent id names one.
+func lineageIDs(res pcommon.Resource) (self, parent uint64, boot, parentBoot bool) {
 	attrs := res.Attributes()
 	host := ""
 	if v, ok := attrs.Get("host.id"); ok {
 		host = v.AsString()
 	}
-	id := func(k string) uint64 {
+	str := func(k string) string {
 		v, ok := attrs.Get(k)
-		if !ok || v.Type() != pcommon.ValueTypeStr || v.Str() == "" {
+		if !ok || v.Type() != pcommon.ValueTypeStr {
+			return ""
+		}
+		return v.Str()
+	}
+	id := func(s string) uint64 {
+		if s == "" {
 			return 0
 		}
-		return HashKey([]byte(host + "\x00" + v.Str()))
+		return HashKey([]byte(host + "\x00" + s))
 	}
-	return id("cryptochain.context.id"), id("cryptochain.context.parent_id")
+	selfID, parentID := str("cryptochain.context.id"), str("cryptochain.context.parent_id")
+	boot = str("cryptochain.context.kind") == bootKind || strings.HasPrefix(selfID, bootPrefix)
+	return id(selfID), id(parentID), boot, strings.HasPrefix(parentID, bootPrefix)
 }
+
+// bootKind and bootPrefix recognise the per-cgroup catch-all context of processes with unknown
+// ancestry (docs/events.md): not an entry point, never a source of inherited evidence.
+const (
+	bootKind   = "boot"
+	bootPrefix = "boot:"
+)
 
 // Descendants returns the contexts opened from c (up to maxContextDepth levels) that already report
 // a chain: new Persistence or Optimization evidence in c may escalate them.
 func (t *Tracker) Descendants(c *Context) []*Context {
-	if c.SelfID == 0 || len(t.children) == 0 {
+	if c.SelfID == 0 || c.Boot || len(t.children) == 0 {
 		return nil
 	}
 	var out []*Context
@@ -513,18 +530,28 @@ func (t *Tracker) Descendants(c *Context) []*Context {
 }
 
 // inherited returns copies of the Persistence and Optimization evidence of the contexts c was
-// opened from, marked with the context they were observed in.
+// opened from, marked with the context they were observed in. The walk stops at a boot catch-all
+// context (its evidence belongs to unrelated processes), and an ancestor's item counts only while
+// it would still count in c: seen within the window of c's own clock, or its process still alive
+// (an ancestor that has been quiet is not expired against the child's newer records).
 func (t *Tracker) inherited(c *Context) []Item {
+	if c.ParentBoot {
+		return nil
+	}
 	var out []Item
+	cutoff := c.MaxTime - int64(t.cfg.Window)
 	id := c.ParentID
 	for d := 0; d < maxContextDepth && id != 0; d++ {
 		a := t.byID[id]
-		if a == nil || a == c {
+		if a == nil || a == c || a.Boot {
 			break
 		}
 		for i := range a.Items {
 			it := a.Items[i]
 			if it.Group != evidence.Persistence && it.Group != evidence.Optimization {
+				continue
+			}
+			if it.Seen < cutoff && !a.alive(it.PID, it.Start) {
 				continue
 			}
 			o := *it.Origin
@@ -533,6 +560,9 @@ func (t *Tracker) inherited(c *Context) []Item {
 			}
 			it.Origin = &o
 			out = append(out, it)
+		}
+		if a.ParentBoot {
+			break
 		}
 		id = a.ParentID
 	}

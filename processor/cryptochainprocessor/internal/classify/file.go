@@ -227,11 +227,16 @@ func (c *Classifier) cpupower(args []string, o *out) {
 }
 
 // crontab classifies the crontab binary: replacing a table is persistence, listing is not.
-// "crontab -e" is weak: the edit may be abandoned, and the spool write it makes is seen anyway.
+// Every form is weak and names no path: the act is the spool write crontab makes a few ms later
+// (/var/spool/cron/crontabs/<user>, /var/spool/cron/<user>, /etc/crontabs/<user>), which the
+// receiver reports as a file.write with the true path and result; a failed one does not count.
+// "crontab -e" may also be abandoned.
 func (c *Classifier) crontab(args []string, o *out) {
-	file, list, edit, remove, any := "", false, false, false, false
+	file, user, list, edit, remove, any := "", "", false, false, false, false
 	argv.Parse(args, func(name string, long bool) bool { return !long && name == "u" }, func(op argv.Opt) bool {
 		switch {
+		case op.Name == "u":
+			user = op.Value
 		case op.Name == "" && file == "":
 			file, any = op.Value, true
 		case op.Name == "l":
@@ -252,7 +257,15 @@ func (c *Classifier) crontab(args []string, o *out) {
 	case list || remove:
 		return
 	case any:
-		o.add(evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Strong, Kind: KindCrontab, Indicator: "crontab " + file, Source: srcCrontab, Path: file, Action: joinArgs(args)})
+		table := "the invoking user's table"
+		if user != "" {
+			table = user + "'s table"
+		}
+		src := srcCrontab + " from stdin"
+		if file != "-" {
+			src = srcCrontab + " from " + file
+		}
+		o.add(evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Weak, Kind: KindCrontab, Indicator: "crontab " + file, Source: src, Action: "crontab " + file + " (replaces " + table + ")"})
 	case edit:
 		o.add(evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Weak, Kind: KindCrontab, Indicator: "crontab -e", Source: srcCrontab, Action: joinArgs(args)})
 	}

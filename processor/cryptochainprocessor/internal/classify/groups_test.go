@@ -158,9 +158,10 @@ func TestCrontabExec(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"crontab", "/tmp/cron.txt"}, "persistence/strong/crontab"},
-		{[]string{"crontab", "-"}, "persistence/strong/crontab"},
-		{[]string{"crontab", "-u", "root", "/tmp/c"}, "persistence/strong/crontab"},
+		// Replacing a table is weak: the spool write that follows is the act, with the true path.
+		{[]string{"crontab", "/tmp/cron.txt"}, "persistence/weak/crontab"},
+		{[]string{"crontab", "-"}, "persistence/weak/crontab"},
+		{[]string{"crontab", "-u", "root", "/tmp/c"}, "persistence/weak/crontab"},
 		{[]string{"crontab", "-e"}, "persistence/weak/crontab"},
 		{[]string{"crontab", "-l"}, ""},
 		{[]string{"crontab", "-u", "bob", "-l"}, ""},
@@ -173,10 +174,20 @@ func TestCrontabExec(t *testing.T) {
 			assert.Equal(t, []string{tc.want}, summary(got), "%v", tc.args)
 		}
 	}
+	// No fake path: `-` is stdin, FILE is only the source of the new table.
+	got := c.Classify(exec("crontab", "-"))
+	require.Len(t, got, 1)
+	assert.Empty(t, got[0].Path)
+	assert.Equal(t, "crontab - (replaces the invoking user's table)", got[0].Action)
+	got = c.Classify(exec("crontab", "-u", "bob", "/tmp/c"))
+	require.Len(t, got, 1)
+	assert.Empty(t, got[0].Path)
+	assert.Equal(t, "crontab /tmp/c (replaces bob's table)", got[0].Action)
+	assert.Contains(t, got[0].Source, "/tmp/c")
 	// A failed crontab exec is recorded as failed.
 	ev := exec("crontab", "/tmp/c")
 	ev.Name, ev.Failed = evidence.EventExecFailed, true
-	got := c.Classify(ev)
+	got = c.Classify(ev)
 	require.Len(t, got, 1)
 	assert.True(t, got[0].Failed)
 }
