@@ -395,3 +395,75 @@ func TestContextTreeIndexFollowsEviction(t *testing.T) {
 	other.Level = Medium
 	assert.Empty(t, tr.Descendants(parent))
 }
+
+// TestInheritedEvidenceFollowsChildClock: a parent context's persistence counts in a child while it
+// would still count there: within the window of the child's newest record, or while its writer runs.
+// A quiet parent is not expired by its own clock, so the child's clock decides.
+func TestInheritedEvidenceFollowsChildClock(t *testing.T) {
+	writer := proc{pid: 50, ancestors: []int64{1}}
+	miner := proc{pid: 100, ancestors: []int64{1}}
+	for _, tc := range []struct {
+		name   string
+		exited bool
+		gap    time.Duration
+		want   Level
+	}{
+		{"recent parent persistence", true, 30 * time.Minute, High},
+		{"stale parent persistence of an exited writer", true, 2 * time.Hour, Medium},
+		{"stale parent persistence of a running writer", false, 2 * time.Hour, High},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := newTracker()
+			mk := func(id, parent string) *Context {
+				res := pcommon.NewResource()
+				res.Attributes().PutStr("cryptochain.context.id", id)
+				if parent != "" {
+					res.Attributes().PutStr("cryptochain.context.parent_id", parent)
+				}
+				return tr.Create([]byte(id), res)
+			}
+			p := mk("login:1", "")
+			tr.Add(p, event("file.write", writer, 0), []ev.Evidence{persist})
+			if tc.exited {
+				tr.Observe(p, p.Hash, event("process.exit", writer, time.Second))
+			}
+			c := mk("daemonized:2", "login:1")
+			tr.Add(c, event("process.exec", miner, tc.gap), []ev.Evidence{minerStrong})
+			tr.Add(c, event("dns.query", miner, tc.gap+time.Second), []ev.Evidence{poolStrong})
+			f := tr.Evaluate(c)
+			require.NotNil(t, f)
+			assert.Equal(t, tc.want, f.Level)
+		})
+	}
+}
+
+// TestBootParentIsNoSource: neither the boot context (by kind or by id) nor its ancestors feed a
+// child, and new evidence in a boot context re-evaluates no child.
+func TestBootParentIsNoSource(t *testing.T) {
+	tr := newTracker()
+	mk := func(id, kind, parent string) *Context {
+		res := pcommon.NewResource()
+		res.Attributes().PutStr("cryptochain.context.id", id)
+		if kind != "" {
+			res.Attributes().PutStr("cryptochain.context.kind", kind)
+		}
+		if parent != "" {
+			res.Attributes().PutStr("cryptochain.context.parent_id", parent)
+		}
+		return tr.Create([]byte(id), res)
+	}
+	other := proc{pid: 40, ancestors: []int64{1}}
+	miner := proc{pid: 100, ancestors: []int64{1}}
+	b := mk("cg:1", "boot", "")
+	tr.Add(b, event("file.write", other, 0), []ev.Evidence{persist, optimFail})
+	c := mk("daemonized:2", "daemonized", "cg:1")
+	tr.Add(c, event("process.exec", miner, time.Second), []ev.Evidence{minerStrong})
+	tr.Add(c, event("dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
+	f := tr.Evaluate(c)
+	require.NotNil(t, f)
+	assert.Equal(t, Medium, f.Level)
+	assert.Equal(t, []ev.Group{ev.Miner, ev.Pool}, f.Groups)
+	assert.Empty(t, tr.Descendants(b))
+	assert.True(t, b.Boot)
+	assert.False(t, c.Boot)
+}

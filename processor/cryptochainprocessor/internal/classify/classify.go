@@ -56,9 +56,9 @@ import (
 // Persistence (strong; Failed when the write failed): "cron", "anacron", "at", "systemd", "rc",
 // "preload" (/etc/ld.so.preload), "custom" (configured paths) for writes under those locations (any
 // write-like operation except unlink; package managers and systemd itself are skipped), with Command set
-// from the captured content (the cron line, ExecStart or script line it will run), KindCrontab "crontab" for the crontab
-// binary replacing a table ("crontab FILE", "crontab -", "crontab -u u FILE"; "crontab -e" is weak
-// because the edit may be abandoned; the resulting spool write is seen anyway).
+// from the captured content (the cron line, ExecStart or script line it will run), KindCrontab "crontab"
+// (weak, no Path) for the crontab binary replacing a table ("crontab FILE", "crontab -", "crontab -u u
+// FILE", "crontab -e"): the act is the spool write that follows, which carries the true path and result.
 //
 // Optimization (attempts count, Failed or not): "msr" (strong: /dev/cpu/*/msr open, wrmsr, modprobe
 // msr allow_writes=on, /sys/module/msr/parameters/allow_writes; weak: plain modprobe msr), "hugepages",
