@@ -457,8 +457,12 @@ func TestCrontabSpoolWriteInOneBatch(t *testing.T) {
 	recs := minerRun("ssh:1", 0)
 	h.consume(recs...)
 	cron := "*/5 * * * * " + xmrig + " -o stratum+tcp://" + pool + ":3333\n"
+	// Debian's crontab writes a staging file in the spool, then renames it onto the user's table.
+	rename := fileWrite("ssh:1", time.Second+5*time.Millisecond, 950, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/root", "rename", cron)
+	rename.attrs["cryptochain.file.source_path"] = "/var/spool/cron/crontabs/tmp.mmvz4b"
 	h.consume(exec("ssh:1", time.Second, 950, sh, "/usr/bin/crontab", "crontab", "-"),
-		fileWrite("ssh:1", time.Second+5*time.Millisecond, 950, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/root", "rename", cron))
+		fileWrite("ssh:1", time.Second+2*time.Millisecond, 950, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/tmp.mmvz4b", "create", cron),
+		rename)
 	fs := h.findings()
 	require.Len(t, fs, 2)
 	assert.Equal(t, "HIGH", fs[1].SeverityText())

@@ -37,7 +37,7 @@ func (c *Classifier) file(ev *evidence.Event, o *out) {
 		return // package installs and systemd's own runtime units
 	}
 	rule, ok := c.persistenceRule(p)
-	if !ok {
+	if !ok || crontabStaging(ev) {
 		return
 	}
 	e := evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Strong, Kind: rule.Kind, Indicator: p, Source: rule.Source, Path: p, Action: opAction(ev)}
@@ -48,6 +48,18 @@ func (c *Classifier) file(ev *evidence.Event, o *out) {
 		e.Command = "unit " + argv.Base(ev.SourcePath)
 	}
 	o.add(e)
+}
+
+// crontabStaging reports a write by the crontab binary to its staging file in the spool (Debian
+// `tmp.XXXXXX`, cronie `#tmp.HOST.XXXXXX`, BusyBox `<user>.new`): cron never runs that name, the
+// rename onto the user's table that follows is the act and names the real path. Counting the staging
+// write would report a throw-away path as the persistence to remove.
+func crontabStaging(ev *evidence.Event) bool {
+	if argv.Base(ev.Exe) != "crontab" || ev.Op == "rename" || ev.Op == "link" {
+		return false
+	}
+	b := argv.Base(ev.Path)
+	return strings.HasPrefix(b, "tmp.") || strings.HasPrefix(b, "#tmp") || strings.HasSuffix(b, ".new")
 }
 
 // persistenceRule is set.PersistenceRule remembering the last path: writes come in runs for one

@@ -135,6 +135,17 @@ func TestPersistence(t *testing.T) {
 			assert.Equal(t, tc.cmd, e.Command)
 		})
 	}
+	// The crontab binary's rename of its staging file onto the table, and a direct write, count.
+	for _, ev := range []*evidence.Event{
+		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/crontabs/root", SourcePath: "/var/spool/cron/crontabs/tmp.mmvz4b", Op: "rename"},
+		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/root", Op: "open"},
+		{Name: evidence.EventFileWrite, Exe: "/usr/bin/bash", Path: "/var/spool/cron/crontabs/tmp.x", Op: "open"},
+	} {
+		got := c.Classify(ev)
+		require.Len(t, got, 1, "%s", ev.Path)
+		assert.Equal(t, ev.Path, got[0].Path)
+		assert.Equal(t, evidence.Strong, got[0].Strength)
+	}
 	failed := c.Classify(fw("/etc/cron.d/x", "create", "", true))
 	require.Len(t, failed, 1)
 	assert.True(t, failed[0].Failed)
@@ -147,6 +158,10 @@ func TestPersistence(t *testing.T) {
 		{Name: evidence.EventFileWrite, Exe: "/usr/bin/dpkg", Path: "/lib/systemd/system/nginx.service", Op: "rename"},
 		{Name: evidence.EventFileWrite, Exe: "/usr/lib/systemd/systemd", Path: "/run/systemd/system/session-1.scope", Op: "create"},
 		{Name: evidence.EventFileOpen, Path: "/etc/crontab", Op: "open"},
+		// crontab's staging files: the rename onto the user's table is the act.
+		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/crontabs/tmp.mmvz4b", Op: "create"},
+		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/#tmp.host.XXXXjs8w", Op: "open"},
+		{Name: evidence.EventFileWrite, Exe: "/bin/crontab", Path: "/etc/crontabs/root.new", Op: "open"},
 	} {
 		assert.Empty(t, c.Classify(ev), ev.Path)
 	}
