@@ -467,3 +467,39 @@ func TestBootParentIsNoSource(t *testing.T) {
 	assert.True(t, b.Boot)
 	assert.False(t, c.Boot)
 }
+
+// TestChainInBootContext: in a boot catch-all context, Persistence and Optimization count only from
+// the chain's process line (the miner, its ancestors) and the miner's descendants; other processes
+// of the cgroup are unrelated however close in time.
+func TestChainInBootContext(t *testing.T) {
+	for _, kind := range []string{"boot", ""} {
+		tr := newTracker()
+		res := pcommon.NewResource()
+		res.Attributes().PutStr("cryptochain.context.id", "boot:7")
+		if kind != "" {
+			res.Attributes().PutStr("cryptochain.context.kind", kind)
+		}
+		b := tr.Create([]byte("boot:7"), res)
+		shell := proc{pid: 10, ancestors: []int64{1}}
+		miner := proc{pid: 100, ancestors: []int64{10, 1}}
+		child := proc{pid: 101, ancestors: []int64{100, 10, 1}}
+		admin := proc{pid: 40, ancestors: []int64{1}}
+		tr.Add(b, event("file.open", admin, 0), []ev.Evidence{optimFail})
+		tr.Add(b, event("file.write", admin, time.Second), []ev.Evidence{persist})
+		tr.Add(b, event("process.exec", miner, 2*time.Second), []ev.Evidence{minerStrong})
+		tr.Add(b, event("dns.query", miner, 3*time.Second), []ev.Evidence{poolStrong})
+		f := tr.Evaluate(b)
+		require.NotNil(t, f)
+		assert.Equal(t, Medium, f.Level)
+		assert.Equal(t, []ev.Group{ev.Miner, ev.Pool}, f.Groups)
+		tr.Add(b, event("sysctl.write", child, 4*time.Second), []ev.Evidence{optim})
+		assert.Nil(t, tr.Evaluate(b), "optimization alone stays Medium")
+		tr.Add(b, event("file.write", shell, 5*time.Second), []ev.Evidence{persist})
+		f = tr.Evaluate(b)
+		require.NotNil(t, f, "the shell that started the miner writes the crontab")
+		assert.Equal(t, Critical, f.Level, "the miner's child tuned the host")
+		for _, it := range f.Items {
+			assert.NotEqual(t, int64(40), it.PID, "the admin's evidence is not the chain's")
+		}
+	}
+}

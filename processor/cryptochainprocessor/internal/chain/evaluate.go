@@ -80,10 +80,11 @@ func (t *Tracker) ancestorsFunc(c *Context) func(p *Proc) []int64 {
 // evaluate is the chain rule. Miner and Pool must both be complete on one process line: a process
 // and its ancestors (siblings never combine, so a wallet grepped in one child of a shell and a
 // pool resolved in another do not make a chain). Persistence and Optimization count from anywhere
-// in the context, or from the contexts it was opened from (items beyond c.Items). It returns the
+// in the context (in a boot catch-all context: only from the chain's process line and its
+// descendants), or from the contexts it was opened from (items beyond c.Items). It returns the
 // level, the indices (into items) of the items to report and the groups present.
 func evaluate(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
-	var line []int64
+	var line, coreLine, corePIDs []int64
 	selected := make(map[int]struct{})
 	core := false
 	for pi := range c.Procs {
@@ -103,6 +104,8 @@ func evaluate(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, [
 		}
 		if complete(c, items, miner, evidence.Miner) && complete(c, items, pool, evidence.Pool) {
 			core = true
+			coreLine = append(coreLine, line...)
+			corePIDs = append(corePIDs, p.PID)
 			for _, i := range miner {
 				selected[i] = struct{}{}
 			}
@@ -116,6 +119,9 @@ func evaluate(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, [
 	}
 	var persist, optim []int
 	for i := range items {
+		if c.Boot && i < len(c.Items) && !onLine(c, &items[i], coreLine, corePIDs, ancestors) {
+			continue // the catch-all's other processes are unrelated to this chain
+		}
 		switch items[i].Group {
 		case evidence.Persistence:
 			persist = append(persist, i)
@@ -173,6 +179,29 @@ func complete(c *Context, items []Item, idx []int, g evidence.Group) bool {
 		if !seen {
 			firstKind, seen = it.Kind, true
 		} else if it.Kind != firstKind {
+			return true
+		}
+	}
+	return false
+}
+
+// onLine reports whether item it of a boot context belongs to the chain: made by a process of its
+// line (the miner or pool process, or an ancestor: the shell that started it) or by a descendant of
+// the miner or pool process itself. A boot context gathers every process of its cgroup whose
+// ancestry the receiver did not see, so only evidence tied to the chain's own processes counts there.
+func onLine(c *Context, it *Item, line, core []int64, ancestors func(*Proc) []int64) bool {
+	if it.PID <= 1 {
+		return false
+	}
+	if contains(line, it.PID) {
+		return true
+	}
+	p := c.proc(it.PID, it.Start)
+	if p == nil {
+		return false
+	}
+	for _, a := range ancestors(p) {
+		if contains(core, a) {
 			return true
 		}
 	}
