@@ -2,6 +2,7 @@ package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver
 
 import (
 	"bytes"
+	"os"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -66,7 +67,7 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 	p := &pipeline{
 		cfg:     cfg,
 		table:   proctable.New(procTableSize, exitGrace),
-		tracker: execctx.NewTracker(8192),
+		tracker: execctx.NewTracker(8192, bootID(cfg.ProcfsRoot)),
 		cgroups: cgroups.NewResolver(cgroupRoot),
 		mapper: &records.Mapper{
 			Clock:    records.NewClock(),
@@ -216,6 +217,9 @@ func (p *pipeline) actor(ev *event.Event) (records.Actor, records.Resource) {
 	key := proctable.Key{PID: ev.Proc.PID, Start: ev.Proc.StartBootNS}
 	proc, ok := p.table.Get(key)
 	if !ok {
+		proc, ok = p.forked(ev)
+	}
+	if !ok {
 		proc, ok = p.fillFromProcfs(ev.Proc.PID)
 	}
 	if !ok {
@@ -224,6 +228,39 @@ func (p *pipeline) actor(ev *event.Event) (records.Actor, records.Resource) {
 		return records.Actor{}, records.Resource{Context: p.tracker.Enter(cg), CgroupPath: cg, ContainerID: id.ContainerID, PodUID: id.PodUID}
 	}
 	return records.Actor{Proc: proc, Ancestors: p.table.Ancestors(proc.Key, maxAncestors)}, resourceOf(proc)
+}
+
+// forked learns a process the table never saw exec whose parent it knows (from the event header's
+// parent pid and start time): a fork that did not exec (yet) runs its parent's image, so it takes
+// the parent's image and context. Learning it makes its later events cheap, and its own exec is
+// then compared with that image like any re-exec.
+func (p *pipeline) forked(ev *event.Event) (*proctable.Proc, bool) {
+	if ev.Proc.PPID == 0 || ev.Proc.StartBootNS == 0 {
+		return nil, false
+	}
+	parent, ok := p.table.Get(proctable.Key{PID: ev.Proc.PPID, Start: ev.Proc.ParentStartNS})
+	if !ok {
+		return nil, false
+	}
+	child := *parent
+	child.Key = proctable.Key{PID: ev.Proc.PID, Start: ev.Proc.StartBootNS}
+	child.Parent = parent.Key
+	child.Comm = ev.Proc.Comm
+	child.UID, child.EUID = ev.Proc.UID, ev.Proc.EUID
+	child.LoginUID, child.SessionID = ev.Proc.LoginUID, ev.Proc.SessionID
+	if ev.Proc.CgroupID != 0 && ev.Proc.CgroupID != parent.CgroupID {
+		// Moved to another cgroup after the fork (a runtime's child entering a new container): that
+		// crosses a boundary, so the rules decide, as for an exec.
+		child.CgroupID = ev.Proc.CgroupID
+		child.CgroupPath = p.cgroupPath(ev)
+		id := cgroups.Parse(child.CgroupPath)
+		child.ContainerID, child.PodUID = id.ContainerID, id.PodUID
+		child.Context = p.tracker.Decide(rulesProc(parent), rulesProc(&child), child.CgroupPath, false)
+	}
+	child.ClearExit()
+	p.table.Put(&child)
+	p.missing.Remove(child.PID)
+	return &child, true
 }
 
 // fillFromProcfs reads a process the table never saw (started before the snapshot's view, or
@@ -239,6 +276,15 @@ func (p *pipeline) fillFromProcfs(pid uint32) (*proctable.Proc, bool) {
 		return nil, false
 	}
 	return p.exec(ev, false), true
+}
+
+// bootID reads the host's boot id under the procfs root; context ids are derived from it.
+func bootID(procfsRoot string) string {
+	b, err := os.ReadFile(filepath.Join(procfsRoot, "sys/kernel/random/boot_id"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 func must[T any](v T, err error) T {
@@ -281,7 +327,7 @@ func resourceOf(proc *proctable.Proc) records.Resource {
 }
 
 func rulesProc(p *proctable.Proc) *execctx.Proc {
-	return &execctx.Proc{PID: p.PID, ExeName: path.Base(p.Exe), Comm: p.Comm, Args: p.Args, CgroupID: p.CgroupID,
+	return &execctx.Proc{PID: p.PID, Start: p.Start, ExeName: path.Base(p.Exe), Comm: p.Comm, Args: p.Args, CgroupID: p.CgroupID,
 		LoginUID: p.LoginUID, SessionID: p.SessionID, TTY: p.TTY, SID: p.SID, CI: p.CI, Context: p.Context}
 }
 

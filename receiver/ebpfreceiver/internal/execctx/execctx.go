@@ -3,7 +3,7 @@
 //
 // A process inherits the context of its "parent" (its own previous image when the same process
 // exec'd before, otherwise its real parent), except when the exec matches one of these rules,
-// checked in this order; the first match opens a new context `<kind>:<random>` whose parent_id is
+// checked in this order; the first match opens a new context `<kind>:<hash>` whose parent_id is
 // the inherited context:
 //
 //  1. ci_runner: the environment carries CI markers (GITHUB_ACTIONS, GITLAB_CI, JENKINS_URL,
@@ -28,11 +28,19 @@
 // process appeared in a cgroup where nothing ran before, e.g. a container whose runtime exited
 // before its events were read).
 //
+// Context ids are deterministic, so that a receiver restarted on the same boot gives the running
+// processes the ids they had: `<kind>:` + the first 16 hex digits of SHA-256 over the host boot id,
+// the kind and the identity of the entry-point process that opened the context (pid and start
+// time in clock ticks, the precision procfs gives), or, for the per-cgroup `boot`/`cgroup`
+// contexts, the cgroup path. The start-up snapshot applies the same rules from the oldest process
+// down, so it reaches the same entry point while that process lives.
+//
 // docs/events.md ("Execution-context rules") documents the same table; keep them in step.
 package execctx // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
 
 import (
-	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"path"
 	"strings"
@@ -65,6 +73,7 @@ type Context struct {
 // Proc is what the rules look at in one process image.
 type Proc struct {
 	PID       uint32
+	Start     uint64 // start time, ns since boot (with PID, the identity that keys a context it opens)
 	ExeName   string // base name of the executable
 	Comm      string
 	Args      []string // argv, bounded
@@ -81,16 +90,18 @@ type Proc struct {
 // several processes a runtime puts into a new container) and which cgroups run a workload (a
 // process that is not a container runtime), which tells a `runc exec` from a container start.
 type Tracker struct {
+	bootID   string // host boot id: ids are unique per boot and stable across receiver restarts
 	mu       sync.Mutex
 	cgroups  *lru.Cache[string, Context]
 	workload *lru.Cache[uint64, struct{}]
 }
 
-// NewTracker makes a tracker that remembers at most size cgroups.
-func NewTracker(size int) *Tracker {
+// NewTracker makes a tracker that remembers at most size cgroups. bootID (the host's
+// /proc/sys/kernel/random/boot_id) seeds the context ids.
+func NewTracker(size int, bootID string) *Tracker {
 	cg, _ := lru.New[string, Context](size)
 	wl, _ := lru.New[uint64, struct{}](size)
-	return &Tracker{cgroups: cg, workload: wl}
+	return &Tracker{bootID: bootID, cgroups: cg, workload: wl}
 }
 
 // Boot returns the context of a cgroup first seen by the start-up snapshot, minting a `boot`
@@ -112,7 +123,7 @@ func (t *Tracker) cgroupContext(cgroupPath, kind string) Context {
 	if c, ok := t.cgroups.Get(cgroupPath); ok {
 		return c
 	}
-	c := Context{ID: NewID(kind), Kind: kind}
+	c := Context{ID: CgroupID(t.bootID, kind, cgroupPath), Kind: kind}
 	t.cgroups.Add(cgroupPath, c)
 	return c
 }
@@ -144,11 +155,11 @@ func (t *Tracker) Decide(parent, child *Proc, cgroupPath string, fromSnapshot bo
 		if c, ok := t.cgroups.Get(cgroupPath); ok && !hasWorkload && c.Kind == KindCgroup {
 			return c
 		}
-		c := Context{ID: NewID(kind), Kind: kind, ParentID: parent.Context.ID}
+		c := Context{ID: EntryID(t.bootID, kind, child.PID, child.Start), Kind: kind, ParentID: parent.Context.ID}
 		t.cgroups.Add(cgroupPath, c)
 		return c
 	}
-	return Context{ID: NewID(kind), Kind: kind, ParentID: parent.Context.ID}
+	return Context{ID: EntryID(t.bootID, kind, child.PID, child.Start), Kind: kind, ParentID: parent.Context.ID}
 }
 
 // Rule returns the kind of context child opens, "" when it inherits its parent's. hasWorkload says
@@ -185,11 +196,32 @@ func Rule(parent, child *Proc, hasWorkload bool) string {
 	return ""
 }
 
-// NewID mints a host-unique context id.
-func NewID(kind string) string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return kind + ":" + hex.EncodeToString(b[:])
+// tickNS is one USER_HZ clock tick: procfs gives start times at this precision, the kernel in ns,
+// so an entry process's start is rounded down to it before hashing.
+const tickNS = 10_000_000
+
+// EntryID is the id of a context of kind opened by the entry-point process pid started at start
+// (ns since boot) on the boot bootID.
+func EntryID(bootID, kind string, pid uint32, start uint64) string {
+	var b [12]byte
+	binary.LittleEndian.PutUint32(b[:4], pid)
+	binary.LittleEndian.PutUint64(b[4:], start/tickNS)
+	return hashID(bootID, kind, b[:])
+}
+
+// CgroupID is the id of the per-cgroup context of kind (boot or cgroup) for cgroupPath.
+func CgroupID(bootID, kind, cgroupPath string) string {
+	return hashID(bootID, kind, []byte("cgroup\x00"+cgroupPath))
+}
+
+func hashID(bootID, kind string, identity []byte) string {
+	h := sha256.New()
+	h.Write([]byte(bootID))
+	h.Write([]byte{0})
+	h.Write([]byte(kind))
+	h.Write([]byte{0})
+	h.Write(identity)
+	return kind + ":" + hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // CIMarkers are environment variable names set by CI runners.

@@ -67,7 +67,7 @@ func TestRule(t *testing.T) {
 }
 
 func TestTracker(t *testing.T) {
-	tr := NewTracker(16)
+	tr := NewTracker(16, "test-boot")
 	boot := tr.Boot("/system.slice/x.service")
 	assert.Equal(t, KindBoot, boot.Kind)
 	assert.Equal(t, boot, tr.Boot("/system.slice/x.service"), "one boot context per cgroup")
@@ -95,7 +95,7 @@ func TestTracker(t *testing.T) {
 // execs the workload there; both join one `cgroup` context. A later `podman exec` opens
 // container_exec.
 func TestTrackerContainerLifecycle(t *testing.T) {
-	tr := NewTracker(16)
+	tr := NewTracker(16, "test-boot")
 	host := Context{ID: "boot:1", Kind: KindBoot}
 	const cg = "/libpod_parent/libpod-abc"
 	runcInit := &Proc{PID: 10, ExeName: "runc", Args: []string{"/usr/bin/runc", "init"}, CgroupID: 1, Context: host}

@@ -62,7 +62,31 @@ func (r *Reader) Snapshot(exclude map[uint32]bool, limit int) ([]*event.Event, e
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Proc.StartBootNS < out[j].Proc.StartBootNS })
-	return out, nil
+	return parentsFirst(out), nil
+}
+
+// parentsFirst reorders processes sorted by start time so that every parent comes before its
+// children: start times are in 10 ms ticks, so a parent and its child often tie.
+func parentsFirst(evs []*event.Event) []*event.Event {
+	byPID := make(map[uint32]*event.Event, len(evs))
+	for _, ev := range evs {
+		byPID[ev.Proc.PID] = ev
+	}
+	done := make(map[uint32]bool, len(evs))
+	out := make([]*event.Event, 0, len(evs))
+	var chain []*event.Event
+	for _, ev := range evs {
+		// Climb to the oldest ancestor not placed yet, then place the chain top down.
+		chain = chain[:0]
+		for cur := ev; cur != nil && !done[cur.Proc.PID]; cur = byPID[cur.Proc.PPID] {
+			done[cur.Proc.PID] = true
+			chain = append(chain, cur)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			out = append(out, chain[i])
+		}
+	}
+	return out
 }
 
 // Process reads one process as a process.exec event with Exec.FromSnapshot set.

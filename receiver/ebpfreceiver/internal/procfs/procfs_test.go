@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
 
 func TestSplitNUL(t *testing.T) {
@@ -111,4 +113,17 @@ func TestRealProcfs(t *testing.T) {
 	assert.True(t, strings.HasSuffix(ev.Exec.ExePath, "/sleep"))
 	assert.NotZero(t, ev.Proc.StartBootNS)
 	assert.NotZero(t, ev.Proc.ParentStartNS)
+}
+
+func TestParentsFirst(t *testing.T) {
+	ev := func(pid, ppid uint32, start uint64) *event.Event {
+		return &event.Event{Proc: event.Process{PID: pid, PPID: ppid, StartBootNS: start}}
+	}
+	// 20 and 21 tie on the tick; 21 is 20's parent. 1 is its own parent's parent (a cycle) on purpose.
+	in := []*event.Event{ev(1, 0, 0), ev(20, 21, 5), ev(21, 1, 5), ev(30, 20, 6), ev(40, 41, 7), ev(41, 40, 7)}
+	var got []uint32
+	for _, e := range parentsFirst(in) {
+		got = append(got, e.Proc.PID)
+	}
+	assert.Equal(t, []uint32{1, 21, 20, 30, 41, 40}, got)
 }

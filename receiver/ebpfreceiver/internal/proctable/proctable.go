@@ -89,14 +89,18 @@ func (t *Table) getLocked(k Key) (*Proc, bool) {
 		return nil, false
 	}
 	// procfs start times are in clock ticks (10 ms), the kernel's in ns: a snapshot entry matches a
-	// kernel key that falls within a tick or two after it.
-	if k.Start != 0 && (k.Start < latest.Start || k.Start-latest.Start > startTolerance) {
+	// kernel key that falls within a tick or two after it, and a procfs key (rounded down) matches
+	// a kernel entry within a tick or two before it.
+	if k.Start != 0 && max(k.Start, latest.Start)-min(k.Start, latest.Start) > startTolerance {
 		return nil, false
 	}
 	return t.procs.Get(latest)
 }
 
 const startTolerance = uint64(20 * time.Millisecond)
+
+// ClearExit forgets that p exited (for a copy of an exited image that is a new, live process).
+func (p *Proc) ClearExit() { p.exitedAt = time.Time{} }
 
 // Exit marks a process as gone; it is removed after the grace period (see Sweep).
 func (t *Table) Exit(k Key, now time.Time) {
