@@ -114,3 +114,20 @@ func TestTrackerContainerLifecycle(t *testing.T) {
 	assert.Equal(t, KindContainerExec, c2.Kind)
 	assert.NotEqual(t, c1.ID, c2.ID)
 }
+
+func TestIDsAreDeterministic(t *testing.T) {
+	// The kernel gives start times in ns, procfs in 10 ms ticks: both name the same entry point.
+	kernel := EntryID("boot-a", KindDaemonized, 950, 60_012_345_678)
+	procfs := EntryID("boot-a", KindDaemonized, 950, 6001*10_000_000)
+	assert.Equal(t, kernel, procfs)
+	assert.Regexp(t, `^daemonized:[0-9a-f]{16}$`, kernel)
+	assert.NotEqual(t, kernel, EntryID("boot-b", KindDaemonized, 950, 60_012_345_678), "another boot")
+	assert.NotEqual(t, kernel, EntryID("boot-a", KindDaemonized, 951, 60_012_345_678), "another process")
+	assert.NotEqual(t, kernel, EntryID("boot-a", KindDaemonized, 950, 60_022_345_678), "a reused pid")
+	assert.NotEqual(t, kernel, EntryID("boot-a", KindCron, 950, 60_012_345_678), "another kind")
+
+	a, b := NewTracker(4, "boot-a"), NewTracker(4, "boot-a")
+	assert.Equal(t, a.Boot("/user.slice"), b.Boot("/user.slice"))
+	assert.NotEqual(t, a.Boot("/user.slice").ID, a.Boot("/system.slice").ID)
+	assert.NotEqual(t, a.Boot("/x").ID, b.Enter("/x").ID, "a boot and a cgroup context never share an id")
+}
