@@ -192,6 +192,18 @@ func scenarios() []scenario {
 		nohup(dnsQuery("daemonized:16", 2*time.Second+100*time.Millisecond, 1000, sh, xmrig, pool)),
 	}})
 
+	// A miner in a context opened from a boot catch-all (its parent was not seen): the catch-all's
+	// unrelated MSR open and cron job are not the chain's, so it stays Medium with Miner and Pool.
+	fromBoot := func(r rec) rec { r.parent = "boot:20"; return r }
+	bootChild := []rec{
+		fileWrite("boot:20", 0, 300, []int64{1}, "/usr/sbin/rdmsr", "/dev/cpu/0/msr", "open", ""),
+		fileWrite("boot:20", time.Second, 301, []int64{1}, "/usr/bin/tee", "/etc/cron.d/backup", "create", "0 3 * * * root /usr/local/bin/backup.sh\n"),
+	}
+	for _, r := range minerRun("daemonized:21", 2*time.Second) {
+		bootChild = append(bootChild, fromBoot(r))
+	}
+	s = append(s, scenario{"medium_opened_from_boot_context", bootChild})
+
 	// Look-alikes: none of these may produce a finding.
 	s = append(s, scenario{"benign_database_hugepages", []rec{
 		sysctl("boot:10", 0, 400, []int64{1}, "vm.nr_hugepages", "4096"),
