@@ -46,8 +46,8 @@ const (
 	connectNoResult   = 2
 )
 
-// hdr.flags
-const hdrTaskUnreliable = 1
+// hdr.flags: HDR_F_TASK_UNRELIABLE (DNS ingress runs in softirq) is not read here; the receiver never
+// trusts the process of a DNS answer and pairs it with its query by client port and DNS id instead.
 
 var fileOps = [...]string{1: event.FileOpen, 2: event.FileCreate, 3: event.FileTruncate, 4: event.FileRename,
 	5: event.FileLink, 6: event.FileSymlink, 7: event.FileUnlink, 8: event.FileChmod}
