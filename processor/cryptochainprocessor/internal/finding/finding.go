@@ -139,16 +139,24 @@ type response struct {
 
 func summarize(f *chain.Finding) response {
 	var r response
+	// The miner named first (in the body, and first among the pids to stop) is the process with strong
+	// miner evidence, not a launcher that only carries a weak hint such as a masquerade flag.
+	for _, strength := range [...]evidence.Strength{evidence.Strong, evidence.Weak} {
+		for i := range f.Items {
+			it := &f.Items[i]
+			if it.Group != evidence.Miner || it.Strength != strength || it.PID == 0 || containsInt(r.minerPIDs, it.PID) {
+				continue
+			}
+			r.minerPIDs = append(r.minerPIDs, it.PID)
+			if r.minerExe == "" {
+				r.minerExe = it.Exe
+			}
+		}
+	}
 	for i := range f.Items {
 		it := &f.Items[i]
 		switch it.Group {
 		case evidence.Miner:
-			if it.PID != 0 && !containsInt(r.minerPIDs, it.PID) {
-				r.minerPIDs = append(r.minerPIDs, it.PID)
-				if r.minerExe == "" {
-					r.minerExe = it.Exe
-				}
-			}
 			r.endpoints = addStr(r.endpoints, it.Endpoint)
 		case evidence.Pool:
 			r.endpoints = addStr(r.endpoints, it.Endpoint)

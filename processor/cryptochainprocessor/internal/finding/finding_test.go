@@ -57,3 +57,20 @@ func TestBodyIsOneLineAndCommandLineBounded(t *testing.T) {
 	_, hasCPU := lr.Attributes().Get(AttrMinerCPUTime)
 	assert.False(t, hasCPU, "no exit seen: no CPU time")
 }
+
+func TestMinerNamedByStrongEvidence(t *testing.T) {
+	launcher := &chain.Origin{Time: 1, PID: 10, Exe: "/usr/bin/launcher"}
+	miner := &chain.Origin{Time: 2, PID: 11, Exe: "/tmp/.x/xmrig"}
+	f := &chain.Finding{ID: "id", Level: chain.Medium, Context: &chain.Context{ID: "ctx"},
+		Groups: []evidence.Group{evidence.Miner, evidence.Pool},
+		Items: []chain.Item{
+			// The weak hint on the launcher is seen first; the miner is still the strong process.
+			{Evidence: evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: "masquerade"}, Origin: launcher},
+			{Evidence: evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: "pool_url"}, Origin: miner},
+			{Evidence: evidence.Evidence{Group: evidence.Pool, Strength: evidence.Strong, Kind: "pool_domain", Endpoint: "p.example:3333"}, Origin: miner},
+		}}
+	lr := Append(plog.NewLogs().ResourceLogs(), f, "scope", time.Unix(10, 0))
+	assert.Contains(t, lr.Body().Str(), "miner /tmp/.x/xmrig (pid 11)")
+	pids, _ := lr.Attributes().Get(AttrMinerPIDs)
+	assert.Equal(t, []any{int64(11), int64(10)}, pids.Slice().AsRaw())
+}
