@@ -23,6 +23,8 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // attrGroup annotates forwarded raw records with the groups they matched.
@@ -236,7 +238,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 		return forwardAll
 	}
 	c := *cp
-	if name == evidence.EventExit && c == nil {
+	if name == contract.EventExit && c == nil {
 		return forwardAll // an exit only matters to a process that already has evidence
 	}
 	ev, err := p.dec.Decode(lr)
@@ -260,7 +262,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 		hash = c.Hash
 	}
 	evs := p.classify(ev)
-	linkable := name == evidence.EventExec && p.tracker.Linkable(key, ev)
+	linkable := name == contract.EventExec && p.tracker.Linkable(key, ev)
 	if len(evs) == 0 && !linkable {
 		if p.tracker.Observe(c, hash, ev) {
 			p.evaluate(c)

@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // links remembers persistence evidence that names a command (a cron line, an ExecStart), keyed by
@@ -65,7 +67,7 @@ func (l *links) add(v *link) {
 
 // match returns the link an exec runs, if any, written by a context other than key.
 func (l *links) match(key []byte, ev *evidence.Event) *link {
-	if len(l.m) == 0 || ev.Name != "process.exec" {
+	if len(l.m) == 0 || ev.Name != contract.EventExec {
 		return nil
 	}
 	if v := l.get(key, true, ev.Exe); v != nil {

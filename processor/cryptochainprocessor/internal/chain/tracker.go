@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Config bounds the tracker.
@@ -213,7 +215,7 @@ func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 	if kept > 0 {
 		c.Dirty = true
 	}
-	if p != nil && miner && ev.Name == "process.fpu_rounding" && !p.RandomX {
+	if p != nil && miner && ev.Name == contract.EventFPURounding && !p.RandomX {
 		p.RandomX = true
 		c.Dirty = true
 		// A connection made before the RandomX behaviour showed, by a process still running.
@@ -277,11 +279,11 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 		t.maxTime = ts
 	}
 	switch ev.Name {
-	case "process.exec":
+	case contract.EventExec:
 		if len(ev.Ancestors) == 0 && ev.PID != 0 && ev.PPID != 0 {
 			t.procs.putParent(procKey{hash, ev.PID}, ev.PPID)
 		}
-	case "network.connect":
+	case contract.EventConnect:
 		if ev.PID != 0 && ev.Transport != "udp" && ev.Port != 53 && ev.Address != "" && !ev.Failed {
 			var p *Proc
 			if c != nil {
@@ -301,7 +303,7 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 		return false
 	}
 	changed := t.observeTime(c, ts)
-	if ev.Name == "process.exit" && ev.PID != 0 {
+	if ev.Name == contract.EventExit && ev.PID != 0 {
 		if p := c.proc(ev.PID, ev.Start); p != nil && !p.Exited {
 			p.Exited = true
 			if ev.CPUSeconds > 0 {

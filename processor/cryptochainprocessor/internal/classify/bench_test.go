@@ -7,6 +7,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 func benchEvent(b *testing.B, ev *evidence.Event) {
@@ -21,7 +23,7 @@ func benchEvent(b *testing.B, ev *evidence.Event) {
 }
 
 func benignExec() *evidence.Event {
-	return &evidence.Event{Name: evidence.EventExec, PID: 4242, Exe: "/usr/bin/ls", ExeName: "ls", Filename: "/usr/bin/ls", Comm: "ls",
+	return &evidence.Event{Name: contract.EventExec, PID: 4242, Exe: "/usr/bin/ls", ExeName: "ls", Filename: "/usr/bin/ls", Comm: "ls",
 		Args: []string{"ls", "-la", "--color=auto", "/home/user/projects"}, CmdLine: "ls -la --color=auto /home/user/projects", Cwd: "/home/user",
 		EnvVars: []evidence.EnvVar{{Name: "PATH", Value: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"}, {Name: "HOME", Value: "/home/user"}, {Name: "LANG", Value: "C.UTF-8"}, {Name: "TERM", Value: "xterm-256color"}}}
 }
@@ -29,7 +31,7 @@ func benignExec() *evidence.Event {
 func BenchmarkClassifyBenignExec(b *testing.B) { benchEvent(b, benignExec()) }
 
 func BenchmarkClassifyBenignExecPython(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventExec, PID: 4242, Exe: "/usr/bin/python3.12", Filename: "/usr/bin/python3", Comm: "python3",
+	benchEvent(b, &evidence.Event{Name: contract.EventExec, PID: 4242, Exe: "/usr/bin/python3.12", Filename: "/usr/bin/python3", Comm: "python3",
 		Args: []string{"python3", "/srv/app/manage.py", "runserver", "--settings=app.settings.production", "0.0.0.0:8000"}})
 }
 
@@ -38,23 +40,23 @@ func BenchmarkClassifyIndicatorExec(b *testing.B) {
 }
 
 func BenchmarkClassifyConnect(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventConnect, PID: 4242, Exe: "/usr/bin/curl", Address: "198.51.100.20", Port: 443, Transport: "tcp", Result: "ok"})
+	benchEvent(b, &evidence.Event{Name: contract.EventConnect, PID: 4242, Exe: "/usr/bin/curl", Address: "198.51.100.20", Port: 443, Transport: "tcp", Result: "ok"})
 }
 
 func BenchmarkClassifyDNS(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventDNSQuery, PID: 4242, DNSName: "api.internal.corp.example.com", DNSType: "A"})
+	benchEvent(b, &evidence.Event{Name: contract.EventDNSQuery, PID: 4242, DNSName: "api.internal.corp.example.com", DNSType: "A"})
 }
 
 func BenchmarkClassifyDNSAnswer(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventDNSAnswer, PID: 4242, DNSName: "api.internal.corp.example.com", DNSAnswers: []string{"198.51.100.20"}, DNSCNAMEs: []string{"lb.corp.example.com"}})
+	benchEvent(b, &evidence.Event{Name: contract.EventDNSAnswer, PID: 4242, DNSName: "api.internal.corp.example.com", DNSAnswers: []string{"198.51.100.20"}, DNSCNAMEs: []string{"lb.corp.example.com"}})
 }
 
 func BenchmarkClassifyFile(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventFileWrite, PID: 4242, Exe: "/usr/bin/vim", Path: "/home/user/notes.txt", Op: "open", Result: "ok"})
+	benchEvent(b, &evidence.Event{Name: contract.EventFileWrite, PID: 4242, Exe: "/usr/bin/vim", Path: "/home/user/notes.txt", Op: "open", Result: "ok"})
 }
 
 func BenchmarkClassifyPersistenceFile(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventFileWrite, PID: 4242, Exe: "/usr/bin/bash", Path: "/etc/cron.d/upd", Op: "create", Result: "ok",
+	benchEvent(b, &evidence.Event{Name: contract.EventFileWrite, PID: 4242, Exe: "/usr/bin/bash", Path: "/etc/cron.d/upd", Op: "create", Result: "ok",
 		Content: "*/5 * * * * root /tmp/.x/run -o stratum+tcp://pool.example.net:3333\n"})
 }
 
@@ -104,7 +106,7 @@ func benchRecord(n uint8, args, path, text string) plog.LogRecord {
 	m.PutStr("process.executable.path", "/usr/bin/bash")
 	m.PutStr("cryptochain.process.comm", "bash")
 	switch fuzzNames[n] {
-	case evidence.EventExec:
+	case contract.EventExec:
 		s := m.PutEmptySlice("process.command_args")
 		for _, a := range strings.Split(args, "\x00") {
 			s.AppendEmpty().SetStr(a)
@@ -114,13 +116,13 @@ func benchRecord(n uint8, args, path, text string) plog.LogRecord {
 		m.PutStr("cryptochain.process.filename", path)
 		m.PutStr("process.environment_variable.PATH", "/usr/local/bin:/usr/bin:/bin")
 		m.PutStr("process.environment_variable.HOME", "/home/user")
-	case evidence.EventConnect:
+	case contract.EventConnect:
 		m.PutStr("server.address", text)
 		m.PutInt("server.port", 443)
 		m.PutStr("network.transport", "tcp")
-	case evidence.EventDNSQuery:
+	case contract.EventDNSQuery:
 		m.PutStr("dns.question.name", path)
-	case evidence.EventFileWrite:
+	case contract.EventFileWrite:
 		m.PutStr("file.path", path)
 		m.PutStr("cryptochain.file.operation", "open")
 		m.PutStr("cryptochain.file.result", "ok")
@@ -129,7 +131,7 @@ func benchRecord(n uint8, args, path, text string) plog.LogRecord {
 }
 
 func BenchmarkClassifyBenignShell(b *testing.B) {
-	benchEvent(b, &evidence.Event{Name: evidence.EventExec, PID: 4242, Exe: "/usr/bin/dash", Filename: "/bin/sh", Comm: "sh",
+	benchEvent(b, &evidence.Event{Name: contract.EventExec, PID: 4242, Exe: "/usr/bin/dash", Filename: "/bin/sh", Comm: "sh",
 		Args: []string{"sh", "-c", "cd /var/www && git pull --ff-only origin main 2>&1 | tee -a /var/log/deploy.log; systemctl reload nginx"}})
 }
 
@@ -141,14 +143,14 @@ func TestBenignRecordsDoNotAllocate(t *testing.T) {
 	}
 	for name, ev := range map[string]*evidence.Event{
 		"exec":    benignExec(),
-		"shell":   {Name: evidence.EventExec, Exe: "/usr/bin/dash", Filename: "/bin/sh", Args: []string{"sh", "-c", "cd /srv && git pull --ff-only | tee -a /var/log/x.log; systemctl reload nginx"}},
-		"connect": {Name: evidence.EventConnect, PID: 1, Address: "198.51.100.20", Port: 443, Transport: "tcp"},
-		"dns":     {Name: evidence.EventDNSQuery, PID: 1, DNSName: "api.corp.example.com"},
-		"answer":  {Name: evidence.EventDNSAnswer, PID: 1, DNSName: "api.corp.example.com", DNSAnswers: []string{"198.51.100.20", "2001:db8::20"}, DNSCNAMEs: []string{"lb.corp.example.com"}},
-		"file":    {Name: evidence.EventFileWrite, PID: 1, Exe: "/usr/bin/vim", Path: "/home/user/notes.txt", Op: "open"},
-		"sysctl":  {Name: evidence.EventSysctlWrite, PID: 1, SysctlName: "net.ipv4.ip_forward", SysctlValue: "1"},
-		"exit":    {Name: evidence.EventExit, PID: 1, HasExit: true},
-		"kill0":   {Name: evidence.EventKill, PID: 1, KillSignal: 0, KillTargetName: "nginx"},
+		"shell":   {Name: contract.EventExec, Exe: "/usr/bin/dash", Filename: "/bin/sh", Args: []string{"sh", "-c", "cd /srv && git pull --ff-only | tee -a /var/log/x.log; systemctl reload nginx"}},
+		"connect": {Name: contract.EventConnect, PID: 1, Address: "198.51.100.20", Port: 443, Transport: "tcp"},
+		"dns":     {Name: contract.EventDNSQuery, PID: 1, DNSName: "api.corp.example.com"},
+		"answer":  {Name: contract.EventDNSAnswer, PID: 1, DNSName: "api.corp.example.com", DNSAnswers: []string{"198.51.100.20", "2001:db8::20"}, DNSCNAMEs: []string{"lb.corp.example.com"}},
+		"file":    {Name: contract.EventFileWrite, PID: 1, Exe: "/usr/bin/vim", Path: "/home/user/notes.txt", Op: "open"},
+		"sysctl":  {Name: contract.EventSysctlWrite, PID: 1, SysctlName: "net.ipv4.ip_forward", SysctlValue: "1"},
+		"exit":    {Name: contract.EventExit, PID: 1, HasExit: true},
+		"kill0":   {Name: contract.EventKill, PID: 1, KillSignal: 0, KillTargetName: "nginx"},
 	} {
 		if n := testing.AllocsPerRun(200, func() { c.Classify(ev) }); n != 0 {
 			t.Errorf("%s: %v allocations per record", name, n)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Evidence kinds this package emits (evidence.Evidence.Kind), with the group and strength:
@@ -261,27 +263,27 @@ func (c *Classifier) Classify(ev *evidence.Event) (items []evidence.Evidence) {
 	}()
 	o := out{failed: ev.Failed}
 	switch ev.Name {
-	case evidence.EventExec, evidence.EventExecFailed:
+	case contract.EventExec, contract.EventExecFailed:
 		c.exec(ev, &o)
-	case evidence.EventConnect:
+	case contract.EventConnect:
 		c.connect(ev, &o)
-	case evidence.EventDNSQuery:
+	case contract.EventDNSQuery:
 		c.dnsQuery(ev, &o)
-	case evidence.EventDNSAnswer:
+	case contract.EventDNSAnswer:
 		c.dnsAnswer(ev, &o)
-	case evidence.EventFileWrite, evidence.EventFileOpen:
+	case contract.EventFileWrite, contract.EventFileOpen:
 		c.file(ev, &o)
-	case evidence.EventSysctlWrite:
+	case contract.EventSysctlWrite:
 		c.sysctlWrite(ev, &o)
-	case evidence.EventRename:
+	case contract.EventRename:
 		c.rename(ev, &o)
-	case evidence.EventFPURounding:
+	case contract.EventFPURounding:
 		c.fpu(ev, &o)
-	case evidence.EventPayload:
+	case contract.EventPayload:
 		c.payload(ev, &o)
-	case evidence.EventConfigFile:
+	case contract.EventConfigFile:
 		c.configFile(ev, &o)
-	case evidence.EventKill:
+	case contract.EventKill:
 		c.kill(ev, &o)
 	}
 	return o.items

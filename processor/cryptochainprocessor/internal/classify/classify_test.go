@@ -11,6 +11,8 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Made-up but valid-format wallets (never a real person's).
@@ -41,7 +43,7 @@ func exec(args ...string) *evidence.Event {
 	if !strings.HasPrefix(exe, "/") {
 		exe = "/usr/bin/" + exe
 	}
-	return &evidence.Event{Name: evidence.EventExec, PID: 100, Exe: exe, Filename: exe, Args: args, Comm: clip(args[0][strings.LastIndexByte(args[0], '/')+1:], 15)}
+	return &evidence.Event{Name: contract.EventExec, PID: 100, Exe: exe, Filename: exe, Args: args, Comm: clip(args[0][strings.LastIndexByte(args[0], '/')+1:], 15)}
 }
 
 // want is "group/strength/kind".

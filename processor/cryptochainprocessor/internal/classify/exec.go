@@ -10,6 +10,8 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Sources of structural (not list-based) indicators.
@@ -97,7 +99,7 @@ func (c *Classifier) exec(ev *evidence.Event, o *out) {
 	}
 	exe := ev.Exe
 	exeBase := ev.ExeName
-	if ev.Name == evidence.EventExecFailed || exe == "" {
+	if ev.Name == contract.EventExecFailed || exe == "" {
 		// A failed exec carries the caller's process attributes: the program is the path asked for.
 		exe, exeBase = ev.Filename, ""
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/systemdunit"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 const (
@@ -21,7 +23,7 @@ func (c *Classifier) file(ev *evidence.Event, o *out) {
 	if p == "" {
 		return
 	}
-	write := ev.Name == evidence.EventFileWrite
+	write := ev.Name == contract.EventFileWrite
 	if kind, strong, ind := tuningPath(p, write); kind != "" {
 		s := evidence.Weak
 		if strong {
@@ -88,7 +90,7 @@ type lastRule struct {
 func opAction(ev *evidence.Event) string {
 	op := ev.Op
 	if op == "" {
-		if ev.Name == evidence.EventFileOpen {
+		if ev.Name == contract.EventFileOpen {
 			op = "open"
 		} else {
 			op = "write"

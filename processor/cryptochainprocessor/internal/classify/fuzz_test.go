@@ -8,13 +8,15 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 var fuzzNames = []string{
-	evidence.EventExec, evidence.EventExecFailed, evidence.EventExit, evidence.EventRename, evidence.EventConnect,
-	evidence.EventDNSQuery, evidence.EventDNSAnswer, evidence.EventFileWrite, evidence.EventFileOpen,
-	evidence.EventSysctlWrite, evidence.EventFPURounding, evidence.EventPayload, evidence.EventConfigFile,
-	evidence.EventKill, "unknown.event",
+	contract.EventExec, contract.EventExecFailed, contract.EventExit, contract.EventRename, contract.EventConnect,
+	contract.EventDNSQuery, contract.EventDNSAnswer, contract.EventFileWrite, contract.EventFileOpen,
+	contract.EventSysctlWrite, contract.EventFPURounding, contract.EventPayload, contract.EventConfigFile,
+	contract.EventKill, "unknown.event",
 }
 
 // fuzzRecord builds a record of event kind n from fuzzed strings: args and env are split on NUL

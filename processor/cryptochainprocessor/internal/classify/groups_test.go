@@ -8,28 +8,30 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 func TestPool(t *testing.T) {
 	c := newC(t)
-	q := &evidence.Event{Name: evidence.EventDNSQuery, PID: 1, DNSName: "gulf.moneroocean.stream"}
+	q := &evidence.Event{Name: contract.EventDNSQuery, PID: 1, DNSName: "gulf.moneroocean.stream"}
 	got := c.Classify(q)
 	require.True(t, has(got, "pool/strong/pool_domain"), "%v", summary(got))
 	assert.Equal(t, "gulf.moneroocean.stream", got[0].Endpoint)
 	assert.Contains(t, got[0].Source, "moneroocean.stream")
 
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "moneroocean.stream.example.org"}))
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "example.org"}))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "POOL.SupportXMR.com."}), "pool/strong/pool_domain"))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "moneroocean.stream.example.org"}))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "example.org"}))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "POOL.SupportXMR.com."}), "pool/strong/pool_domain"))
 
 	// Before any answer, a connect to 443 of that address is nothing; 3333 is weak.
-	conn := &evidence.Event{Name: evidence.EventConnect, Address: "203.0.113.9", Port: 443, Transport: "tcp"}
+	conn := &evidence.Event{Name: contract.EventConnect, Address: "203.0.113.9", Port: 443, Transport: "tcp"}
 	assert.Empty(t, c.Classify(conn))
-	weak := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "203.0.113.10", Port: 3333, Transport: "tcp"})
+	weak := c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "203.0.113.10", Port: 3333, Transport: "tcp"})
 	assert.Equal(t, []string{"pool/weak/stratum_port"}, summary(weak))
 
 	// A CNAME chain through a pool domain maps every answered address.
-	ans := &evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "innocent.example.com",
+	ans := &evidence.Event{Name: contract.EventDNSAnswer, DNSName: "innocent.example.com",
 		DNSCNAMEs: []string{"edge.cdn.example.net", "xmr-eu1.nanopool.org"}, DNSAnswers: []string{"203.0.113.9", "2001:db8::9"}}
 	assert.True(t, has(c.Classify(ans), "pool/strong/pool_domain"))
 	assert.Equal(t, 2, c.PassiveDNSLen())
@@ -37,30 +39,30 @@ func TestPool(t *testing.T) {
 	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
 	assert.Equal(t, "innocent.example.com:443", got[0].Endpoint, "the name the process asked for")
 	assert.Contains(t, got[0].Source, "nanopool.org")
-	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "2001:db8:0::9", Port: 14444})
+	got = c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "2001:db8:0::9", Port: 14444})
 	assert.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
-	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "::ffff:203.0.113.9", Port: 80, Result: "error", Failed: true})
+	got = c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "::ffff:203.0.113.9", Port: 80, Result: "error", Failed: true})
 	require.Len(t, got, 1)
 	assert.True(t, got[0].Failed)
 
 	// An answer for an unrelated name maps nothing.
-	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "example.com", DNSAnswers: []string{"198.51.100.1"}})
+	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, DNSName: "example.com", DNSAnswers: []string{"198.51.100.1"}})
 	assert.Equal(t, 2, c.PassiveDNSLen())
 }
 
 func TestPoolLearnedFromArgv(t *testing.T) {
 	c := newC(t)
 	c.Classify(exec("/tmp/x", "-o", "stratum+tcp://private-pool.example.net:3333", "-o", "stratum+ssl://198.51.100.77:443"))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "private-pool.example.net"}), "pool/strong/pool_domain"))
-	got := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "198.51.100.77", Port: 443})
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "private-pool.example.net"}), "pool/strong/pool_domain"))
+	got := c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "198.51.100.77", Port: 443})
 	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
 	assert.Equal(t, "198.51.100.77:443", got[0].Endpoint)
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "198.51.100.77", Port: 4317}), "another port of that address")
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "198.51.100.77", Port: 4317}), "another port of that address")
 	c.Classify(exec("/tmp/x", "-o", "stratum+tcp://localhost:3333"))
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "localhost"}))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "localhost"}))
 	// proxy of a miner
 	c.Classify(exec("/tmp/x", "-o", "pool.supportxmr.com:443", "-x", "socks5://192.0.2.50:1080"))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "192.0.2.50", Port: 1080}), "pool/strong/pool_address"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "192.0.2.50", Port: 1080}), "pool/strong/pool_address"))
 }
 
 func TestPayload(t *testing.T) {
@@ -78,7 +80,7 @@ func TestPayload(t *testing.T) {
 		{"eth_submitLogin", `{"worker": "eth1.0", "jsonrpc": "2.0", "params": ["` + eth + `", "x"], "id": 1, "method": "eth_submitLogin"}`, eth},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "192.0.2.1", Port: 443, Payload: tc.payload})
+			got := c.Classify(&evidence.Event{Name: contract.EventPayload, Address: "192.0.2.1", Port: 443, Payload: tc.payload})
 			require.True(t, has(got, "miner/strong/stratum_login"), "%v", summary(got))
 			require.True(t, has(got, "pool/strong/stratum_payload"), "%v", summary(got))
 			assert.Equal(t, "192.0.2.1:443", got[1].Endpoint)
@@ -94,14 +96,14 @@ func TestPayload(t *testing.T) {
 		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
 		`{"method":"mining.subscribe"`, // would match: method alone is mining-only
 	}[:4] {
-		assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "192.0.2.1", Port: 443, Payload: p}), p)
+		assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventPayload, Address: "192.0.2.1", Port: 443, Payload: p}), p)
 	}
 }
 
 func TestPersistence(t *testing.T) {
 	c := newC(t)
 	fw := func(path, op, content string, failed bool) *evidence.Event {
-		return &evidence.Event{Name: evidence.EventFileWrite, PID: 7, Exe: "/usr/bin/bash", Path: path, Op: op, Content: content, Failed: failed}
+		return &evidence.Event{Name: contract.EventFileWrite, PID: 7, Exe: "/usr/bin/bash", Path: path, Op: op, Content: content, Failed: failed}
 	}
 	for _, tc := range []struct {
 		name string
@@ -120,7 +122,7 @@ func TestPersistence(t *testing.T) {
 		{"system unit", fw("/etc/systemd/system/sysupd.service", "create", "[Unit]\nDescription=x\n[Service]\nExecStart=-/usr/local/bin/sysupd --donate-level 1\nRestart=always\n[Install]\nWantedBy=multi-user.target\n", false), "systemd", "/usr/local/bin/sysupd --donate-level 1"},
 		{"user unit", fw("/home/bob/.config/systemd/user/u.service", "create", "", false), "systemd", ""},
 		{"timer", fw("/etc/systemd/system/u.timer", "create", "[Timer]\nOnCalendar=*:0/5\nUnit=u.service\n", false), "systemd", "unit u.service"},
-		{"wants symlink", &evidence.Event{Name: evidence.EventFileWrite, Exe: "/usr/bin/systemctl", Path: "/etc/systemd/system/multi-user.target.wants/u.service", Op: "symlink", SourcePath: "/etc/systemd/system/u.service"}, "systemd", "unit u.service"},
+		{"wants symlink", &evidence.Event{Name: contract.EventFileWrite, Exe: "/usr/bin/systemctl", Path: "/etc/systemd/system/multi-user.target.wants/u.service", Op: "symlink", SourcePath: "/etc/systemd/system/u.service"}, "systemd", "unit u.service"},
 		{"rc.local", fw("/etc/rc.local", "open", "#!/bin/sh -e\n/opt/x/run &\nexit 0\n", false), "rc", "/opt/x/run &"},
 		{"init.d chmod", fw("/etc/init.d/upd", "chmod", "", false), "rc", ""},
 	} {
@@ -137,9 +139,9 @@ func TestPersistence(t *testing.T) {
 	}
 	// The crontab binary's rename of its staging file onto the table, and a direct write, count.
 	for _, ev := range []*evidence.Event{
-		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/crontabs/root", SourcePath: "/var/spool/cron/crontabs/tmp.mmvz4b", Op: "rename"},
-		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/root", Op: "open"},
-		{Name: evidence.EventFileWrite, Exe: "/usr/bin/bash", Path: "/var/spool/cron/crontabs/tmp.x", Op: "open"},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/crontabs/root", SourcePath: "/var/spool/cron/crontabs/tmp.mmvz4b", Op: "rename"},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/root", Op: "open"},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/bash", Path: "/var/spool/cron/crontabs/tmp.x", Op: "open"},
 	} {
 		got := c.Classify(ev)
 		require.Len(t, got, 1, "%s", ev.Path)
@@ -155,13 +157,13 @@ func TestPersistence(t *testing.T) {
 		fw("/etc/cron.d/x", "unlink", "", false),
 		fw("/etc/cron.deny.bak", "open", "", false),
 		fw("/var/log/cron.log", "open", "", false),
-		{Name: evidence.EventFileWrite, Exe: "/usr/bin/dpkg", Path: "/lib/systemd/system/nginx.service", Op: "rename"},
-		{Name: evidence.EventFileWrite, Exe: "/usr/lib/systemd/systemd", Path: "/run/systemd/system/session-1.scope", Op: "create"},
-		{Name: evidence.EventFileOpen, Path: "/etc/crontab", Op: "open"},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/dpkg", Path: "/lib/systemd/system/nginx.service", Op: "rename"},
+		{Name: contract.EventFileWrite, Exe: "/usr/lib/systemd/systemd", Path: "/run/systemd/system/session-1.scope", Op: "create"},
+		{Name: contract.EventFileOpen, Path: "/etc/crontab", Op: "open"},
 		// crontab's staging files: the rename onto the user's table is the act.
-		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/crontabs/tmp.mmvz4b", Op: "create"},
-		{Name: evidence.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/#tmp.host.XXXXjs8w", Op: "open"},
-		{Name: evidence.EventFileWrite, Exe: "/bin/crontab", Path: "/etc/crontabs/root.new", Op: "open"},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/crontabs/tmp.mmvz4b", Op: "create"},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/crontab", Path: "/var/spool/cron/#tmp.host.XXXXjs8w", Op: "open"},
+		{Name: contract.EventFileWrite, Exe: "/bin/crontab", Path: "/etc/crontabs/root.new", Op: "open"},
 	} {
 		assert.Empty(t, c.Classify(ev), ev.Path)
 	}
@@ -201,7 +203,7 @@ func TestCrontabExec(t *testing.T) {
 	assert.Contains(t, got[0].Source, "/tmp/c")
 	// A failed crontab exec is recorded as failed.
 	ev := exec("crontab", "/tmp/c")
-	ev.Name, ev.Failed = evidence.EventExecFailed, true
+	ev.Name, ev.Failed = contract.EventExecFailed, true
 	got = c.Classify(ev)
 	require.Len(t, got, 1)
 	assert.True(t, got[0].Failed)
@@ -213,36 +215,36 @@ func TestOptimization(t *testing.T) {
 		return &evidence.Event{Name: name, Path: path, Op: "open", Failed: failed}
 	}
 	sys := func(name, value string) *evidence.Event {
-		return &evidence.Event{Name: evidence.EventSysctlWrite, SysctlName: name, SysctlValue: value, Path: "/proc/sys/" + strings.ReplaceAll(name, ".", "/")}
+		return &evidence.Event{Name: contract.EventSysctlWrite, SysctlName: name, SysctlValue: value, Path: "/proc/sys/" + strings.ReplaceAll(name, ".", "/")}
 	}
 	for _, tc := range []struct {
 		name string
 		ev   *evidence.Event
 		want string
 	}{
-		{"msr write", fw(evidence.EventFileWrite, "/dev/cpu/0/msr", false), "optimization/strong/msr"},
-		{"msr read-only open", fw(evidence.EventFileOpen, "/dev/cpu/3/msr", false), "optimization/strong/msr"},
-		{"msr refused", fw(evidence.EventFileWrite, "/dev/cpu/1/msr", true), "optimization/strong/msr"},
-		{"allow_writes", fw(evidence.EventFileWrite, "/sys/module/msr/parameters/allow_writes", false), "optimization/strong/msr"},
+		{"msr write", fw(contract.EventFileWrite, "/dev/cpu/0/msr", false), "optimization/strong/msr"},
+		{"msr read-only open", fw(contract.EventFileOpen, "/dev/cpu/3/msr", false), "optimization/strong/msr"},
+		{"msr refused", fw(contract.EventFileWrite, "/dev/cpu/1/msr", true), "optimization/strong/msr"},
+		{"allow_writes", fw(contract.EventFileWrite, "/sys/module/msr/parameters/allow_writes", false), "optimization/strong/msr"},
 		{"wrmsr", exec("wrmsr", "-a", "0x1a4", "0xf"), "optimization/strong/msr"},
 		{"modprobe allow_writes", exec("modprobe", "msr", "allow_writes=on"), "optimization/strong/msr"},
 		{"modprobe msr", exec("modprobe", "msr"), "optimization/weak/msr"},
 		{"sysctl hugepages", sys("vm.nr_hugepages", "1280"), "optimization/strong/hugepages"},
-		{"proc hugepages write", fw(evidence.EventFileWrite, "/proc/sys/vm/nr_hugepages", false), "optimization/strong/hugepages"},
-		{"sysfs hugepages", fw(evidence.EventFileWrite, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", false), "optimization/strong/hugepages"},
-		{"1GB per node", fw(evidence.EventFileWrite, "/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages", false), "optimization/strong/hugepages"},
+		{"proc hugepages write", fw(contract.EventFileWrite, "/proc/sys/vm/nr_hugepages", false), "optimization/strong/hugepages"},
+		{"sysfs hugepages", fw(contract.EventFileWrite, "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", false), "optimization/strong/hugepages"},
+		{"1GB per node", fw(contract.EventFileWrite, "/sys/devices/system/node/node0/hugepages/hugepages-1048576kB/nr_hugepages", false), "optimization/strong/hugepages"},
 		{"sysctl exec", exec("sysctl", "-w", "vm.nr_hugepages=128"), "optimization/strong/hugepages"},
 		{"drop caches", sys("vm.drop_caches", "3"), "optimization/strong/drop_caches"},
-		{"drop caches file", fw(evidence.EventFileWrite, "/proc/sys/vm/drop_caches", false), "optimization/strong/drop_caches"},
-		{"governor", fw(evidence.EventFileWrite, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false), "optimization/strong/cpu_governor"},
-		{"boost", fw(evidence.EventFileWrite, "/sys/devices/system/cpu/cpufreq/boost", false), "optimization/strong/cpu_governor"},
+		{"drop caches file", fw(contract.EventFileWrite, "/proc/sys/vm/drop_caches", false), "optimization/strong/drop_caches"},
+		{"governor", fw(contract.EventFileWrite, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false), "optimization/strong/cpu_governor"},
+		{"boost", fw(contract.EventFileWrite, "/sys/devices/system/cpu/cpufreq/boost", false), "optimization/strong/cpu_governor"},
 		{"cpupower", exec("cpupower", "frequency-set", "-g", "performance"), "optimization/strong/cpu_governor"},
 		{"nmi watchdog", sys("kernel.nmi_watchdog", "0"), "optimization/strong/nmi_watchdog"},
 		{"nmi sysctl exec", exec("sysctl", "kernel.nmi_watchdog=0"), "optimization/strong/nmi_watchdog"},
 		{"pkill miner", exec("pkill", "-9", "-f", "xmrig"), "optimization/strong/kill_miner"},
 		{"killall miners", exec("killall", "-9", "kdevtmpfsi", "kinsing"), "optimization/strong/kill_miner"},
-		{"kill event miner", &evidence.Event{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 9, KillTargetName: "xmrig"}, "optimization/strong/kill_miner"},
-		{"kill event other", &evidence.Event{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 9, KillTargetName: "nginx"}, "optimization/weak/kill"},
+		{"kill event miner", &evidence.Event{Name: contract.EventKill, KillTargetPID: 5, KillSignal: 9, KillTargetName: "xmrig"}, "optimization/strong/kill_miner"},
+		{"kill event other", &evidence.Event{Name: contract.EventKill, KillTargetPID: 5, KillSignal: 9, KillTargetName: "nginx"}, "optimization/weak/kill"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := c.Classify(tc.ev)
@@ -253,7 +255,7 @@ func TestOptimization(t *testing.T) {
 		})
 	}
 	for _, ev := range []*evidence.Event{
-		fw(evidence.EventFileOpen, "/proc/sys/vm/drop_caches", false), // a read
+		fw(contract.EventFileOpen, "/proc/sys/vm/drop_caches", false), // a read
 		sys("vm.nr_hugepages", "0"),
 		sys("kernel.nmi_watchdog", "1"),
 		sys("vm.swappiness", "10"),
@@ -262,9 +264,9 @@ func TestOptimization(t *testing.T) {
 		exec("modprobe", "nf_conntrack"),
 		exec("rdmsr", "0x1a4"),
 		exec("pkill", "-HUP", "nginx"),
-		{Name: evidence.EventKill, KillTargetPID: 5, KillSignal: 0, KillTargetName: "xmrig"},
-		{Name: evidence.EventKill, Exe: "/usr/lib/systemd/systemd", KillTargetPID: 5, KillSignal: 15, KillTargetName: "nginx"},
-		fw(evidence.EventFileOpen, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false),
+		{Name: contract.EventKill, KillTargetPID: 5, KillSignal: 0, KillTargetName: "xmrig"},
+		{Name: contract.EventKill, Exe: "/usr/lib/systemd/systemd", KillTargetPID: 5, KillSignal: 15, KillTargetName: "nginx"},
+		fw(contract.EventFileOpen, "/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", false),
 	} {
 		assert.Empty(t, c.Classify(ev), "%+v", ev)
 	}
@@ -273,7 +275,7 @@ func TestOptimization(t *testing.T) {
 func TestBehaviour(t *testing.T) {
 	c := newC(t)
 	fpu := func(nd, n int64) *evidence.Event {
-		return &evidence.Event{Name: evidence.EventFPURounding, FPUMXCSR: 0x5f80, FPUNonDefault: nd, FPUSamples: n}
+		return &evidence.Event{Name: contract.EventFPURounding, FPUMXCSR: 0x5f80, FPUNonDefault: nd, FPUSamples: n}
 	}
 	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(300, 400))))
 	assert.Equal(t, []string{"miner/strong/randomx_fpu"}, summary(c.Classify(fpu(40, 0))))
@@ -286,34 +288,34 @@ func TestBehaviour(t *testing.T) {
 
 	cfg := `{"autosave":true,"cpu":{"enabled":true,"huge-pages":true},"randomx":{"1gb-pages":true,"wrmsr":true},` +
 		`"donate-level":1,"pools":[{"url":"pool.hashvault.pro:443","user":"` + xmr + `","pass":"x","tls":true}]}`
-	got := c.Classify(&evidence.Event{Name: evidence.EventConfigFile, Path: "/tmp/.x/config.json", Content: cfg})
+	got := c.Classify(&evidence.Event{Name: contract.EventConfigFile, Path: "/tmp/.x/config.json", Content: cfg})
 	require.True(t, has(got, "miner/strong/miner_config"), "%v", summary(got))
 	assert.True(t, has(got, "optimization/weak/config_tuning"))
 	assert.Equal(t, xmr, got[0].Wallet)
 	assert.Equal(t, "pool.hashvault.pro:443", got[0].Endpoint)
 	// truncated config still recognised
-	got = c.Classify(&evidence.Event{Name: evidence.EventConfigFile, Path: "/tmp/.x/config.json", Content: cfg[:len(cfg)-30]})
+	got = c.Classify(&evidence.Event{Name: contract.EventConfigFile, Path: "/tmp/.x/config.json", Content: cfg[:len(cfg)-30]})
 	assert.True(t, has(got, "miner/strong/miner_config"), "%v", summary(got))
 	// ordinary JSON config is not a miner config
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConfigFile, Path: "/opt/app/config.json", Content: `{"url":"https://api.example.com","timeout":3}`}))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventConfigFile, Path: "/opt/app/config.json", Content: `{"url":"https://api.example.com","timeout":3}`}))
 
 	// masquerade
 	for _, tc := range []struct {
 		name string
 		ev   *evidence.Event
 	}{
-		{"memfd", &evidence.Event{Name: evidence.EventExec, Exe: "/memfd:x (deleted)", ExeMemfd: true, Args: []string{"x"}}},
-		{"deleted", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/x", ExeDeleted: true, Args: []string{"x"}}},
+		{"memfd", &evidence.Event{Name: contract.EventExec, Exe: "/memfd:x (deleted)", ExeMemfd: true, Args: []string{"x"}}},
+		{"deleted", &evidence.Event{Name: contract.EventExec, Exe: "/usr/local/bin/x", ExeDeleted: true, Args: []string{"x"}}},
 		{"dev shm", exec("/dev/shm/x")},
 		{"hidden dir", exec("/root/.configs/x")},
-		{"argv0 differs", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/xm", Filename: "/usr/local/bin/xm", Args: []string{"nginx: worker process"}}},
-		{"kthread name", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/x", Filename: "/usr/local/bin/x", Args: []string{"[kthreadd]"}}},
-		{"kworker name", &evidence.Event{Name: evidence.EventExec, Exe: "/usr/local/bin/kw", Filename: "/usr/local/bin/kw", Args: []string{"kworker/0:1"}}},
-		{"rename", &evidence.Event{Name: evidence.EventRename, CommOld: "x", Comm: "kworker/1:2"}},
-		{"receiver flag: unusual location", &evidence.Event{Name: evidence.EventExec, Exe: "/srv/x", UnusualLocation: true, Args: []string{"x"}}},
-		{"receiver flag: name mismatch", &evidence.Event{Name: evidence.EventExec, Exe: "/srv/x", NameMismatch: true, Args: []string{"y"}}},
-		{"receiver flag: kthread", &evidence.Event{Name: evidence.EventExec, Exe: "/srv/x", KthreadLike: true, Args: []string{"kdevtmpfsx"}}},
-		{"receiver flag: rename", &evidence.Event{Name: evidence.EventRename, CommOld: "x", Comm: "kswapd1x", KthreadLike: true}},
+		{"argv0 differs", &evidence.Event{Name: contract.EventExec, Exe: "/usr/local/bin/xm", Filename: "/usr/local/bin/xm", Args: []string{"nginx: worker process"}}},
+		{"kthread name", &evidence.Event{Name: contract.EventExec, Exe: "/usr/local/bin/x", Filename: "/usr/local/bin/x", Args: []string{"[kthreadd]"}}},
+		{"kworker name", &evidence.Event{Name: contract.EventExec, Exe: "/usr/local/bin/kw", Filename: "/usr/local/bin/kw", Args: []string{"kworker/0:1"}}},
+		{"rename", &evidence.Event{Name: contract.EventRename, CommOld: "x", Comm: "kworker/1:2"}},
+		{"receiver flag: unusual location", &evidence.Event{Name: contract.EventExec, Exe: "/srv/x", UnusualLocation: true, Args: []string{"x"}}},
+		{"receiver flag: name mismatch", &evidence.Event{Name: contract.EventExec, Exe: "/srv/x", NameMismatch: true, Args: []string{"y"}}},
+		{"receiver flag: kthread", &evidence.Event{Name: contract.EventExec, Exe: "/srv/x", KthreadLike: true, Args: []string{"kdevtmpfsx"}}},
+		{"receiver flag: rename", &evidence.Event{Name: contract.EventRename, CommOld: "x", Comm: "kswapd1x", KthreadLike: true}},
 	} {
 		got := c.Classify(tc.ev)
 		assert.True(t, has(got, "miner/weak/masquerade"), "%s: %v", tc.name, summary(got))
@@ -322,11 +324,11 @@ func TestBehaviour(t *testing.T) {
 	for _, ev := range []*evidence.Event{
 		exec("/opt/kworker-metrics/bin/kworker-metrics"),
 		exec("/home/bob/.local/bin/black"),
-		{Name: evidence.EventExec, Exe: "/usr/bin/mawk", Filename: "/usr/bin/awk", Args: []string{"awk", "-F:"}},
-		{Name: evidence.EventExec, Exe: "/usr/bin/bash", Filename: "/bin/bash", Args: []string{"-bash"}},
-		{Name: evidence.EventExec, Exe: "/usr/bin/python3.12", Filename: "/usr/bin/python3", Args: []string{"python3"}},
-		{Name: evidence.EventRename, CommOld: "java", Comm: "C2 CompilerThre"},
-		{Name: evidence.EventExec, Exe: "/usr/bin/runc", Filename: "/proc/self/exe", Args: []string{"runc", "init"}},
+		{Name: contract.EventExec, Exe: "/usr/bin/mawk", Filename: "/usr/bin/awk", Args: []string{"awk", "-F:"}},
+		{Name: contract.EventExec, Exe: "/usr/bin/bash", Filename: "/bin/bash", Args: []string{"-bash"}},
+		{Name: contract.EventExec, Exe: "/usr/bin/python3.12", Filename: "/usr/bin/python3", Args: []string{"python3"}},
+		{Name: contract.EventRename, CommOld: "java", Comm: "C2 CompilerThre"},
+		{Name: contract.EventExec, Exe: "/usr/bin/runc", Filename: "/proc/self/exe", Args: []string{"runc", "init"}},
 	} {
 		assert.Empty(t, c.Classify(ev), "%+v", ev)
 	}
@@ -365,9 +367,9 @@ func TestConfig(t *testing.T) {
 	got := c.Classify(exec("/usr/bin/sysmon-agent", "--target", "mypool.internal:7777"))
 	assert.True(t, has(got, "miner/strong/pattern"), "%v", summary(got))
 	assert.True(t, has(got, "miner/weak/miner_name"), "%v", summary(got))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventDNSQuery, DNSName: "a.corp-pool.example"}), "pool/strong/pool_domain"))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: evidence.EventFileWrite, Path: "/etc/profile.d/x.sh", Op: "create"}), "persistence/strong/custom"))
-	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "a.corp-pool.example", DNSAnswers: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}})
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "a.corp-pool.example"}), "pool/strong/pool_domain"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/etc/profile.d/x.sh", Op: "create"}), "persistence/strong/custom"))
+	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, DNSName: "a.corp-pool.example", DNSAnswers: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}})
 	assert.Equal(t, 1, c.PassiveDNSLen(), "bounded")
 }
 
@@ -389,21 +391,21 @@ func TestCommandExecutable(t *testing.T) {
 func TestLateSignalsNameEarlierConnections(t *testing.T) {
 	c := newC(t)
 	// RandomX behaviour seen after the (TLS, no name) connection was made.
-	c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 9, Start: "t9", Address: "127.0.0.1", Port: 8443, Transport: "tcp", Result: "ok"})
-	c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 10, Start: "t10", Address: "127.0.0.1", Port: 8443, Transport: "tcp", Result: "ok"})
-	got := c.Classify(&evidence.Event{Name: evidence.EventFPURounding, PID: 9, Start: "t9", FPUNonDefault: 300, FPUSamples: 400})
+	c.Classify(&evidence.Event{Name: contract.EventConnect, PID: 9, Start: "t9", Address: "127.0.0.1", Port: 8443, Transport: "tcp", Result: "ok"})
+	c.Classify(&evidence.Event{Name: contract.EventConnect, PID: 10, Start: "t10", Address: "127.0.0.1", Port: 8443, Transport: "tcp", Result: "ok"})
+	got := c.Classify(&evidence.Event{Name: contract.EventFPURounding, PID: 9, Start: "t9", FPUNonDefault: 300, FPUSamples: 400})
 	require.Equal(t, []string{"miner/strong/randomx_fpu", "pool/weak/randomx_connection"}, summary(got))
 	assert.Equal(t, "127.0.0.1:8443", got[1].Endpoint)
 	// and later connections of that process
-	got = c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 9, Start: "t9", Address: "192.0.2.8", Port: 8443, Transport: "tcp"})
+	got = c.Classify(&evidence.Event{Name: contract.EventConnect, PID: 9, Start: "t9", Address: "192.0.2.8", Port: 8443, Transport: "tcp"})
 	assert.Equal(t, []string{"pool/weak/randomx_connection"}, summary(got))
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 10, Start: "t10", Address: "192.0.2.8", Port: 8443, Transport: "tcp"}))
-	assert.Empty(t, c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 9, Start: "other", Address: "192.0.2.8", Port: 8443, Transport: "tcp"}), "pid reused")
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventConnect, PID: 10, Start: "t10", Address: "192.0.2.8", Port: 8443, Transport: "tcp"}))
+	assert.Empty(t, c.Classify(&evidence.Event{Name: contract.EventConnect, PID: 9, Start: "other", Address: "192.0.2.8", Port: 8443, Transport: "tcp"}), "pid reused")
 
 	// A miner config read after the process resolved and reached its (unlisted) pool.
-	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, PID: 11, DNSName: "private.example", DNSAnswers: []string{"192.0.2.5"}})
-	c.Classify(&evidence.Event{Name: evidence.EventConnect, PID: 11, Address: "192.0.2.5", Port: 3000, Transport: "tcp", Result: "in_progress"})
-	got = c.Classify(&evidence.Event{Name: evidence.EventConfigFile, PID: 11, Path: "/tmp/.x/config.json",
+	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, PID: 11, DNSName: "private.example", DNSAnswers: []string{"192.0.2.5"}})
+	c.Classify(&evidence.Event{Name: contract.EventConnect, PID: 11, Address: "192.0.2.5", Port: 3000, Transport: "tcp", Result: "in_progress"})
+	got = c.Classify(&evidence.Event{Name: contract.EventConfigFile, PID: 11, Path: "/tmp/.x/config.json",
 		Content: `{"pools":[{"url":"private.example:3000","user":"` + xmr + `"}]}`})
 	require.True(t, has(got, "miner/strong/miner_config"), "%v", summary(got))
 	require.True(t, has(got, "pool/strong/pool_address"), "%v", summary(got))
@@ -435,13 +437,13 @@ func TestUnusualExe(t *testing.T) {
 
 func TestExecFailedUsesTheAskedProgram(t *testing.T) {
 	c := newC(t)
-	ev := &evidence.Event{Name: evidence.EventExecFailed, Failed: true, Exe: "/usr/bin/bash", ExeName: "bash", Comm: "bash",
+	ev := &evidence.Event{Name: contract.EventExecFailed, Failed: true, Exe: "/usr/bin/bash", ExeName: "bash", Comm: "bash",
 		Filename: "/usr/sbin/modprobe", Args: []string{"modprobe", "msr", "allow_writes=on"}, ErrorType: "EPERM"}
 	got := c.Classify(ev)
 	require.Equal(t, []string{"optimization/strong/msr"}, summary(got))
 	assert.True(t, got[0].Failed, "failed attempts are marked (and still count for optimization)")
 
-	ev = &evidence.Event{Name: evidence.EventExecFailed, Failed: true, Exe: "/usr/bin/bash", ExeName: "bash",
+	ev = &evidence.Event{Name: contract.EventExecFailed, Failed: true, Exe: "/usr/bin/bash", ExeName: "bash",
 		Filename: "/tmp/xmrig", Args: []string{"/tmp/xmrig", "-o", "stratum+tcp://pool.example.net:3333"}, ErrorType: "EACCES"}
 	got = c.Classify(ev)
 	require.True(t, has(got, "miner/strong/pool_url"), "%v", summary(got))
@@ -452,8 +454,8 @@ func TestExecFailedUsesTheAskedProgram(t *testing.T) {
 
 func TestConnectEndpointIsTheQueriedName(t *testing.T) {
 	c := newC(t)
-	c.Classify(&evidence.Event{Name: evidence.EventDNSAnswer, DNSName: "xmr-eu1.nanopool.org", DNSAnswers: []string{"127.0.0.1"}})
-	got := c.Classify(&evidence.Event{Name: evidence.EventConnect, Address: "127.0.0.1", Port: 14444, Transport: "tcp"})
+	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, DNSName: "xmr-eu1.nanopool.org", DNSAnswers: []string{"127.0.0.1"}})
+	got := c.Classify(&evidence.Event{Name: contract.EventConnect, Address: "127.0.0.1", Port: 14444, Transport: "tcp"})
 	require.Equal(t, []string{"pool/strong/pool_address"}, summary(got))
 	assert.Equal(t, "xmr-eu1.nanopool.org:14444", got[0].Endpoint)
 }
@@ -461,11 +463,11 @@ func TestConnectEndpointIsTheQueriedName(t *testing.T) {
 func TestPersistenceScripts(t *testing.T) {
 	c := newC(t)
 	at := "#!/bin/sh\n# atrun uid=0 gid=0\numask 22\nSHELL=/bin/bash; export SHELL\ncd /root || {\n\t echo 'Execution directory inaccessible' >&2\n\t exit 1\n}\n${SHELL:-/bin/sh} << 'marcinDELIMITER4a1b2c'\n/tmp/.x/run -o pool.example.net:3333\n\nmarcinDELIMITER4a1b2c\n"
-	got := c.Classify(&evidence.Event{Name: evidence.EventFileWrite, Path: "/var/spool/cron/atjobs/a00001019a2b3c", Op: "create", Content: at})
+	got := c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/var/spool/cron/atjobs/a00001019a2b3c", Op: "create", Content: at})
 	require.Len(t, got, 1)
 	assert.Equal(t, "at", got[0].Kind)
 	assert.Equal(t, "/tmp/.x/run -o pool.example.net:3333", got[0].Command)
-	got = c.Classify(&evidence.Event{Name: evidence.EventFileWrite, Path: "/etc/ld.so.preload", Op: "open", Content: "/usr/local/lib/libprocesshider.so\n"})
+	got = c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/etc/ld.so.preload", Op: "open", Content: "/usr/local/lib/libprocesshider.so\n"})
 	require.Len(t, got, 1)
 	assert.Equal(t, "preload", got[0].Kind)
 }
@@ -475,11 +477,11 @@ func TestPayloadSortedKeysTruncated(t *testing.T) {
 	// Encoders that sort keys (Go's encoding/json) put "agent" before "login"; the capture is 256 bytes.
 	p := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0","login":"` + xmr + `","pass":"x","rigid":""}}` + "\n"
 	for _, n := range []int{len(p), 256, 200, 150} {
-		got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p[:min(n, len(p))]})
+		got := c.Classify(&evidence.Event{Name: contract.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p[:min(n, len(p))]})
 		require.True(t, has(got, "miner/strong/stratum_login"), "%d: %v", n, summary(got))
 		require.True(t, has(got, "pool/strong/stratum_payload"), "%d: %v", n, summary(got))
 	}
-	got := c.Classify(&evidence.Event{Name: evidence.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p})
+	got := c.Classify(&evidence.Event{Name: contract.EventPayload, Address: "127.0.0.1", Port: 443, Payload: p})
 	assert.Equal(t, xmr, got[0].Wallet)
 }
 

@@ -10,6 +10,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Hostile records go through decode and classify without panics and without strong evidence.
@@ -19,7 +21,7 @@ func TestHostileRecords(t *testing.T) {
 	junk := strings.Repeat("\xff\x00\xfe\x80", 1<<18)
 
 	lr := plog.NewLogRecord()
-	lr.SetEventName(evidence.EventExec)
+	lr.SetEventName(contract.EventExec)
 	m := lr.Attributes()
 	m.PutStr("process.command_line", mb)
 	args := m.PutEmptySlice("process.command_args")

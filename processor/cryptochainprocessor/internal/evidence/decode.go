@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Bounds applied while decoding, so that hostile records (1 MiB command lines, 10,000 environment
@@ -22,34 +24,17 @@ const (
 	MaxContent   = 64 << 10 // bytes kept of file content / payloads
 	MaxDNSItems  = 64       // answers and CNAMEs kept
 	MaxAncestors = 64       // ancestor pids kept
-	envPrefix    = "process.environment_variable."
-)
-
-// Event names of docs/events.md.
-const (
-	EventExec        = "process.exec"
-	EventExecFailed  = "process.exec_failed"
-	EventExit        = "process.exit"
-	EventRename      = "process.rename"
-	EventConnect     = "network.connect"
-	EventDNSQuery    = "dns.query"
-	EventDNSAnswer   = "dns.answer"
-	EventFileWrite   = "file.write"
-	EventFileOpen    = "file.open"
-	EventSysctlWrite = "sysctl.write"
-	EventFPURounding = "process.fpu_rounding"
-	EventPayload     = "network.payload"
-	EventConfigFile  = "process.config_file"
-	EventKill        = "process.kill"
-	EventFinding     = "cryptochain.finding"
+	envPrefix    = contract.AttrEnvPrefix
 )
 
 // KnownEvent reports whether name is one of the event names of docs/events.md that the processor
 // consumes (findings excluded).
 func KnownEvent(name string) bool {
 	switch name {
-	case EventExec, EventExecFailed, EventExit, EventRename, EventConnect, EventDNSQuery, EventDNSAnswer,
-		EventFileWrite, EventFileOpen, EventSysctlWrite, EventFPURounding, EventPayload, EventConfigFile, EventKill:
+	case contract.EventExec, contract.EventExecFailed, contract.EventExit, contract.EventRename,
+		contract.EventConnect, contract.EventDNSQuery, contract.EventDNSAnswer, contract.EventFileWrite,
+		contract.EventFileOpen, contract.EventSysctlWrite, contract.EventFPURounding, contract.EventPayload,
+		contract.EventConfigFile, contract.EventKill:
 		return true
 	}
 	return false
@@ -124,123 +109,123 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 	var argsSeen bool
 	lr.Attributes().Range(func(k string, v pcommon.Value) bool {
 		switch k {
-		case "process.pid":
+		case contract.AttrProcessPID:
 			ev.PID = d.int(k, v)
-		case "process.creation.time":
+		case contract.AttrProcessCreationTime:
 			ev.Start = d.str(k, v, MaxString)
-		case "process.parent_pid":
+		case contract.AttrProcessParentPID:
 			ev.PPID = d.int(k, v)
-		case "cryptochain.process.parent.creation.time":
+		case contract.AttrProcessParentCreationTime:
 			ev.PStart = d.str(k, v, MaxString)
-		case "cryptochain.process.ancestors":
+		case contract.AttrProcessAncestors:
 			ev.Ancestors = d.ints(k, v, MaxAncestors, d.bufInts())
-		case "process.executable.path":
+		case contract.AttrProcessExecutablePath:
 			ev.Exe = d.str(k, v, MaxString)
-		case "process.executable.name":
+		case contract.AttrProcessExecutableName:
 			ev.ExeName = d.str(k, v, MaxString)
-		case "cryptochain.process.comm":
+		case contract.AttrProcessComm:
 			ev.Comm = d.str(k, v, MaxString)
-		case "cryptochain.process.comm.old":
+		case contract.AttrProcessCommOld:
 			ev.CommOld = d.str(k, v, MaxString)
-		case "cryptochain.event.source":
+		case contract.AttrEventSource:
 			ev.EventSource = d.str(k, v, MaxString)
-		case "process.command":
+		case contract.AttrProcessCommand:
 			ev.Command = d.str(k, v, MaxString)
-		case "process.command_args":
+		case contract.AttrProcessCommandArgs:
 			argsSeen = true
 			ev.Args = d.strs(k, v, MaxArgs, MaxArgsBytes, d.buf(0))
-		case "process.command_line":
+		case contract.AttrProcessCommandLine:
 			ev.CmdLine = d.str(k, v, MaxCmdLine)
-		case "process.args_count":
+		case contract.AttrProcessArgsCount:
 			ev.ArgsCount = d.int(k, v)
-		case "cryptochain.process.args_truncated":
+		case contract.AttrProcessArgsTruncated:
 			ev.ArgsTruncated = d.bool(k, v)
-		case "process.working_directory":
+		case contract.AttrProcessWorkingDirectory:
 			ev.Cwd = d.str(k, v, MaxString)
-		case "process.user.id":
+		case contract.AttrProcessUserID:
 			ev.UID = d.int(k, v)
-		case "process.interactive":
+		case contract.AttrProcessInteractive:
 			ev.Interactive = d.bool(k, v)
-		case "cryptochain.process.filename":
+		case contract.AttrProcessFilename:
 			ev.Filename = d.str(k, v, MaxString)
-		case "cryptochain.process.interpreter":
+		case contract.AttrProcessInterpreter:
 			ev.Interpreter = d.str(k, v, MaxString)
-		case "cryptochain.process.exe.memfd":
+		case contract.AttrProcessExeMemfd:
 			ev.ExeMemfd = d.bool(k, v)
-		case "cryptochain.process.exe.deleted":
+		case contract.AttrProcessExeDeleted:
 			ev.ExeDeleted = d.bool(k, v)
-		case "cryptochain.process.exe.unusual_location":
+		case contract.AttrProcessExeUnusualLocation:
 			ev.UnusualLocation = d.bool(k, v)
-		case "cryptochain.process.name_mismatch":
+		case contract.AttrProcessNameMismatch:
 			ev.NameMismatch = d.bool(k, v)
-		case "cryptochain.process.kthread_like":
+		case contract.AttrProcessKthreadLike:
 			ev.KthreadLike = d.bool(k, v)
-		case "cryptochain.process.env_truncated":
+		case contract.AttrProcessEnvTruncated:
 			ev.EnvTruncated = d.bool(k, v)
-		case "error.type":
+		case contract.AttrErrorType:
 			ev.ErrorType = d.str(k, v, MaxString)
-		case "process.exit.code":
+		case contract.AttrProcessExitCode:
 			ev.ExitCode = d.int(k, v)
 			ev.HasExit = true
-		case "cryptochain.process.exit.signal":
+		case contract.AttrProcessExitSignal:
 			ev.ExitSignal = d.int(k, v)
-		case "cryptochain.process.cpu.time":
+		case contract.AttrProcessCPUTime:
 			ev.CPUSeconds = d.double(k, v)
-		case "cryptochain.process.cpu.user":
+		case contract.AttrProcessCPUUser:
 			ev.CPUUser = d.double(k, v)
-		case "cryptochain.process.cpu.system":
+		case contract.AttrProcessCPUSystem:
 			ev.CPUSystem = d.double(k, v)
-		case "server.address":
+		case contract.AttrServerAddress:
 			ev.Address = d.str(k, v, MaxString)
-		case "server.port":
+		case contract.AttrServerPort:
 			ev.Port = d.int(k, v)
-		case "network.transport":
+		case contract.AttrNetworkTransport:
 			ev.Transport = d.str(k, v, MaxString)
-		case "cryptochain.connect.result":
+		case contract.AttrConnectResult:
 			ev.Result = d.str(k, v, MaxString)
-		case "dns.question.name":
+		case contract.AttrDNSQuestionName:
 			ev.DNSName = d.str(k, v, MaxString)
-		case "cryptochain.dns.question.type":
+		case contract.AttrDNSQuestionType:
 			ev.DNSType = d.str(k, v, MaxString)
-		case "cryptochain.dns.rcode":
+		case contract.AttrDNSRcode:
 			ev.DNSRcode = d.str(k, v, MaxString)
-		case "dns.answers":
+		case contract.AttrDNSAnswers:
 			ev.DNSAnswers = d.strs(k, v, MaxDNSItems, MaxDNSItems*MaxString, d.buf(1))
-		case "cryptochain.dns.cnames":
+		case contract.AttrDNSCnames:
 			ev.DNSCNAMEs = d.strs(k, v, MaxDNSItems, MaxDNSItems*MaxString, d.buf(2))
-		case "file.path":
+		case contract.AttrFilePath:
 			ev.Path = d.str(k, v, MaxString)
-		case "cryptochain.file.operation":
+		case contract.AttrFileOperation:
 			ev.Op = d.str(k, v, MaxString)
-		case "cryptochain.file.source_path":
+		case contract.AttrFileSourcePath:
 			ev.SourcePath = d.str(k, v, MaxString)
-		case "cryptochain.file.flags":
+		case contract.AttrFileFlags:
 			ev.Flags = d.int(k, v)
-		case "cryptochain.file.mode":
+		case contract.AttrFileMode:
 			ev.Mode = d.int(k, v)
-		case "cryptochain.file.result":
+		case contract.AttrFileResult:
 			ev.Result = d.str(k, v, MaxString)
-		case "cryptochain.file.content":
+		case contract.AttrFileContent:
 			ev.Content = d.str(k, v, MaxContent)
-		case "cryptochain.sysctl.name":
+		case contract.AttrSysctlName:
 			ev.SysctlName = d.str(k, v, MaxString)
-		case "cryptochain.sysctl.value":
+		case contract.AttrSysctlValue:
 			ev.SysctlValue = d.str(k, v, MaxString)
-		case "cryptochain.sysctl.old_value":
+		case contract.AttrSysctlOldValue:
 			ev.SysctlOldValue = d.str(k, v, MaxString)
-		case "cryptochain.fpu.mxcsr":
+		case contract.AttrFPUMXCSR:
 			ev.FPUMXCSR = d.int(k, v)
-		case "cryptochain.fpu.nondefault":
+		case contract.AttrFPUNondefault:
 			ev.FPUNonDefault = d.int(k, v)
-		case "cryptochain.fpu.samples":
+		case contract.AttrFPUSamples:
 			ev.FPUSamples = d.int(k, v)
-		case "cryptochain.network.payload":
+		case contract.AttrNetworkPayload:
 			ev.Payload = d.str(k, v, MaxContent)
-		case "cryptochain.kill.target_pid":
+		case contract.AttrKillTargetPID:
 			ev.KillTargetPID = d.int(k, v)
-		case "cryptochain.kill.signal":
+		case contract.AttrKillSignal:
 			ev.KillSignal = d.int(k, v)
-		case "cryptochain.kill.target_name":
+		case contract.AttrKillTargetName:
 			ev.KillTargetName = d.str(k, v, MaxString)
 		default:
 			if strings.HasPrefix(k, envPrefix) {
@@ -252,20 +237,20 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 	if ev.CPUSeconds == 0 && (ev.CPUUser != 0 || ev.CPUSystem != 0) {
 		ev.CPUSeconds = ev.CPUUser + ev.CPUSystem
 	}
-	if ev.Comm == "" && ev.Name == EventRename {
+	if ev.Comm == "" && ev.Name == contract.EventRename {
 		ev.Comm = ev.CommOld
 	}
 	if !argsSeen && ev.Command != "" && ev.CmdLine == "" {
 		ev.Args = []string{ev.Command}
 	}
 	switch ev.Name {
-	case EventExecFailed:
+	case contract.EventExecFailed:
 		ev.Failed = true
-	case EventConnect:
+	case contract.EventConnect:
 		ev.Failed = ev.Result == "error"
-	case EventFileWrite, EventFileOpen:
+	case contract.EventFileWrite, contract.EventFileOpen:
 		ev.Failed = ev.Result == "error"
-	case EventKill:
+	case contract.EventKill:
 		ev.Failed = ev.ErrorType != ""
 	}
 	if d.err != nil && KnownEvent(ev.Name) {

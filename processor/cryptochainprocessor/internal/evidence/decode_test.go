@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 func record(name string, fill func(m pcommon.Map)) plog.LogRecord {
@@ -47,7 +49,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 		fill  func(m pcommon.Map)
 		check func(t *testing.T, ev Event)
 	}{
-		{EventExec, func(m pcommon.Map) {
+		{contract.EventExec, func(m pcommon.Map) {
 			m.PutStr("process.command", "x")
 			strs(m, "process.command_args", "x", "-o", "stratum+tcp://p:1")
 			m.PutStr("process.command_line", "x -o stratum+tcp://p:1")
@@ -82,7 +84,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, map[string]string{"POOL_URL": "stratum+tcp://p:1", "SECRET": "[REDACTED]"}, ev.Env)
 			assert.Equal(t, "x", ev.Command)
 		}},
-		{EventExecFailed, func(m pcommon.Map) {
+		{contract.EventExecFailed, func(m pcommon.Map) {
 			m.PutStr("cryptochain.process.filename", "/usr/bin/crontab")
 			strs(m, "process.command_args", "crontab", "/tmp/c")
 			m.PutStr("error.type", "EACCES")
@@ -91,7 +93,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "EACCES", ev.ErrorType)
 			assert.Equal(t, []string{"crontab", "/tmp/c"}, ev.Args)
 		}},
-		{EventExit, func(m pcommon.Map) {
+		{contract.EventExit, func(m pcommon.Map) {
 			m.PutInt("process.exit.code", 137)
 			m.PutStr("process.exit.time", "2026-11-27T05:00:00Z")
 			m.PutInt("cryptochain.process.exit.signal", 9)
@@ -103,14 +105,14 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, int64(9), ev.ExitSignal)
 			assert.InDelta(t, 2.0, ev.CPUSeconds, 1e-9)
 		}},
-		{EventRename, func(m pcommon.Map) {
+		{contract.EventRename, func(m pcommon.Map) {
 			m.PutStr("cryptochain.process.comm.old", "x")
 			m.PutStr("cryptochain.process.comm", "kworker/0:1")
 		}, func(t *testing.T, ev Event) {
 			assert.Equal(t, "x", ev.CommOld)
 			assert.Equal(t, "kworker/0:1", ev.Comm)
 		}},
-		{EventConnect, func(m pcommon.Map) {
+		{contract.EventConnect, func(m pcommon.Map) {
 			m.PutStr("server.address", "192.0.2.1")
 			m.PutInt("server.port", 3333)
 			m.PutStr("network.transport", "tcp")
@@ -123,7 +125,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "tcp", ev.Transport)
 			assert.True(t, ev.Failed)
 		}},
-		{EventDNSQuery, func(m pcommon.Map) {
+		{contract.EventDNSQuery, func(m pcommon.Map) {
 			m.PutStr("dns.question.name", "pool.example")
 			m.PutStr("cryptochain.dns.question.type", "A")
 			m.PutInt("cryptochain.dns.id", 7)
@@ -133,7 +135,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "pool.example", ev.DNSName)
 			assert.Equal(t, "A", ev.DNSType)
 		}},
-		{EventDNSAnswer, func(m pcommon.Map) {
+		{contract.EventDNSAnswer, func(m pcommon.Map) {
 			m.PutStr("dns.question.name", "a.example")
 			strs(m, "dns.answers", "192.0.2.1", "2001:db8::1")
 			strs(m, "cryptochain.dns.cnames", "b.example", "pool.example")
@@ -143,7 +145,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, []string{"b.example", "pool.example"}, ev.DNSCNAMEs)
 			assert.Equal(t, "NOERROR", ev.DNSRcode)
 		}},
-		{EventFileWrite, func(m pcommon.Map) {
+		{contract.EventFileWrite, func(m pcommon.Map) {
 			m.PutStr("file.path", "/etc/cron.d/x")
 			m.PutStr("cryptochain.file.operation", "rename")
 			m.PutStr("cryptochain.file.source_path", "/tmp/x")
@@ -160,7 +162,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.False(t, ev.Failed)
 			assert.Equal(t, "* * * * * root /tmp/x\n", ev.Content)
 		}},
-		{EventFileOpen, func(m pcommon.Map) {
+		{contract.EventFileOpen, func(m pcommon.Map) {
 			m.PutStr("file.path", "/dev/cpu/0/msr")
 			m.PutStr("cryptochain.file.operation", "open")
 			m.PutStr("cryptochain.file.result", "error")
@@ -168,7 +170,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "/dev/cpu/0/msr", ev.Path)
 			assert.True(t, ev.Failed)
 		}},
-		{EventSysctlWrite, func(m pcommon.Map) {
+		{contract.EventSysctlWrite, func(m pcommon.Map) {
 			m.PutStr("cryptochain.sysctl.name", "vm.nr_hugepages")
 			m.PutStr("cryptochain.sysctl.value", "1280")
 			m.PutStr("cryptochain.sysctl.old_value", "0")
@@ -178,7 +180,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "1280", ev.SysctlValue)
 			assert.Equal(t, "0", ev.SysctlOldValue)
 		}},
-		{EventFPURounding, func(m pcommon.Map) {
+		{contract.EventFPURounding, func(m pcommon.Map) {
 			m.PutInt("cryptochain.fpu.mxcsr", 0x7f80)
 			m.PutInt("cryptochain.fpu.nondefault", 40)
 			m.PutInt("cryptochain.fpu.samples", 64)
@@ -187,21 +189,21 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, int64(40), ev.FPUNonDefault)
 			assert.Equal(t, int64(64), ev.FPUSamples)
 		}},
-		{EventPayload, func(m pcommon.Map) {
+		{contract.EventPayload, func(m pcommon.Map) {
 			m.PutStr("server.address", "192.0.2.1")
 			m.PutInt("server.port", 443)
 			m.PutStr("cryptochain.network.payload", `{"method":"login"}`)
 		}, func(t *testing.T, ev Event) {
 			assert.Equal(t, `{"method":"login"}`, ev.Payload)
 		}},
-		{EventConfigFile, func(m pcommon.Map) {
+		{contract.EventConfigFile, func(m pcommon.Map) {
 			m.PutStr("file.path", "/tmp/config.json")
 			m.PutStr("cryptochain.file.content", `{"pools":[]}`)
 		}, func(t *testing.T, ev Event) {
 			assert.Equal(t, "/tmp/config.json", ev.Path)
 			assert.Equal(t, `{"pools":[]}`, ev.Content)
 		}},
-		{EventKill, func(m pcommon.Map) {
+		{contract.EventKill, func(m pcommon.Map) {
 			m.PutInt("cryptochain.kill.target_pid", 77)
 			m.PutInt("cryptochain.kill.signal", 9)
 			m.PutStr("cryptochain.kill.target_name", "xmrig")
@@ -233,10 +235,10 @@ func TestDecodeEveryEvent(t *testing.T) {
 
 func TestDecodeMissingAndWrongTypes(t *testing.T) {
 	lr := plog.NewLogRecord()
-	lr.SetEventName(EventExec)
+	lr.SetEventName(contract.EventExec)
 	ev, err := FromLogRecord(lr)
 	require.NoError(t, err, "missing attributes are fine")
-	assert.Equal(t, EventExec, ev.Name)
+	assert.Equal(t, contract.EventExec, ev.Name)
 	assert.True(t, ev.Time.IsZero())
 
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Unix(5, 0)))
@@ -260,7 +262,7 @@ func TestDecodeMissingAndWrongTypes(t *testing.T) {
 	} {
 		t.Run(k, func(t *testing.T) {
 			lr := plog.NewLogRecord()
-			lr.SetEventName(EventExec)
+			lr.SetEventName(contract.EventExec)
 			set(lr.Attributes())
 			_, err := FromLogRecord(lr)
 			require.ErrorIs(t, err, ErrWrongType)
@@ -275,7 +277,7 @@ func TestDecodeMissingAndWrongTypes(t *testing.T) {
 
 func TestDecodeBounds(t *testing.T) {
 	lr := plog.NewLogRecord()
-	lr.SetEventName(EventExec)
+	lr.SetEventName(contract.EventExec)
 	m := lr.Attributes()
 	huge := strings.Repeat("A", 1<<20)
 	m.PutStr("process.command_line", huge)
@@ -307,7 +309,7 @@ func TestDecodeBounds(t *testing.T) {
 }
 
 func BenchmarkDecodeExec(b *testing.B) {
-	lr := record(EventExec, func(m pcommon.Map) {
+	lr := record(contract.EventExec, func(m pcommon.Map) {
 		strs(m, "process.command_args", "ls", "-la", "/home/user")
 		m.PutStr("process.command_line", "ls -la /home/user")
 		m.PutStr("process.working_directory", "/home/user")
@@ -325,7 +327,7 @@ func BenchmarkDecodeExec(b *testing.B) {
 }
 
 func BenchmarkDecoderReuseExec(b *testing.B) {
-	lr := record(EventExec, func(m pcommon.Map) {
+	lr := record(contract.EventExec, func(m pcommon.Map) {
 		strs(m, "process.command_args", "ls", "-la", "/home/user")
 		m.PutStr("process.command_line", "ls -la /home/user")
 		m.PutStr("process.working_directory", "/home/user")
@@ -344,11 +346,11 @@ func BenchmarkDecoderReuseExec(b *testing.B) {
 
 func TestDecoderReuse(t *testing.T) {
 	var d Decoder
-	a := record(EventExec, func(m pcommon.Map) {
+	a := record(contract.EventExec, func(m pcommon.Map) {
 		strs(m, "process.command_args", "a", "b", "c")
 		m.PutStr("process.environment_variable.A", "1")
 	})
-	b := record(EventConnect, func(m pcommon.Map) { m.PutStr("server.address", "192.0.2.1") })
+	b := record(contract.EventConnect, func(m pcommon.Map) { m.PutStr("server.address", "192.0.2.1") })
 	ev, err := d.Decode(a)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b", "c"}, ev.Args)
@@ -358,7 +360,7 @@ func TestDecoderReuse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, ev.Args, "no stale argv")
 	assert.Empty(t, ev.EnvVars, "no stale env")
-	c := record(EventExec, func(m pcommon.Map) { strs(m, "process.command_args", "z") })
+	c := record(contract.EventExec, func(m pcommon.Map) { strs(m, "process.command_args", "z") })
 	ev, err = d.Decode(c)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"z"}, ev.Args)
@@ -366,7 +368,7 @@ func TestDecoderReuse(t *testing.T) {
 }
 
 func TestDecoderDoesNotAllocate(t *testing.T) {
-	lr := record(EventExec, func(m pcommon.Map) {
+	lr := record(contract.EventExec, func(m pcommon.Map) {
 		strs(m, "process.command_args", "ls", "-la", "/home/user")
 		m.PutStr("process.command_line", "ls -la /home/user")
 		m.PutStr("process.environment_variable.PATH", "/usr/bin")

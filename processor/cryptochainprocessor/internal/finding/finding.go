@@ -15,6 +15,8 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Fixed values of every finding.
@@ -215,17 +217,17 @@ func putEvidence(m pcommon.Map, it *chain.Item) {
 	putNonEmpty(m, "indicator", it.Indicator)
 	putNonEmpty(m, "source", it.Source)
 	if it.PID != 0 {
-		m.PutInt("process.pid", it.PID)
+		m.PutInt(contract.AttrProcessPID, it.PID)
 	}
-	putNonEmpty(m, "process.executable.path", it.Exe)
+	putNonEmpty(m, contract.AttrProcessExecutablePath, it.Exe)
 	cmd := it.CmdLine
 	if len(cmd) > maxCmdLine {
 		cmd = strings.ToValidUTF8(cmd[:maxCmdLine], "\uFFFD") + "…"
 	}
-	putNonEmpty(m, "process.command_line", cmd)
+	putNonEmpty(m, contract.AttrProcessCommandLine, cmd)
 	putNonEmpty(m, "endpoint", it.Endpoint)
 	putNonEmpty(m, "wallet", it.Wallet)
-	putNonEmpty(m, "file.path", it.Path)
+	putNonEmpty(m, contract.AttrFilePath, it.Path)
 	putNonEmpty(m, "action", it.Action)
 	putNonEmpty(m, "command", it.Command)
 	if it.Failed {

@@ -13,24 +13,11 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
-// Event names (docs/events.md).
 const (
-	EventExec        = "process.exec"
-	EventExecFailed  = "process.exec_failed"
-	EventExit        = "process.exit"
-	EventRename      = "process.rename"
-	EventConnect     = "network.connect"
-	EventDNSQuery    = "dns.query"
-	EventDNSAnswer   = "dns.answer"
-	EventFileWrite   = "file.write"
-	EventFileOpen    = "file.open"
-	EventSysctl      = "sysctl.write"
-	EventKill        = "process.kill"
-	EventFPU         = "process.fpu_rounding"
-	EventPayload     = "network.payload"
-	EventConfigFile  = "process.config_file"
 	maxPathBytes     = 4096
 	maxCommBytes     = 64
 	maxPayloadBytes  = 256
@@ -72,77 +59,77 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 	m.common(a, ev, actor)
 	switch {
 	case ev.Exec != nil:
-		lr.SetEventName(EventExec)
+		lr.SetEventName(contract.EventExec)
 		m.exec(a, ev)
 	case ev.ExecFailed != nil:
-		lr.SetEventName(EventExecFailed)
+		lr.SetEventName(contract.EventExecFailed)
 		x := ev.ExecFailed
-		a.PutStr("cryptochain.process.filename", SafeString([]byte(x.Filename), maxPathBytes))
+		a.PutStr(contract.AttrProcessFilename, SafeString([]byte(x.Filename), maxPathBytes))
 		m.args(a, x.Args, len(x.Args), x.ArgsTruncated)
-		a.PutStr("error.type", ErrnoName(x.Errno))
+		a.PutStr(contract.AttrErrorType, ErrnoName(x.Errno))
 	case ev.Exit != nil:
-		lr.SetEventName(EventExit)
+		lr.SetEventName(contract.EventExit)
 		x := ev.Exit
-		a.PutInt("process.exit.code", int64((x.Code>>8)&0xff))
+		a.PutInt(contract.AttrProcessExitCode, int64((x.Code>>8)&0xff))
 		if sig := x.Code & 0x7f; sig != 0 {
-			a.PutInt("cryptochain.process.exit.signal", int64(sig))
+			a.PutInt(contract.AttrProcessExitSignal, int64(sig))
 		}
-		a.PutStr("process.exit.time", m.Clock.Wall(ev.BootNS).UTC().Format(time.RFC3339Nano))
-		a.PutDouble("cryptochain.process.cpu.user", float64(x.UserNS)/1e9)
-		a.PutDouble("cryptochain.process.cpu.system", float64(x.SystemNS)/1e9)
-		a.PutDouble("cryptochain.process.cpu.time", float64(x.UserNS+x.SystemNS)/1e9)
+		a.PutStr(contract.AttrProcessExitTime, m.Clock.Wall(ev.BootNS).UTC().Format(time.RFC3339Nano))
+		a.PutDouble(contract.AttrProcessCPUUser, float64(x.UserNS)/1e9)
+		a.PutDouble(contract.AttrProcessCPUSystem, float64(x.SystemNS)/1e9)
+		a.PutDouble(contract.AttrProcessCPUTime, float64(x.UserNS+x.SystemNS)/1e9)
 	case ev.Rename != nil:
-		lr.SetEventName(EventRename)
-		a.PutStr("cryptochain.process.comm.old", SafeString([]byte(ev.Rename.OldComm), maxCommBytes))
-		a.PutStr("cryptochain.process.comm", SafeString([]byte(ev.Rename.NewComm), maxCommBytes))
+		lr.SetEventName(contract.EventRename)
+		a.PutStr(contract.AttrProcessCommOld, SafeString([]byte(ev.Rename.OldComm), maxCommBytes))
+		a.PutStr(contract.AttrProcessComm, SafeString([]byte(ev.Rename.NewComm), maxCommBytes))
 		if masquerade.KthreadLike(ev.Rename.NewComm) {
-			a.PutBool("cryptochain.process.kthread_like", true)
+			a.PutBool(contract.AttrProcessKthreadLike, true)
 		}
 	case ev.Connect != nil:
-		lr.SetEventName(EventConnect)
+		lr.SetEventName(contract.EventConnect)
 		c := ev.Connect
 		putEndpoint(a, c.Family, c.Transport, c.Addr, c.Port)
 		switch {
 		case c.InProgress:
-			a.PutStr("cryptochain.connect.result", "in_progress")
+			a.PutStr(contract.AttrConnectResult, "in_progress")
 		case c.Errno == 0:
-			a.PutStr("cryptochain.connect.result", "ok")
+			a.PutStr(contract.AttrConnectResult, "ok")
 		case c.Errno > 0:
-			a.PutStr("cryptochain.connect.result", "error")
-			a.PutStr("error.type", ErrnoName(c.Errno))
+			a.PutStr(contract.AttrConnectResult, "error")
+			a.PutStr(contract.AttrErrorType, ErrnoName(c.Errno))
 		default:
-			a.PutStr("cryptochain.connect.result", "unknown")
+			a.PutStr(contract.AttrConnectResult, "unknown")
 		}
 	case ev.DNS != nil:
 		m.dns(lr, a, ev.DNS, extra.DNS)
 	case ev.File != nil:
 		m.file(lr, a, ev.File, extra.FileContent)
 	case ev.Sysctl != nil:
-		lr.SetEventName(EventSysctl)
+		lr.SetEventName(contract.EventSysctlWrite)
 		name := SafeString([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
-		a.PutStr("cryptochain.sysctl.name", strings.ReplaceAll(name, "/", "."))
-		a.PutStr("cryptochain.sysctl.value", SafeString([]byte(strings.TrimSpace(ev.Sysctl.NewValue)), 1024))
+		a.PutStr(contract.AttrSysctlName, strings.ReplaceAll(name, "/", "."))
+		a.PutStr(contract.AttrSysctlValue, SafeString([]byte(strings.TrimSpace(ev.Sysctl.NewValue)), 1024))
 		if ev.Sysctl.OldValue != "" {
-			a.PutStr("cryptochain.sysctl.old_value", SafeString([]byte(strings.TrimSpace(ev.Sysctl.OldValue)), 1024))
+			a.PutStr(contract.AttrSysctlOldValue, SafeString([]byte(strings.TrimSpace(ev.Sysctl.OldValue)), 1024))
 		}
-		a.PutStr("file.path", "/proc/sys/"+name)
+		a.PutStr(contract.AttrFilePath, "/proc/sys/"+name)
 	case ev.Kill != nil:
-		lr.SetEventName(EventKill)
-		a.PutInt("cryptochain.kill.target_pid", int64(ev.Kill.TargetPID))
-		a.PutInt("cryptochain.kill.signal", int64(ev.Kill.Signal))
-		putNonEmpty(a, "cryptochain.kill.target_name", SafeString([]byte(extra.KillTarget), maxCommBytes))
+		lr.SetEventName(contract.EventKill)
+		a.PutInt(contract.AttrKillTargetPID, int64(ev.Kill.TargetPID))
+		a.PutInt(contract.AttrKillSignal, int64(ev.Kill.Signal))
+		putNonEmpty(a, contract.AttrKillTargetName, SafeString([]byte(extra.KillTarget), maxCommBytes))
 		if ev.Kill.Errno > 0 {
-			a.PutStr("error.type", ErrnoName(ev.Kill.Errno))
+			a.PutStr(contract.AttrErrorType, ErrnoName(ev.Kill.Errno))
 		}
 	case ev.FPU != nil:
-		lr.SetEventName(EventFPU)
-		a.PutInt("cryptochain.fpu.mxcsr", int64(ev.FPU.MXCSR))
-		a.PutInt("cryptochain.fpu.nondefault", int64(ev.FPU.NonDefault))
-		a.PutInt("cryptochain.fpu.samples", int64(ev.FPU.Samples))
+		lr.SetEventName(contract.EventFPURounding)
+		a.PutInt(contract.AttrFPUMXCSR, int64(ev.FPU.MXCSR))
+		a.PutInt(contract.AttrFPUNondefault, int64(ev.FPU.NonDefault))
+		a.PutInt(contract.AttrFPUSamples, int64(ev.FPU.Samples))
 	case ev.Payload != nil:
-		lr.SetEventName(EventPayload)
+		lr.SetEventName(contract.EventPayload)
 		putEndpoint(a, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
-		a.PutStr("cryptochain.network.payload", SafeString(ev.Payload.Data, maxPayloadBytes))
+		a.PutStr(contract.AttrNetworkPayload, SafeString(ev.Payload.Data, maxPayloadBytes))
 	}
 }
 
@@ -150,11 +137,11 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor Actor, filePath string, content []byte, observed time.Time) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
-	lr.SetEventName(EventConfigFile)
+	lr.SetEventName(contract.EventConfigFile)
 	a := lr.Attributes()
 	m.common(a, ev, actor)
-	a.PutStr("file.path", SafeString([]byte(filePath), maxPathBytes))
-	a.PutStr("cryptochain.file.content", SafeString(content, 0))
+	a.PutStr(contract.AttrFilePath, SafeString([]byte(filePath), maxPathBytes))
+	a.PutStr(contract.AttrFileContent, SafeString(content, 0))
 }
 
 func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
@@ -162,15 +149,15 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
 	if p.PID == 0 {
 		return
 	}
-	a.PutInt("process.pid", int64(p.PID))
+	a.PutInt(contract.AttrProcessPID, int64(p.PID))
 	if p.StartBootNS != 0 {
-		a.PutStr("process.creation.time", m.Clock.Wall(p.StartBootNS).UTC().Format(time.RFC3339Nano))
+		a.PutStr(contract.AttrProcessCreationTime, m.Clock.Wall(p.StartBootNS).UTC().Format(time.RFC3339Nano))
 	}
 	if p.PPID != 0 {
-		a.PutInt("process.parent_pid", int64(p.PPID))
+		a.PutInt(contract.AttrProcessParentPID, int64(p.PPID))
 	}
 	if p.ParentStartNS != 0 {
-		a.PutStr("cryptochain.process.parent.creation.time", m.Clock.Wall(p.ParentStartNS).UTC().Format(time.RFC3339Nano))
+		a.PutStr(contract.AttrProcessParentCreationTime, m.Clock.Wall(p.ParentStartNS).UTC().Format(time.RFC3339Nano))
 	}
 	exe := ""
 	if ev.Exec != nil {
@@ -183,19 +170,19 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
 	}
 	if exe != "" {
 		exe = SafeString([]byte(exe), maxPathBytes)
-		a.PutStr("process.executable.path", exe)
-		a.PutStr("process.executable.name", path.Base(exe))
+		a.PutStr(contract.AttrProcessExecutablePath, exe)
+		a.PutStr(contract.AttrProcessExecutableName, path.Base(exe))
 	}
-	putNonEmpty(a, "cryptochain.process.comm", SafeString([]byte(p.Comm), maxCommBytes))
+	putNonEmpty(a, contract.AttrProcessComm, SafeString([]byte(p.Comm), maxCommBytes))
 	if p.VPID != 0 && p.VPID != p.PID {
-		a.PutInt("process.vpid", int64(p.VPID))
+		a.PutInt(contract.AttrProcessVPID, int64(p.VPID))
 	}
 	if ev.Exec != nil && ev.Exec.FromSnapshot {
-		a.PutStr("cryptochain.event.source", "procfs")
+		a.PutStr(contract.AttrEventSource, "procfs")
 	} else {
-		a.PutStr("cryptochain.event.source", "kernel")
+		a.PutStr(contract.AttrEventSource, "kernel")
 	}
-	anc := a.PutEmptySlice("cryptochain.process.ancestors")
+	anc := a.PutEmptySlice(contract.AttrProcessAncestors)
 	for i, pid := range actor.Ancestors {
 		if i >= defaultMaxAncest {
 			break
@@ -207,26 +194,26 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
 func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	x := ev.Exec
 	m.args(a, x.Args, x.Argc, x.ArgsTruncated)
-	putNonEmpty(a, "process.working_directory", SafeString([]byte(x.Cwd), maxPathBytes))
-	a.PutInt("process.user.id", int64(ev.Proc.EUID))
-	a.PutInt("process.real_user.id", int64(ev.Proc.UID))
+	putNonEmpty(a, contract.AttrProcessWorkingDirectory, SafeString([]byte(x.Cwd), maxPathBytes))
+	a.PutInt(contract.AttrProcessUserID, int64(ev.Proc.EUID))
+	a.PutInt(contract.AttrProcessRealUserID, int64(ev.Proc.UID))
 	if ev.Proc.LoginUID != 4294967295 {
-		a.PutInt("cryptochain.process.login_uid", int64(ev.Proc.LoginUID))
+		a.PutInt(contract.AttrProcessLoginUID, int64(ev.Proc.LoginUID))
 	}
-	putNonEmpty(a, "cryptochain.process.tty", SafeString([]byte(x.TTY), 64))
-	a.PutBool("process.interactive", x.TTY != "")
+	putNonEmpty(a, contract.AttrProcessTTY, SafeString([]byte(x.TTY), 64))
+	a.PutBool(contract.AttrProcessInteractive, x.TTY != "")
 	if x.SID != 0 {
-		a.PutInt("process.session_leader.pid", int64(x.SID))
+		a.PutInt(contract.AttrProcessSessionLeaderPID, int64(x.SID))
 	}
 	if x.PGID != 0 {
-		a.PutInt("process.group_leader.pid", int64(x.PGID))
+		a.PutInt(contract.AttrProcessGroupLeaderPID, int64(x.PGID))
 	}
-	putNonEmpty(a, "cryptochain.process.filename", SafeString([]byte(x.Filename), maxPathBytes))
+	putNonEmpty(a, contract.AttrProcessFilename, SafeString([]byte(x.Filename), maxPathBytes))
 	if x.Interpreter != "" && x.Interpreter != x.Filename {
-		a.PutStr("cryptochain.process.interpreter", SafeString([]byte(x.Interpreter), maxPathBytes))
+		a.PutStr(contract.AttrProcessInterpreter, SafeString([]byte(x.Interpreter), maxPathBytes))
 	}
-	a.PutBool("cryptochain.process.exe.memfd", x.ExeMemfd)
-	a.PutBool("cryptochain.process.exe.deleted", x.ExeDeleted)
+	a.PutBool(contract.AttrProcessExeMemfd, x.ExeMemfd)
+	a.PutBool(contract.AttrProcessExeDeleted, x.ExeDeleted)
 	exe := x.ExePath
 	if exe == "" {
 		exe = x.Filename
@@ -237,16 +224,16 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	}
 	// Weak masquerade evidence (issue 5), present only when true.
 	if masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) {
-		a.PutBool("cryptochain.process.exe.unusual_location", true)
+		a.PutBool(contract.AttrProcessExeUnusualLocation, true)
 	}
 	if masquerade.NameMismatch(argv0, x.Filename, exe, x.Interpreter != "" && x.Interpreter != x.Filename) {
-		a.PutBool("cryptochain.process.name_mismatch", true)
+		a.PutBool(contract.AttrProcessNameMismatch, true)
 	}
 	if masquerade.KthreadLike(argv0) || masquerade.KthreadLike(ev.Proc.Comm) {
-		a.PutBool("cryptochain.process.kthread_like", true)
+		a.PutBool(contract.AttrProcessKthreadLike, true)
 	}
 	if ev.Proc.CgroupID != 0 {
-		a.PutInt("cryptochain.process.cgroup_id", int64(ev.Proc.CgroupID))
+		a.PutInt(contract.AttrProcessCgroupID, int64(ev.Proc.CgroupID))
 	}
 	used, n := 0, 0
 	truncated := x.EnvTruncated
@@ -260,11 +247,11 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 		if !ok {
 			continue
 		}
-		a.PutStr("process.environment_variable."+name, value)
+		a.PutStr(contract.AttrEnvPrefix+name, value)
 		n++
 	}
 	if truncated {
-		a.PutBool("cryptochain.process.env_truncated", true)
+		a.PutBool(contract.AttrProcessEnvTruncated, true)
 	}
 }
 
@@ -272,7 +259,7 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool) {
 	if len(args) == 0 && argc == 0 {
 		return
 	}
-	s := a.PutEmptySlice("process.command_args")
+	s := a.PutEmptySlice(contract.AttrProcessCommandArgs)
 	var line strings.Builder
 	used := 0
 	for i, arg := range args {
@@ -287,95 +274,95 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool) {
 		used += len(str)
 		s.AppendEmpty().SetStr(str)
 		if i == 0 {
-			a.PutStr("process.command", str)
+			a.PutStr(contract.AttrProcessCommand, str)
 		} else {
 			line.WriteByte(' ')
 		}
 		line.WriteString(str)
 	}
-	a.PutStr("process.command_line", line.String())
+	a.PutStr(contract.AttrProcessCommandLine, line.String())
 	if argc < len(args) {
 		argc = len(args)
 	}
-	a.PutInt("process.args_count", int64(argc))
-	a.PutBool("cryptochain.process.args_truncated", truncated || argc > s.Len())
+	a.PutInt(contract.AttrProcessArgsCount, int64(argc))
+	a.PutBool(contract.AttrProcessArgsTruncated, truncated || argc > s.Len())
 }
 
 func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *dnsparse.Message) {
 	if p.Egress {
-		lr.SetEventName(EventDNSQuery)
+		lr.SetEventName(contract.EventDNSQuery)
 		putEndpoint(a, p.Family, p.Transport, p.DstAddr, p.DstPort)
 	} else {
-		lr.SetEventName(EventDNSAnswer)
+		lr.SetEventName(contract.EventDNSAnswer)
 		putEndpoint(a, p.Family, p.Transport, p.SrcAddr, p.SrcPort)
 	}
 	if msg == nil {
 		return
 	}
-	putNonEmpty(a, "dns.question.name", SafeString([]byte(msg.Name), 255))
-	putNonEmpty(a, "cryptochain.dns.question.type", msg.Type)
-	a.PutInt("cryptochain.dns.id", int64(msg.ID))
+	putNonEmpty(a, contract.AttrDNSQuestionName, SafeString([]byte(msg.Name), 255))
+	putNonEmpty(a, contract.AttrDNSQuestionType, msg.Type)
+	a.PutInt(contract.AttrDNSID, int64(msg.ID))
 	if !p.Egress {
-		ans := a.PutEmptySlice("dns.answers")
+		ans := a.PutEmptySlice(contract.AttrDNSAnswers)
 		for _, s := range msg.Answers {
 			ans.AppendEmpty().SetStr(s)
 		}
-		cn := a.PutEmptySlice("cryptochain.dns.cnames")
+		cn := a.PutEmptySlice(contract.AttrDNSCnames)
 		for _, s := range msg.CNAMEs {
 			cn.AppendEmpty().SetStr(SafeString([]byte(s), 255))
 		}
-		putNonEmpty(a, "cryptochain.dns.rcode", msg.RCode)
+		putNonEmpty(a, contract.AttrDNSRcode, msg.RCode)
 	}
 }
 
 func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content []byte) {
 	if f.WriteIntent || f.Op != event.FileOpen {
-		lr.SetEventName(EventFileWrite)
+		lr.SetEventName(contract.EventFileWrite)
 	} else {
-		lr.SetEventName(EventFileOpen)
+		lr.SetEventName(contract.EventFileOpen)
 	}
-	a.PutStr("file.path", SafeString([]byte(f.Path), maxPathBytes))
-	a.PutStr("cryptochain.file.operation", f.Op)
-	putNonEmpty(a, "cryptochain.file.source_path", SafeString([]byte(f.SourcePath), maxPathBytes))
+	a.PutStr(contract.AttrFilePath, SafeString([]byte(f.Path), maxPathBytes))
+	a.PutStr(contract.AttrFileOperation, f.Op)
+	putNonEmpty(a, contract.AttrFileSourcePath, SafeString([]byte(f.SourcePath), maxPathBytes))
 	if f.Op == event.FileOpen || f.Op == event.FileCreate || f.Op == event.FileTruncate {
-		a.PutInt("cryptochain.file.flags", int64(f.Flags))
+		a.PutInt(contract.AttrFileFlags, int64(f.Flags))
 	}
 	if f.Op == event.FileCreate || f.Op == event.FileChmod {
-		a.PutInt("cryptochain.file.mode", int64(f.Mode))
+		a.PutInt(contract.AttrFileMode, int64(f.Mode))
 	}
 	switch {
 	case f.Errno == 0:
-		a.PutStr("cryptochain.file.result", "ok")
+		a.PutStr(contract.AttrFileResult, "ok")
 	case f.Errno > 0:
-		a.PutStr("cryptochain.file.result", "error")
-		a.PutStr("error.type", ErrnoName(f.Errno))
+		a.PutStr(contract.AttrFileResult, "error")
+		a.PutStr(contract.AttrErrorType, ErrnoName(f.Errno))
 	default:
-		a.PutStr("cryptochain.file.result", "unknown")
+		a.PutStr(contract.AttrFileResult, "unknown")
 	}
 	c := content
 	if len(c) == 0 {
 		c = f.Content
 	}
 	if len(c) > 0 {
-		a.PutStr("cryptochain.file.content", SafeString(c, 0))
+		a.PutStr(contract.AttrFileContent, SafeString(c, 0))
 	}
 }
 
 func putEndpoint(a pcommon.Map, family uint16, transport uint8, addr [16]byte, port uint16) {
 	switch family {
 	case 2:
-		a.PutStr("server.address", netip.AddrFrom4([4]byte(addr[:4])).String())
-		a.PutStr("network.type", "ipv4")
+		a.PutStr(contract.AttrServerAddress, netip.AddrFrom4([4]byte(addr[:4])).String())
+		a.PutStr(contract.AttrNetworkType, "ipv4")
 	case 10:
 		ip := netip.AddrFrom16(addr).Unmap() // v4-mapped peers read as plain IPv4
-		a.PutStr("server.address", ip.String())
-		a.PutStr("network.type", "ipv6")
+		a.PutStr(contract.AttrServerAddress, ip.String())
+		a.PutStr(contract.AttrNetworkType, "ipv6")
 	}
-	a.PutInt("server.port", int64(port))
+	a.PutInt(contract.AttrServerPort, int64(port))
 	switch transport {
 	case 6:
-		a.PutStr("network.transport", "tcp")
+		a.PutStr(contract.AttrNetworkTransport, "tcp")
 	case 17:
-		a.PutStr("network.transport", "udp")
+		a.PutStr(contract.AttrNetworkTransport, "udp")
 	}
 }

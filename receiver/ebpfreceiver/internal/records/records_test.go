@@ -16,6 +16,8 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 func newMapper() *Mapper {
@@ -50,7 +52,7 @@ func TestExecRecord(t *testing.T) {
 	}
 	lr := fill(t, m, ev, Actor{Ancestors: []int64{7, 1}}, Extra{})
 	a := lr.Attributes()
-	assert.Equal(t, EventExec, lr.EventName())
+	assert.Equal(t, contract.EventExec, lr.EventName())
 	assert.Equal(t, time.Unix(1_700_000_005, 0).UTC(), lr.Timestamp().AsTime().UTC())
 	assert.Equal(t, time.Unix(1_700_000_100, 0).UTC(), lr.ObservedTimestamp().AsTime().UTC())
 	assert.Equal(t, int64(42), get(t, a, "process.pid").Int())
@@ -91,7 +93,7 @@ func TestOtherRecords(t *testing.T) {
 	actor := Actor{Proc: &proctable.Proc{Exe: "/usr/bin/curl"}}
 
 	lr := fill(t, m, &event.Event{Proc: p, ExecFailed: &event.ExecFailed{Filename: "/sbin/modprobe", Args: [][]byte{[]byte("modprobe"), []byte("msr")}, Errno: 2}}, actor, Extra{})
-	assert.Equal(t, EventExecFailed, lr.EventName())
+	assert.Equal(t, contract.EventExecFailed, lr.EventName())
 	assert.Equal(t, "ENOENT", get(t, lr.Attributes(), "error.type").Str())
 	assert.Equal(t, "modprobe msr", get(t, lr.Attributes(), "process.command_line").Str())
 	assert.Equal(t, "/usr/bin/curl", get(t, lr.Attributes(), "process.executable.path").Str())
@@ -118,20 +120,20 @@ func TestOtherRecords(t *testing.T) {
 	msg := &dnsparse.Message{ID: 5, Response: true, Name: "pool.test", Type: "A", RCode: "NOERROR", Answers: []string{"10.0.0.1"}, CNAMEs: []string{"a.test"}}
 	lr = fill(t, m, &event.Event{Proc: p, DNS: &event.DNSPacket{Family: 2, Transport: 17, SrcAddr: [16]byte{127, 0, 0, 1}, SrcPort: 53}}, actor, Extra{DNS: msg})
 	a = lr.Attributes()
-	assert.Equal(t, EventDNSAnswer, lr.EventName())
+	assert.Equal(t, contract.EventDNSAnswer, lr.EventName())
 	assert.Equal(t, []any{"10.0.0.1"}, get(t, a, "dns.answers").Slice().AsRaw())
 	assert.Equal(t, []any{"a.test"}, get(t, a, "cryptochain.dns.cnames").Slice().AsRaw())
 	assert.Equal(t, "pool.test", get(t, a, "dns.question.name").Str())
 	lr = fill(t, m, &event.Event{Proc: p, DNS: &event.DNSPacket{Egress: true, Family: 2, Transport: 17, DstAddr: [16]byte{127, 0, 0, 1}, DstPort: 53}}, actor, Extra{DNS: &dnsparse.Message{ID: 5, Name: "pool.test", Type: "A"}})
-	assert.Equal(t, EventDNSQuery, lr.EventName())
+	assert.Equal(t, contract.EventDNSQuery, lr.EventName())
 	_, has := lr.Attributes().Get("dns.answers")
 	assert.False(t, has)
 
 	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileOpen, Path: "/dev/cpu/0/msr", Errno: 2}}, actor, Extra{})
-	assert.Equal(t, EventFileOpen, lr.EventName())
+	assert.Equal(t, contract.EventFileOpen, lr.EventName())
 	assert.Equal(t, "ENOENT", get(t, lr.Attributes(), "error.type").Str())
 	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileRename, Path: "/etc/cron.d/x", SourcePath: "/etc/cron.d/.x.tmp"}}, actor, Extra{FileContent: []byte("* * * * * root /tmp/x\n")})
-	assert.Equal(t, EventFileWrite, lr.EventName())
+	assert.Equal(t, contract.EventFileWrite, lr.EventName())
 	assert.Equal(t, "* * * * * root /tmp/x\n", get(t, lr.Attributes(), "cryptochain.file.content").Str())
 
 	lr = fill(t, m, &event.Event{Proc: p, Sysctl: &event.Sysctl{Name: "vm/nr_hugepages", NewValue: "1280\n", OldValue: "0"}}, actor, Extra{})
