@@ -17,14 +17,13 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
-
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // attrGroup annotates forwarded raw records with the groups they matched.

@@ -10,9 +10,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
-
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
 // Config bounds the tracker.

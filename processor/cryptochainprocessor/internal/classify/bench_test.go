@@ -6,9 +6,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
-
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
 func benchEvent(b *testing.B, ev *evidence.Event) {

@@ -14,10 +14,9 @@ import (
 
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
-
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Evidence kinds this package emits (evidence.Evidence.Kind), with the group and strength:

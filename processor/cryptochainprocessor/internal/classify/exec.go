@@ -6,12 +6,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
-
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Sources of structural (not list-based) indicators.

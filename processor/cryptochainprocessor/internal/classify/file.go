@@ -3,13 +3,12 @@ package classify
 import (
 	"strings"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/cronline"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/systemdunit"
-
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 const (

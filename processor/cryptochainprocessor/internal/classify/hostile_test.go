@@ -9,9 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
-
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
 // Hostile records go through decode and classify without panics and without strong evidence.

@@ -12,12 +12,11 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
-
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 func newMapper() *Mapper {
