@@ -1,14 +1,13 @@
 package chain
 
 import (
-	"path"
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
-
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
 // links remembers persistence evidence that names a command (a cron line, an ExecStart), keyed by
@@ -60,7 +59,7 @@ func (l *links) add(v *link) {
 	l.dirty = true
 	cmd := strings.TrimSpace(v.item.Command)
 	l.put(linkKey{s: cmd}, v)
-	if exe := commandExecutable(cmd); strings.HasPrefix(exe, "/") {
+	if exe := classify.CommandExecutable(cmd); strings.HasPrefix(exe, "/") {
 		l.put(linkKey{exe: true, s: exe}, v)
 	}
 }
@@ -94,7 +93,7 @@ func (l *links) match(key []byte, ev *evidence.Event) *link {
 			if v := l.get(key, false, strings.TrimSpace(ev.Args[i+1])); v != nil {
 				return v
 			}
-			return l.get(key, true, commandExecutable(ev.Args[i+1]))
+			return l.get(key, true, classify.CommandExecutable(ev.Args[i+1]))
 		}
 	}
 	return nil
@@ -142,24 +141,6 @@ func first(a []string) string {
 		return ""
 	}
 	return a[0]
-}
-
-// commandExecutable returns the program a shell command line starts, skipping variable
-// assignments and wrappers (`nohup`, `env`, `setsid`, ...) and systemd's ExecStart prefixes.
-func commandExecutable(cmd string) string {
-	for _, f := range strings.Fields(cmd) {
-		f = strings.Trim(f, `"'`)
-		f = strings.TrimLeft(f, "-@+!:")
-		if f == "" || (strings.Contains(f, "=") && !strings.HasPrefix(f, "/")) {
-			continue
-		}
-		switch path.Base(f) {
-		case "nohup", "exec", "env", "setsid", "nice", "ionice", "sudo", "timeout", "flock":
-			continue
-		}
-		return f
-	}
-	return ""
 }
 
 // DisplayID names a context for humans: its cryptochain.context.id when present, else its key
