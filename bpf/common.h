@@ -26,6 +26,7 @@
 
 /* rec_hdr.flags */
 #define HDR_F_TASK_UNRELIABLE 1 /* the hook ran in a context that need not be the acting task */
+#define HDR_F_LEAN 2 /* identity, comm and time only: parent, ids, credentials and cgroup are zero */
 
 #define EXCLUDE_MAX 8
 
@@ -199,6 +200,30 @@ static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u64 seq)
 {
 	fill_common(h, kind, seq);
 	fill_task_btf(h, bpf_get_current_task_btf());
+}
+
+/* fill_hdr_lean: the header of records about a process that user space already knows from its exec
+ * or the start-up snapshot (exit, connect, file, rename, kill, FPU, sysctl): identity, parent, cgroup,
+ * comm and time. Credentials, login/session ids and the namespaced pid are left out (HDR_F_LEAN) and
+ * taken from the process table; reading them cost a few cold cache lines (~0.1-0.3 µs) per record. */
+static __always_inline void fill_hdr_lean(struct rec_hdr *h, struct task_struct *t, __u16 kind, __u64 seq)
+{
+	struct task_struct *leader = t->group_leader;
+	struct task_struct *parent = t->real_parent;
+
+	fill_common(h, kind, seq);
+	h->flags = HDR_F_LEAN;
+	h->tgid = t->tgid;
+	h->tid = t->pid;
+	h->start_boottime = leader->start_boottime;
+	h->ppid = parent->tgid;
+	h->parent_start = parent->group_leader->start_boottime;
+	h->vpid = 0;
+	h->uid = 0;
+	h->euid = 0;
+	h->loginuid = 0xffffffff;
+	h->sessionid = 0xffffffff;
+	__builtin_memcpy(h->comm, t->comm, sizeof(h->comm));
 }
 
 /* fill_hdr_cg: header for cgroup programs. */

@@ -34,7 +34,22 @@ static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 	__u16 ports[2];
 	__u16 sport, dport;
 	__u64 seq, id;
+	struct bpf_sock *sk = skb->sk;
 
+	/* Most packets are TCP segments of other protocols: the socket says so without parsing the
+	 * packet (a connected TCP socket knows its peer port). A segment can only be a connection's
+	 * first payload while bytes_sent is non-zero and not beyond this segment's length. UDP keeps
+	 * the packet parse: an unconnected socket (musl's resolver) has no peer port. */
+	if (sk)
+		sk = bpf_sk_fullsock(sk);
+	if (sk && sk->protocol == IPPROTO_TCP && sk->dst_port != bpf_htons(DNS_PORT)) {
+		struct tcp_sock *tp;
+		if (!egress || !payload_on)
+			return;
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (!tp || tp->bytes_sent == 0 || tp->bytes_sent > skb->len)
+			return;
+	}
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) < 0)

@@ -15,7 +15,8 @@ struct exit_rec {
 /* group_times sums what thread_group_cputime() sums: the released threads (signal) plus every
  * thread still on the group's list (the exiting threads are released only after this tracepoint).
  * The precise runtime is split by the tick-sampled user/system ratio. */
-static __always_inline void group_times(struct signal_struct *sig, __u64 *utime, __u64 *stime)
+static __always_inline void group_times(struct task_struct *task, struct signal_struct *sig, __u64 *utime,
+					__u64 *stime)
 {
 	__u64 ut = sig->utime, st = sig->stime; /* sig is a BTF pointer: plain loads */
 	__u64 rt = sig->sum_sched_runtime;
@@ -23,6 +24,14 @@ static __always_inline void group_times(struct signal_struct *sig, __u64 *utime,
 	struct list_head *pos = sig->thread_head.next;
 	__u32 node_off = bpf_core_field_offset(struct task_struct, thread_node);
 
+	/* The common case, a single-threaded process: its only thread is the exiting task, read with
+	 * plain loads instead of the helper calls the list walk needs. */
+	if (pos == &task->thread_node && task->thread_node.next == head) {
+		ut += task->utime;
+		st += task->stime;
+		rt += task->se.sum_exec_runtime;
+		pos = head;
+	}
 	for (int i = 0; i < EXIT_THREADS_MAX && pos && pos != head; i++) {
 		struct task_struct *t = (struct task_struct *)((void *)pos - node_off);
 		ut += BPF_CORE_READ(t, utime);
@@ -61,12 +70,12 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 		count_lost(KIND_EXIT);
 		return 0;
 	}
-	fill_hdr(&r->hdr, KIND_EXIT, seq);
+	fill_hdr_lean(&r->hdr, task, KIND_EXIT, seq);
 	sig = task->signal;
 	r->code = task->exit_code;
 	if (sig->flags & SIGNAL_GROUP_EXIT)
 		r->code = sig->group_exit_code;
-	group_times(sig, &r->utime, &r->stime);
+	group_times(task, sig, &r->utime, &r->stime);
 	r->_pad = 0;
 	bpf_ringbuf_submit(r, wake_flags());
 	return 0;

@@ -255,7 +255,7 @@ static __always_inline int file_exit(long ret)
 	if (!r || !r->op)
 		return 0;
 	seq = next_seq();
-	fill_hdr(&r->hdr, KIND_FILE, seq);
+	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_FILE, seq);
 	r->err = ret < 0 ? -ret : 0;
 	if (bpf_ringbuf_output(&events, r, sizeof(*r), wake_flags()) < 0)
 		count_lost(KIND_FILE);

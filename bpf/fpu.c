@@ -78,7 +78,7 @@ int BPF_PROG(handle_fpu, struct fpu *fpu)
 		count_lost(KIND_FPU);
 		return 0;
 	}
-	fill_hdr(&r->hdr, KIND_FPU, seq);
+	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_FPU, seq);
 	r->mxcsr = mxcsr;
 	r->nondefault = t->nondefault;
 	r->samples = t->samples;

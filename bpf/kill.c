@@ -27,7 +27,7 @@ static __always_inline int kill_exit(long ret, __s64 target, __s64 sig)
 		count_lost(KIND_KILL);
 		return 0;
 	}
-	fill_hdr(&r->hdr, KIND_KILL, seq);
+	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_KILL, seq);
 	r->target = target;
 	r->sig = sig;
 	r->err = ret < 0 ? -ret : 0;

@@ -55,7 +55,7 @@ static __always_inline void emit_connect(struct pending_connect *p, __s32 err, _
 	if (cg)
 		fill_hdr_cg(&r->hdr, KIND_CONNECT, seq);
 	else
-		fill_hdr(&r->hdr, KIND_CONNECT, seq);
+		fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_CONNECT, seq);
 	r->family = p->family;
 	r->proto = p->proto;
 	r->flags = flags;

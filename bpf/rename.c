@@ -15,7 +15,7 @@ int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
 	struct rename_rec *r;
 	__u64 seq;
 
-	if (BPF_CORE_READ_BITFIELD_PROBED(task, in_execve))
+	if (BPF_CORE_READ_BITFIELD(task, in_execve))
 		return 0;
 	if (excluded(task->tgid))
 		return 0;
@@ -26,9 +26,8 @@ int BPF_PROG(handle_rename, struct task_struct *task, const char *comm)
 		return 0;
 	}
 	/* the acting task may be another process writing /proc/<pid>/comm: report the renamed task */
-	fill_common(&r->hdr, KIND_RENAME, seq);
-	fill_task_btf(&r->hdr, task);
-	BPF_CORE_READ_STR_INTO(&r->oldcomm, task, comm);
+	fill_hdr_lean(&r->hdr, task, KIND_RENAME, seq);
+	__builtin_memcpy(r->oldcomm, task->comm, sizeof(r->oldcomm));
 	bpf_probe_read_kernel_str(r->newcomm, sizeof(r->newcomm), comm);
 	bpf_ringbuf_submit(r, wake_flags());
 	return 0;

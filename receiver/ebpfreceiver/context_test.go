@@ -119,3 +119,39 @@ func TestSnapshotContextIDsAreStable(t *testing.T) {
 	c := ids()
 	assert.NotEqual(t, a[950], c[950])
 }
+
+// A lean kernel header (exit, connect, file, ...) leaves credentials and the namespaced pid out:
+// the record gets them from the process's exec, and a fork learned from one keeps its parent's.
+func TestLeanHeaderCompletedFromProcessTable(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ProcfsRoot = t.TempDir()
+	_, src, sink, _ := startFake(t, cfg, nil)
+
+	miner := execEv(31000, 1, 5e9, 1, "xmr", "/tmp/xmr", "/tmp/xmr")
+	miner.Proc.VPID, miner.Proc.UID, miner.Proc.EUID = 7, 1000, 1000
+	src.push(miner)
+	lean := event.Process{PID: 31000, TID: 31000, StartBootNS: 5e9, PPID: 1, ParentStartNS: 1, Comm: "xmr", Lean: true,
+		LoginUID: 4294967295, SessionID: 4294967295}
+	fork := event.Process{PID: 31001, TID: 31001, StartBootNS: 6e9, PPID: 31000, ParentStartNS: 5e9, Comm: "xmr", Lean: true,
+		LoginUID: 4294967295, SessionID: 4294967295}
+	src.push(
+		&event.Event{Kind: event.KindConnect, BootNS: 5e9 + 30, Proc: lean, Connect: &event.Connect{Family: 2, Transport: 6, Addr: [16]byte{127, 0, 0, 1}, Port: 3333}},
+		&event.Event{Kind: event.KindConnect, BootNS: 6e9 + 30, Proc: fork, Connect: &event.Connect{Family: 2, Transport: 6, Addr: [16]byte{127, 0, 0, 1}, Port: 3334}},
+		&event.Event{Kind: event.KindExit, BootNS: 6e9 + 50, Proc: fork, Exit: &event.Exit{}},
+	)
+	require.Eventually(t, func() bool {
+		_, ok := find(collected(sink), "process.exit", 31001)
+		return ok
+	}, 5*time.Second, 10*time.Millisecond)
+	recs := collected(sink)
+	c, ok := find(recs, "network.connect", 31000)
+	require.True(t, ok)
+	vpid, ok := c.lr.Attributes().Get("process.vpid")
+	require.True(t, ok, "the namespaced pid comes from the exec")
+	assert.Equal(t, int64(7), vpid.Int())
+	f, ok := find(recs, "network.connect", 31001)
+	require.True(t, ok)
+	_, ok = f.lr.Attributes().Get("process.vpid")
+	assert.False(t, ok, "a fork seen only through lean headers has no known namespaced pid")
+	assert.Equal(t, "/tmp/xmr", str(f.lr.Attributes(), "process.executable.path"), "the fork runs its parent's image")
+}

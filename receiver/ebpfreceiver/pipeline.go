@@ -133,6 +133,9 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	default:
 		actor, res = p.actor(ev)
 	}
+	if ev.Proc.Lean && actor.Proc != nil {
+		completeLean(&ev.Proc, actor.Proc)
+	}
 	if ev.Kill != nil {
 		if t, ok := p.table.Get(proctable.Key{PID: ev.Kill.TargetPID}); ok {
 			extra.KillTarget = t.Comm
@@ -167,7 +170,7 @@ func (p *pipeline) exec(ev *event.Event, atStart bool) *proctable.Proc {
 		Key:    key,
 		Parent: proctable.Key{PID: ev.Proc.PPID, Start: ev.Proc.ParentStartNS},
 		Exe:    ev.Exec.ExePath, Comm: ev.Proc.Comm,
-		CgroupID: ev.Proc.CgroupID,
+		CgroupID: ev.Proc.CgroupID, VPID: ev.Proc.VPID,
 		UID:      ev.Proc.UID, EUID: ev.Proc.EUID, LoginUID: ev.Proc.LoginUID, SessionID: ev.Proc.SessionID,
 		TTY: ev.Exec.TTY, SID: ev.Exec.SID, PGID: ev.Exec.PGID,
 	}
@@ -246,8 +249,11 @@ func (p *pipeline) forked(ev *event.Event) (*proctable.Proc, bool) {
 	child.Key = proctable.Key{PID: ev.Proc.PID, Start: ev.Proc.StartBootNS}
 	child.Parent = parent.Key
 	child.Comm = ev.Proc.Comm
-	child.UID, child.EUID = ev.Proc.UID, ev.Proc.EUID
-	child.LoginUID, child.SessionID = ev.Proc.LoginUID, ev.Proc.SessionID
+	child.VPID = ev.Proc.VPID
+	if !ev.Proc.Lean { // a lean header has no credentials: the fork keeps its parent's
+		child.UID, child.EUID = ev.Proc.UID, ev.Proc.EUID
+		child.LoginUID, child.SessionID = ev.Proc.LoginUID, ev.Proc.SessionID
+	}
 	if ev.Proc.CgroupID != 0 && ev.Proc.CgroupID != parent.CgroupID {
 		// Moved to another cgroup after the fork (a runtime's child entering a new container): that
 		// crosses a boundary, so the rules decide, as for an exec.
@@ -320,6 +326,17 @@ func (p *pipeline) cgroupPath(ev *event.Event) string {
 		cg = "/" + ev.Exec.CgroupLeafName
 	}
 	return cg
+}
+
+// completeLean fills what a lean kernel header leaves out from the process table. A fork learned
+// from a lean header has no namespaced pid of its own (VPID stays 0 and is not reported).
+func completeLean(ev *event.Process, p *proctable.Proc) {
+	if p.PID != ev.PID || p.Start != ev.StartBootNS {
+		return
+	}
+	ev.VPID = p.VPID
+	ev.UID, ev.EUID = p.UID, p.EUID
+	ev.LoginUID, ev.SessionID = p.LoginUID, p.SessionID
 }
 
 func resourceOf(proc *proctable.Proc) records.Resource {

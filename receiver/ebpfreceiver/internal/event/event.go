@@ -53,6 +53,10 @@ type Process struct {
 	UID, EUID     uint32
 	LoginUID      uint32 // 4294967295 when unset
 	SessionID     uint32 // audit session id
+	// Lean: the kernel sent identity, parent, cgroup and comm only (records about a process already
+	// known from its exec or the snapshot); VPID, UID, EUID, LoginUID and SessionID are unknown
+	// here and are taken from the process table.
+	Lean bool
 }
 
 // Event is one observation. Exactly one of the kind-specific pointers is set, matching Kind.

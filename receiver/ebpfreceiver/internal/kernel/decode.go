@@ -48,6 +48,8 @@ const (
 
 // hdr.flags: HDR_F_TASK_UNRELIABLE (DNS ingress runs in softirq) is not read here; the receiver never
 // trusts the process of a DNS answer and pairs it with its query by client port and DNS id instead.
+// HDR_F_LEAN marks a header without credentials, login/session ids and namespaced pid.
+const hdrLean = 2
 
 var fileOps = [...]string{1: event.FileOpen, 2: event.FileCreate, 3: event.FileTruncate, 4: event.FileRename,
 	5: event.FileLink, 6: event.FileSymlink, 7: event.FileUnlink, 8: event.FileChmod}
@@ -85,6 +87,7 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 		LoginUID:      le.Uint32(raw[72:]),
 		SessionID:     le.Uint32(raw[76:]),
 		Comm:          cstring(raw[80:96]),
+		Lean:          le.Uint16(raw[2:])&hdrLean != 0,
 	}
 	switch ev.Kind {
 	case event.KindExec:

@@ -66,6 +66,14 @@ func TestDecodeHeader(t *testing.T) {
 	require.Equal(t, &event.Exit{Code: 3 << 8, UserNS: 5, SystemNS: 6}, ev.Exit)
 }
 
+func TestDecodeLeanHeader(t *testing.T) {
+	var ev event.Event
+	require.NoError(t, decode(newRec(event.KindConnect, connectSize).u16(2, hdrLean), lim, &ev))
+	require.True(t, ev.Proc.Lean)
+	require.NoError(t, decode(newRec(event.KindConnect, connectSize).u16(2, 1), lim, &ev))
+	require.False(t, ev.Proc.Lean, "HDR_F_TASK_UNRELIABLE alone is not lean")
+}
+
 func TestDecodeExec(t *testing.T) {
 	args := "/bin/sh\x00./run.sh\x00\x00\xff\xfe\x00"
 	env := "A=1\x00AWS_SECRET=x\x00"

@@ -65,23 +65,31 @@ func TestExecFailedAttempt(t *testing.T) {
 	require.Equal(t, uint32(os.Getpid()), ev.Proc.PPID)
 }
 
+// TestExitWithCPUTime covers both ways the exit program sums CPU time: the thread-list walk (a Go
+// helper, many threads) and the single-thread shortcut (dash).
 func TestExitWithCPUTime(t *testing.T) {
 	_, rec := startSource(t, allFamilies())
 	self, err := os.Executable()
 	require.NoError(t, err)
-	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), helperEnv+"=burn")
-	err = cmd.Run()
-	require.Error(t, err) // exit status 3
-	pid := uint32(cmd.Process.Pid)
-	ev := rec.wait(t, "exit", func(e *event.Event) bool { return e.Kind == event.KindExit && e.Proc.PID == pid })
-	require.Equal(t, int32(3<<8), ev.Exit.Code)
-	cpu := time.Duration(ev.Exit.UserNS + ev.Exit.SystemNS)
-	require.GreaterOrEqual(t, cpu, 240*time.Millisecond, "user %d + system %d ns", ev.Exit.UserNS, ev.Exit.SystemNS)
-	// what the parent's wait4 reports for the same child
-	ps := cmd.ProcessState
-	waited := ps.UserTime() + ps.SystemTime()
-	require.InDelta(t, float64(waited), float64(cpu), float64(30*time.Millisecond), "bpf %v, wait4 %v", cpu, waited)
+	goHelper := exec.Command(self)
+	goHelper.Env = append(os.Environ(), helperEnv+"=burn")
+	shell := exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; exit 3")
+	for name, cmd := range map[string]*exec.Cmd{"multi-threaded": goHelper, "single-threaded": shell} {
+		t.Run(name, func(t *testing.T) {
+			err := cmd.Run()
+			require.Error(t, err) // exit status 3
+			pid := uint32(cmd.Process.Pid)
+			ev := rec.wait(t, "exit", func(e *event.Event) bool { return e.Kind == event.KindExit && e.Proc.PID == pid })
+			require.Equal(t, int32(3<<8), ev.Exit.Code)
+			require.True(t, ev.Proc.Lean, "exit records carry the lean header")
+			cpu := time.Duration(ev.Exit.UserNS + ev.Exit.SystemNS)
+			require.GreaterOrEqual(t, cpu, 200*time.Millisecond, "user %d + system %d ns", ev.Exit.UserNS, ev.Exit.SystemNS)
+			// what the parent's wait4 reports for the same child
+			ps := cmd.ProcessState
+			waited := ps.UserTime() + ps.SystemTime()
+			require.InDelta(t, float64(waited), float64(cpu), float64(30*time.Millisecond), "bpf %v, wait4 %v", cpu, waited)
+		})
+	}
 }
 
 func TestCommRename(t *testing.T) {
@@ -139,21 +147,26 @@ func TestConnectUnreachableInNetns(t *testing.T) {
 
 func TestDNSQueryAndAnswer(t *testing.T) {
 	_, rec := startSource(t, allFamilies())
-	ns := newNetns(t)
-	cmd, _ := helper(t, ns, "", "dns")
-	pid := uint32(cmd.Process.Pid)
-	q := rec.wait(t, "dns query", func(e *event.Event) bool {
-		return e.Kind == event.KindDNS && e.DNS.Egress && e.Proc.PID == pid
-	})
-	require.Equal(t, uint16(53), q.DNS.DstPort)
-	require.Equal(t, uint8(unix.IPPROTO_UDP), q.DNS.Transport)
-	require.Equal(t, dnsQuery, q.DNS.Payload)
-	a := rec.wait(t, "dns answer", func(e *event.Event) bool {
-		return e.Kind == event.KindDNS && !e.DNS.Egress && e.DNS.DstPort == q.DNS.SrcPort && e.DNS.SrcPort == 53 &&
-			len(e.DNS.Payload) > 2 && bytes.Equal(e.DNS.Payload[:2], dnsQuery[:2])
-	})
-	require.Greater(t, len(a.DNS.Payload), len(dnsQuery))
-	require.Equal(t, byte(0x81), a.DNS.Payload[2])
+	for mode, transport := range map[string]uint8{"dns": unix.IPPROTO_UDP, "dnstcp": unix.IPPROTO_TCP} {
+		t.Run(mode, func(t *testing.T) {
+			ns := newNetns(t)
+			cmd, _ := helper(t, ns, "", mode)
+			pid := uint32(cmd.Process.Pid)
+			q := rec.wait(t, "dns query", func(e *event.Event) bool {
+				return e.Kind == event.KindDNS && e.DNS.Egress && e.Proc.PID == pid
+			})
+			require.Equal(t, uint16(53), q.DNS.DstPort)
+			require.Equal(t, transport, q.DNS.Transport)
+			require.Equal(t, dnsQuery, q.DNS.Payload, "the TCP length prefix is stripped")
+			a := rec.wait(t, "dns answer", func(e *event.Event) bool {
+				return e.Kind == event.KindDNS && !e.DNS.Egress && e.DNS.DstPort == q.DNS.SrcPort && e.DNS.SrcPort == 53 &&
+					len(e.DNS.Payload) > 2 && bytes.Equal(e.DNS.Payload[:2], dnsQuery[:2])
+			})
+			require.Equal(t, transport, a.DNS.Transport)
+			require.Greater(t, len(a.DNS.Payload), len(dnsQuery))
+			require.Equal(t, byte(0x81), a.DNS.Payload[2])
+		})
+	}
 }
 
 func TestFileWritesUnderWatchedPrefix(t *testing.T) {

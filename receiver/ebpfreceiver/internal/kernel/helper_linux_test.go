@@ -100,6 +100,8 @@ func runHelper(mode string, args []string) int {
 		return 0
 	case "dns": // a DNS responder on 127.0.0.1:53 and one query to it
 		return dnsHelper()
+	case "dnstcp": // the same over TCP (2-byte length prefix)
+		return dnsTCPHelper()
 	case "write": // args[0] = relative file name, written in the working directory
 		if err := os.WriteFile(args[0], []byte("* * * * * root /tmp/x\n"), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -128,11 +130,7 @@ func dnsHelper() int {
 		if err != nil {
 			return
 		}
-		ans := append([]byte(nil), buf[:n]...)
-		ans[2] |= 0x80 // QR
-		ans[7] = 1     // ANCOUNT
-		ans = append(ans, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 7)
-		srv.WriteTo(ans, addr)
+		srv.WriteTo(dnsAnswer(buf[:n]), addr)
 	}()
 	c, err := net.Dial("udp", "127.0.0.1:53")
 	if err != nil {
@@ -146,6 +144,54 @@ func dnsHelper() int {
 	}
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	buf := make([]byte, 512)
+	if _, err := c.Read(buf); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// dnsAnswer turns a query into an answer with one A record (127.0.0.7).
+func dnsAnswer(q []byte) []byte {
+	ans := append([]byte(nil), q...)
+	ans[2] |= 0x80 // QR
+	ans[7] = 1     // ANCOUNT
+	return append(ans, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 7)
+}
+
+func dnsTCPHelper() int {
+	ln, err := net.Listen("tcp", "127.0.0.1:53")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer ln.Close()
+	go func() {
+		s, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer s.Close()
+		buf := make([]byte, 514)
+		n, err := s.Read(buf)
+		if err != nil || n < 2 {
+			return
+		}
+		ans := dnsAnswer(buf[2:n])
+		s.Write(append([]byte{byte(len(ans) >> 8), byte(len(ans))}, ans...))
+	}()
+	c, err := net.Dial("tcp", "127.0.0.1:53")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer c.Close()
+	if _, err := c.Write(append([]byte{0, byte(len(dnsQuery))}, dnsQuery...)); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	buf := make([]byte, 514)
 	if _, err := c.Read(buf); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

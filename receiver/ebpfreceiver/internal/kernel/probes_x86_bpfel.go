@@ -262,6 +262,7 @@ const (
 	probesVarDnsOn                 = "dns_on"
 	probesVarEnvMax                = "env_max"
 	probesVarExcludeTgids          = "exclude_tgids"
+	probesVarExpVariant            = "exp_variant"
 	probesVarFpuMinHits            = "fpu_min_hits"
 	probesVarFpuQuietNs            = "fpu_quiet_ns"
 	probesVarFpuWindowNs           = "fpu_window_ns"
@@ -394,6 +395,7 @@ type probesVariableSpecs struct {
 	DnsOn        *ebpf.VariableSpec `ebpf:"dns_on"`
 	EnvMax       *ebpf.VariableSpec `ebpf:"env_max"`
 	ExcludeTgids *ebpf.VariableSpec `ebpf:"exclude_tgids"`
+	ExpVariant   *ebpf.VariableSpec `ebpf:"exp_variant"`
 	FpuMinHits   *ebpf.VariableSpec `ebpf:"fpu_min_hits"`
 	FpuQuietNs   *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
 	FpuWindowNs  *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
@@ -469,6 +471,7 @@ type probesVariables struct {
 	DnsOn        *ebpf.Variable `ebpf:"dns_on"`
 	EnvMax       *ebpf.Variable `ebpf:"env_max"`
 	ExcludeTgids *ebpf.Variable `ebpf:"exclude_tgids"`
+	ExpVariant   *ebpf.Variable `ebpf:"exp_variant"`
 	FpuMinHits   *ebpf.Variable `ebpf:"fpu_min_hits"`
 	FpuQuietNs   *ebpf.Variable `ebpf:"fpu_quiet_ns"`
 	FpuWindowNs  *ebpf.Variable `ebpf:"fpu_window_ns"`

@@ -30,6 +30,7 @@ type Proc struct {
 	CgroupPath  string
 	ContainerID string
 	PodUID      string
+	VPID        uint32 // pid in the process's own pid namespace
 	UID, EUID   uint32
 	LoginUID    uint32
 	SessionID   uint32
