@@ -171,7 +171,7 @@ func (p *pipeline) exec(ev *event.Event, atStart bool) *proctable.Proc {
 		Parent: proctable.Key{PID: ev.Proc.PPID, Start: ev.Proc.ParentStartNS},
 		Exe:    ev.Exec.ExePath, Comm: ev.Proc.Comm,
 		CgroupID: ev.Proc.CgroupID, VPID: ev.Proc.VPID,
-		UID:      ev.Proc.UID, EUID: ev.Proc.EUID, LoginUID: ev.Proc.LoginUID, SessionID: ev.Proc.SessionID,
+		UID: ev.Proc.UID, EUID: ev.Proc.EUID, LoginUID: ev.Proc.LoginUID, SessionID: ev.Proc.SessionID,
 		TTY: ev.Exec.TTY, SID: ev.Exec.SID, PGID: ev.Exec.PGID,
 	}
 	if proc.Exe == "" {
