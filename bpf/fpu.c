@@ -27,6 +27,12 @@ struct {
 	__type(value, struct fpu_tally);
 } fpu_tallies SEC(".maps");
 
+/* One bit per tgid hash, set when a process is first tracked: a switch in round-to-nearest of a
+ * process never tracked (nearly every switch on a host) returns before the hash lookup. A stale or
+ * shared bit only costs that lookup. */
+#define FPU_BITS 4096
+__u64 fpu_tracked_bits[FPU_BITS / 64];
+
 struct fpu_rec {
 	struct rec_hdr hdr;
 	__u32 mxcsr;
@@ -39,13 +45,17 @@ SEC("tp_btf/x86_fpu_regs_deactivated")
 int BPF_PROG(handle_fpu, struct fpu *fpu)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u32 mxcsr = BPF_CORE_READ(fpu, fpstate, regs.fxsave.mxcsr);
+	__u32 mxcsr = fpu->fpstate->regs.fxsave.mxcsr; /* BTF pointers: plain loads, no helper calls */
 	bool odd = (mxcsr & MXCSR_RC_MASK) != 0;
-	struct fpu_tally *t = bpf_map_lookup_elem(&fpu_tallies, &tgid);
+	__u32 bit = tgid & (FPU_BITS - 1);
+	struct fpu_tally *t;
 	__u64 now;
 	struct fpu_rec *r;
 	__u64 seq;
 
+	if (!odd && !(fpu_tracked_bits[bit / 64] & (1ULL << (bit % 64))))
+		return 0;
+	t = bpf_map_lookup_elem(&fpu_tallies, &tgid);
 	if (!t) {
 		struct fpu_tally fresh = {};
 		if (!odd)
@@ -54,6 +64,7 @@ int BPF_PROG(handle_fpu, struct fpu *fpu)
 			return 0;
 		fresh.window_start = bpf_ktime_get_boot_ns();
 		bpf_map_update_elem(&fpu_tallies, &tgid, &fresh, BPF_NOEXIST);
+		__sync_fetch_and_or(&fpu_tracked_bits[bit / 64], 1ULL << (bit % 64));
 		t = bpf_map_lookup_elem(&fpu_tallies, &tgid);
 		if (!t)
 			return 0;

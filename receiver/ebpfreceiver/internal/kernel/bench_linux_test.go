@@ -179,13 +179,21 @@ func BenchmarkExecStorm(b *testing.B) {
 // interleave runs work alternately without and with the source, rounds times, and reports the
 // median rates and the slowdown.
 func interleave(b *testing.B, unit string, work func(time.Duration) uint64) {
+	interleaveWith(b, unit, func() func() {
+		_, _, stop := benchSource(b, allOn())
+		return stop
+	}, work)
+}
+
+// interleaveWith is interleave with another thing attached in the "with" rounds.
+func interleaveWith(b *testing.B, unit string, attach func() (stop func()), work func(time.Duration) uint64) {
 	seconds := envInt("CC_BENCH_SECONDS", 5)
 	rounds := envInt("CC_BENCH_ROUNDS", 3)
 	d := time.Duration(seconds) * time.Second
 	var without, with []float64
 	for r := 0; r < rounds; r++ {
 		without = append(without, float64(work(d))/d.Seconds())
-		_, _, stop := benchSource(b, allOn())
+		stop := attach()
 		with = append(with, float64(work(d))/d.Seconds())
 		stop()
 	}
@@ -193,6 +201,13 @@ func interleave(b *testing.B, unit string, work func(time.Duration) uint64) {
 	b.ReportMetric(mo, unit+"_without")
 	b.ReportMetric(mw, unit+"_with")
 	b.ReportMetric(100*(mo-mw)/mo, "slowdown_%")
+	// Each round's pair ran back to back, so the median of the per-pair slowdowns is less exposed
+	// to the machine's slow drift (other guests on the host) than the difference of the medians.
+	var pairs []float64
+	for r := range with {
+		pairs = append(pairs, 100*(without[r]-with[r])/without[r])
+	}
+	b.ReportMetric(median(pairs), "paired_slowdown_%")
 	b.Logf("without %v\nwith    %v", without, with)
 }
 
@@ -218,11 +233,17 @@ func BenchmarkExecOverhead(b *testing.B) {
 
 // BenchmarkConnectOverhead: loopback TCP connect+close throughput without vs with the source.
 func BenchmarkConnectOverhead(b *testing.B) {
+	interleave(b, "connect/s", connectLoop(b))
+}
+
+// connectLoop returns a loopback connect storm (dial and close against a local listener that
+// accepts and closes), for the interleaved throughput benchmarks.
+func connectLoop(b *testing.B) func(time.Duration) uint64 {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer ln.Close()
+	b.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := ln.Accept()
@@ -233,7 +254,7 @@ func BenchmarkConnectOverhead(b *testing.B) {
 		}
 	}()
 	addr := ln.Addr().String()
-	interleave(b, "connect/s", func(d time.Duration) uint64 {
+	return func(d time.Duration) uint64 {
 		var n uint64
 		for end := time.Now().Add(d); time.Now().Before(end); n++ {
 			c, err := net.Dial("tcp", addr)
@@ -243,7 +264,131 @@ func BenchmarkConnectOverhead(b *testing.B) {
 			c.Close()
 		}
 		return n
-	})
+	}
+}
+
+// BenchmarkConnectStormCost: where the in-kernel time of a loopback connect storm goes: for every
+// program that ran, runs and nanoseconds per connect (bpf_stats), and their sum.
+func BenchmarkConnectStormCost(b *testing.B) {
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	work := connectLoop(b)
+	s, _, stop := benchSource(b, allOn())
+	seconds := envInt("CC_BENCH_SECONDS", 5)
+	n := work(time.Duration(seconds) * time.Second)
+	ps := progStats(s)
+	stop()
+	var total time.Duration
+	for name, per := range ps {
+		if strings.HasSuffix(name, "#runs") {
+			continue
+		}
+		runs := float64(ps[name+"#runs"])
+		total += time.Duration(float64(per) * runs)
+		b.Logf("%-24s %8.2f runs/connect %8.0f ns/connect", name, runs/float64(n), float64(per)*runs/float64(n))
+	}
+	b.ReportMetric(float64(n)/float64(seconds), "connect/s")
+	b.ReportMetric(float64(total.Nanoseconds())/float64(n), "bpf_ns/connect")
+}
+
+// skeleton attaches every hook of every family with programs that do nothing (see emptyAll): the
+// syscall slow path, the tracepoint and cgroup dispatch, and no work. Stop it with the result.
+func skeleton(b *testing.B) func() {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	src, err := New(allOn(), zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := src.(*Source)
+	s.emptyPrograms = true
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return func() { s.Close() }
+}
+
+// BenchmarkConnectFloor / BenchmarkExecFloor: the storms with vs without the skeleton, i.e. the
+// part of BenchmarkConnectOverhead / BenchmarkExecOverhead that no change to our programs (nor to
+// the reader) can remove while these hooks are used.
+func BenchmarkConnectFloor(b *testing.B) {
+	interleaveWith(b, "connect/s", func() func() { return skeleton(b) }, connectLoop(b))
+}
+
+func BenchmarkExecFloor(b *testing.B) {
+	interleaveWith(b, "exec/s", func() func() { return skeleton(b) }, func(d time.Duration) uint64 { return execLoop(b, 1, d) })
+}
+
+// BenchmarkHookFloor: in-kernel cost (bpf_stats), in the same exec storm as BenchmarkExecStorm, of
+// programs that do (almost) nothing on the hooks handle_exec and handle_exit use: an empty program
+// on tp_btf/sched_process_exec and on tp_btf/sched_process_exit, and one on sched_process_exit
+// that reserves and submits a 96-byte ring record (a header's size, nothing written). What the
+// real programs measure above these floors is what they read and copy; the floors themselves
+// are the price of the hook and the ring in this workload (cold caches after every exec).
+func BenchmarkHookFloor(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stats.Close()
+	ring, err := ebpf.NewMap(&ebpf.MapSpec{Type: ebpf.RingBuf, MaxEntries: 4 << 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ring.Close()
+	empty := asm.Instructions{asm.Mov.Imm(asm.R0, 0), asm.Return()}
+	record := asm.Instructions{
+		asm.LoadMapPtr(asm.R1, ring.FD()),
+		asm.Mov.Imm(asm.R2, 96),
+		asm.Mov.Imm(asm.R3, 0),
+		asm.FnRingbufReserve.Call(),
+		asm.JEq.Imm(asm.R0, 0, "out"),
+		asm.Mov.Reg(asm.R1, asm.R0),
+		asm.Mov.Imm(asm.R2, 0),
+		asm.FnRingbufSubmit.Call(),
+		asm.Mov.Imm(asm.R0, 0).WithSymbol("out"),
+		asm.Return(),
+	}
+	progs := []struct {
+		name, hook string
+		ins        asm.Instructions
+	}{
+		{"empty_exec", "sched_process_exec", empty},
+		{"empty_exit", "sched_process_exit", empty},
+		{"record_exit", "sched_process_exit", record},
+	}
+	var loaded []*ebpf.Program
+	for _, p := range progs {
+		prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{Type: ebpf.Tracing, AttachType: ebpf.AttachTraceRawTp,
+			AttachTo: p.hook, License: "GPL", Instructions: p.ins})
+		if err != nil {
+			b.Fatal(p.name, err)
+		}
+		defer prog.Close()
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
+		if err != nil {
+			b.Fatal(p.name, err)
+		}
+		defer l.Close()
+		loaded = append(loaded, prog)
+	}
+	seconds := envInt("CC_BENCH_SECONDS", 5)
+	n := execLoop(b, 1, time.Duration(seconds)*time.Second)
+	b.ReportMetric(float64(n)/float64(seconds), "exec/s")
+	for i, p := range progs {
+		st, err := loaded[i].Stats()
+		if err != nil || st.RunCount == 0 {
+			b.Fatalf("%s: no runs (%v)", p.name, err)
+		}
+		b.ReportMetric(float64(st.Runtime.Nanoseconds())/float64(st.RunCount), p.name+"_ns/run")
+	}
 }
 
 // getppidCPU returns the thread CPU time per getppid over calls calls: CPU time, not wall time, so

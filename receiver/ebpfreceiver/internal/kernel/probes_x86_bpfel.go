@@ -262,9 +262,9 @@ const (
 	probesVarDnsOn                 = "dns_on"
 	probesVarEnvMax                = "env_max"
 	probesVarExcludeTgids          = "exclude_tgids"
-	probesVarExpVariant            = "exp_variant"
 	probesVarFpuMinHits            = "fpu_min_hits"
 	probesVarFpuQuietNs            = "fpu_quiet_ns"
+	probesVarFpuTrackedBits        = "fpu_tracked_bits"
 	probesVarFpuWindowNs           = "fpu_window_ns"
 	probesVarPayloadOn             = "payload_on"
 	probesVarWakeupBytes           = "wakeup_bytes"
@@ -384,23 +384,23 @@ type probesMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesVariableSpecs struct {
-	AlwaysHeads  *ebpf.VariableSpec `ebpf:"always_heads"`
-	AlwaysHeadsN *ebpf.VariableSpec `ebpf:"always_heads_n"`
-	AlwaysMasks  *ebpf.VariableSpec `ebpf:"always_masks"`
-	AnyHeads     *ebpf.VariableSpec `ebpf:"any_heads"`
-	AnyHeadsN    *ebpf.VariableSpec `ebpf:"any_heads_n"`
-	AnyMasks     *ebpf.VariableSpec `ebpf:"any_masks"`
-	ArgsMax      *ebpf.VariableSpec `ebpf:"args_max"`
-	ConnectOn    *ebpf.VariableSpec `ebpf:"connect_on"`
-	DnsOn        *ebpf.VariableSpec `ebpf:"dns_on"`
-	EnvMax       *ebpf.VariableSpec `ebpf:"env_max"`
-	ExcludeTgids *ebpf.VariableSpec `ebpf:"exclude_tgids"`
-	ExpVariant   *ebpf.VariableSpec `ebpf:"exp_variant"`
-	FpuMinHits   *ebpf.VariableSpec `ebpf:"fpu_min_hits"`
-	FpuQuietNs   *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
-	FpuWindowNs  *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
-	PayloadOn    *ebpf.VariableSpec `ebpf:"payload_on"`
-	WakeupBytes  *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
+	AlwaysHeads    *ebpf.VariableSpec `ebpf:"always_heads"`
+	AlwaysHeadsN   *ebpf.VariableSpec `ebpf:"always_heads_n"`
+	AlwaysMasks    *ebpf.VariableSpec `ebpf:"always_masks"`
+	AnyHeads       *ebpf.VariableSpec `ebpf:"any_heads"`
+	AnyHeadsN      *ebpf.VariableSpec `ebpf:"any_heads_n"`
+	AnyMasks       *ebpf.VariableSpec `ebpf:"any_masks"`
+	ArgsMax        *ebpf.VariableSpec `ebpf:"args_max"`
+	ConnectOn      *ebpf.VariableSpec `ebpf:"connect_on"`
+	DnsOn          *ebpf.VariableSpec `ebpf:"dns_on"`
+	EnvMax         *ebpf.VariableSpec `ebpf:"env_max"`
+	ExcludeTgids   *ebpf.VariableSpec `ebpf:"exclude_tgids"`
+	FpuMinHits     *ebpf.VariableSpec `ebpf:"fpu_min_hits"`
+	FpuQuietNs     *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
+	FpuTrackedBits *ebpf.VariableSpec `ebpf:"fpu_tracked_bits"`
+	FpuWindowNs    *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
+	PayloadOn      *ebpf.VariableSpec `ebpf:"payload_on"`
+	WakeupBytes    *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
 // probesObjects contains all objects after they have been loaded into the kernel.
@@ -460,23 +460,23 @@ func (m *probesMaps) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesVariables struct {
-	AlwaysHeads  *ebpf.Variable `ebpf:"always_heads"`
-	AlwaysHeadsN *ebpf.Variable `ebpf:"always_heads_n"`
-	AlwaysMasks  *ebpf.Variable `ebpf:"always_masks"`
-	AnyHeads     *ebpf.Variable `ebpf:"any_heads"`
-	AnyHeadsN    *ebpf.Variable `ebpf:"any_heads_n"`
-	AnyMasks     *ebpf.Variable `ebpf:"any_masks"`
-	ArgsMax      *ebpf.Variable `ebpf:"args_max"`
-	ConnectOn    *ebpf.Variable `ebpf:"connect_on"`
-	DnsOn        *ebpf.Variable `ebpf:"dns_on"`
-	EnvMax       *ebpf.Variable `ebpf:"env_max"`
-	ExcludeTgids *ebpf.Variable `ebpf:"exclude_tgids"`
-	ExpVariant   *ebpf.Variable `ebpf:"exp_variant"`
-	FpuMinHits   *ebpf.Variable `ebpf:"fpu_min_hits"`
-	FpuQuietNs   *ebpf.Variable `ebpf:"fpu_quiet_ns"`
-	FpuWindowNs  *ebpf.Variable `ebpf:"fpu_window_ns"`
-	PayloadOn    *ebpf.Variable `ebpf:"payload_on"`
-	WakeupBytes  *ebpf.Variable `ebpf:"wakeup_bytes"`
+	AlwaysHeads    *ebpf.Variable `ebpf:"always_heads"`
+	AlwaysHeadsN   *ebpf.Variable `ebpf:"always_heads_n"`
+	AlwaysMasks    *ebpf.Variable `ebpf:"always_masks"`
+	AnyHeads       *ebpf.Variable `ebpf:"any_heads"`
+	AnyHeadsN      *ebpf.Variable `ebpf:"any_heads_n"`
+	AnyMasks       *ebpf.Variable `ebpf:"any_masks"`
+	ArgsMax        *ebpf.Variable `ebpf:"args_max"`
+	ConnectOn      *ebpf.Variable `ebpf:"connect_on"`
+	DnsOn          *ebpf.Variable `ebpf:"dns_on"`
+	EnvMax         *ebpf.Variable `ebpf:"env_max"`
+	ExcludeTgids   *ebpf.Variable `ebpf:"exclude_tgids"`
+	FpuMinHits     *ebpf.Variable `ebpf:"fpu_min_hits"`
+	FpuQuietNs     *ebpf.Variable `ebpf:"fpu_quiet_ns"`
+	FpuTrackedBits *ebpf.Variable `ebpf:"fpu_tracked_bits"`
+	FpuWindowNs    *ebpf.Variable `ebpf:"fpu_window_ns"`
+	PayloadOn      *ebpf.Variable `ebpf:"payload_on"`
+	WakeupBytes    *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 
 // probesPrograms contains all programs after they have been loaded into the kernel.
