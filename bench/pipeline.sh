@@ -42,6 +42,8 @@ import statistics, sys
 mode, wo, wi, rss = sys.argv[1], [float(x) for x in sys.argv[2].split()], [float(x) for x in sys.argv[3].split()], [int(x) for x in sys.argv[4].split()]
 mwo, mwi = statistics.median(wo), statistics.median(wi)
 print(f"{mode}: without {wo} with {wi}")
-print(f"{mode}: median without {mwo:.1f}/s, with {mwi:.1f}/s, slowdown {100*(mwo-mwi)/mwo:.1f}%, collector peak RSS {max(rss)/1024:.1f} MiB")
+# each round's pair ran back to back: the median of per-pair slowdowns is less exposed to drift
+paired = statistics.median([100 * (a - b) / a for a, b in zip(wo, wi)])
+print(f"{mode}: median without {mwo:.1f}/s, with {mwi:.1f}/s, slowdown {100*(mwo-mwi)/mwo:.1f}% (paired {paired:.1f}%), collector peak RSS {max(rss)/1024:.1f} MiB")
 PY
 done
