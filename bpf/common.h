@@ -26,7 +26,7 @@
 
 /* rec_hdr.flags */
 #define HDR_F_TASK_UNRELIABLE 1 /* the hook ran in a context that need not be the acting task */
-#define HDR_F_LEAN 2 /* identity, comm and time only: parent, ids, credentials and cgroup are zero */
+#define HDR_F_LEAN 2 /* fill_hdr_lean: credentials, login/session ids and namespaced pid are left zero */
 
 #define EXCLUDE_MAX 8
 
@@ -203,7 +203,7 @@ static __always_inline void fill_hdr(struct rec_hdr *h, __u16 kind, __u64 seq)
 }
 
 /* fill_hdr_lean: the header of records about a process that user space already knows from its exec
- * or the start-up snapshot (exit, connect, file, rename, kill, FPU, sysctl): identity, parent, cgroup,
+ * or the start-up snapshot (exit, connect, file, rename, kill, FPU): identity, parent, cgroup,
  * comm and time. Credentials, login/session ids and the namespaced pid are left out (HDR_F_LEAN) and
  * taken from the process table; reading them cost a few cold cache lines (~0.1-0.3 µs) per record. */
 static __always_inline void fill_hdr_lean(struct rec_hdr *h, struct task_struct *t, __u16 kind, __u64 seq)
