@@ -35,7 +35,8 @@ const (
 var DefaultWatchedPrefixes = []string{
 	"/etc/cron", "/var/spool/cron/", "/etc/anacrontab", "/var/spool/anacron/",
 	"/etc/systemd/", "/lib/systemd/system/", "/usr/lib/systemd/system/", "/run/systemd/system/",
-	"/etc/rc", "/etc/init.d/", "/etc/init/", "/etc/profile", "/etc/ld.so.preload",
+	"/usr/local/lib/systemd/system/", "/usr/lib/systemd/user/",
+	"/etc/rc", "/etc/init.d/", "/etc/init/", "/etc/local.d/", "/etc/profile", "/etc/ld.so.preload",
 	"/var/spool/at/", "/var/spool/atjobs/",
 	"/root/.config/systemd/", "/root/.bashrc", "/root/.profile", "/root/.ssh/",
 	"/proc/sys/vm/", "/sys/kernel/mm/hugepages/", "/sys/kernel/mm/transparent_hugepage/",
