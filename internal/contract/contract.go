@@ -1,25 +1,55 @@
-// Package contract names the events and record attributes of docs/events.md, the one contract between
-// the ebpf receiver (which writes them) and the cryptochain processor (which reads them). Both sides use
-// these constants so that a renamed attribute cannot silently break detection on one side only.
+// Package contract holds the names of docs/events.md (events, record attributes, resource keys,
+// context kinds) and the persistence-location table that the ebpf receiver writes by and the
+// cryptochain processor reads by; it must not know how either side observes or judges anything.
 package contract // import "github.com/cryptochain-otel/cryptochain/internal/contract"
 
-// Event names (the log record EventName).
+import "fmt"
+
+// Resource attribute keys: the execution context a record belongs to.
 const (
-	EventConfigFile  = "process.config_file"
-	EventConnect     = "network.connect"
-	EventDNSAnswer   = "dns.answer"
-	EventDNSQuery    = "dns.query"
-	EventExec        = "process.exec"
-	EventExecFailed  = "process.exec_failed"
-	EventExit        = "process.exit"
-	EventFPURounding = "process.fpu_rounding"
-	EventFileOpen    = "file.open"
-	EventFileWrite   = "file.write"
+	ResourceContainerID          = "container.id"
+	ResourceContainerRuntimeName = "container.runtime.name"
+	ResourceContextID            = "cryptochain.context.id"
+	ResourceContextKind          = "cryptochain.context.kind"
+	ResourceContextParentID      = "cryptochain.context.parent_id"
+	ResourceHostID               = "host.id"
+	ResourceHostName             = "host.name"
+	ResourceK8sPodUID            = "k8s.pod.uid"
+	ResourceProcessLinuxCgroup   = "process.linux.cgroup"
+)
+
+// Context kinds (values of cryptochain.context.kind): why an execution context was opened.
+const (
+	ContextBoot             = "boot"
+	ContextCgroup           = "cgroup"
+	ContextLoginSession     = "login_session"
+	ContextInteractiveShell = "interactive_shell"
+	ContextServiceShell     = "service_shell"
+	ContextContainerExec    = "container_exec"
+	ContextDaemonized       = "daemonized"
+	ContextCron             = "cron"
+	ContextSystemd          = "systemd"
+	ContextCIRunner         = "ci_runner"
+)
+
+// Event names (the log record EventName). Semantic conventions define none of these events, so
+// they live in our own namespace.
+const (
+	EventConfigFile  = "cryptochain.process.config_file"
+	EventConnect     = "cryptochain.network.connect"
+	EventDNSAnswer   = "cryptochain.dns.answer"
+	EventDNSQuery    = "cryptochain.dns.query"
+	EventExec        = "cryptochain.process.exec"
+	EventExecFailed  = "cryptochain.process.exec_failed"
+	EventExit        = "cryptochain.process.exit"
+	EventFPURounding = "cryptochain.process.fpu_rounding"
+	EventFileOpen    = "cryptochain.file.open"
+	EventFileWrite   = "cryptochain.file.write"
 	EventFinding     = "cryptochain.finding"
-	EventKill        = "process.kill"
-	EventPayload     = "network.payload"
-	EventRename      = "process.rename"
-	EventSysctlWrite = "sysctl.write"
+	EventKill        = "cryptochain.process.kill"
+	EventPayload     = "cryptochain.network.payload"
+	EventRename      = "cryptochain.process.rename"
+	EventSysctlWrite = "cryptochain.sysctl.write"
 )
 
 // Record attribute keys. Semantic-convention names where one exists, `cryptochain.` for our own.
@@ -39,11 +69,12 @@ const (
 	AttrFPUSamples                = "cryptochain.fpu.samples"
 	AttrFileContent               = "cryptochain.file.content"
 	AttrFileFlags                 = "cryptochain.file.flags"
-	AttrFileMode                  = "cryptochain.file.mode"
+	AttrFileMode                  = "file.mode" // octal string, e.g. "0644" (FormatFileMode)
 	AttrFileOperation             = "cryptochain.file.operation"
 	AttrFilePath                  = "file.path"
 	AttrFileResult                = "cryptochain.file.result"
-	AttrFileSourcePath            = "cryptochain.file.source_path"
+	AttrFileSourcePath            = "cryptochain.file.source_path"   // rename and link: the existing path
+	AttrFileSymlinkTargetPath     = "file.symbolic_link.target_path" // symlink: what the new link points to
 	AttrKillSignal                = "cryptochain.kill.signal"
 	AttrKillTargetName            = "cryptochain.kill.target_name"
 	AttrKillTargetPID             = "cryptochain.kill.target_pid"
@@ -94,3 +125,8 @@ const (
 	AttrSysctlOldValue            = "cryptochain.sysctl.old_value"
 	AttrSysctlValue               = "cryptochain.sysctl.value"
 )
+
+// FormatFileMode renders permission bits the way file.mode carries them: four octal digits ("0644").
+func FormatFileMode(mode uint32) string {
+	return fmt.Sprintf("%04o", mode&0o7777)
+}

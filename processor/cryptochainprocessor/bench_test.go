@@ -54,7 +54,7 @@ func benchRecord(lr plog.LogRecord, n, pid int) {
 	a.PutStr("cryptochain.event.source", "kernel")
 	switch k := n % 100; {
 	case k == 0:
-		lr.SetEventName("process.exec")
+		lr.SetEventName("cryptochain.process.exec")
 		a.PutStr("process.executable.path", "/tmp/.x/kworker")
 		args := a.PutEmptySlice("process.command_args")
 		for _, s := range []string{"/tmp/.x/kworker", "-o", "stratum+tcp://pool.supportxmr.com:3333", "-u", "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A", "--donate-level", "1"} {
@@ -62,29 +62,29 @@ func benchRecord(lr plog.LogRecord, n, pid int) {
 		}
 		a.PutStr("process.command_line", "/tmp/.x/kworker -o stratum+tcp://pool.supportxmr.com:3333 -u 44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A --donate-level 1")
 	case k == 1:
-		lr.SetEventName("dns.query")
+		lr.SetEventName("cryptochain.dns.query")
 		a.PutStr("process.executable.path", "/tmp/.x/kworker")
 		a.PutStr("dns.question.name", "pool.supportxmr.com")
 		a.PutStr("cryptochain.dns.question.type", "A")
 	case k == 2:
-		lr.SetEventName("file.write")
+		lr.SetEventName("cryptochain.file.write")
 		a.PutStr("process.executable.path", "/usr/bin/crontab")
 		a.PutStr("file.path", "/var/spool/cron/crontabs/root")
 		a.PutStr("cryptochain.file.operation", "rename")
 		a.PutStr("cryptochain.file.result", "ok")
 		a.PutStr("cryptochain.file.content", "* * * * * /tmp/.x/kworker -c /tmp/.x/config.json\n")
 	case k == 3:
-		lr.SetEventName("sysctl.write")
+		lr.SetEventName("cryptochain.sysctl.write")
 		a.PutStr("process.executable.path", "/usr/sbin/sysctl")
 		a.PutStr("cryptochain.sysctl.name", "vm.nr_hugepages")
 		a.PutStr("cryptochain.sysctl.value", "1280")
 		a.PutStr("file.path", "/proc/sys/vm/nr_hugepages")
 	case k == 4:
-		lr.SetEventName("process.exit")
+		lr.SetEventName("cryptochain.process.exit")
 		a.PutInt("process.exit.code", 0)
 		a.PutDouble("cryptochain.process.cpu.time", 12.5)
 	case k < 40:
-		lr.SetEventName("process.exec")
+		lr.SetEventName("cryptochain.process.exec")
 		a.PutStr("process.executable.path", "/usr/bin/git")
 		args := a.PutEmptySlice("process.command_args")
 		for _, s := range []string{"git", "-C", "/home/dev/src/project", "status", "--porcelain"} {
@@ -97,7 +97,7 @@ func benchRecord(lr plog.LogRecord, n, pid int) {
 		a.PutStr("process.environment_variable.HOME", "/home/dev")
 		a.PutStr("process.environment_variable.LANG", "C.UTF-8")
 	case k < 65:
-		lr.SetEventName("network.connect")
+		lr.SetEventName("cryptochain.network.connect")
 		a.PutStr("process.executable.path", "/usr/bin/curl")
 		a.PutStr("server.address", "203.0.113.10")
 		a.PutInt("server.port", 443)
@@ -105,13 +105,13 @@ func benchRecord(lr plog.LogRecord, n, pid int) {
 		a.PutStr("network.type", "ipv4")
 		a.PutStr("cryptochain.connect.result", "ok")
 	case k < 85:
-		lr.SetEventName("dns.query")
+		lr.SetEventName("cryptochain.dns.query")
 		a.PutStr("process.executable.path", "/usr/bin/curl")
 		a.PutStr("dns.question.name", "api.github.com")
 		a.PutStr("cryptochain.dns.question.type", "A")
 		a.PutInt("cryptochain.dns.id", 4711)
 	default:
-		lr.SetEventName("file.write")
+		lr.SetEventName("cryptochain.file.write")
 		a.PutStr("process.executable.path", "/usr/bin/vim")
 		a.PutStr("file.path", "/home/dev/src/project/main.go")
 		a.PutStr("cryptochain.file.operation", "open")

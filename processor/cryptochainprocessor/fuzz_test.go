@@ -9,8 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
-var fuzzNames = []string{"process.exec", "process.exit", "network.connect", "dns.query", "dns.answer", "file.write",
-	"sysctl.write", "process.fpu_rounding", "network.payload", "process.config_file", "process.kill", "process.rename",
+var fuzzNames = []string{"cryptochain.process.exec", "cryptochain.process.exit", "cryptochain.network.connect", "cryptochain.dns.query", "cryptochain.dns.answer", "cryptochain.file.write",
+	"cryptochain.sysctl.write", "cryptochain.process.fpu_rounding", "cryptochain.network.payload", "cryptochain.process.config_file", "cryptochain.process.kill", "cryptochain.process.rename",
 	"cryptochain.finding", "unknown"}
 
 // FuzzConsumeLogs drives whole record sequences through the processor with the real classifier:

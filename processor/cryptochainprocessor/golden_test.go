@@ -35,32 +35,32 @@ func exec(ctx string, at time.Duration, pid int64, anc []int64, exe string, args
 		}
 		cmd += a
 	}
-	return rec{ctx: ctx, name: "process.exec", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.process.exec", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": exe, "process.executable.name": filepath.Base(exe),
 		"process.command_args": args, "process.command_line": cmd, "process.parent_pid": anc[0],
 	}}
 }
 
 func dnsQuery(ctx string, at time.Duration, pid int64, anc []int64, exe, name string) rec {
-	return rec{ctx: ctx, name: "dns.query", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.dns.query", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": exe, "dns.question.name": name, "cryptochain.dns.question.type": "A",
 		"server.address": "127.0.0.53", "server.port": int64(53), "network.transport": "udp"}}
 }
 
 func dnsAnswer(ctx string, at time.Duration, pid int64, anc []int64, exe, name string, answers ...string) rec {
-	return rec{ctx: ctx, name: "dns.answer", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.dns.answer", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": exe, "dns.question.name": name, "cryptochain.dns.question.type": "A",
 		"dns.answers": answers, "cryptochain.dns.rcode": "NOERROR"}}
 }
 
 func connect(ctx string, at time.Duration, pid int64, anc []int64, exe, addr string, port int64) rec {
-	return rec{ctx: ctx, name: "network.connect", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.network.connect", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": exe, "server.address": addr, "server.port": port,
 		"network.transport": "tcp", "network.type": "ipv4", "cryptochain.connect.result": "ok"}}
 }
 
 func fileWrite(ctx string, at time.Duration, pid int64, anc []int64, exe, path, op, content string) rec {
-	r := rec{ctx: ctx, name: "file.write", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	r := rec{ctx: ctx, name: "cryptochain.file.write", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": exe, "file.path": path, "cryptochain.file.operation": op,
 		"cryptochain.file.result": "ok"}}
 	if content != "" {
@@ -70,13 +70,13 @@ func fileWrite(ctx string, at time.Duration, pid int64, anc []int64, exe, path, 
 }
 
 func sysctl(ctx string, at time.Duration, pid int64, anc []int64, name, value string) rec {
-	return rec{ctx: ctx, name: "sysctl.write", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.sysctl.write", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": "/usr/sbin/sysctl", "cryptochain.sysctl.name": name, "cryptochain.sysctl.value": value,
 		"file.path": "/proc/sys/" + dotsToSlashes(name)}}
 }
 
 func exit(ctx string, at time.Duration, pid int64, cpu float64) rec {
-	return rec{ctx: ctx, name: "process.exit", at: at, pid: pid, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.process.exit", at: at, pid: pid, attrs: map[string]any{
 		"process.exit.code": int64(0), "cryptochain.process.cpu.user": cpu * 0.9, "cryptochain.process.cpu.system": cpu * 0.1,
 		"cryptochain.process.cpu.time": cpu}}
 }
@@ -150,7 +150,7 @@ func scenarios() []scenario {
 	randomx := []rec{
 		exec("daemon:7", 0, 3000, []int64{1}, "/usr/lib/systemd/systemd-networkd-helper", "/usr/lib/systemd/systemd-networkd-helper"),
 		connect("daemon:7", time.Second, 3000, []int64{1}, "/usr/lib/systemd/systemd-networkd-helper", "203.0.113.77", 443),
-		{ctx: "daemon:7", name: "process.fpu_rounding", at: 30 * time.Second, pid: 3000, anc: []int64{1}, attrs: map[string]any{
+		{ctx: "daemon:7", name: "cryptochain.process.fpu_rounding", at: 30 * time.Second, pid: 3000, anc: []int64{1}, attrs: map[string]any{
 			"process.executable.path": "/usr/lib/systemd/systemd-networkd-helper", "cryptochain.fpu.mxcsr": int64(0x5fa0),
 			"cryptochain.fpu.nondefault": int64(26), "cryptochain.fpu.samples": int64(35)}},
 	}
@@ -161,7 +161,7 @@ func scenarios() []scenario {
 	s = append(s, scenario{"medium_stratum_payload_bare_ip_443", []rec{
 		exec("daemon:8", 0, 3100, []int64{1}, upd, upd),
 		connect("daemon:8", time.Second, 3100, []int64{1}, upd, "192.0.2.99", 443),
-		{ctx: "daemon:8", name: "network.payload", at: time.Second + 5*time.Millisecond, pid: 3100, anc: []int64{1}, attrs: map[string]any{
+		{ctx: "daemon:8", name: "cryptochain.network.payload", at: time.Second + 5*time.Millisecond, pid: 3100, anc: []int64{1}, attrs: map[string]any{
 			"process.executable.path": upd, "server.address": "192.0.2.99", "server.port": int64(443), "network.transport": "tcp",
 			"cryptochain.network.payload": `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"` + wallet +
 				`","pass":"x","agent":"XMRig/6.21.0 (Linux x86_64) libuv/1.44.2 gcc/12.2.0","algo":["rx/0"]}}`}},
@@ -171,7 +171,7 @@ func scenarios() []scenario {
 	kd := "/var/tmp/.k/kdevtmpfsi"
 	s = append(s, scenario{"high_config_file_miner_systemd", []rec{
 		exec("ssh:9", 0, 3200, sh, kd, kd),
-		{ctx: "ssh:9", name: "process.config_file", at: 50 * time.Millisecond, pid: 3200, anc: sh, attrs: map[string]any{
+		{ctx: "ssh:9", name: "cryptochain.process.config_file", at: 50 * time.Millisecond, pid: 3200, anc: sh, attrs: map[string]any{
 			"process.executable.path": kd, "file.path": "/var/tmp/.k/config.json",
 			"cryptochain.file.content": `{"autosave":true,"cpu":{"enabled":true,"huge-pages":true},"randomx":{"1gb-pages":true},` +
 				`"pools":[{"url":"pool.hashvault.pro:443","user":"` + wallet + `","pass":"x","tls":true,"keepalive":true}]}`}},

@@ -84,7 +84,7 @@ func logsOf(recs ...rec) plog.Logs {
 
 // Record builders for the fake classifier below.
 func minerExec(ctx string, at time.Duration, pid int64, anc []int64) rec {
-	return rec{ctx: ctx, name: "process.exec", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.process.exec", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": "/tmp/.x/kworker",
 		"process.command_args":    []string{"/tmp/.x/kworker", "-o", "stratum+tcp://pool.example:3333", "-u", "4WALLET"},
 		"process.command_line":    "/tmp/.x/kworker -o stratum+tcp://pool.example:3333 -u 4WALLET",
@@ -92,49 +92,49 @@ func minerExec(ctx string, at time.Duration, pid int64, anc []int64) rec {
 }
 
 func poolDNS(ctx string, at time.Duration, pid int64, anc []int64) rec {
-	return rec{ctx: ctx, name: "dns.query", at: at, pid: pid, anc: anc, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.dns.query", at: at, pid: pid, anc: anc, attrs: map[string]any{
 		"process.executable.path": "/tmp/.x/kworker", "dns.question.name": "eu.pool.example"}}
 }
 
 func cronWrite(ctx string, at time.Duration, pid int64) rec {
-	return rec{ctx: ctx, name: "file.write", at: at, pid: pid, anc: []int64{1}, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.file.write", at: at, pid: pid, anc: []int64{1}, attrs: map[string]any{
 		"process.executable.path": "/usr/bin/tee", "file.path": "/etc/cron.d/kworker",
 		"cryptochain.file.operation": "open", "cryptochain.file.result": "ok",
 		"cryptochain.file.content": "* * * * * root /tmp/.x/kworker --config /tmp/.x/c.json"}}
 }
 
 func hugepages(ctx string, at time.Duration, pid int64) rec {
-	return rec{ctx: ctx, name: "sysctl.write", at: at, pid: pid, anc: []int64{1}, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.sysctl.write", at: at, pid: pid, anc: []int64{1}, attrs: map[string]any{
 		"process.executable.path": "/usr/sbin/sysctl", "cryptochain.sysctl.name": "vm.nr_hugepages",
 		"cryptochain.sysctl.value": "1280", "file.path": "/proc/sys/vm/nr_hugepages"}}
 }
 
 func benignExec(ctx string, at time.Duration, pid int64) rec {
-	return rec{ctx: ctx, name: "process.exec", at: at, pid: pid, anc: []int64{1}, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.process.exec", at: at, pid: pid, anc: []int64{1}, attrs: map[string]any{
 		"process.executable.path": "/usr/bin/ls", "process.command_args": []string{"ls", "-l"}}}
 }
 
 func exitOf(ctx string, at time.Duration, pid int64, cpu float64) rec {
-	return rec{ctx: ctx, name: "process.exit", at: at, pid: pid, attrs: map[string]any{
+	return rec{ctx: ctx, name: "cryptochain.process.exit", at: at, pid: pid, attrs: map[string]any{
 		"process.exit.code": int64(0), "cryptochain.process.cpu.time": cpu}}
 }
 
 // fakeClassify stands in for the indicator classifier so these tests exercise correlation only.
 func fakeClassify(ev *evidence.Event) []evidence.Evidence {
 	switch ev.Name {
-	case "process.exec":
+	case "cryptochain.process.exec":
 		for _, a := range ev.Args {
 			if strings.HasPrefix(a, "stratum+tcp://") {
 				return []evidence.Evidence{{Group: evidence.Miner, Strength: evidence.Strong, Kind: "pool_url",
 					Indicator: a, Endpoint: strings.TrimPrefix(a, "stratum+tcp://"), Wallet: "4WALLET", Source: "test"}}
 			}
 		}
-	case "dns.query":
+	case "cryptochain.dns.query":
 		if strings.HasSuffix(ev.DNSName, "pool.example") {
 			return []evidence.Evidence{{Group: evidence.Pool, Strength: evidence.Strong, Kind: "pool_domain",
 				Indicator: ev.DNSName, Endpoint: ev.DNSName, Source: "test"}}
 		}
-	case "file.write":
+	case "cryptochain.file.write":
 		if strings.HasPrefix(ev.Path, "/etc/cron.d/") {
 			f := strings.Fields(ev.Content)
 			cmd := ""
@@ -144,7 +144,7 @@ func fakeClassify(ev *evidence.Event) []evidence.Evidence {
 			return []evidence.Evidence{{Group: evidence.Persistence, Strength: evidence.Strong, Kind: "cron",
 				Indicator: ev.Path, Path: ev.Path, Command: cmd, Failed: ev.Failed, Source: "test"}}
 		}
-	case "sysctl.write":
+	case "cryptochain.sysctl.write":
 		if ev.SysctlName == "vm.nr_hugepages" {
 			return []evidence.Evidence{{Group: evidence.Optimization, Strength: evidence.Strong, Kind: "hugepages",
 				Indicator: ev.SysctlName + "=" + ev.SysctlValue, Path: ev.Path, Action: "sysctl " + ev.SysctlName + "=" + ev.SysctlValue, Source: "test"}}

@@ -33,22 +33,22 @@ func TestHostileInput(t *testing.T) {
 		junk[i] = byte(r.UintN(256))
 	}
 	recs := []rec{
-		{ctx: "h", name: "process.exec", pid: 1, anc: []int64{1}, attrs: map[string]any{
+		{ctx: "h", name: "cryptochain.process.exec", pid: 1, anc: []int64{1}, attrs: map[string]any{
 			"process.executable.path": "/usr/bin/" + huge, "process.command_args": []string{"x", huge, huge},
 			"process.command_line": "x " + huge}},
-		{ctx: "h", name: "process.exec", pid: 2, anc: []int64{1}, attrs: env},
-		{ctx: "h", name: "process.exec", pid: 3, anc: []int64{1}, attrs: map[string]any{
+		{ctx: "h", name: "cryptochain.process.exec", pid: 2, anc: []int64{1}, attrs: env},
+		{ctx: "h", name: "cryptochain.process.exec", pid: 3, anc: []int64{1}, attrs: map[string]any{
 			"process.executable.path": string(junk), "process.command_args": []string{string(junk), "\xff\xfe-o", "stratum+tcp://\xff\xff:3333"},
 			"process.command_line": "\xc3\x28 \xa0\xa1"}},
-		{ctx: "h", name: "dns.query", pid: 4, anc: []int64{1}, attrs: map[string]any{"dns.question.name": string(junk)}},
-		{ctx: "h", name: "dns.answer", pid: 4, anc: []int64{1}, attrs: map[string]any{"dns.question.name": "a.example", "dns.answers": []string{string(junk), "not-an-ip", ""}}},
-		{ctx: "h", name: "file.write", pid: 5, anc: []int64{1}, attrs: map[string]any{"file.path": "/etc/cron.d/" + string(junk), "cryptochain.file.content": huge}},
-		{ctx: "h", name: "sysctl.write", pid: 6, anc: []int64{1}, attrs: map[string]any{"cryptochain.sysctl.name": string(junk), "cryptochain.sysctl.value": huge}},
+		{ctx: "h", name: "cryptochain.dns.query", pid: 4, anc: []int64{1}, attrs: map[string]any{"dns.question.name": string(junk)}},
+		{ctx: "h", name: "cryptochain.dns.answer", pid: 4, anc: []int64{1}, attrs: map[string]any{"dns.question.name": "a.example", "dns.answers": []string{string(junk), "not-an-ip", ""}}},
+		{ctx: "h", name: "cryptochain.file.write", pid: 5, anc: []int64{1}, attrs: map[string]any{"file.path": "/etc/cron.d/" + string(junk), "cryptochain.file.content": huge}},
+		{ctx: "h", name: "cryptochain.sysctl.write", pid: 6, anc: []int64{1}, attrs: map[string]any{"cryptochain.sysctl.name": string(junk), "cryptochain.sysctl.value": huge}},
 		// Wrongly typed attributes: malformed.
-		{ctx: "h", name: "process.exec", attrs: map[string]any{"process.pid": "1", "process.command_args": "not a slice"}},
-		{ctx: "h", name: "network.connect", pid: 7, attrs: map[string]any{"server.port": "3333", "server.address": int64(5)}},
-		{ctx: "h", name: "process.exit", pid: 7, attrs: map[string]any{"cryptochain.process.cpu.time": "lots"}},
-		{ctx: "h", name: "process.exec", pid: 8, attrs: map[string]any{"cryptochain.process.ancestors": []string{"a", "b"}}},
+		{ctx: "h", name: "cryptochain.process.exec", attrs: map[string]any{"process.pid": "1", "process.command_args": "not a slice"}},
+		{ctx: "h", name: "cryptochain.network.connect", pid: 7, attrs: map[string]any{"server.port": "3333", "server.address": int64(5)}},
+		{ctx: "h", name: "cryptochain.process.exit", pid: 7, attrs: map[string]any{"cryptochain.process.cpu.time": "lots"}},
+		{ctx: "h", name: "cryptochain.process.exec", pid: 8, attrs: map[string]any{"cryptochain.process.ancestors": []string{"a", "b"}}},
 	}
 	ld := logsOf(recs...)
 	// A body of bytes and a record with no event name at all.

@@ -138,8 +138,8 @@ func TestForwardModes(t *testing.T) {
 		forward string
 		raw     []string // event names of raw records forwarded
 	}{
-		{ForwardIndicators, []string{"process.exec", "dns.query"}},
-		{ForwardAll, []string{"process.exec", "process.exec", "custom.event", "dns.query"}},
+		{ForwardIndicators, []string{"cryptochain.process.exec", "cryptochain.dns.query"}},
+		{ForwardAll, []string{"cryptochain.process.exec", "cryptochain.process.exec", "custom.event", "cryptochain.dns.query"}},
 		{ForwardNone, nil},
 	}
 	for _, tt := range tests {
@@ -157,7 +157,7 @@ func TestForwardModes(t *testing.T) {
 					}
 					raw = append(raw, lr.EventName())
 					g := attrStr(lr, "cryptochain.group")
-					if lr.Attributes().Len() > 0 && (strings.Contains(attrStr(lr, "process.command_line"), "stratum") || lr.EventName() == "dns.query") {
+					if lr.Attributes().Len() > 0 && (strings.Contains(attrStr(lr, "process.command_line"), "stratum") || lr.EventName() == "cryptochain.dns.query") {
 						assert.NotEmpty(t, g, "evidence records are annotated")
 					} else {
 						assert.Empty(t, g)
@@ -213,7 +213,7 @@ func TestCronRespawnLinksContexts(t *testing.T) {
 	// Context "ssh-1" writes a cron line and nothing else.
 	h.consume(cronWrite("ssh-1", 0, 50), exitOf("ssh-1", time.Second, 50, 0.01))
 	// A minute later cron runs the command in a new context: `/bin/sh -c <command>`, then the miner.
-	h.consume(rec{ctx: "cron-7", name: "process.exec", at: time.Minute, pid: 300, anc: []int64{299, 1}, attrs: map[string]any{
+	h.consume(rec{ctx: "cron-7", name: "cryptochain.process.exec", at: time.Minute, pid: 300, anc: []int64{299, 1}, attrs: map[string]any{
 		"process.executable.path": "/bin/dash",
 		"process.command_args":    []string{"/bin/sh", "-c", "/tmp/.x/kworker --config /tmp/.x/c.json"},
 	}})
@@ -269,9 +269,9 @@ func TestMalformedRecords(t *testing.T) {
 	h := newHarness(t, nil, nil, true)
 	defer h.shutdown()
 	h.consume(
-		rec{ctx: "c", name: "process.exec", attrs: map[string]any{"process.pid": "not a number"}},
-		rec{ctx: "c", name: "dns.query", pid: 5, attrs: map[string]any{"dns.question.name": int64(7)}},
-		rec{ctx: "c", name: "process.exec", pid: 5},                                     // missing everything: fine, not malformed
+		rec{ctx: "c", name: "cryptochain.process.exec", attrs: map[string]any{"process.pid": "not a number"}},
+		rec{ctx: "c", name: "cryptochain.dns.query", pid: 5, attrs: map[string]any{"dns.question.name": int64(7)}},
+		rec{ctx: "c", name: "cryptochain.process.exec", pid: 5},                                     // missing everything: fine, not malformed
 		rec{ctx: "c", name: "no.such.event", attrs: map[string]any{"process.pid": "x"}}, // not ours: not malformed
 	)
 	assert.Empty(t, h.findings())
@@ -343,7 +343,7 @@ func TestRestartKeepsRespawnLinks(t *testing.T) {
 
 	h2 := newHarness(t, withStorage, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
 	defer h2.shutdown()
-	h2.consume(rec{ctx: "cron-7", name: "process.exec", at: time.Minute, pid: 300, anc: []int64{299, 1}, attrs: map[string]any{
+	h2.consume(rec{ctx: "cron-7", name: "cryptochain.process.exec", at: time.Minute, pid: 300, anc: []int64{299, 1}, attrs: map[string]any{
 		"process.executable.path": "/tmp/.x/kworker",
 		"process.command_args":    []string{"/tmp/.x/kworker", "--config", "/tmp/.x/c.json"},
 	}})

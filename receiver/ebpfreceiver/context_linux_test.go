@@ -34,13 +34,13 @@ func TestKernelForkWithoutExecInheritsContext(t *testing.T) {
 	cmd := exec.Command("setsid", "bash", "-c", "sleep 0.2; ( : 3<>/dev/tcp/127.0.0.1/9 ) 2>/dev/null; sleep 0.2; true")
 	require.NoError(t, cmd.Run())
 	bashPID := cmd.Process.Pid
-	be := k.wait(t, "bash process.exec", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && pidIs(f, bashPID) && str(f.lr.Attributes(), "process.executable.name") == "bash"
+	be := k.wait(t, "bash cryptochain.process.exec", func(f flat) bool {
+		return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, bashPID) && str(f.lr.Attributes(), "process.executable.name") == "bash"
 	})
 	want := str(be.res, "cryptochain.context.id")
 	require.True(t, strings.HasPrefix(want, "daemonized:"), want)
-	c := k.wait(t, "subshell network.connect", func(f flat) bool {
-		return f.lr.EventName() == "network.connect" && parentIs(f, bashPID) && !pidIs(f, bashPID)
+	c := k.wait(t, "subshell cryptochain.network.connect", func(f flat) bool {
+		return f.lr.EventName() == "cryptochain.network.connect" && parentIs(f, bashPID) && !pidIs(f, bashPID)
 	})
 	assert.Equal(t, want, str(c.res, "cryptochain.context.id"), "the forked child inherits its parent's context")
 	assert.Equal(t, str(be.lr.Attributes(), "process.executable.path"), str(c.lr.Attributes(), "process.executable.path"))
@@ -81,12 +81,12 @@ func TestKernelContextIDSurvivesRestart(t *testing.T) {
 		return k.wait(t, what, ok)
 	}
 	loop := wait(sink1, "setsid'd bash", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.executable.name") == "bash" &&
+		return f.lr.EventName() == "cryptochain.process.exec" && str(f.lr.Attributes(), "process.executable.name") == "bash" &&
 			strings.Contains(str(f.lr.Attributes(), "process.command_line"), marker)
 	})
 	loopPID, _ := strconv.Atoi(str(loop.lr.Attributes(), "process.pid"))
 	before := wait(sink1, "sleep under the first receiver", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && parentIs(f, loopPID)
+		return f.lr.EventName() == "cryptochain.process.exec" && parentIs(f, loopPID)
 	})
 	want := str(before.res, "cryptochain.context.id")
 	require.True(t, strings.HasPrefix(want, "daemonized:"), want)
@@ -97,11 +97,11 @@ func TestKernelContextIDSurvivesRestart(t *testing.T) {
 	r2, sink2 := start()
 	t.Cleanup(func() { require.NoError(t, r2.Shutdown(context.Background())) })
 	snap := wait(sink2, "bash in the snapshot", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && pidIs(f, loopPID)
+		return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, loopPID)
 	})
 	assert.Equal(t, want, str(snap.res, "cryptochain.context.id"), "the snapshot rebuilds the same context")
 	after := wait(sink2, "sleep under the second receiver", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && parentIs(f, loopPID) && str(f.lr.Attributes(), "cryptochain.event.source") == "kernel"
+		return f.lr.EventName() == "cryptochain.process.exec" && parentIs(f, loopPID) && str(f.lr.Attributes(), "cryptochain.event.source") == "kernel"
 	})
 	assert.Equal(t, want, str(after.res, "cryptochain.context.id"), "a new event of the tree keeps its context id")
 }

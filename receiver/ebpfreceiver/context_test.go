@@ -35,15 +35,15 @@ func TestForkedChildInheritsParentContext(t *testing.T) {
 		&event.Event{Kind: event.KindConnect, BootNS: 3e9 + 30, Proc: child, Connect: &event.Connect{Family: 2, Transport: 6, Addr: [16]byte{127, 0, 0, 1}, Port: 3333, Errno: 111}},
 	)
 	require.Eventually(t, func() bool {
-		_, ok := find(collected(sink), "network.connect", 23118)
+		_, ok := find(collected(sink), "cryptochain.network.connect", 23118)
 		return ok
 	}, 5*time.Second, 10*time.Millisecond)
 	recs := collected(sink)
-	pr, ok := find(recs, "process.exec", 22197)
+	pr, ok := find(recs, "cryptochain.process.exec", 22197)
 	require.True(t, ok)
 	want := str(pr.res, "cryptochain.context.id")
 	require.True(t, strings.HasPrefix(want, "daemonized:"), want)
-	for _, name := range []string{"process.exec_failed", "file.open", "network.connect"} {
+	for _, name := range []string{"cryptochain.process.exec_failed", "cryptochain.file.open", "cryptochain.network.connect"} {
 		r, ok := findAny(recs, name, 23118)
 		require.True(t, ok, name)
 		assert.Equal(t, want, str(r.res, "cryptochain.context.id"), name)
@@ -51,14 +51,14 @@ func TestForkedChildInheritsParentContext(t *testing.T) {
 	}
 }
 
-// findAny finds a record of pid whose event name starts with name (file.open may be reported
-// under a more specific name).
+// findAny finds a record of pid whose event name is name or a sibling of it (cryptochain.file.open
+// may be reported as cryptochain.file.write).
 func findAny(recs []flat, name string, pid int64) (flat, bool) {
 	if r, ok := find(recs, name, pid); ok {
 		return r, true
 	}
 	for _, r := range recs {
-		if v, ok := r.lr.Attributes().Get("process.pid"); ok && v.Int() == pid && strings.HasPrefix(r.lr.EventName(), strings.Split(name, ".")[0]) {
+		if v, ok := r.lr.Attributes().Get("process.pid"); ok && v.Int() == pid && strings.HasPrefix(r.lr.EventName(), name[:strings.LastIndex(name, ".")+1]) {
 			return r, true
 		}
 	}
@@ -140,16 +140,16 @@ func TestLeanHeaderCompletedFromProcessTable(t *testing.T) {
 		&event.Event{Kind: event.KindExit, BootNS: 6e9 + 50, Proc: fork, Exit: &event.Exit{}},
 	)
 	require.Eventually(t, func() bool {
-		_, ok := find(collected(sink), "process.exit", 31001)
+		_, ok := find(collected(sink), "cryptochain.process.exit", 31001)
 		return ok
 	}, 5*time.Second, 10*time.Millisecond)
 	recs := collected(sink)
-	c, ok := find(recs, "network.connect", 31000)
+	c, ok := find(recs, "cryptochain.network.connect", 31000)
 	require.True(t, ok)
 	vpid, ok := c.lr.Attributes().Get("process.vpid")
 	require.True(t, ok, "the namespaced pid comes from the exec")
 	assert.Equal(t, int64(7), vpid.Int())
-	f, ok := find(recs, "network.connect", 31001)
+	f, ok := find(recs, "cryptochain.network.connect", 31001)
 	require.True(t, ok)
 	_, ok = f.lr.Attributes().Get("process.vpid")
 	assert.False(t, ok, "a fork seen only through lean headers has no known namespaced pid")

@@ -258,7 +258,7 @@ func TestKernelEvents(t *testing.T) {
 		cmd := exec.Command("/bin/echo", "hello", marker)
 		cmd.Env = []string{"CRYPTOCHAIN_API_TOKEN=hunter2", "PLAIN_SETTING=visible", "PATH=/usr/bin:/bin"}
 		pid, _ := runOut(t, cmd)
-		f := k.wait(t, "process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.process.exec", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, []any{"/bin/echo", "hello", marker}, sliceOf(a, "process.command_args"))
 		assert.Equal(t, "[REDACTED]", str(a, "process.environment_variable.CRYPTOCHAIN_API_TOKEN"))
@@ -281,7 +281,7 @@ func TestKernelEvents(t *testing.T) {
 		cmd := exec.Command("/bin/true", args...)
 		cmd.Env = []string{"BAD=\xff\xfe", "PATH=/usr/bin:/bin"}
 		pid, _ := runOut(t, cmd)
-		f := k.wait(t, "process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.process.exec", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, "100001", str(a, "process.args_count"))
 		assert.Equal(t, "true", str(a, "cryptochain.process.args_truncated"))
@@ -296,8 +296,8 @@ func TestKernelEvents(t *testing.T) {
 		missing := "/nonexistent/" + randName("modprobe-")
 		err := exec.Command(missing, "msr").Run()
 		require.Error(t, err)
-		f := k.wait(t, "process.exec_failed", func(f flat) bool {
-			return f.lr.EventName() == "process.exec_failed" && str(f.lr.Attributes(), "cryptochain.process.filename") == missing
+		f := k.wait(t, "cryptochain.process.exec_failed", func(f flat) bool {
+			return f.lr.EventName() == "cryptochain.process.exec_failed" && str(f.lr.Attributes(), "cryptochain.process.filename") == missing
 		})
 		assert.Equal(t, "ENOENT", str(f.lr.Attributes(), "error.type"))
 		assert.Equal(t, strconv.Itoa(os.Getpid()), str(f.lr.Attributes(), "process.parent_pid"))
@@ -305,7 +305,7 @@ func TestKernelEvents(t *testing.T) {
 
 	t.Run("exit with cpu time", func(t *testing.T) {
 		pid, _ := runOut(t, exec.Command("/bin/sh", "-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exit 3"))
-		f := k.wait(t, "process.exit", func(f flat) bool { return f.lr.EventName() == "process.exit" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.process.exit", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exit" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, "3", str(a, "process.exit.code"))
 		cpu, _ := a.Get("cryptochain.process.cpu.time")
@@ -324,7 +324,7 @@ func TestKernelEvents(t *testing.T) {
 		port := ln.Addr().(*net.TCPAddr).Port
 		pid, out := runOut(t, helper("connect", "tcp", ln.Addr().String()))
 		require.Equal(t, "ok", out)
-		f := k.wait(t, "network.connect", func(f flat) bool { return f.lr.EventName() == "network.connect" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.network.connect", func(f flat) bool { return f.lr.EventName() == "cryptochain.network.connect" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, "127.0.0.1", str(a, "server.address"))
 		assert.Equal(t, strconv.Itoa(port), str(a, "server.port"))
@@ -336,8 +336,8 @@ func TestKernelEvents(t *testing.T) {
 		ns := newNetns(t)
 		pid, out := runOut(t, helperIn(ns, "connect", "tcp", "10.255.255.1:3333"))
 		require.Equal(t, "ENETUNREACH", out)
-		f := k.wait(t, "network.connect", func(f flat) bool {
-			return f.lr.EventName() == "network.connect" && pidIs(f, pid) && str(f.lr.Attributes(), "server.address") == "10.255.255.1"
+		f := k.wait(t, "cryptochain.network.connect", func(f flat) bool {
+			return f.lr.EventName() == "cryptochain.network.connect" && pidIs(f, pid) && str(f.lr.Attributes(), "server.address") == "10.255.255.1"
 		})
 		assert.Equal(t, "ENETUNREACH", str(f.lr.Attributes(), "error.type"))
 		assert.Equal(t, "error", str(f.lr.Attributes(), "cryptochain.connect.result"))
@@ -359,13 +359,13 @@ func TestKernelEvents(t *testing.T) {
 
 		pid, out := runOut(t, helperIn(ns, "resolve", name))
 		require.Contains(t, out, "10.66.77.88")
-		q := k.wait(t, "dns.query", func(f flat) bool {
-			return f.lr.EventName() == "dns.query" && str(f.lr.Attributes(), "dns.question.name") == name && str(f.lr.Attributes(), "cryptochain.dns.question.type") == "A"
+		q := k.wait(t, "cryptochain.dns.query", func(f flat) bool {
+			return f.lr.EventName() == "cryptochain.dns.query" && str(f.lr.Attributes(), "dns.question.name") == name && str(f.lr.Attributes(), "cryptochain.dns.question.type") == "A"
 		})
 		assert.Equal(t, strconv.Itoa(pid), str(q.lr.Attributes(), "process.pid"), "the query is attributed to the asking process")
 		assert.Equal(t, "53", str(q.lr.Attributes(), "server.port"))
-		a := k.wait(t, "dns.answer", func(f flat) bool {
-			return f.lr.EventName() == "dns.answer" && str(f.lr.Attributes(), "dns.question.name") == name && len(sliceOf(f.lr.Attributes(), "dns.answers")) > 0
+		a := k.wait(t, "cryptochain.dns.answer", func(f flat) bool {
+			return f.lr.EventName() == "cryptochain.dns.answer" && str(f.lr.Attributes(), "dns.question.name") == name && len(sliceOf(f.lr.Attributes(), "dns.answers")) > 0
 		})
 		assert.Equal(t, []any{"10.66.77.88"}, sliceOf(a.lr.Attributes(), "dns.answers"))
 		assert.Equal(t, strconv.Itoa(pid), str(a.lr.Attributes(), "process.pid"), "the answer is attributed to the asking process")
@@ -391,8 +391,8 @@ func TestKernelEvents(t *testing.T) {
 		require.NoError(t, os.WriteFile(tab, append(out, []byte("*/5 * * * * /bin/true "+marker+"\n")...), 0o600))
 		pid, o := runOut(t, exec.Command("crontab", tab))
 		require.Empty(t, o)
-		f := k.wait(t, "file.write of the crontab", func(f flat) bool {
-			return f.lr.EventName() == "file.write" && pidIs(f, pid) && strings.HasPrefix(str(f.lr.Attributes(), "file.path"), "/var/spool/cron/") &&
+		f := k.wait(t, "cryptochain.file.write of the crontab", func(f flat) bool {
+			return f.lr.EventName() == "cryptochain.file.write" && pidIs(f, pid) && strings.HasPrefix(str(f.lr.Attributes(), "file.path"), "/var/spool/cron/") &&
 				strings.Contains(str(f.lr.Attributes(), "cryptochain.file.content"), marker)
 		})
 		assert.Equal(t, "crontab", str(f.lr.Attributes(), "process.executable.name"))
@@ -404,8 +404,8 @@ func TestKernelEvents(t *testing.T) {
 		line := "* * * * * root /tmp/.cryptochain-test/run\n"
 		pid, out := runOut(t, helper("write", path, line))
 		require.Empty(t, out)
-		f := k.wait(t, "file.write", func(f flat) bool {
-			return f.lr.EventName() == "file.write" && pidIs(f, pid) && str(f.lr.Attributes(), "file.path") == path
+		f := k.wait(t, "cryptochain.file.write", func(f flat) bool {
+			return f.lr.EventName() == "cryptochain.file.write" && pidIs(f, pid) && str(f.lr.Attributes(), "file.path") == path
 		})
 		assert.Equal(t, "ok", str(f.lr.Attributes(), "cryptochain.file.result"))
 		assert.Equal(t, line, str(f.lr.Attributes(), "cryptochain.file.content"))
@@ -421,7 +421,7 @@ func TestKernelEvents(t *testing.T) {
 		want := strconv.Itoa(n + 1)
 		pid, out := runOut(t, exec.Command("/bin/sh", "-c", "echo "+want+" > "+p))
 		require.Empty(t, out)
-		f := k.wait(t, "sysctl.write", func(f flat) bool { return f.lr.EventName() == "sysctl.write" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.sysctl.write", func(f flat) bool { return f.lr.EventName() == "cryptochain.sysctl.write" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, "vm.nr_hugepages", str(a, "cryptochain.sysctl.name"))
 		assert.Equal(t, want, str(a, "cryptochain.sysctl.value"))
@@ -429,10 +429,10 @@ func TestKernelEvents(t *testing.T) {
 
 	t.Run("msr open attempt", func(t *testing.T) {
 		pid, out := runOut(t, helper("open", "/dev/cpu/0/msr"))
-		f := k.wait(t, "file.open", func(f flat) bool {
-			return strings.HasPrefix(f.lr.EventName(), "file.") && pidIs(f, pid) && str(f.lr.Attributes(), "file.path") == "/dev/cpu/0/msr"
+		f := k.wait(t, "cryptochain.file.open", func(f flat) bool {
+			return strings.HasPrefix(f.lr.EventName(), "cryptochain.file.") && pidIs(f, pid) && str(f.lr.Attributes(), "file.path") == "/dev/cpu/0/msr"
 		})
-		assert.Equal(t, "file.open", f.lr.EventName())
+		assert.Equal(t, "cryptochain.file.open", f.lr.EventName())
 		if out != "" {
 			assert.Equal(t, out, str(f.lr.Attributes(), "error.type"))
 		}
@@ -442,7 +442,7 @@ func TestKernelEvents(t *testing.T) {
 		pid, out := runOut(t, helper("kill"))
 		target, err := strconv.Atoi(out)
 		require.NoError(t, err, out)
-		f := k.wait(t, "process.kill", func(f flat) bool { return f.lr.EventName() == "process.kill" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.process.kill", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.kill" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, strconv.Itoa(target), str(a, "cryptochain.kill.target_pid"))
 		assert.Equal(t, "15", str(a, "cryptochain.kill.signal"))
@@ -463,7 +463,7 @@ func TestKernelEvents(t *testing.T) {
 		login := `{"id":1,"jsonrpc":"2.0","method":"login","params":{"login":"4wallet-test","pass":"x","agent":"XMRig/6.21.0"}}` + "\n"
 		pid, out := runOut(t, helper("send", ln.Addr().String(), login))
 		require.Empty(t, out)
-		f := k.wait(t, "network.payload", func(f flat) bool { return f.lr.EventName() == "network.payload" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.network.payload", func(f flat) bool { return f.lr.EventName() == "cryptochain.network.payload" && pidIs(f, pid) })
 		a := f.lr.Attributes()
 		assert.Equal(t, login, str(a, "cryptochain.network.payload"))
 		assert.Equal(t, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), str(a, "server.port"))
@@ -473,7 +473,7 @@ func TestKernelEvents(t *testing.T) {
 	t.Run("comm rename", func(t *testing.T) {
 		pid, out := runOut(t, helper("rename", "kworker/0:7"))
 		require.Empty(t, out)
-		f := k.wait(t, "process.rename", func(f flat) bool { return f.lr.EventName() == "process.rename" && pidIs(f, pid) })
+		f := k.wait(t, "cryptochain.process.rename", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.rename" && pidIs(f, pid) })
 		assert.Equal(t, "kworker/0:7", str(f.lr.Attributes(), "cryptochain.process.comm"))
 	})
 }
@@ -498,14 +498,14 @@ func TestKernelPodmanContainer(t *testing.T) {
 	require.NoError(t, err)
 	id := strings.TrimSpace(string(cid))
 	require.Len(t, id, 64)
-	f := k.wait(t, "process.exec in the container", func(f flat) bool {
+	f := k.wait(t, "cryptochain.process.exec in the container", func(f flat) bool {
 		// podman's own command line carries the marker too: match the container's exec.
-		return f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox echo "+marker
+		return f.lr.EventName() == "cryptochain.process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox echo "+marker
 	})
 	assert.Equal(t, id, str(f.res, "container.id"))
 	if os.Getenv("DEBUG_PODMAN") != "" {
 		for _, r := range collected(k.sink) {
-			if r.lr.EventName() == "process.exec" || r.lr.EventName() == "process.exit" {
+			if r.lr.EventName() == "cryptochain.process.exec" || r.lr.EventName() == "cryptochain.process.exit" {
 				t.Logf("%s pid=%s ppid=%s pstart=%s exe=%s cmd=%q ctx=%s cg=%s", r.lr.EventName(), str(r.lr.Attributes(), "process.pid"), str(r.lr.Attributes(), "process.parent_pid"),
 					str(r.lr.Attributes(), "cryptochain.process.parent.creation.time"), str(r.lr.Attributes(), "process.executable.path"),
 					str(r.lr.Attributes(), "process.command_line"), str(r.res, "cryptochain.context.kind"), str(r.res, "process.linux.cgroup"))
@@ -545,13 +545,13 @@ func TestKernelSnapshotOfRunningProcess(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	k := startKernel(t, func(c *Config) { c.Snapshot = true })
-	f := k.wait(t, "snapshot process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, cmd.Process.Pid) })
+	f := k.wait(t, "snapshot cryptochain.process.exec", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, cmd.Process.Pid) })
 	assert.Equal(t, "procfs", str(f.lr.Attributes(), "cryptochain.event.source"))
 	assert.Equal(t, "sleep 60", str(f.lr.Attributes(), "process.command_line"))
 	// Its exit is then seen live and attributed to the same process.
 	require.NoError(t, cmd.Process.Kill())
 	_ = cmd.Wait()
-	x := k.wait(t, "process.exit", func(f flat) bool { return f.lr.EventName() == "process.exit" && pidIs(f, cmd.Process.Pid) })
+	x := k.wait(t, "cryptochain.process.exit", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exit" && pidIs(f, cmd.Process.Pid) })
 	assert.Equal(t, str(f.res, "cryptochain.context.id"), str(x.res, "cryptochain.context.id"))
 	assert.Equal(t, "9", str(x.lr.Attributes(), "cryptochain.process.exit.signal"))
 }
@@ -580,7 +580,7 @@ func TestKernelLossIsCounted(t *testing.T) {
 	time.Sleep(2500 * time.Millisecond)
 	seen := 0
 	for _, f := range collected(k.sink) {
-		if f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.parent_pid") == strconv.Itoa(pid) {
+		if f.lr.EventName() == "cryptochain.process.exec" && str(f.lr.Attributes(), "process.parent_pid") == strconv.Itoa(pid) {
 			seen++
 		}
 	}
@@ -603,10 +603,10 @@ func TestKernelMinerConfigFile(t *testing.T) {
 	cmd := exec.Command(exe, "5")
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	f := k.wait(t, "process.config_file", func(f flat) bool { return f.lr.EventName() == "process.config_file" && pidIs(f, cmd.Process.Pid) })
+	f := k.wait(t, "cryptochain.process.config_file", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.config_file" && pidIs(f, cmd.Process.Pid) })
 	assert.Equal(t, filepath.Join(dir, "config.json"), str(f.lr.Attributes(), "file.path"))
 	assert.Contains(t, str(f.lr.Attributes(), "cryptochain.file.content"), `"user":"4wallet-test"`)
-	x := k.wait(t, "process.exec", func(f flat) bool { return f.lr.EventName() == "process.exec" && pidIs(f, cmd.Process.Pid) })
+	x := k.wait(t, "cryptochain.process.exec", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, cmd.Process.Pid) })
 	assert.Equal(t, "true", str(x.lr.Attributes(), "cryptochain.process.exe.unusual_location"))
 	assert.Equal(t, "true", str(x.lr.Attributes(), "cryptochain.process.kthread_like"))
 }
@@ -633,12 +633,12 @@ func TestKernelPodmanExec(t *testing.T) {
 		_ = exec.Command("podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "rm", "-f", "-t", "0", name).Run()
 	})
 	main := k.wait(t, "the container's main process", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox sleep 30" && str(f.res, "container.id") == id
+		return f.lr.EventName() == "cryptochain.process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox sleep 30" && str(f.res, "container.id") == id
 	})
 	marker := randName("marker-")
 	podman("exec", name, "/bin/busybox", "echo", marker)
 	f := k.wait(t, "the exec'd process", func(f flat) bool {
-		return f.lr.EventName() == "process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox echo "+marker
+		return f.lr.EventName() == "cryptochain.process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/busybox echo "+marker
 	})
 	assert.Equal(t, id, str(f.res, "container.id"))
 	assert.Equal(t, "container_exec", str(f.res, "cryptochain.context.kind"))

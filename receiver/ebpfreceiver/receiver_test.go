@@ -187,48 +187,48 @@ func TestPipelineWithFakeSource(t *testing.T) {
 	)
 
 	require.Eventually(t, func() bool {
-		_, ok := find(collected(sink), "file.write", 600)
+		_, ok := find(collected(sink), "cryptochain.file.write", 600)
 		return ok
 	}, 5*time.Second, 10*time.Millisecond)
 	recs := collected(sink)
 
-	jr, ok := find(recs, "process.exec", 600)
+	jr, ok := find(recs, "cryptochain.process.exec", 600)
 	require.True(t, ok)
 	assert.Equal(t, "cron", str(jr.res, "cryptochain.context.kind"))
 	cronCtx := str(jr.res, "cryptochain.context.id")
 	assert.Equal(t, "[REDACTED]", str(jr.lr.Attributes(), "process.environment_variable.MINER_API_KEY"))
 	assert.Equal(t, "/root", str(jr.lr.Attributes(), "process.environment_variable.HOME"))
 
-	mr, ok := find(recs, "process.exec", 601)
+	mr, ok := find(recs, "cryptochain.process.exec", 601)
 	require.True(t, ok)
 	assert.Equal(t, cronCtx, str(mr.res, "cryptochain.context.id"), "children inherit the context")
 	anc, _ := mr.lr.Attributes().Get("cryptochain.process.ancestors")
 	assert.Equal(t, []any{int64(600), int64(500), int64(1)}, anc.Slice().AsRaw())
 
-	sr, ok := find(recs, "process.exec", 700)
+	sr, ok := find(recs, "cryptochain.process.exec", 700)
 	require.True(t, ok)
 	assert.NotEqual(t, cronCtx, str(sr.res, "cryptochain.context.id"))
 	assert.Equal(t, "systemd", str(sr.res, "cryptochain.context.kind"))
 
-	ans, ok := find(recs, "dns.answer", 601)
+	ans, ok := find(recs, "cryptochain.dns.answer", 601)
 	require.True(t, ok, "the answer is attributed to the process that asked")
 	v, _ := ans.lr.Attributes().Get("dns.answers")
 	assert.Equal(t, []any{"10.9.8.7"}, v.Slice().AsRaw())
 	assert.Equal(t, cronCtx, str(ans.res, "cryptochain.context.id"))
 
-	cr, ok := find(recs, "network.connect", 601)
+	cr, ok := find(recs, "cryptochain.network.connect", 601)
 	require.True(t, ok)
 	assert.Equal(t, "ECONNREFUSED", str(cr.lr.Attributes(), "error.type"))
 	assert.Equal(t, "/tmp/.x/run", str(cr.lr.Attributes(), "process.executable.path"))
 
-	fw, ok := find(recs, "file.write", 600)
+	fw, ok := find(recs, "cryptochain.file.write", 600)
 	require.True(t, ok)
 	assert.Equal(t, "* * * * * root /tmp/.x/run\n", str(fw.lr.Attributes(), "cryptochain.file.content"))
 
-	ex, ok := find(recs, "process.exit", 601)
+	ex, ok := find(recs, "cryptochain.process.exit", 601)
 	require.True(t, ok)
 	assert.Equal(t, "2.1", str(ex.lr.Attributes(), "cryptochain.process.cpu.time"))
-	_, ok = find(recs, "process.rename", 601)
+	_, ok = find(recs, "cryptochain.process.rename", 601)
 	assert.True(t, ok)
 
 	for _, r := range recs {
@@ -324,7 +324,7 @@ func TestSnapshotOnlyNeedsNoSource(t *testing.T) {
 	var sleeper flat
 	require.Eventually(t, func() bool {
 		var ok bool
-		sleeper, ok = find(collected(sink), "process.exec", int64(cmd.Process.Pid))
+		sleeper, ok = find(collected(sink), "cryptochain.process.exec", int64(cmd.Process.Pid))
 		return ok
 	}, 10*time.Second, 20*time.Millisecond)
 	require.NoError(t, r.Shutdown(context.Background()))
@@ -332,7 +332,7 @@ func TestSnapshotOnlyNeedsNoSource(t *testing.T) {
 	assert.Equal(t, "sleep 30", str(sleeper.lr.Attributes(), "process.command_line"))
 	assert.NotEmpty(t, str(sleeper.res, "cryptochain.context.id"))
 	assert.NotEmpty(t, str(sleeper.res, "host.name"))
-	_, self := find(collected(sink), "process.exec", int64(os.Getpid()))
+	_, self := find(collected(sink), "cryptochain.process.exec", int64(os.Getpid()))
 	assert.False(t, self, "the collector itself is not reported")
 	metadatatest.AssertEqualEbpfRecordsEmitted(t, tel, []metricdata.DataPoint[int64]{{Value: int64(sink.LogRecordCount())}}, metricdatatest.IgnoreTimestamp())
 }
@@ -354,7 +354,7 @@ func TestMinerConfigFileOfSuspiciousExec(t *testing.T) {
 	miner.Proc.EUID = 0
 	src.push(miner, execEv(4243, 1, 6e9, 1, "app", "/opt/app/app", "app"))
 	src.push(execEv(4242, 1, 5e9, 1, "kworkerds", "/tmp/.x/kworkerds", "kworkerds")) // re-exec: rate-limited
-	f := waitRecord(t, sink, func(f flat) bool { return f.lr.EventName() == "process.config_file" })
+	f := waitRecord(t, sink, func(f flat) bool { return f.lr.EventName() == "cryptochain.process.config_file" })
 	a := f.lr.Attributes()
 	assert.Equal(t, "/tmp/.x/config.json", str(a, "file.path"))
 	assert.Equal(t, "4242", str(a, "process.pid"))
@@ -363,7 +363,7 @@ func TestMinerConfigFileOfSuspiciousExec(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	n := 0
 	for _, f := range collected(sink) {
-		if f.lr.EventName() == "process.config_file" {
+		if f.lr.EventName() == "cryptochain.process.config_file" {
 			n++
 			assert.Equal(t, "4242", str(f.lr.Attributes(), "process.pid"))
 		}

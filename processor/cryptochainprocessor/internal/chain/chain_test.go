@@ -69,70 +69,70 @@ func TestSeverity(t *testing.T) {
 		want   Level
 		groups []ev.Group
 	}{
-		{"miner only", []step{{"process.exec", miner, []ev.Evidence{minerStrong}}}, None, nil},
-		{"pool only", []step{{"dns.query", miner, []ev.Evidence{poolStrong}}}, None, nil},
+		{"miner only", []step{{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}}}, None, nil},
+		{"pool only", []step{{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}}}, None, nil},
 		{"medium same process", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
 		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
 		{"medium pool from descendant", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", child, []ev.Evidence{poolStrong}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", child, []ev.Evidence{poolStrong}},
 		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
 		{"medium miner from descendant", []step{
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
-			{"process.exec", child, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.process.exec", child, []ev.Evidence{minerStrong}},
 		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
 		{"siblings of one shell are not a chain", []step{
-			{"process.exec", grep, []ev.Evidence{minerStrong}},
-			{"dns.query", dig, []ev.Evidence{poolStrong}},
+			{"cryptochain.process.exec", grep, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", dig, []ev.Evidence{poolStrong}},
 		}, None, nil},
 		{"unrelated processes are not a chain", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", other, []ev.Evidence{poolStrong}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", other, []ev.Evidence{poolStrong}},
 		}, None, nil},
 		{"high", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
-			{"file.write", other, []ev.Evidence{persist}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.file.write", other, []ev.Evidence{persist}},
 		}, High, []ev.Group{ev.Miner, ev.Pool, ev.Persistence}},
 		{"critical", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
-			{"file.write", other, []ev.Evidence{persist}},
-			{"sysctl.write", shell, []ev.Evidence{optim}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.file.write", other, []ev.Evidence{persist}},
+			{"cryptochain.sysctl.write", shell, []ev.Evidence{optim}},
 		}, Critical, []ev.Group{ev.Miner, ev.Pool, ev.Persistence, ev.Optimization}},
 		{"miner pool optimization is medium listing optimization", []step{
-			{"sysctl.write", shell, []ev.Evidence{optim}},
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.sysctl.write", shell, []ev.Evidence{optim}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
 		}, Medium, []ev.Group{ev.Miner, ev.Pool, ev.Optimization}},
 		{"failed persistence does not count", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
-			{"file.write", other, []ev.Evidence{persistFail}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.file.write", other, []ev.Evidence{persistFail}},
 		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
 		{"failed optimization counts", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
-			{"file.write", other, []ev.Evidence{persist}},
-			{"file.open", miner, []ev.Evidence{optimFail}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.file.write", other, []ev.Evidence{persist}},
+			{"cryptochain.file.open", miner, []ev.Evidence{optimFail}},
 		}, Critical, []ev.Group{ev.Miner, ev.Pool, ev.Persistence, ev.Optimization}},
 		{"one weak miner and a stratum port are not enough", []step{
-			{"process.exec", miner, []ev.Evidence{minerName}},
-			{"network.connect", miner, []ev.Evidence{poolWeak}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerName}},
+			{"cryptochain.network.connect", miner, []ev.Evidence{poolWeak}},
 		}, None, nil},
 		{"two weak miner kinds and a stratum port from the miner", []step{
-			{"process.exec", miner, []ev.Evidence{minerName, minerFlag}},
-			{"network.connect", miner, []ev.Evidence{poolWeak}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerName, minerFlag}},
+			{"cryptochain.network.connect", miner, []ev.Evidence{poolWeak}},
 		}, Medium, []ev.Group{ev.Miner, ev.Pool}},
 		{"two weak items of one kind are not enough", []step{
-			{"process.exec", miner, []ev.Evidence{minerName, {Group: ev.Miner, Strength: ev.Weak, Kind: "miner_name", Indicator: "xmr-stak"}}},
-			{"dns.query", miner, []ev.Evidence{poolStrong}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerName, {Group: ev.Miner, Strength: ev.Weak, Kind: "miner_name", Indicator: "xmr-stak"}}},
+			{"cryptochain.dns.query", miner, []ev.Evidence{poolStrong}},
 		}, None, nil},
 		{"weak pool from a process without miner evidence", []step{
-			{"process.exec", miner, []ev.Evidence{minerStrong}},
-			{"network.connect", child, []ev.Evidence{poolWeak}},
+			{"cryptochain.process.exec", miner, []ev.Evidence{minerStrong}},
+			{"cryptochain.network.connect", child, []ev.Evidence{poolWeak}},
 		}, None, nil},
 	}
 	for _, tt := range tests {
@@ -164,19 +164,19 @@ func TestEscalationOneFindingID(t *testing.T) {
 	tr := newTracker()
 	c := ctxFor(tr, "ctx")
 	miner := proc{pid: 100, ancestors: []int64{1}}
-	tr.Add(c, event("process.exec", miner, 0), []ev.Evidence{minerStrong})
+	tr.Add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
 	require.Nil(t, tr.Evaluate(c))
-	tr.Add(c, event("dns.query", miner, time.Second), []ev.Evidence{poolStrong})
+	tr.Add(c, event("cryptochain.dns.query", miner, time.Second), []ev.Evidence{poolStrong})
 	f1 := tr.Evaluate(c)
 	require.NotNil(t, f1)
 	// The same evidence again: no new finding.
-	tr.Add(c, event("dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
+	tr.Add(c, event("cryptochain.dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
 	assert.Nil(t, tr.Evaluate(c))
-	tr.Add(c, event("file.write", miner, 3*time.Second), []ev.Evidence{persist})
+	tr.Add(c, event("cryptochain.file.write", miner, 3*time.Second), []ev.Evidence{persist})
 	f2 := tr.Evaluate(c)
 	require.NotNil(t, f2)
 	assert.Nil(t, tr.Evaluate(c))
-	tr.Add(c, event("sysctl.write", miner, 4*time.Second), []ev.Evidence{optim})
+	tr.Add(c, event("cryptochain.sysctl.write", miner, 4*time.Second), []ev.Evidence{optim})
 	f3 := tr.Evaluate(c)
 	require.NotNil(t, f3)
 	assert.Equal(t, []Level{Medium, High, Critical}, []Level{f1.Level, f2.Level, f3.Level})
@@ -184,7 +184,7 @@ func TestEscalationOneFindingID(t *testing.T) {
 	assert.Equal(t, f1.ID, f3.ID)
 	assert.Len(t, f1.ID, 36)
 	// Nothing above Critical: more evidence never re-emits.
-	tr.Add(c, event("sysctl.write", miner, 5*time.Second), []ev.Evidence{{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr"}})
+	tr.Add(c, event("cryptochain.sysctl.write", miner, 5*time.Second), []ev.Evidence{{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr"}})
 	assert.Nil(t, tr.Evaluate(c))
 }
 
@@ -193,15 +193,15 @@ func TestLineageWithoutAncestors(t *testing.T) {
 	key := []byte("ctx")
 	h := HashKey(key)
 	// Execs without ancestors feed the lineage cache before the context has any state.
-	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 10, PPID: 1})
-	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 11, PPID: 10})
-	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 12, PPID: 11})
-	tr.Observe(nil, h, &ev.Event{Name: "process.exec", Time: t0, PID: 13, PPID: 10})
+	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 10, PPID: 1})
+	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 11, PPID: 10})
+	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 12, PPID: 11})
+	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 13, PPID: 10})
 	c := ctxFor(tr, "ctx")
-	tr.Add(c, &ev.Event{Name: "process.exec", Time: t0, PID: 11, PPID: 10}, []ev.Evidence{minerStrong})
-	tr.Add(c, &ev.Event{Name: "dns.query", Time: t0, PID: 13, PPID: 10}, []ev.Evidence{poolStrong})
+	tr.Add(c, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 11, PPID: 10}, []ev.Evidence{minerStrong})
+	tr.Add(c, &ev.Event{Name: "cryptochain.dns.query", Time: t0, PID: 13, PPID: 10}, []ev.Evidence{poolStrong})
 	assert.Nil(t, tr.Evaluate(c), "11 and 13 are siblings")
-	tr.Add(c, &ev.Event{Name: "dns.query", Time: t0, PID: 12, PPID: 11}, []ev.Evidence{poolStrong})
+	tr.Add(c, &ev.Event{Name: "cryptochain.dns.query", Time: t0, PID: 12, PPID: 11}, []ev.Evidence{poolStrong})
 	f := tr.Evaluate(c)
 	require.NotNil(t, f, "12 is a child of 11")
 	assert.Equal(t, Medium, f.Level)
@@ -223,12 +223,12 @@ func TestWindow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := newTracker()
 			c := ctxFor(tr, "ctx")
-			tr.Add(c, event("process.exec", miner, 0), []ev.Evidence{minerStrong})
+			tr.Add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
 			require.Nil(t, tr.Evaluate(c))
 			if tc.exited {
-				tr.Observe(c, c.Hash, event("process.exit", miner, time.Second))
+				tr.Observe(c, c.Hash, event("cryptochain.process.exit", miner, time.Second))
 			}
-			tr.Add(c, event("dns.query", child, tc.gap), []ev.Evidence{poolStrong})
+			tr.Add(c, event("cryptochain.dns.query", child, tc.gap), []ev.Evidence{poolStrong})
 			f := tr.Evaluate(c)
 			if tc.want == None {
 				assert.Nil(t, f)
@@ -244,10 +244,10 @@ func TestLateRecordsCorrelate(t *testing.T) {
 	tr := newTracker()
 	c := ctxFor(tr, "ctx")
 	miner := proc{pid: 100, ancestors: []int64{1}}
-	tr.Add(c, event("dns.query", miner, 50*time.Minute), []ev.Evidence{poolStrong})
-	tr.Observe(c, c.Hash, event("process.exit", miner, 55*time.Minute))
+	tr.Add(c, event("cryptochain.dns.query", miner, 50*time.Minute), []ev.Evidence{poolStrong})
+	tr.Observe(c, c.Hash, event("cryptochain.process.exit", miner, 55*time.Minute))
 	// The exec arrives late (out of order) but within the window.
-	tr.Add(c, event("process.exec", miner, 0), []ev.Evidence{minerStrong})
+	tr.Add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
 	f := tr.Evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
@@ -256,10 +256,10 @@ func TestLateRecordsCorrelate(t *testing.T) {
 func TestSweepDropsEmptyContexts(t *testing.T) {
 	tr := newTracker()
 	a := ctxFor(tr, "a")
-	tr.Add(a, event("process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong})
-	tr.Observe(a, a.Hash, event("process.exit", proc{pid: 5}, time.Second))
+	tr.Add(a, event("cryptochain.process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong})
+	tr.Observe(a, a.Hash, event("cryptochain.process.exit", proc{pid: 5}, time.Second))
 	b := ctxFor(tr, "b")
-	tr.Add(b, event("process.exec", proc{pid: 6}, 3*time.Hour), []ev.Evidence{minerStrong})
+	tr.Add(b, event("cryptochain.process.exec", proc{pid: 6}, 3*time.Hour), []ev.Evidence{minerStrong})
 	assert.Equal(t, 1, tr.Sweep())
 	assert.Equal(t, 1, tr.Len())
 	assert.Equal(t, []string{"a"}, tr.Removed)
@@ -268,7 +268,7 @@ func TestSweepDropsEmptyContexts(t *testing.T) {
 func TestBounds(t *testing.T) {
 	tr := New(Config{Window: time.Hour, MaxContexts: 2, MaxEvidence: 2})
 	a := ctxFor(tr, "a")
-	tr.Add(a, event("process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong, minerName, minerFlag})
+	tr.Add(a, event("cryptochain.process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong, minerName, minerFlag})
 	assert.Len(t, a.Items, 2)
 	ctxFor(tr, "b")
 	tr.Lookup([]byte("a")) // a is now the most recently used
@@ -285,8 +285,8 @@ func TestHalfChainsInTwoContexts(t *testing.T) {
 	tr := newTracker()
 	a, b := ctxFor(tr, "a"), ctxFor(tr, "b")
 	p := proc{pid: 100, ancestors: []int64{1}}
-	tr.Add(a, event("process.exec", p, 0), []ev.Evidence{minerStrong})
-	tr.Add(b, event("dns.query", p, time.Second), []ev.Evidence{poolStrong, persist})
+	tr.Add(a, event("cryptochain.process.exec", p, 0), []ev.Evidence{minerStrong})
+	tr.Add(b, event("cryptochain.dns.query", p, time.Second), []ev.Evidence{poolStrong, persist})
 	assert.Nil(t, tr.Evaluate(a))
 	assert.Nil(t, tr.Evaluate(b))
 }
@@ -294,26 +294,26 @@ func TestHalfChainsInTwoContexts(t *testing.T) {
 func TestCronRespawnLinksContexts(t *testing.T) {
 	tr := newTracker()
 	writer := ctxFor(tr, "writer")
-	tr.Add(writer, event("file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
+	tr.Add(writer, event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
 	assert.Nil(t, tr.Evaluate(writer))
 
 	// Cron starts `/bin/sh -c <command>` in a new context.
-	respawn := &ev.Event{Name: "process.exec", Time: t0.Add(time.Minute), PID: 300, Ancestors: []int64{299, 1},
+	respawn := &ev.Event{Name: "cryptochain.process.exec", Time: t0.Add(time.Minute), PID: 300, Ancestors: []int64{299, 1},
 		Exe: "/bin/dash", Args: []string{"/bin/sh", "-c", "/tmp/.x/kworker --config /tmp/.x/c.json"},
 		CmdLine: "/bin/sh -c /tmp/.x/kworker --config /tmp/.x/c.json"}
 	require.True(t, tr.Linkable([]byte("cron1"), respawn))
 	assert.False(t, tr.Linkable([]byte("writer"), respawn), "same context is no link")
-	assert.False(t, tr.Linkable([]byte("cron1"), &ev.Event{Name: "process.exec", Exe: "/usr/bin/crontab", Args: []string{"crontab", "-l"}}))
+	assert.False(t, tr.Linkable([]byte("cron1"), &ev.Event{Name: "cryptochain.process.exec", Exe: "/usr/bin/crontab", Args: []string{"crontab", "-l"}}))
 	c := ctxFor(tr, "cron1")
 	require.Equal(t, 1, tr.Link(c, respawn))
 	assert.Equal(t, 0, tr.Link(c, respawn), "linked once")
 
 	// The re-spawned miner, started by exec of the written executable.
-	miner := &ev.Event{Name: "process.exec", Time: t0.Add(time.Minute + time.Second), PID: 301, Ancestors: []int64{300, 299, 1},
+	miner := &ev.Event{Name: "cryptochain.process.exec", Time: t0.Add(time.Minute + time.Second), PID: 301, Ancestors: []int64{300, 299, 1},
 		Exe: "/tmp/.x/kworker", Args: []string{"/tmp/.x/kworker", "--config", "/tmp/.x/c.json"}}
 	tr.Add(c, miner, []ev.Evidence{minerStrong})
 	dns := *miner
-	dns.Name = "dns.query"
+	dns.Name = "cryptochain.dns.query"
 	tr.Add(c, &dns, []ev.Evidence{poolStrong})
 	f := tr.Evaluate(c)
 	require.NotNil(t, f)
@@ -335,9 +335,9 @@ func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
 	h := HashKey(key)
 	p := proc{pid: 100, ancestors: []int64{1}}
 	// A renamed miner: nothing suspicious at exec; it connects to a bare IP on 443.
-	tr.Observe(nil, h, &ev.Event{Name: "network.connect", Time: t0, PID: 100, Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.network.connect", Time: t0, PID: 100, Address: "192.0.2.7", Port: 443, Transport: "tcp"})
 	c := ctxFor(tr, "ctx")
-	tr.Add(c, event("process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr.Add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
 	f := tr.Evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
@@ -346,10 +346,10 @@ func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
 	// A connection after the RandomX event counts once it has lasted.
 	tr2 := newTracker()
 	c2 := ctxFor(tr2, "ctx")
-	tr2.Add(c2, event("process.fpu_rounding", p, 0), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
-	tr2.Observe(c2, c2.Hash, &ev.Event{Name: "network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	tr2.Add(c2, event("cryptochain.process.fpu_rounding", p, 0), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr2.Observe(c2, c2.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
 	assert.Nil(t, tr2.Evaluate(c2))
-	tr2.Observe(c2, c2.Hash, event("process.rename", proc{pid: 7}, time.Minute))
+	tr2.Observe(c2, c2.Hash, event("cryptochain.process.rename", proc{pid: 7}, time.Minute))
 	f = tr2.Evaluate(c2)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
@@ -359,10 +359,10 @@ func TestRandomXConnectionInContextWithState(t *testing.T) {
 	// The context already holds evidence of another process when the renamed miner connects.
 	tr := newTracker()
 	c := ctxFor(tr, "ctx")
-	tr.Add(c, event("file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
+	tr.Add(c, event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
 	p := proc{pid: 100, ancestors: []int64{1}}
-	tr.Observe(c, c.Hash, &ev.Event{Name: "network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
-	tr.Add(c, event("process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr.Observe(c, c.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	tr.Add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
 	f := tr.Evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, High, f.Level)
@@ -423,13 +423,13 @@ func TestInheritedEvidenceFollowsChildClock(t *testing.T) {
 				return tr.Create([]byte(id), res)
 			}
 			p := mk("login:1", "")
-			tr.Add(p, event("file.write", writer, 0), []ev.Evidence{persist})
+			tr.Add(p, event("cryptochain.file.write", writer, 0), []ev.Evidence{persist})
 			if tc.exited {
-				tr.Observe(p, p.Hash, event("process.exit", writer, time.Second))
+				tr.Observe(p, p.Hash, event("cryptochain.process.exit", writer, time.Second))
 			}
 			c := mk("daemonized:2", "login:1")
-			tr.Add(c, event("process.exec", miner, tc.gap), []ev.Evidence{minerStrong})
-			tr.Add(c, event("dns.query", miner, tc.gap+time.Second), []ev.Evidence{poolStrong})
+			tr.Add(c, event("cryptochain.process.exec", miner, tc.gap), []ev.Evidence{minerStrong})
+			tr.Add(c, event("cryptochain.dns.query", miner, tc.gap+time.Second), []ev.Evidence{poolStrong})
 			f := tr.Evaluate(c)
 			require.NotNil(t, f)
 			assert.Equal(t, tc.want, f.Level)
@@ -455,10 +455,10 @@ func TestBootParentIsNoSource(t *testing.T) {
 	other := proc{pid: 40, ancestors: []int64{1}}
 	miner := proc{pid: 100, ancestors: []int64{1}}
 	b := mk("cg:1", "boot", "")
-	tr.Add(b, event("file.write", other, 0), []ev.Evidence{persist, optimFail})
+	tr.Add(b, event("cryptochain.file.write", other, 0), []ev.Evidence{persist, optimFail})
 	c := mk("daemonized:2", "daemonized", "cg:1")
-	tr.Add(c, event("process.exec", miner, time.Second), []ev.Evidence{minerStrong})
-	tr.Add(c, event("dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
+	tr.Add(c, event("cryptochain.process.exec", miner, time.Second), []ev.Evidence{minerStrong})
+	tr.Add(c, event("cryptochain.dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
 	f := tr.Evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
@@ -484,17 +484,17 @@ func TestChainInBootContext(t *testing.T) {
 		miner := proc{pid: 100, ancestors: []int64{10, 1}}
 		child := proc{pid: 101, ancestors: []int64{100, 10, 1}}
 		admin := proc{pid: 40, ancestors: []int64{1}}
-		tr.Add(b, event("file.open", admin, 0), []ev.Evidence{optimFail})
-		tr.Add(b, event("file.write", admin, time.Second), []ev.Evidence{persist})
-		tr.Add(b, event("process.exec", miner, 2*time.Second), []ev.Evidence{minerStrong})
-		tr.Add(b, event("dns.query", miner, 3*time.Second), []ev.Evidence{poolStrong})
+		tr.Add(b, event("cryptochain.file.open", admin, 0), []ev.Evidence{optimFail})
+		tr.Add(b, event("cryptochain.file.write", admin, time.Second), []ev.Evidence{persist})
+		tr.Add(b, event("cryptochain.process.exec", miner, 2*time.Second), []ev.Evidence{minerStrong})
+		tr.Add(b, event("cryptochain.dns.query", miner, 3*time.Second), []ev.Evidence{poolStrong})
 		f := tr.Evaluate(b)
 		require.NotNil(t, f)
 		assert.Equal(t, Medium, f.Level)
 		assert.Equal(t, []ev.Group{ev.Miner, ev.Pool}, f.Groups)
-		tr.Add(b, event("sysctl.write", child, 4*time.Second), []ev.Evidence{optim})
+		tr.Add(b, event("cryptochain.sysctl.write", child, 4*time.Second), []ev.Evidence{optim})
 		assert.Nil(t, tr.Evaluate(b), "optimization alone stays Medium")
-		tr.Add(b, event("file.write", shell, 5*time.Second), []ev.Evidence{persist})
+		tr.Add(b, event("cryptochain.file.write", shell, 5*time.Second), []ev.Evidence{persist})
 		f = tr.Evaluate(b)
 		require.NotNil(t, f, "the shell that started the miner writes the crontab")
 		assert.Equal(t, Critical, f.Level, "the miner's child tuned the host")

@@ -78,9 +78,9 @@ func BenchmarkClassifyMixDecoded(b *testing.B) {
 		case i%4 == 1:
 			n = 4 // connect
 		case i%4 == 2:
-			n, path = 5, "api.corp.example.com" // dns.query
+			n, path = 5, "api.corp.example.com" // cryptochain.dns.query
 		default:
-			n, path = 7, "/home/user/notes.txt" // file.write
+			n, path = 7, "/home/user/notes.txt" // cryptochain.file.write
 		}
 		recs = append(recs, benchRecord(n, args, path, text))
 	}

@@ -197,12 +197,12 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 			ev.Path = d.str(k, v, MaxString)
 		case contract.AttrFileOperation:
 			ev.Op = d.str(k, v, MaxString)
-		case contract.AttrFileSourcePath:
+		case contract.AttrFileSourcePath, contract.AttrFileSymlinkTargetPath:
 			ev.SourcePath = d.str(k, v, MaxString)
 		case contract.AttrFileFlags:
 			ev.Flags = d.int(k, v)
 		case contract.AttrFileMode:
-			ev.Mode = d.int(k, v)
+			ev.Mode = d.str(k, v, MaxString)
 		case contract.AttrFileResult:
 			ev.Result = d.str(k, v, MaxString)
 		case contract.AttrFileContent:

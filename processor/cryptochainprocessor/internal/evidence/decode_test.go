@@ -150,7 +150,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			m.PutStr("cryptochain.file.operation", "rename")
 			m.PutStr("cryptochain.file.source_path", "/tmp/x")
 			m.PutInt("cryptochain.file.flags", 577)
-			m.PutInt("cryptochain.file.mode", 0o644)
+			m.PutStr("file.mode", "0644")
 			m.PutStr("cryptochain.file.result", "ok")
 			m.PutStr("cryptochain.file.content", "* * * * * root /tmp/x\n")
 		}, func(t *testing.T, ev Event) {
@@ -158,9 +158,16 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "rename", ev.Op)
 			assert.Equal(t, "/tmp/x", ev.SourcePath)
 			assert.Equal(t, int64(577), ev.Flags)
-			assert.Equal(t, int64(0o644), ev.Mode)
+			assert.Equal(t, "0644", ev.Mode)
 			assert.False(t, ev.Failed)
 			assert.Equal(t, "* * * * * root /tmp/x\n", ev.Content)
+		}},
+		{contract.EventFileWrite, func(m pcommon.Map) {
+			m.PutStr("file.path", "/etc/systemd/system/multi-user.target.wants/u.service")
+			m.PutStr("cryptochain.file.operation", "symlink")
+			m.PutStr("file.symbolic_link.target_path", "/etc/systemd/system/u.service")
+		}, func(t *testing.T, ev Event) {
+			assert.Equal(t, "/etc/systemd/system/u.service", ev.SourcePath)
 		}},
 		{contract.EventFileOpen, func(m pcommon.Map) {
 			m.PutStr("file.path", "/dev/cpu/0/msr")

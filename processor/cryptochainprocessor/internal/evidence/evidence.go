@@ -127,7 +127,7 @@ type Event struct {
 	Interpreter    string
 	ErrorType      string // error.type
 	Result         string // cryptochain.connect.result / cryptochain.file.result
-	Mode           int64  // cryptochain.file.mode
+	Mode           string // file.mode (octal)
 	SysctlOldValue string
 	DNSType        string
 	DNSRcode       string

@@ -322,12 +322,16 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 	}
 	a.PutStr(contract.AttrFilePath, SafeString([]byte(f.Path), maxPathBytes))
 	a.PutStr(contract.AttrFileOperation, f.Op)
-	putNonEmpty(a, contract.AttrFileSourcePath, SafeString([]byte(f.SourcePath), maxPathBytes))
+	if f.Op == event.FileSymlink {
+		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, SafeString([]byte(f.SourcePath), maxPathBytes))
+	} else {
+		putNonEmpty(a, contract.AttrFileSourcePath, SafeString([]byte(f.SourcePath), maxPathBytes))
+	}
 	if f.Op == event.FileOpen || f.Op == event.FileCreate || f.Op == event.FileTruncate {
 		a.PutInt(contract.AttrFileFlags, int64(f.Flags))
 	}
 	if f.Op == event.FileCreate || f.Op == event.FileChmod {
-		a.PutInt(contract.AttrFileMode, int64(f.Mode))
+		a.PutStr(contract.AttrFileMode, contract.FormatFileMode(f.Mode))
 	}
 	switch {
 	case f.Errno == 0:

@@ -134,6 +134,13 @@ func TestOtherRecords(t *testing.T) {
 	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileRename, Path: "/etc/cron.d/x", SourcePath: "/etc/cron.d/.x.tmp"}}, actor, Extra{FileContent: []byte("* * * * * root /tmp/x\n")})
 	assert.Equal(t, contract.EventFileWrite, lr.EventName())
 	assert.Equal(t, "* * * * * root /tmp/x\n", get(t, lr.Attributes(), "cryptochain.file.content").Str())
+	assert.Equal(t, "/etc/cron.d/.x.tmp", get(t, lr.Attributes(), "cryptochain.file.source_path").Str())
+	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileSymlink, Path: "/etc/systemd/system/multi-user.target.wants/u.service", SourcePath: "/etc/systemd/system/u.service"}}, actor, Extra{})
+	assert.Equal(t, "/etc/systemd/system/u.service", get(t, lr.Attributes(), "file.symbolic_link.target_path").Str())
+	_, has = lr.Attributes().Get("cryptochain.file.source_path")
+	assert.False(t, has, "a symlink's target is not a source path")
+	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileChmod, Path: "/etc/cron.d/x", Mode: 0o755}}, actor, Extra{})
+	assert.Equal(t, "0755", get(t, lr.Attributes(), "file.mode").Str())
 
 	lr = fill(t, m, &event.Event{Proc: p, Sysctl: &event.Sysctl{Name: "vm/nr_hugepages", NewValue: "1280\n", OldValue: "0"}}, actor, Extra{})
 	assert.Equal(t, "vm.nr_hugepages", get(t, lr.Attributes(), "cryptochain.sysctl.name").Str())
