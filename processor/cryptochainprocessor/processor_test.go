@@ -271,7 +271,7 @@ func TestMalformedRecords(t *testing.T) {
 	h.consume(
 		rec{ctx: "c", name: "cryptochain.process.exec", attrs: map[string]any{"process.pid": "not a number"}},
 		rec{ctx: "c", name: "cryptochain.dns.query", pid: 5, attrs: map[string]any{"dns.question.name": int64(7)}},
-		rec{ctx: "c", name: "cryptochain.process.exec", pid: 5},                                     // missing everything: fine, not malformed
+		rec{ctx: "c", name: "cryptochain.process.exec", pid: 5},                         // missing everything: fine, not malformed
 		rec{ctx: "c", name: "no.such.event", attrs: map[string]any{"process.pid": "x"}}, // not ours: not malformed
 	)
 	assert.Empty(t, h.findings())

@@ -603,7 +603,9 @@ func TestKernelMinerConfigFile(t *testing.T) {
 	cmd := exec.Command(exe, "5")
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	f := k.wait(t, "cryptochain.process.config_file", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.config_file" && pidIs(f, cmd.Process.Pid) })
+	f := k.wait(t, "cryptochain.process.config_file", func(f flat) bool {
+		return f.lr.EventName() == "cryptochain.process.config_file" && pidIs(f, cmd.Process.Pid)
+	})
 	assert.Equal(t, filepath.Join(dir, "config.json"), str(f.lr.Attributes(), "file.path"))
 	assert.Contains(t, str(f.lr.Attributes(), "cryptochain.file.content"), `"user":"4wallet-test"`)
 	x := k.wait(t, "cryptochain.process.exec", func(f flat) bool { return f.lr.EventName() == "cryptochain.process.exec" && pidIs(f, cmd.Process.Pid) })
