@@ -47,20 +47,22 @@ import (
 	"sync"
 
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
-// Kinds of contexts.
+// Kinds of contexts: the names of internal/contract.
 const (
-	KindBoot             = "boot"
-	KindCgroup           = "cgroup"
-	KindLoginSession     = "login_session"
-	KindInteractiveShell = "interactive_shell"
-	KindServiceShell     = "service_shell"
-	KindContainerExec    = "container_exec"
-	KindDaemonized       = "daemonized"
-	KindCron             = "cron"
-	KindSystemd          = "systemd"
-	KindCIRunner         = "ci_runner"
+	KindBoot             = contract.ContextBoot
+	KindCgroup           = contract.ContextCgroup
+	KindLoginSession     = contract.ContextLoginSession
+	KindInteractiveShell = contract.ContextInteractiveShell
+	KindServiceShell     = contract.ContextServiceShell
+	KindContainerExec    = contract.ContextContainerExec
+	KindDaemonized       = contract.ContextDaemonized
+	KindCron             = contract.ContextCron
+	KindSystemd          = contract.ContextSystemd
+	KindCIRunner         = contract.ContextCIRunner
 )
 
 // Context is one execution context.
