@@ -12,9 +12,9 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
+	"github.com/cryptochain-otel/cryptochain/internal/minerconfig"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/minerconf"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 )
 
@@ -64,7 +64,7 @@ func suspicious(x *event.Exec, args []string, comm string) bool {
 	return masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) ||
 		masquerade.NameMismatch(argv0, x.Filename, exe, x.Interpreter != "" && x.Interpreter != x.Filename) ||
 		masquerade.KthreadLike(argv0) || masquerade.KthreadLike(comm) ||
-		minerconf.ConfigFlag(args) != ""
+		minerconfig.ConfigFlag(args) != ""
 }
 
 // offer queues a job for a suspicious exec unless its executable was looked at recently. It never
@@ -82,7 +82,7 @@ func (c *configReader) offer(ev *event.Event, actor records.Actor, res records.R
 	if exe == "" || exe == "/" {
 		exe = x.Filename
 	}
-	key := exe + "\x00" + minerconf.ConfigFlag(args)
+	key := exe + "\x00" + minerconfig.ConfigFlag(args)
 	c.mu.Lock()
 	if last, ok := c.recent.Get(key); ok && now.Sub(last) < c.cfg.Interval {
 		c.mu.Unlock()
@@ -102,7 +102,7 @@ func (c *configReader) offer(ev *event.Event, actor records.Actor, res records.R
 		home = "/root"
 	}
 	job := configJob{ev: event.Event{Kind: event.KindExec, BootNS: ev.BootNS, Seq: ev.Seq, Proc: ev.Proc}, actor: actor, res: res,
-		paths: minerconf.Candidates(exe, x.Cwd, home, args)}
+		paths: minerconfig.Candidates(exe, x.Cwd, home, args)}
 	select {
 	case c.jobs <- job:
 	default:
@@ -127,7 +127,7 @@ func (c *configReader) run(ctx context.Context, emit func(job *configJob, path s
 				if err != nil || len(b) == 0 {
 					continue
 				}
-				if out, ok := minerconf.Sanitize(b); ok {
+				if out, ok := minerconfig.Sanitize(b); ok {
 					emit(&job, p, out)
 				}
 			}

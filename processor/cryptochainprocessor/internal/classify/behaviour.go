@@ -4,9 +4,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cryptochain-otel/cryptochain/internal/minerconfig"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/minerconfig"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
 )

@@ -1,8 +1,4 @@
-// Package minerconfig reads XMRig-style miner configuration files (config.json and the forks that
-// share its layout): pools with url/user/pass/tls/coin/algo and the tuning switches miners use
-// (donate-level, cpu.huge-pages, randomx.1gb-pages, randomx.wrmsr). Receivers capture a bounded
-// prefix, so truncated JSON falls back to a tolerant scan for the same keys.
-package minerconfig // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/minerconfig"
+package minerconfig
 
 import (
 	"encoding/json"
@@ -58,7 +54,8 @@ type jsonConfig struct {
 	} `json:"pool_list"`
 }
 
-// Parse reads a configuration file's text. ok is false when nothing miner-like was found.
+// Parse reads a configuration file's text, as captured (a bounded prefix, so truncated JSON falls
+// back to a tolerant scan for the same keys). ok is false when nothing miner-like was found.
 func Parse(text string) (Config, bool) {
 	if len(text) > MaxInput {
 		text = text[:MaxInput]

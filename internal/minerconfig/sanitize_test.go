@@ -1,4 +1,4 @@
-package minerconf
+package minerconfig
 
 import (
 	"strings"
@@ -8,19 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestCandidates(t *testing.T) {
-	assert.Equal(t, []string{"/tmp/.x/my.json", "/tmp/.x/config.json", "/root/.xmrig.json", "/root/.config/xmrig.json"},
-		Candidates("/tmp/.x/kworkerds", "/tmp/.x", "/root", []string{"kworkerds", "-c", "my.json"}))
-	assert.Equal(t, []string{"/etc/m.json", "/work/config.json"},
-		Candidates("/memfd:x", "/work", "", []string{"x", "--config=/etc/m.json"}))
-	assert.Equal(t, []string{"/opt/x/config.json"}, Candidates("/opt/x/run", "", "", []string{"run", "-c", "rel.json"}),
-		"a relative path without a cwd is skipped")
-	assert.Equal(t, "a.json", ConfigFlag([]string{"x", "-ca.json"}))
-	assert.Equal(t, "", ConfigFlag([]string{"x", "--cpu-priority", "5"}))
-	assert.Equal(t, "", ConfigFlag([]string{"x", "-c"}))
-}
-
-const xmrigConfig = `{
+const redactConfig = `{
     "autosave": true,
     "cpu": {"enabled": true, "huge-pages": true, "1gb-pages": true},
     "randomx": {"init": -1, "wrmsr": true},
@@ -30,7 +18,7 @@ const xmrigConfig = `{
 }`
 
 func TestSanitize(t *testing.T) {
-	out, ok := Sanitize([]byte(xmrigConfig))
+	out, ok := Sanitize([]byte(redactConfig))
 	require.True(t, ok)
 	s := string(out)
 	assert.Contains(t, s, `"user":"44AFFq5kSiGB`)
@@ -43,7 +31,7 @@ func TestSanitize(t *testing.T) {
 
 	_, ok = Sanitize([]byte(`{"url": "stratum+tcp://1.2.3.4:3333", "user": "4abc"}`))
 	assert.True(t, ok, "minimal forks")
-	for _, bad := range []string{`{"name": "left-pad", "version": "1.0.0"}`, `not json`, `[1,2,3]`, xmrigConfig[:100], ``,
+	for _, bad := range []string{`{"name": "left-pad", "version": "1.0.0"}`, `not json`, `[1,2,3]`, redactConfig[:100], ``,
 		strings.Repeat("[", 100000)} {
 		_, ok := Sanitize([]byte(bad))
 		assert.False(t, ok, bad[:min(len(bad), 40)])
@@ -51,7 +39,7 @@ func TestSanitize(t *testing.T) {
 }
 
 func FuzzSanitize(f *testing.F) {
-	f.Add([]byte(xmrigConfig))
+	f.Add([]byte(redactConfig))
 	f.Add([]byte(`{"pools":[{"pass":1}]}`))
 	f.Fuzz(func(_ *testing.T, b []byte) { _, _ = Sanitize(b) })
 }
