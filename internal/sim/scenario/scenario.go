@@ -23,7 +23,7 @@ type Scenario struct {
 	Network     *Network `yaml:"network"`
 	Steps       []Step   `yaml:"steps"`
 	Expect      Expect   `yaml:"expect"`
-	// Tags let a test pick scenarios (e.g. "container", "demo", "issue5").
+	// Tags let a test pick scenarios (e.g. "container", "demo", "hiding").
 	Tags []string `yaml:"tags"`
 	// Blocked, when set, names the missing feature of another component that
 	// keeps this scenario from passing; the e2e test skips it with that reason.
