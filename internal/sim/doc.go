@@ -1,7 +1,3 @@
-// Package sim groups the pieces of the safe attack-chain simulator (cmd/chainsim):
-// a host-change journal that restores everything it touched (journal), a
-// loopback-only network namespace (netns), a fake DNS server that answers
-// mining-pool names with loopback addresses (fakedns) and a fake stratum pool
-// that accepts an XMRig-style login (fakepool). Nothing here talks to any
-// address outside loopback or a namespace it created.
+// Package sim groups the safe attack-chain simulator's parts (journal, netns, fakedns, fakepool,
+// scenario) played by cmd/chainsim; none of them knows the collector or talks beyond loopback.
 package sim // import "github.com/cryptochain-otel/cryptochain/internal/sim"

@@ -1,4 +1,5 @@
-// Package testutil holds helpers shared by the tests of several packages.
+// Package testutil holds helpers shared by the tests of several packages (privilege checks); it must
+// not know any component under test.
 package testutil
 
 import (

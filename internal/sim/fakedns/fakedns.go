@@ -1,6 +1,5 @@
-// Package fakedns is an authoritative-only DNS server for the simulator. It
-// answers the names it is given with loopback addresses (directly or through
-// a CNAME) and NXDOMAIN for everything else; it never forwards a question.
+// Package fakedns holds an authoritative-only DNS server that answers given names with loopback
+// addresses (directly or through a CNAME); it must not know real resolvers and never forwards.
 package fakedns // import "github.com/cryptochain-otel/cryptochain/internal/sim/fakedns"
 
 import (

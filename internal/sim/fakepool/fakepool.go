@@ -1,6 +1,5 @@
-// Package fakepool is a fake stratum pool for the simulator: it accepts an
-// XMRig-style JSON-RPC `login` (and `mining.subscribe`/`mining.authorize`),
-// answers with a job that contains no real work, and records who logged in.
+// Package fakepool holds a fake stratum pool that accepts an XMRig-style login, hands out a job with
+// no real work and records who logged in; it must not know real pools or any mining algorithm.
 package fakepool // import "github.com/cryptochain-otel/cryptochain/internal/sim/fakepool"
 
 import (

@@ -1,7 +1,5 @@
-// Package journal records every host change the simulator makes and undoes
-// them in reverse order. The journal is also written to disk after each entry,
-// so that a run that died (kill -9, power loss) can be undone later with
-// `chainsim restore`.
+// Package journal records every host change the simulator makes, on disk after each entry, and undoes
+// them in reverse order (also after a crash, via `chainsim restore`); it must not know scenarios.
 package journal // import "github.com/cryptochain-otel/cryptochain/internal/sim/journal"
 
 import (

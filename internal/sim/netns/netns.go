@@ -1,7 +1,5 @@
-// Package netns creates a loopback-only network namespace for the simulator,
-// with its own resolv.conf pointing at 127.0.0.1, and runs code inside it.
-// Any connect from inside to a non-loopback address fails at once
-// (ENETUNREACH): nothing can leave the machine.
+// Package netns creates a loopback-only network namespace (own resolv.conf at 127.0.0.1) and runs code
+// in it, so nothing can leave the machine; it must not know what the code it runs does.
 package netns // import "github.com/cryptochain-otel/cryptochain/internal/sim/netns"
 
 import (

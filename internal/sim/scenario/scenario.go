@@ -1,5 +1,5 @@
-// Package scenario defines the data files in testdata/scenarios: the steps
-// chainsim plays and the outcome the end-to-end tests expect, in one place.
+// Package scenario holds the format of testdata/scenarios: the steps chainsim plays and the outcome
+// the end-to-end tests expect; it must not know how steps are played or findings are checked.
 package scenario // import "github.com/cryptochain-otel/cryptochain/internal/sim/scenario"
 
 import (
