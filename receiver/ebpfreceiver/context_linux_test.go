@@ -68,9 +68,11 @@ func TestKernelContextIDSurvivesRestart(t *testing.T) {
 		}
 	})
 	// sh (a child of this test, which the receiver excludes) starts a setsid'd loop that keeps
-	// exec'ing sleep.
+	// exec'ing sleep. The loop ends when sh is gone: killing sh's process group does not reach the
+	// new session, and a leaked loop would keep the test binary's inherited descriptors (the
+	// shared privileged-test lock) open.
 	marker := randName("marker-")
-	cmd := exec.Command("sh", "-c", "setsid bash -c 'while :; do sleep 0.1; done; echo "+marker+"' & wait")
+	cmd := exec.Command("sh", "-c", "setsid bash -c 'while kill -0 $PPID 2>/dev/null; do sleep 0.1; done; echo "+marker+"' & wait")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
