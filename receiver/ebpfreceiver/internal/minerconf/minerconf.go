@@ -1,6 +1,5 @@
-// Package minerconf finds and vets the configuration files XMRig and its forks load, so that a
-// miner whose pool and wallet are only in a config file is still seen. It only decides which files
-// to read and what of them to report; reading is the receiver's job (bounded, rate-limited).
+// Package minerconf names the configuration files XMRig and its forks load and vets their content,
+// so a miner whose pool and wallet are only in a file is still seen. It must not read files itself.
 package minerconf // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/minerconf"
 
 import (

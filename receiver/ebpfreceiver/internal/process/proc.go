@@ -1,6 +1,5 @@
-// Package process keeps one Proc per live process: its identity, lineage, execution context,
-// cgroup and container, learned from exec events and filled from procfs where the kernel was silent.
-// It must not know about log records, pdata or the Collector; it only reads events and the host.
+// Package process keeps one Proc per live process: identity (pid + start), lineage, execution
+// context, cgroup, and procfs where the kernel was silent. It must not know log records or pdata.
 package process // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 
 import (

@@ -1,7 +1,5 @@
-// Package readback reads host files after an event, off the kernel's path: a persistence file once
-// its writer is done, and the miner config files of a suspicious exec, each bounded and never
-// through a fifo or a final symlink. It carries the actor it is handed along but must not know
-// log records or how processes are resolved.
+// Package readback reads host files after an event: a persistence file once its writer is done and
+// the miner config files of a suspicious exec. It must not know log records or how processes are resolved.
 package readback // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 
 import (
@@ -16,7 +14,8 @@ func rootOf(procfsRoot string, pid uint32) string {
 	return filepath.Join(procfsRoot, strconv.FormatUint(uint64(pid), 10), "root")
 }
 
-// readHead reads at most n bytes of a regular file, nil when it cannot.
+// readHead reads at most n bytes of a regular file, nil when it cannot. Every read here goes through
+// readRegularHead: bounded, never through a fifo or a final symlink.
 func readHead(name string, n int) []byte {
 	b, err := readRegularHead(name, n)
 	if err != nil {

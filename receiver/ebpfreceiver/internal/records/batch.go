@@ -1,6 +1,5 @@
-// Package records maps host events to OTel log records following docs/events.md, batches them by
-// Resource (execution context and cgroup) and redacts secrets from the environment.
-// It must not know how processes are resolved or where events and host files are read from.
+// Package records maps events to OTel log records per docs/events.md, batches them by Resource and
+// redacts the environment. It must not know how processes are resolved or host files are read.
 package records // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 
 import (
