@@ -1,6 +1,7 @@
 package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -113,6 +114,21 @@ func (p *pipeline) emitConfig(job *readback.ConfigJob, filePath string, content 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.mapper.FillConfigFile(p.batch.NewRecord(&job.Actor), &job.Event, &job.Actor, filePath, content, time.Now())
+}
+
+// readConfigFiles reads the miner config files of suspicious execs until ctx is done; it returns
+// at once when config_files is off.
+func (p *pipeline) readConfigFiles(ctx context.Context) {
+	if p.conf != nil {
+		p.conf.Run(ctx, p.emitConfig)
+	}
+}
+
+// dnsParseErrors is the number of DNS packets that could not be decoded so far.
+func (p *pipeline) dnsParseErrors() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.parseErrors
 }
 
 // snapshot reads the processes running now from procfs, as exec events to handle.

@@ -106,11 +106,11 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 	r.wg.Add(2)
 	go r.read(ctx)
 	go r.housekeeping(ctx)
-	if r.pipe.conf != nil {
+	if r.cfg.ConfigFiles.Enabled {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.pipe.conf.Run(ctx, r.pipe.emitConfig)
+			r.pipe.readConfigFiles(ctx)
 		}()
 	}
 	return nil

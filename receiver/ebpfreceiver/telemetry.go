@@ -54,9 +54,7 @@ func (r *ebpfReceiver) checkLoss() {
 			r.lastLost[k] = st.Lost[k]
 		}
 	}
-	r.pipe.mu.Lock()
-	parse := st.ParseErrors + r.pipe.parseErrors
-	r.pipe.mu.Unlock()
+	parse := st.ParseErrors + r.pipe.dnsParseErrors()
 	if parse > r.lastParse {
 		r.tb.EbpfParseErrors.Add(context.Background(), int64(parse-r.lastParse))
 		r.lastParse = parse
