@@ -73,7 +73,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	if ev.Kill != nil {
 		extra.KillTarget = p.procs.Name(ev.Kill.TargetPID)
 	}
-	if p.persist.Hold(ev, actor, observed) {
+	if p.persist.Hold(ev, &actor, observed) {
 		return p.batch.Len()
 	}
 	p.mapper.Fill(p.batch.NewRecord(&actor), ev, &actor, extra, observed)

@@ -42,7 +42,7 @@ func NewPersistence(procfsRoot, hostRoot string, maxBytes int) *Persistence {
 // Hold keeps a successful write to a persistence location for a later read-back and says so;
 // false means the event is to be mapped now (not such a write, content already there, read-back
 // off, or too many writes pending).
-func (p *Persistence) Hold(ev *event.Event, actor process.Actor, read time.Time) bool {
+func (p *Persistence) Hold(ev *event.Event, actor *process.Actor, read time.Time) bool {
 	f := ev.File
 	if f == nil || p.maxBytes <= 0 || len(f.Content) != 0 || !isPersistenceWrite(f) || len(p.pending) >= maxPending {
 		return false
@@ -51,7 +51,7 @@ func (p *Persistence) Hold(ev *event.Event, actor process.Actor, read time.Time)
 	fc := *f
 	cp.File = &fc
 	cp.Proc.Comm = strings.Clone(ev.Proc.Comm)
-	p.pending = append(p.pending, Write{Event: cp, Actor: actor, Read: read, due: read.Add(Delay)})
+	p.pending = append(p.pending, Write{Event: cp, Actor: *actor, Read: read, due: read.Add(Delay)})
 	return true
 }
 

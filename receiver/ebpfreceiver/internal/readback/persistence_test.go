@@ -53,9 +53,9 @@ func TestPersistenceReadBack(t *testing.T) {
 	ev := &event.Event{Kind: event.KindFile, Proc: event.Process{PID: 42, Comm: "sh"},
 		File: &event.File{Op: event.FileCreate, Path: "/etc/cron.d/miner"}}
 	actor := process.Actor{Context: process.Context{ID: "cron:1"}}
-	require.True(t, p.Hold(ev, actor, at))
+	require.True(t, p.Hold(ev, &actor, at))
 	require.True(t, p.Hold(&event.Event{Kind: event.KindFile, Proc: event.Process{PID: 43},
-		File: &event.File{Op: event.FileCreate, Path: "/etc/cron.d/gone"}}, actor, at))
+		File: &event.File{Op: event.FileCreate, Path: "/etc/cron.d/gone"}}, &actor, at))
 	ev.File.Path = "/changed" // the source reuses its event
 
 	got := map[string]string{}
@@ -73,14 +73,14 @@ func TestPersistenceHoldsOnlyWhatNeedsReading(t *testing.T) {
 	f := func() *event.Event {
 		return &event.Event{Kind: event.KindFile, Proc: event.Process{PID: 1}, File: &event.File{Op: event.FileCreate, Path: "/etc/cron.d/x"}}
 	}
-	assert.False(t, NewPersistence("/proc", "/", 0).Hold(f(), process.Actor{}, time.Now()), "read-back off")
+	assert.False(t, NewPersistence("/proc", "/", 0).Hold(f(), &process.Actor{}, time.Now()), "read-back off")
 	withContent := f()
 	withContent.File.Content = []byte("copied by the kernel")
 	p := NewPersistence("/proc", "/", 64)
-	assert.False(t, p.Hold(withContent, process.Actor{}, time.Now()))
-	assert.False(t, p.Hold(&event.Event{Kind: event.KindExit, Exit: &event.Exit{}}, process.Actor{}, time.Now()))
+	assert.False(t, p.Hold(withContent, &process.Actor{}, time.Now()))
+	assert.False(t, p.Hold(&event.Event{Kind: event.KindExit, Exit: &event.Exit{}}, &process.Actor{}, time.Now()))
 	for range maxPending {
-		require.True(t, p.Hold(f(), process.Actor{}, time.Now()))
+		require.True(t, p.Hold(f(), &process.Actor{}, time.Now()))
 	}
-	assert.False(t, p.Hold(f(), process.Actor{}, time.Now()), "bounded: more are mapped without content")
+	assert.False(t, p.Hold(f(), &process.Actor{}, time.Now()), "bounded: more are mapped without content")
 }
