@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// The execution context of each exec: the attacker's entry point that
-// children inherit, re-keyed when a process crosses a boundary used to get in.
+// The execution context of each exec is the attacker's entry point that children inherit,
+// re-keyed when a process crosses a boundary used to get in.
 //
 // A process inherits the context of its "parent" (its own previous image when the same process
 // exec'd before, otherwise its real parent), except when the exec matches one of these rules,
