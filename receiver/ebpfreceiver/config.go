@@ -66,8 +66,8 @@ type Config struct {
 	Files   bool `mapstructure:"files"`
 	Sysctl  bool `mapstructure:"sysctl"`
 	Rename  bool `mapstructure:"rename"`
-	// Issue-5 families: signals sent to other processes (clearing the field), RandomX-like MXCSR
-	// rounding (process.fpu_rounding) and the first bytes of new TCP connections (network.payload).
+	// Signals sent to other processes (clearing the field), RandomX-like MXCSR rounding
+	// (process.fpu_rounding) and the first bytes of new TCP connections (network.payload).
 	Kill    bool `mapstructure:"kill"`
 	FPU     bool `mapstructure:"fpu"`
 	Payload bool `mapstructure:"payload"`
@@ -79,7 +79,7 @@ type Config struct {
 
 	WatchedPaths WatchedPathsConfig `mapstructure:"watched_paths"`
 
-	// ConfigFiles reads the miner config files of suspicious executables (issue 5).
+	// ConfigFiles reads the miner config files of suspicious executables.
 	ConfigFiles ConfigFilesConfig `mapstructure:"config_files"`
 
 	// FileContentBytes bounds the read-back of a persistence file after a write (0 = off).

@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/cryptochain-otel/cryptochain/internal/testutil"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
 )
 
@@ -55,7 +56,7 @@ func TestKernelContextIDSurvivesRestart(t *testing.T) {
 		cfg.Batch.Timeout = 50 * time.Millisecond
 		require.NoError(t, cfg.Validate())
 		sink := new(consumertest.LogsSink)
-		r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink, newKernelSource)
+		r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink, kernel.New)
 		require.NoError(t, err)
 		require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 		return r, sink

@@ -96,14 +96,14 @@ func TestSnapshotContextIDsAreStable(t *testing.T) {
 		cfg := testConfig(t)
 		cfg.ProcfsRoot = root
 		p := newPipeline(cfg, records.Host{}, "test", "")
-		evs, err := p.procfs.Snapshot(nil, 0)
+		evs, err := p.snapshot(nil, 0)
 		require.NoError(t, err)
 		require.Len(t, evs, 5)
 		out := map[uint32]string{}
 		for _, ev := range evs {
 			p.handle(ev, time.Now())
-			proc := p.exec(ev, true) // re-deciding the same image must not change anything either
-			out[ev.Proc.PID] = proc.Context.ID
+			actor := p.procs.Exec(ev) // re-deciding the same image must not change anything either
+			out[ev.Proc.PID] = actor.Context.ID
 		}
 		return out
 	}

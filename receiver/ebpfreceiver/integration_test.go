@@ -30,6 +30,7 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/internal/testutil"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
 )
 
@@ -194,7 +195,7 @@ func startKernel(t *testing.T, mutate func(*Config)) *kernelReceiver {
 	}
 	require.NoError(t, cfg.Validate())
 	sink := new(consumertest.LogsSink)
-	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink, newKernelSource)
+	r, err := newReceiver(receivertest.NewNopSettings(metadata.Type), cfg, sink, kernel.New)
 	require.NoError(t, err)
 	require.NoError(t, r.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, r.Shutdown(context.Background())) })

@@ -1,11 +1,14 @@
+//go:build linux
+
 package ebpfreceiver
 
 import (
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/cgroups"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 )
 
@@ -19,13 +22,17 @@ func benchPipeline(b *testing.B) *pipeline {
 }
 
 // benchCgroupRoot is the real cgroup2 mount: events carry its root's id, as the kernel's do.
-var benchCgroupRoot = cgroups.FindCgroup2Mount("/proc/mounts")
+var benchCgroupRoot = process.FindCgroup2Mount("/proc/mounts")
 
 func benchCgroupID(b *testing.B) uint64 {
 	if benchCgroupRoot == "" {
 		b.Skip("no cgroup2 mount")
 	}
-	return statInode(benchCgroupRoot)
+	var st syscall.Stat_t
+	if err := syscall.Stat(benchCgroupRoot, &st); err != nil {
+		b.Fatal(err)
+	}
+	return st.Ino
 }
 
 func BenchmarkPipelineExec(b *testing.B) {

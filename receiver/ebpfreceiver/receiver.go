@@ -19,9 +19,10 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/cgroups"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 )
 
@@ -80,7 +81,7 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 	}
 	cgroupRoot := r.cfg.CgroupfsRoot
 	if cgroupRoot == "" {
-		cgroupRoot = cgroups.FindCgroup2Mount(filepath.Join(r.cfg.ProcfsRoot, "mounts"))
+		cgroupRoot = process.FindCgroup2Mount(filepath.Join(r.cfg.ProcfsRoot, "mounts"))
 	}
 	r.pipe = newPipeline(r.cfg, hostInfo(r.cfg), metadata.ScopeName, cgroupRoot)
 
@@ -105,11 +106,11 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 	r.wg.Add(2)
 	go r.read(ctx)
 	go r.housekeeping(ctx)
-	if r.pipe.conf != nil {
+	if r.cfg.ConfigFiles.Enabled {
 		r.wg.Add(1)
 		go func() {
 			defer r.wg.Done()
-			r.pipe.conf.run(ctx, r.pipe.emitConfig)
+			r.pipe.readConfigFiles(ctx)
 		}()
 	}
 	return nil
@@ -126,25 +127,6 @@ func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
 		ExcludePIDs: []uint32{uint32(os.Getpid())},
 		CgroupRoot:  cgroupRoot,
 	}
-}
-
-func (r *ebpfReceiver) registerGauges() error {
-	if err := r.tb.RegisterEbpfProcessesTrackedCallback(func(_ context.Context, o metric.Int64Observer) error {
-		o.Observe(int64(r.pipe.table.Len()))
-		return nil
-	}); err != nil {
-		return err
-	}
-	return r.tb.RegisterEbpfRingBufferFillCallback(func(_ context.Context, o metric.Float64Observer) error {
-		if r.src == nil {
-			return nil
-		}
-		st := r.src.Stats()
-		if st.RingSize > 0 {
-			o.Observe(float64(st.RingUsed) / float64(st.RingSize))
-		}
-		return nil
-	})
 }
 
 // read reports the snapshot, then delivers kernel events until ctx is done.
@@ -171,7 +153,7 @@ func (r *ebpfReceiver) read(ctx context.Context) {
 
 func (r *ebpfReceiver) snapshot(ctx context.Context) {
 	exclude := map[uint32]bool{uint32(os.Getpid()): true}
-	evs, err := r.pipe.procfs.Snapshot(exclude, snapshotLimit)
+	evs, err := r.pipe.snapshot(exclude, snapshotLimit)
 	if err != nil {
 		r.set.Logger.Warn("procfs snapshot failed", zap.Error(err))
 		return
@@ -188,19 +170,11 @@ func (r *ebpfReceiver) snapshot(ctx context.Context) {
 	r.flush(ctx)
 }
 
-func (r *ebpfReceiver) countEvent(ev *event.Event) {
-	k := ev.Kind
-	if k >= event.KindCount {
-		k = event.KindUnknown
-	}
-	r.tb.EbpfEvents.Add(context.Background(), 1, r.kindAttr[k])
-}
-
 // housekeeping flushes on the batch timeout, reads persistence files back, accounts for loss and
 // keeps the process table and the clock fresh.
 func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 	defer r.wg.Done()
-	tick := time.NewTicker(min(r.cfg.Batch.Timeout, contentDelay/2))
+	tick := time.NewTicker(min(r.cfg.Batch.Timeout, readback.Delay/2))
 	defer tick.Stop()
 	lastFlush, lastLoss, lastClock := time.Now(), time.Now(), time.Now()
 	for {
@@ -219,44 +193,10 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 				lastLoss = now
 			}
 			if now.Sub(lastClock) >= clockRefresh {
-				r.pipe.mapper.Clock.Refresh()
+				r.pipe.refreshClock()
 				lastClock = now
 			}
 		}
-	}
-}
-
-// checkLoss turns the source's cumulative counters into telemetry and a status that changes only
-// on transitions: RecoverableError while events are being lost, OK once a period passes without.
-func (r *ebpfReceiver) checkLoss() {
-	var st event.Stats
-	if r.src != nil {
-		st = r.src.Stats()
-	}
-	lostNow := uint64(0)
-	for k := event.Kind(0); k < event.KindCount; k++ {
-		if d := st.Lost[k] - r.lastLost[k]; st.Lost[k] > r.lastLost[k] {
-			r.tb.EbpfEventsLost.Add(context.Background(), int64(d), r.kindAttr[k])
-			lostNow += d
-			r.lastLost[k] = st.Lost[k]
-		}
-	}
-	r.pipe.mu.Lock()
-	parse := st.ParseErrors + r.pipe.parseErrors
-	r.pipe.mu.Unlock()
-	if parse > r.lastParse {
-		r.tb.EbpfParseErrors.Add(context.Background(), int64(parse-r.lastParse))
-		r.lastParse = parse
-	}
-	switch {
-	case lostNow > 0 && !r.lossStatus:
-		r.lossStatus = true
-		r.set.Logger.Warn("kernel ring buffer full: events lost", zap.Uint64("lost", lostNow))
-		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(
-			fmt.Errorf("%d events lost: the kernel ring buffer was full (raise ring_buffer_size or lower the event rate)", lostNow)))
-	case lostNow == 0 && r.lossStatus:
-		r.lossStatus = false
-		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
 	}
 }
 

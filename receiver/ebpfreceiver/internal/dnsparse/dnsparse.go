@@ -1,5 +1,5 @@
-// Package dnsparse decodes the DNS messages the kernel hands over raw, and links answers back to
-// the process that asked (by client port and message id).
+// Package dnsparse decodes the DNS messages the kernel hands over raw and links answers back to
+// whoever asked (by client port and message id). It must not know processes, records or the kernel.
 package dnsparse // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 
 import (

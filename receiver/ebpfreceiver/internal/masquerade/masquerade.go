@@ -1,6 +1,5 @@
-// Package masquerade flags how a process hides: an executable in a writable or hidden place or
-// without a file, an argv[0] that is not the program's name, a name that imitates a kernel thread.
-// Each is weak evidence on its own; the processor weighs them with the rest.
+// Package masquerade flags how a process hides (an executable in a writable, hidden or fileless place,
+// an argv[0] not its name, a kernel-thread name). It must not weigh this weak evidence: the processor does.
 package masquerade // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
 
 import (

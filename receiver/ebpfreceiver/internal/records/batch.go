@@ -1,12 +1,11 @@
-// Package records maps host events to OTel log records following docs/events.md: the execution
-// context on the Resource (one ResourceLogs per context and cgroup), per-event facts on the record
-// attributes, every string bounded and valid UTF-8.
+// Package records maps events to OTel log records per docs/events.md, batches them by Resource and
+// redacts the environment. It must not know how processes are resolved or host files are read.
 package records // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 
 import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 )
 
 // Host identifies the machine on every Resource.
@@ -15,16 +14,9 @@ type Host struct {
 	ID   string // /etc/machine-id
 }
 
-// Resource is the execution context of a record.
-type Resource struct {
-	Context     execctx.Context
-	CgroupPath  string
-	ContainerID string
-	PodUID      string
-}
-
-func (r Resource) key() string {
-	return r.Context.ID + "\x00" + r.CgroupPath + "\x00" + r.ContainerID
+// resourceKey groups records: one ResourceLogs per context, cgroup and container.
+func resourceKey(a *process.Actor) string {
+	return a.Context.ID + "\x00" + a.Cgroup.Path + "\x00" + a.Cgroup.ContainerID
 }
 
 // Batch accumulates records grouped by Resource.
@@ -59,23 +51,23 @@ func (b *Batch) Take() plog.Logs {
 	return out
 }
 
-// NewRecord appends an empty record under the ResourceLogs of res.
-func (b *Batch) NewRecord(res Resource) plog.LogRecord {
-	k := res.key()
+// NewRecord appends an empty record under the ResourceLogs of the actor's context and cgroup.
+func (b *Batch) NewRecord(actor *process.Actor) plog.LogRecord {
+	k := resourceKey(actor)
 	recs, ok := b.groups[k]
 	if !ok {
 		rl := b.logs.ResourceLogs().AppendEmpty()
 		a := rl.Resource().Attributes()
 		putNonEmpty(a, "host.name", b.host.Name)
 		putNonEmpty(a, "host.id", b.host.ID)
-		putNonEmpty(a, "container.id", res.ContainerID)
-		putNonEmpty(a, "k8s.pod.uid", res.PodUID)
-		if res.CgroupPath != "" {
-			a.PutStr("process.linux.cgroup", "0::"+res.CgroupPath)
+		putNonEmpty(a, "container.id", actor.Cgroup.ContainerID)
+		putNonEmpty(a, "k8s.pod.uid", actor.Cgroup.PodUID)
+		if actor.Cgroup.Path != "" {
+			a.PutStr("process.linux.cgroup", "0::"+actor.Cgroup.Path)
 		}
-		putNonEmpty(a, "cryptochain.context.id", res.Context.ID)
-		putNonEmpty(a, "cryptochain.context.kind", res.Context.Kind)
-		putNonEmpty(a, "cryptochain.context.parent_id", res.Context.ParentID)
+		putNonEmpty(a, "cryptochain.context.id", actor.Context.ID)
+		putNonEmpty(a, "cryptochain.context.kind", actor.Context.Kind)
+		putNonEmpty(a, "cryptochain.context.parent_id", actor.Context.ParentID)
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(b.scope)
 		recs = sl.LogRecords()

@@ -13,7 +13,8 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
 
 const (
@@ -32,12 +33,6 @@ type Mapper struct {
 	MaxEnv, MaxEnvBytes  int
 }
 
-// Actor is the acting process as the receiver knows it.
-type Actor struct {
-	Proc      *proctable.Proc // nil when unknown
-	Ancestors []int64
-}
-
 // Extra carries facts found by the receiver rather than the kernel.
 type Extra struct {
 	DNS         *dnsparse.Message
@@ -46,7 +41,7 @@ type Extra struct {
 }
 
 // Fill sets the record from ev. observed is when the receiver read the event.
-func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Extra, observed time.Time) {
+func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, extra Extra, observed time.Time) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	a := lr.Attributes()
@@ -63,9 +58,9 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 	case ev.ExecFailed != nil:
 		lr.SetEventName(contract.EventExecFailed)
 		x := ev.ExecFailed
-		a.PutStr(contract.AttrProcessFilename, SafeString([]byte(x.Filename), maxPathBytes))
+		a.PutStr(contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
 		m.args(a, x.Args, len(x.Args), x.ArgsTruncated)
-		a.PutStr(contract.AttrErrorType, ErrnoName(x.Errno))
+		a.PutStr(contract.AttrErrorType, errnoName(x.Errno))
 	case ev.Exit != nil:
 		lr.SetEventName(contract.EventExit)
 		x := ev.Exit
@@ -79,8 +74,8 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 		a.PutDouble(contract.AttrProcessCPUTime, float64(x.UserNS+x.SystemNS)/1e9)
 	case ev.Rename != nil:
 		lr.SetEventName(contract.EventRename)
-		a.PutStr(contract.AttrProcessCommOld, SafeString([]byte(ev.Rename.OldComm), maxCommBytes))
-		a.PutStr(contract.AttrProcessComm, SafeString([]byte(ev.Rename.NewComm), maxCommBytes))
+		a.PutStr(contract.AttrProcessCommOld, untrusted.String([]byte(ev.Rename.OldComm), maxCommBytes))
+		a.PutStr(contract.AttrProcessComm, untrusted.String([]byte(ev.Rename.NewComm), maxCommBytes))
 		if masquerade.KthreadLike(ev.Rename.NewComm) {
 			a.PutBool(contract.AttrProcessKthreadLike, true)
 		}
@@ -95,7 +90,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 			a.PutStr(contract.AttrConnectResult, "ok")
 		case c.Errno > 0:
 			a.PutStr(contract.AttrConnectResult, "error")
-			a.PutStr(contract.AttrErrorType, ErrnoName(c.Errno))
+			a.PutStr(contract.AttrErrorType, errnoName(c.Errno))
 		default:
 			a.PutStr(contract.AttrConnectResult, "unknown")
 		}
@@ -105,20 +100,20 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 		m.file(lr, a, ev.File, extra.FileContent)
 	case ev.Sysctl != nil:
 		lr.SetEventName(contract.EventSysctlWrite)
-		name := SafeString([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
+		name := untrusted.String([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
 		a.PutStr(contract.AttrSysctlName, strings.ReplaceAll(name, "/", "."))
-		a.PutStr(contract.AttrSysctlValue, SafeString([]byte(strings.TrimSpace(ev.Sysctl.NewValue)), 1024))
+		a.PutStr(contract.AttrSysctlValue, untrusted.String([]byte(strings.TrimSpace(ev.Sysctl.NewValue)), 1024))
 		if ev.Sysctl.OldValue != "" {
-			a.PutStr(contract.AttrSysctlOldValue, SafeString([]byte(strings.TrimSpace(ev.Sysctl.OldValue)), 1024))
+			a.PutStr(contract.AttrSysctlOldValue, untrusted.String([]byte(strings.TrimSpace(ev.Sysctl.OldValue)), 1024))
 		}
 		a.PutStr(contract.AttrFilePath, "/proc/sys/"+name)
 	case ev.Kill != nil:
 		lr.SetEventName(contract.EventKill)
 		a.PutInt(contract.AttrKillTargetPID, int64(ev.Kill.TargetPID))
 		a.PutInt(contract.AttrKillSignal, int64(ev.Kill.Signal))
-		putNonEmpty(a, contract.AttrKillTargetName, SafeString([]byte(extra.KillTarget), maxCommBytes))
+		putNonEmpty(a, contract.AttrKillTargetName, untrusted.String([]byte(extra.KillTarget), maxCommBytes))
 		if ev.Kill.Errno > 0 {
-			a.PutStr(contract.AttrErrorType, ErrnoName(ev.Kill.Errno))
+			a.PutStr(contract.AttrErrorType, errnoName(ev.Kill.Errno))
 		}
 	case ev.FPU != nil:
 		lr.SetEventName(contract.EventFPURounding)
@@ -128,22 +123,22 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor Actor, extra Ext
 	case ev.Payload != nil:
 		lr.SetEventName(contract.EventPayload)
 		putEndpoint(a, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
-		a.PutStr(contract.AttrNetworkPayload, SafeString(ev.Payload.Data, maxPayloadBytes))
+		a.PutStr(contract.AttrNetworkPayload, untrusted.String(ev.Payload.Data, maxPayloadBytes))
 	}
 }
 
 // FillConfigFile sets a process.config_file record: a miner config file read for a suspicious exec.
-func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor Actor, filePath string, content []byte, observed time.Time) {
+func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, observed time.Time) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(contract.EventConfigFile)
 	a := lr.Attributes()
 	m.common(a, ev, actor)
-	a.PutStr(contract.AttrFilePath, SafeString([]byte(filePath), maxPathBytes))
-	a.PutStr(contract.AttrFileContent, SafeString(content, 0))
+	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(filePath), maxPathBytes))
+	a.PutStr(contract.AttrFileContent, untrusted.String(content, 0))
 }
 
-func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
+func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 	p := ev.Proc
 	if p.PID == 0 {
 		return
@@ -168,11 +163,11 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
 		exe = actor.Proc.Exe
 	}
 	if exe != "" {
-		exe = SafeString([]byte(exe), maxPathBytes)
+		exe = untrusted.String([]byte(exe), maxPathBytes)
 		a.PutStr(contract.AttrProcessExecutablePath, exe)
 		a.PutStr(contract.AttrProcessExecutableName, path.Base(exe))
 	}
-	putNonEmpty(a, contract.AttrProcessComm, SafeString([]byte(p.Comm), maxCommBytes))
+	putNonEmpty(a, contract.AttrProcessComm, untrusted.String([]byte(p.Comm), maxCommBytes))
 	if p.VPID != 0 && p.VPID != p.PID {
 		a.PutInt(contract.AttrProcessVPID, int64(p.VPID))
 	}
@@ -193,13 +188,13 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor Actor) {
 func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	x := ev.Exec
 	m.args(a, x.Args, x.Argc, x.ArgsTruncated)
-	putNonEmpty(a, contract.AttrProcessWorkingDirectory, SafeString([]byte(x.Cwd), maxPathBytes))
+	putNonEmpty(a, contract.AttrProcessWorkingDirectory, untrusted.String([]byte(x.Cwd), maxPathBytes))
 	a.PutInt(contract.AttrProcessUserID, int64(ev.Proc.EUID))
 	a.PutInt(contract.AttrProcessRealUserID, int64(ev.Proc.UID))
 	if ev.Proc.LoginUID != 4294967295 {
 		a.PutInt(contract.AttrProcessLoginUID, int64(ev.Proc.LoginUID))
 	}
-	putNonEmpty(a, contract.AttrProcessTTY, SafeString([]byte(x.TTY), 64))
+	putNonEmpty(a, contract.AttrProcessTTY, untrusted.String([]byte(x.TTY), 64))
 	a.PutBool(contract.AttrProcessInteractive, x.TTY != "")
 	if x.SID != 0 {
 		a.PutInt(contract.AttrProcessSessionLeaderPID, int64(x.SID))
@@ -207,9 +202,9 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	if x.PGID != 0 {
 		a.PutInt(contract.AttrProcessGroupLeaderPID, int64(x.PGID))
 	}
-	putNonEmpty(a, contract.AttrProcessFilename, SafeString([]byte(x.Filename), maxPathBytes))
+	putNonEmpty(a, contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
 	if x.Interpreter != "" && x.Interpreter != x.Filename {
-		a.PutStr(contract.AttrProcessInterpreter, SafeString([]byte(x.Interpreter), maxPathBytes))
+		a.PutStr(contract.AttrProcessInterpreter, untrusted.String([]byte(x.Interpreter), maxPathBytes))
 	}
 	a.PutBool(contract.AttrProcessExeMemfd, x.ExeMemfd)
 	a.PutBool(contract.AttrProcessExeDeleted, x.ExeDeleted)
@@ -219,9 +214,9 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	}
 	argv0 := ""
 	if len(x.Args) > 0 {
-		argv0 = SafeString(x.Args[0], maxPathBytes)
+		argv0 = untrusted.String(x.Args[0], maxPathBytes)
 	}
-	// Weak masquerade evidence (issue 5), present only when true.
+	// Weak masquerade evidence, present only when true.
 	if masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) {
 		a.PutBool(contract.AttrProcessExeUnusualLocation, true)
 	}
@@ -242,7 +237,7 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 			break
 		}
 		used += len(e)
-		name, value, ok := m.Redactor.Apply(SafeString(e, 0))
+		name, value, ok := m.Redactor.Apply(untrusted.String(e, 0))
 		if !ok {
 			continue
 		}
@@ -266,7 +261,7 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool) {
 			truncated = true
 			break
 		}
-		str := SafeString(arg, m.MaxArgBytes-used)
+		str := untrusted.String(arg, m.MaxArgBytes-used)
 		if len(str) < len(arg) {
 			truncated = true
 		}
@@ -298,7 +293,7 @@ func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *
 	if msg == nil {
 		return
 	}
-	putNonEmpty(a, contract.AttrDNSQuestionName, SafeString([]byte(msg.Name), 255))
+	putNonEmpty(a, contract.AttrDNSQuestionName, untrusted.String([]byte(msg.Name), 255))
 	putNonEmpty(a, contract.AttrDNSQuestionType, msg.Type)
 	a.PutInt(contract.AttrDNSID, int64(msg.ID))
 	if !p.Egress {
@@ -308,7 +303,7 @@ func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *
 		}
 		cn := a.PutEmptySlice(contract.AttrDNSCnames)
 		for _, s := range msg.CNAMEs {
-			cn.AppendEmpty().SetStr(SafeString([]byte(s), 255))
+			cn.AppendEmpty().SetStr(untrusted.String([]byte(s), 255))
 		}
 		putNonEmpty(a, contract.AttrDNSRcode, msg.RCode)
 	}
@@ -320,12 +315,12 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 	} else {
 		lr.SetEventName(contract.EventFileOpen)
 	}
-	a.PutStr(contract.AttrFilePath, SafeString([]byte(f.Path), maxPathBytes))
+	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(f.Path), maxPathBytes))
 	a.PutStr(contract.AttrFileOperation, f.Op)
 	if f.Op == event.FileSymlink {
-		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, SafeString([]byte(f.SourcePath), maxPathBytes))
+		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
 	} else {
-		putNonEmpty(a, contract.AttrFileSourcePath, SafeString([]byte(f.SourcePath), maxPathBytes))
+		putNonEmpty(a, contract.AttrFileSourcePath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
 	}
 	if f.Op == event.FileOpen || f.Op == event.FileCreate || f.Op == event.FileTruncate {
 		a.PutInt(contract.AttrFileFlags, int64(f.Flags))
@@ -338,7 +333,7 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 		a.PutStr(contract.AttrFileResult, "ok")
 	case f.Errno > 0:
 		a.PutStr(contract.AttrFileResult, "error")
-		a.PutStr(contract.AttrErrorType, ErrnoName(f.Errno))
+		a.PutStr(contract.AttrErrorType, errnoName(f.Errno))
 	default:
 		a.PutStr(contract.AttrFileResult, "unknown")
 	}
@@ -347,7 +342,7 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 		c = f.Content
 	}
 	if len(c) > 0 {
-		a.PutStr(contract.AttrFileContent, SafeString(c, 0))
+		a.PutStr(contract.AttrFileContent, untrusted.String(c, 0))
 	}
 }
 

@@ -15,21 +15,20 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/execctx"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/proctable"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 )
 
 func newMapper() *Mapper {
 	c := &Clock{}
-	c.SetOffset(1_700_000_000_000_000_000)
+	c.setOffset(1_700_000_000_000_000_000)
 	return &Mapper{Clock: c, Redactor: &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*KEY*", "*TOKEN*", "*PASS*", "AWS_*"}},
 		MaxArgs: 4, MaxArgBytes: 64, MaxEnv: 8, MaxEnvBytes: 256}
 }
 
-func fill(t *testing.T, m *Mapper, ev *event.Event, actor Actor, extra Extra) plog.LogRecord {
+func fill(t *testing.T, m *Mapper, ev *event.Event, actor process.Actor, extra Extra) plog.LogRecord {
 	t.Helper()
 	lr := plog.NewLogRecord()
-	m.Fill(lr, ev, actor, extra, time.Unix(1_700_000_100, 0))
+	m.Fill(lr, ev, &actor, extra, time.Unix(1_700_000_100, 0))
 	return lr
 }
 
@@ -49,7 +48,7 @@ func TestExecRecord(t *testing.T) {
 			Env:  [][]byte{[]byte("HOME=/root"), []byte("AWS_SECRET_ACCESS_KEY=abc"), []byte("api_token=zzz"), []byte("=novalue"), []byte("WALLET=4abc"), []byte("BAD=\xff\xfe")},
 			TTY:  "pts/1", SID: 7, PGID: 42, ExeDeleted: true},
 	}
-	lr := fill(t, m, ev, Actor{Ancestors: []int64{7, 1}}, Extra{})
+	lr := fill(t, m, ev, process.Actor{Ancestors: []int64{7, 1}}, Extra{})
 	a := lr.Attributes()
 	assert.Equal(t, contract.EventExec, lr.EventName())
 	assert.Equal(t, time.Unix(1_700_000_005, 0).UTC(), lr.Timestamp().AsTime().UTC())
@@ -82,14 +81,14 @@ func TestExecRecord(t *testing.T) {
 	assert.Equal(t, int64(1000), get(t, a, "process.real_user.id").Int())
 
 	m.Redactor.Values = EnvValuesNone
-	lr = fill(t, m, ev, Actor{}, Extra{})
+	lr = fill(t, m, ev, process.Actor{}, Extra{})
 	assert.Equal(t, Redacted, get(t, lr.Attributes(), "process.environment_variable.HOME").Str())
 }
 
 func TestOtherRecords(t *testing.T) {
 	m := newMapper()
 	p := event.Process{PID: 9, Comm: "c"}
-	actor := Actor{Proc: &proctable.Proc{Exe: "/usr/bin/curl"}}
+	actor := process.Actor{Proc: &process.Proc{Exe: "/usr/bin/curl"}}
 
 	lr := fill(t, m, &event.Event{Proc: p, ExecFailed: &event.ExecFailed{Filename: "/sbin/modprobe", Args: [][]byte{[]byte("modprobe"), []byte("msr")}, Errno: 2}}, actor, Extra{})
 	assert.Equal(t, contract.EventExecFailed, lr.EventName())
@@ -169,7 +168,7 @@ func TestHostileArgs(t *testing.T) {
 	for i := range args {
 		args[i] = []byte(strings.Repeat("\xff", 100))
 	}
-	lr := fill(t, m, &event.Event{Proc: event.Process{PID: 1}, Exec: &event.Exec{Args: args, Argc: 100000}}, Actor{}, Extra{})
+	lr := fill(t, m, &event.Event{Proc: event.Process{PID: 1}, Exec: &event.Exec{Args: args, Argc: 100000}}, process.Actor{}, Extra{})
 	a := lr.Attributes()
 	s := get(t, a, "process.command_args").Slice()
 	assert.LessOrEqual(t, s.Len(), 64)
@@ -183,18 +182,15 @@ func TestHostileArgs(t *testing.T) {
 	assert.Equal(t, int64(100000), get(t, a, "process.args_count").Int())
 }
 
-func TestSafeString(t *testing.T) {
-	assert.Equal(t, "a\uFFFDb", SafeString([]byte("a\x00b"), 0))
-	assert.Equal(t, "é", SafeString([]byte("éé"), 3), "never splits a rune")
-	assert.Equal(t, "", SafeString([]byte("é"), 1))
-	assert.True(t, utf8.ValidString(SafeString([]byte{0xc3}, 10)))
-	assert.Equal(t, "errno 999", ErrnoName(999))
+func TestErrnoName(t *testing.T) {
+	assert.Equal(t, "ECONNREFUSED", errnoName(111))
+	assert.Equal(t, "errno 999", errnoName(999))
 }
 
 func TestBatchGroupsByContext(t *testing.T) {
 	b := NewBatch(Host{Name: "h", ID: "mid"}, "scope")
-	c1 := Resource{Context: execctx.Context{ID: "cron:1", Kind: "cron", ParentID: "boot:0"}, CgroupPath: "/system.slice/cron.service"}
-	c2 := Resource{Context: execctx.Context{ID: "cgroup:2", Kind: "cgroup"}, CgroupPath: "/libpod_parent/libpod-x", ContainerID: "x"}
+	c1 := &process.Actor{Context: process.Context{ID: "cron:1", Kind: "cron", ParentID: "boot:0"}, Cgroup: process.Cgroup{Path: "/system.slice/cron.service"}}
+	c2 := &process.Actor{Context: process.Context{ID: "cgroup:2", Kind: "cgroup"}, Cgroup: process.Cgroup{Path: "/libpod_parent/libpod-x", ContainerID: "x"}}
 	b.NewRecord(c1)
 	b.NewRecord(c2)
 	b.NewRecord(c1)
@@ -213,7 +209,7 @@ func TestBatchGroupsByContext(t *testing.T) {
 func TestClock(t *testing.T) {
 	c := NewClock()
 	now := time.Now()
-	assert.WithinDuration(t, now, c.Wall(c.BootNow()), 50*time.Millisecond)
+	assert.WithinDuration(t, now, c.Wall(c.bootNow()), 50*time.Millisecond)
 }
 
 func TestRedactorPatterns(t *testing.T) {
@@ -236,13 +232,13 @@ func FuzzFill(f *testing.F) {
 		m := newMapper()
 		ev := &event.Event{Proc: event.Process{PID: n | 1, Comm: p}, Exec: &event.Exec{Filename: p, ExePath: p, Cwd: p, TTY: p,
 			Args: bytes.Split(args, []byte{0}), Argc: int(n % 1000), Env: bytes.Split(env, []byte{0})}}
-		lr := fill(t, m, ev, Actor{}, Extra{})
+		lr := fill(t, m, ev, process.Actor{}, Extra{})
 		lr.Attributes().Range(func(k string, v pcommon.Value) bool {
 			if !utf8.ValidString(k) || v.Type() == pcommon.ValueTypeStr && !utf8.ValidString(v.Str()) {
 				t.Fatalf("invalid UTF-8 in %q", k)
 			}
 			return true
 		})
-		fill(t, m, &event.Event{Proc: ev.Proc, File: &event.File{Op: p, Path: p, SourcePath: p, Content: args}}, Actor{}, Extra{})
+		fill(t, m, &event.Event{Proc: ev.Proc, File: &event.File{Op: p, Path: p, SourcePath: p, Content: args}}, process.Actor{}, Extra{})
 	})
 }

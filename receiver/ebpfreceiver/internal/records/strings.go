@@ -2,31 +2,9 @@ package records
 
 import (
 	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
-
-// SafeString turns untrusted bytes into a valid UTF-8 string of at most max bytes: invalid
-// sequences and NUL bytes become U+FFFD, and the cut never splits a rune.
-func SafeString(b []byte, max int) string {
-	s := string(b)
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	}
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	if max > 0 && len(s) > max {
-		cut := max
-		for cut > 0 && !utf8.RuneStart(s[cut]) {
-			cut--
-		}
-		s = s[:cut]
-	}
-	return s
-}
 
 func putNonEmpty(m pcommon.Map, k, v string) {
 	if v != "" {
@@ -45,8 +23,8 @@ var errnoNames = map[int32]string{
 	114: "EALREADY", 115: "EINPROGRESS",
 }
 
-// ErrnoName returns the symbolic name of a positive Linux errno.
-func ErrnoName(e int32) string {
+// errnoName returns the symbolic name of a positive Linux errno.
+func errnoName(e int32) string {
 	if s, ok := errnoNames[e]; ok {
 		return s
 	}

@@ -1,13 +1,11 @@
-package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+package readback
 
 import (
 	"context"
 	"path"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -15,39 +13,40 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/minerconfig"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
 
 const (
-	configQueue       = 64   // pending suspicious execs; more are dropped (and counted)
+	configQueue       = 64   // pending suspicious execs; more are dropped
 	configRecentExecs = 4096 // executables remembered for the per-executable rate limit
 )
 
-// configJob is one suspicious exec whose miner config files are to be looked for.
-type configJob struct {
-	ev    event.Event // the exec's process and time (Exec is not kept)
-	actor records.Actor
-	res   records.Resource
+// ConfigJob is one suspicious exec whose miner config files are to be looked for.
+type ConfigJob struct {
+	Event event.Event // the exec's process and time (Exec is not kept)
+	Actor process.Actor
 	paths []string
 }
 
-// configReader reads miner config files off the hot path: the ring reader only offers jobs to a
+// ConfigReader reads miner config files off the hot path: the ring reader only offers jobs to a
 // bounded queue, one worker reads at most max_bytes per file through /proc/<pid>/root (so the
 // process's own mount namespace is used: containers included), and each executable is looked at
 // once per interval.
-type configReader struct {
-	cfg      ConfigFilesConfig
-	procRoot string
-	jobs     chan configJob
-	mu       sync.Mutex
-	recent   *lru.Cache[string, time.Time]
-	dropped  atomic.Uint64
-	reads    atomic.Uint64
+type ConfigReader struct {
+	maxBytes   int
+	interval   time.Duration
+	procfsRoot string
+	jobs       chan ConfigJob
+	mu         sync.Mutex
+	recent     *lru.Cache[string, time.Time]
 }
 
-func newConfigReader(cfg ConfigFilesConfig, procRoot string) *configReader {
+// NewConfigReader reads at most maxBytes per file through the process roots under procfsRoot,
+// and looks at an executable again only interval after its last look.
+func NewConfigReader(maxBytes int, interval time.Duration, procfsRoot string) *ConfigReader {
 	recent, _ := lru.New[string, time.Time](configRecentExecs)
-	return &configReader{cfg: cfg, procRoot: procRoot, jobs: make(chan configJob, configQueue), recent: recent}
+	return &ConfigReader{maxBytes: maxBytes, interval: interval, procfsRoot: procfsRoot, jobs: make(chan ConfigJob, configQueue), recent: recent}
 }
 
 // suspicious says whether an exec deserves a look for config files: weak miner evidence of its
@@ -67,13 +66,13 @@ func suspicious(x *event.Exec, args []string, comm string) bool {
 		minerconfig.ConfigFlag(args) != ""
 }
 
-// offer queues a job for a suspicious exec unless its executable was looked at recently. It never
+// Offer queues a job for a suspicious exec unless its executable was looked at recently. It never
 // blocks.
-func (c *configReader) offer(ev *event.Event, actor records.Actor, res records.Resource, now time.Time) {
+func (c *ConfigReader) Offer(ev *event.Event, actor process.Actor, now time.Time) {
 	x := ev.Exec
 	args := make([]string, 0, len(x.Args))
 	for _, a := range x.Args {
-		args = append(args, records.SafeString(a, 4096))
+		args = append(args, untrusted.String(a, 4096))
 	}
 	if !suspicious(x, args, ev.Proc.Comm) {
 		return
@@ -84,7 +83,7 @@ func (c *configReader) offer(ev *event.Event, actor records.Actor, res records.R
 	}
 	key := exe + "\x00" + minerconfig.ConfigFlag(args)
 	c.mu.Lock()
-	if last, ok := c.recent.Get(key); ok && now.Sub(last) < c.cfg.Interval {
+	if last, ok := c.recent.Get(key); ok && now.Sub(last) < c.interval {
 		c.mu.Unlock()
 		return
 	}
@@ -101,29 +100,27 @@ func (c *configReader) offer(ev *event.Event, actor records.Actor, res records.R
 	if home == "" && ev.Proc.EUID == 0 {
 		home = "/root"
 	}
-	job := configJob{ev: event.Event{Kind: event.KindExec, BootNS: ev.BootNS, Seq: ev.Seq, Proc: ev.Proc}, actor: actor, res: res,
+	job := ConfigJob{Event: event.Event{Kind: event.KindExec, BootNS: ev.BootNS, Seq: ev.Seq, Proc: ev.Proc}, Actor: actor,
 		paths: minerconfig.Candidates(exe, x.Cwd, home, args)}
 	select {
 	case c.jobs <- job:
-	default:
-		c.dropped.Add(1)
+	default: // the worker is behind: this exec is not looked at
 	}
 }
 
-// run reads queued jobs until ctx is done; emit receives each miner config found.
-func (c *configReader) run(ctx context.Context, emit func(job *configJob, path string, content []byte)) {
+// Run reads queued jobs until ctx is done; emit receives each miner config found.
+func (c *ConfigReader) Run(ctx context.Context, emit func(job *ConfigJob, path string, content []byte)) {
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case job := <-c.jobs:
-			root := filepath.Join(c.procRoot, strconv.FormatUint(uint64(job.ev.Proc.PID), 10), "root")
+			root := rootOf(c.procfsRoot, job.Event.Proc.PID)
 			for _, p := range job.paths {
 				if ctx.Err() != nil {
 					return
 				}
-				b, err := readRegularHead(filepath.Join(root, path.Clean(p)), c.cfg.MaxBytes)
-				c.reads.Add(1)
+				b, err := readRegularHead(filepath.Join(root, path.Clean(p)), c.maxBytes)
 				if err != nil || len(b) == 0 {
 					continue
 				}

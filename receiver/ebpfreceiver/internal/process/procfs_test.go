@@ -1,4 +1,4 @@
-package procfs
+package process
 
 import (
 	"os"
@@ -14,26 +14,26 @@ import (
 )
 
 func TestSplitNUL(t *testing.T) {
-	args, n, tr := SplitNUL([]byte("a\x00bb\x00ccc\x00"), 10, 100)
+	args, n, tr := splitNUL([]byte("a\x00bb\x00ccc\x00"), 10, 100)
 	assert.Equal(t, [][]byte{[]byte("a"), []byte("bb"), []byte("ccc")}, args)
 	assert.Equal(t, 3, n)
 	assert.False(t, tr)
 
-	args, n, tr = SplitNUL([]byte("a\x00bb\x00ccc"), 2, 100)
+	args, n, tr = splitNUL([]byte("a\x00bb\x00ccc"), 2, 100)
 	assert.Len(t, args, 2)
 	assert.Equal(t, 3, n)
 	assert.True(t, tr)
 
-	args, _, tr = SplitNUL([]byte("aaaa\x00bbbb"), 10, 6)
+	args, _, tr = splitNUL([]byte("aaaa\x00bbbb"), 10, 6)
 	assert.Equal(t, [][]byte{[]byte("aaaa"), []byte("bb")}, args)
 	assert.True(t, tr)
 
-	args, n, _ = SplitNUL(nil, 10, 10)
+	args, n, _ = splitNUL(nil, 10, 10)
 	assert.Nil(t, args)
 	assert.Equal(t, 0, n)
 
 	huge := []byte(strings.Repeat("x\x00", 100000))
-	args, n, tr = SplitNUL(huge, 64, 4096)
+	args, n, tr = splitNUL(huge, 64, 4096)
 	assert.Len(t, args, 64)
 	assert.Equal(t, 100000, n)
 	assert.True(t, tr)
@@ -67,9 +67,9 @@ func TestFakeProcfs(t *testing.T) {
 	mk("notapid", "stat", "garbage")
 	mk("43", "stat", "garbage")
 
-	r := &Reader{Root: root, ClockTicks: 100, Limits: Limits{MaxArgs: 8, MaxArgBytes: 256, MaxEnv: 8, MaxEnvBytes: 256},
-		CgroupID: func(p string) uint64 { return uint64(len(p)) }}
-	evs, err := r.Snapshot(map[uint32]bool{}, 0)
+	r := &procfsReader{root: root, clockTicks: 100, limits: Limits{MaxArgs: 8, MaxArgBytes: 256, MaxEnv: 8, MaxEnvBytes: 256},
+		cgroupID: func(p string) uint64 { return uint64(len(p)) }}
+	evs, err := r.snapshot(map[uint32]bool{}, 0)
 	require.NoError(t, err)
 	require.Len(t, evs, 2, "kernel thread and garbage skipped")
 	assert.Equal(t, uint32(1), evs[0].Proc.PID, "oldest first")
@@ -93,10 +93,10 @@ func TestFakeProcfs(t *testing.T) {
 	assert.Equal(t, "libpod-abc", ev.Exec.CgroupLeafName)
 	assert.Equal(t, uint64(len("/libpod_parent/libpod-abc")), ev.Proc.CgroupID)
 
-	evs, err = r.Snapshot(map[uint32]bool{42: true}, 0)
+	evs, err = r.snapshot(map[uint32]bool{42: true}, 0)
 	require.NoError(t, err)
 	assert.Len(t, evs, 1, "excluded pid")
-	_, err = (&Reader{Root: filepath.Join(root, "missing")}).Snapshot(nil, 0)
+	_, err = (&procfsReader{root: filepath.Join(root, "missing")}).snapshot(nil, 0)
 	assert.ErrorContains(t, err, "procfs_root")
 }
 
@@ -104,8 +104,8 @@ func TestRealProcfs(t *testing.T) {
 	cmd := exec.Command("sleep", "30")
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	r := &Reader{Root: "/proc", ClockTicks: 100, Limits: Limits{MaxArgs: 8, MaxArgBytes: 256, MaxEnv: 8, MaxEnvBytes: 256}}
-	ev, err := r.Process(uint32(cmd.Process.Pid))
+	r := &procfsReader{root: "/proc", clockTicks: 100, limits: Limits{MaxArgs: 8, MaxArgBytes: 256, MaxEnv: 8, MaxEnvBytes: 256}}
+	ev, err := r.process(uint32(cmd.Process.Pid))
 	require.NoError(t, err)
 	assert.Equal(t, "sleep", ev.Proc.Comm)
 	assert.Equal(t, uint32(os.Getpid()), ev.Proc.PPID)

@@ -1,8 +1,4 @@
-// Package procfs reads running processes from a procfs mount (the host's, possibly mounted
-// elsewhere), bounded and tolerant of processes that exit while being read. It builds the
-// start-up snapshot (processes running before the receiver are reported once) and fills gaps
-// when a live event's parent was never seen.
-package procfs // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/procfs"
+package process
 
 import (
 	"bytes"
@@ -18,33 +14,35 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
 
-// Limits bound what is read per process.
+// Limits bound what of argv and environ a procfs read keeps.
 type Limits struct {
 	MaxArgs, MaxArgBytes int
 	MaxEnv, MaxEnvBytes  int
 }
 
-// Reader reads processes under Root (normally /proc).
-type Reader struct {
-	Root string
-	// ClockTicks is USER_HZ (100 on Linux); start times are in these ticks.
-	ClockTicks uint64
-	Limits     Limits
-	// CgroupID resolves a cgroup v2 path to its id (inode); nil leaves CgroupID zero.
-	CgroupID func(path string) uint64
+// procfsReader reads running processes from a procfs mount (the host's, possibly mounted
+// elsewhere), bounded and tolerant of processes that exit while being read. It builds the
+// start-up snapshot and fills gaps when a live event's process or parent was never seen.
+type procfsReader struct {
+	root string
+	// clockTicks is USER_HZ (100 on Linux); start times are in these ticks.
+	clockTicks uint64
+	limits     Limits
+	// cgroupID resolves a cgroup v2 path to its id (inode); nil leaves CgroupID zero.
+	cgroupID func(path string) uint64
 }
 
 const maxFileBytes = 256 << 10 // cmdline/environ are never read beyond this
 
-// ErrKernelThread is returned for kernel threads, which are not reported.
-var ErrKernelThread = errors.New("kernel thread")
+// errKernelThread is returned for kernel threads, which are not reported.
+var errKernelThread = errors.New("kernel thread")
 
-// Snapshot reads every process except those in exclude, oldest first (so parents come before
+// snapshot reads every process except those in exclude, oldest first (so parents come before
 // their children). Processes that vanish or cannot be read are skipped.
-func (r *Reader) Snapshot(exclude map[uint32]bool, limit int) ([]*event.Event, error) {
-	entries, err := os.ReadDir(r.Root)
+func (r *procfsReader) snapshot(exclude map[uint32]bool, limit int) ([]*event.Event, error) {
+	entries, err := os.ReadDir(r.root)
 	if err != nil {
-		return nil, fmt.Errorf("procfs_root: reading %s: %w", r.Root, err)
+		return nil, fmt.Errorf("procfs_root: reading %s: %w", r.root, err)
 	}
 	var out []*event.Event
 	for _, e := range entries {
@@ -52,7 +50,7 @@ func (r *Reader) Snapshot(exclude map[uint32]bool, limit int) ([]*event.Event, e
 		if err != nil || exclude[uint32(pid)] {
 			continue
 		}
-		ev, err := r.Process(uint32(pid))
+		ev, err := r.process(uint32(pid))
 		if err != nil {
 			continue
 		}
@@ -89,15 +87,15 @@ func parentsFirst(evs []*event.Event) []*event.Event {
 	return out
 }
 
-// Process reads one process as a process.exec event with Exec.FromSnapshot set.
-func (r *Reader) Process(pid uint32) (*event.Event, error) {
-	dir := filepath.Join(r.Root, strconv.FormatUint(uint64(pid), 10))
+// process reads one process as a process.exec event with Exec.FromSnapshot set.
+func (r *procfsReader) process(pid uint32) (*event.Event, error) {
+	dir := filepath.Join(r.root, strconv.FormatUint(uint64(pid), 10))
 	st, err := r.stat(dir)
 	if err != nil {
 		return nil, err
 	}
 	if st.flags&pfKthread != 0 {
-		return nil, ErrKernelThread
+		return nil, errKernelThread
 	}
 	ev := &event.Event{
 		Kind:   event.KindExec,
@@ -110,7 +108,7 @@ func (r *Reader) Process(pid uint32) (*event.Event, error) {
 	x := &event.Exec{FromSnapshot: true, SID: st.session, PGID: st.pgrp, TTY: ttyName(st.ttyNr)}
 	ev.Exec = x
 	if st.ppid != 0 {
-		if pst, err := r.stat(filepath.Join(r.Root, strconv.FormatUint(uint64(st.ppid), 10))); err == nil {
+		if pst, err := r.stat(filepath.Join(r.root, strconv.FormatUint(uint64(st.ppid), 10))); err == nil {
 			ev.Proc.ParentStartNS = pst.startNS
 		}
 	}
@@ -129,23 +127,23 @@ func (r *Reader) Process(pid uint32) (*event.Event, error) {
 	}
 	x.Cwd, _ = os.Readlink(filepath.Join(dir, "cwd"))
 	if b, err := readBounded(filepath.Join(dir, "cmdline")); err == nil {
-		x.Args, x.Argc, x.ArgsTruncated = SplitNUL(b, r.Limits.MaxArgs, r.Limits.MaxArgBytes)
+		x.Args, x.Argc, x.ArgsTruncated = splitNUL(b, r.limits.MaxArgs, r.limits.MaxArgBytes)
 	}
 	if b, err := readBounded(filepath.Join(dir, "environ")); err == nil {
-		x.Env, _, x.EnvTruncated = SplitNUL(b, r.Limits.MaxEnv, r.Limits.MaxEnvBytes)
+		x.Env, _, x.EnvTruncated = splitNUL(b, r.limits.MaxEnv, r.limits.MaxEnvBytes)
 	}
 	if cg, ok := readCgroup2(filepath.Join(dir, "cgroup")); ok {
 		x.CgroupLeafName = filepath.Base(cg)
-		if r.CgroupID != nil {
-			ev.Proc.CgroupID = r.CgroupID(cg)
+		if r.cgroupID != nil {
+			ev.Proc.CgroupID = r.cgroupID(cg)
 		}
 	}
 	return ev, nil
 }
 
-// CgroupPath returns the cgroup v2 path of pid ("" when unknown).
-func (r *Reader) CgroupPath(pid uint32) string {
-	cg, _ := readCgroup2(filepath.Join(r.Root, strconv.FormatUint(uint64(pid), 10), "cgroup"))
+// cgroupPath returns the cgroup v2 path of pid ("" when unknown).
+func (r *procfsReader) cgroupPath(pid uint32) string {
+	cg, _ := readCgroup2(filepath.Join(r.root, strconv.FormatUint(uint64(pid), 10), "cgroup"))
 	return cg
 }
 
@@ -162,7 +160,7 @@ type stat struct {
 
 // stat parses /proc/<pid>/stat; comm may hold spaces and parentheses, so fields are counted
 // from the last ')'.
-func (r *Reader) stat(dir string) (stat, error) {
+func (r *procfsReader) stat(dir string) (stat, error) {
 	var s stat
 	b, err := os.ReadFile(filepath.Join(dir, "stat"))
 	if err != nil {
@@ -183,7 +181,7 @@ func (r *Reader) stat(dir string) (stat, error) {
 	tty, _ := strconv.ParseInt(f[7-3], 10, 64)
 	s.ttyNr = uint32(tty)
 	s.flags = u(9)
-	ticks := r.ClockTicks
+	ticks := r.clockTicks
 	if ticks == 0 {
 		ticks = 100
 	}
@@ -191,7 +189,7 @@ func (r *Reader) stat(dir string) (stat, error) {
 	return s, nil
 }
 
-func (r *Reader) status(dir string, ev *event.Event) {
+func (r *procfsReader) status(dir string, ev *event.Event) {
 	b, err := os.ReadFile(filepath.Join(dir, "status"))
 	if err != nil {
 		return
@@ -253,9 +251,9 @@ func readCgroup2(p string) (string, bool) {
 	return "", false
 }
 
-// SplitNUL splits a NUL-separated list (cmdline, environ) into at most maxN elements and maxBytes
+// splitNUL splits a NUL-separated list (cmdline, environ) into at most maxN elements and maxBytes
 // bytes in total. It returns the elements, the true count and whether anything was cut.
-func SplitNUL(b []byte, maxN, maxBytes int) ([][]byte, int, bool) {
+func splitNUL(b []byte, maxN, maxBytes int) ([][]byte, int, bool) {
 	b = bytes.TrimSuffix(b, []byte{0})
 	if len(b) == 0 {
 		return nil, 0, false

@@ -1,6 +1,6 @@
 //go:build unix
 
-package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+package readback
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 )
 
 // readRegularHead opens without blocking (a fifo planted at a watched path must not hang the
-// reader) and reads at most n bytes of a regular file.
+// reader) or following a final symlink, and reads at most n bytes of a regular file.
 func readRegularHead(name string, n int) ([]byte, error) {
 	f, err := os.OpenFile(name, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW|syscall.O_NOCTTY, 0)
 	if err != nil {
@@ -25,12 +25,4 @@ func readRegularHead(name string, n int) ([]byte, error) {
 		return nil, errors.New("not a regular file")
 	}
 	return io.ReadAll(io.LimitReader(f, int64(n)))
-}
-
-func statInode(name string) uint64 {
-	var st syscall.Stat_t
-	if syscall.Stat(name, &st) != nil {
-		return 0
-	}
-	return st.Ino
 }

@@ -1,23 +1,21 @@
-// Package cgroups turns cgroup v2 paths into container and pod identities, and resolves cgroup ids
-// (kernfs inode numbers, as the kernel reports them) to paths by walking the cgroup2 mount.
-package cgroups // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/cgroups"
+package process
 
 import (
 	"strings"
 )
 
-// Identity is what a cgroup path says about the workload.
-type Identity struct {
+// cgroupIdentity is what a cgroup path says about the workload.
+type cgroupIdentity struct {
 	ContainerID string // full 64-hex container id, "" on the host
 	Runtime     string // docker, containerd, crio, podman, "" when unknown
 	PodUID      string // k8s pod uid with dashes, "" outside kubepods
 }
 
-// Parse reads the container id and pod uid out of a cgroup path. It knows the layouts of docker
+// parseCgroup reads the container id and pod uid out of a cgroup path. It knows the layouts of docker
 // (systemd and cgroupfs drivers), containerd/CRI, cri-o and podman/libpod, under kubepods or not.
 // The innermost container id wins (a container nested in a pod slice).
-func Parse(path string) Identity {
-	var id Identity
+func parseCgroup(path string) cgroupIdentity {
+	var id cgroupIdentity
 	for _, seg := range strings.Split(path, "/") {
 		if seg == "" {
 			continue

@@ -1,0 +1,105 @@
+package process
+
+import (
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// store holds what is known about live processes, keyed by pid and start time, so that a child's
+// exec can be compared with its parent and every record can carry its ancestors. It is bounded
+// (LRU) and keeps exited processes for a grace period, because their children's events may still
+// be in flight. Safe for concurrent use.
+type store struct {
+	mu    sync.Mutex
+	procs *lru.Cache[Key, *Proc]
+	byPID map[uint32]Key // latest incarnation of each pid
+	grace time.Duration
+	exits []Key
+}
+
+// newStore makes a store holding at most size processes; exited ones are forgotten after grace.
+func newStore(size int, grace time.Duration) *store {
+	t := &store{byPID: make(map[uint32]Key, size), grace: grace}
+	t.procs, _ = lru.NewWithEvict[Key, *Proc](size, func(k Key, _ *Proc) {
+		if t.byPID[k.PID] == k {
+			delete(t.byPID, k.PID)
+		}
+	})
+	return t
+}
+
+// put stores p (replacing the previous image of the same process).
+func (t *store) put(p *Proc) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.procs.Add(p.Key, p)
+	if cur, ok := t.byPID[p.PID]; !ok || cur.Start <= p.Start {
+		t.byPID[p.PID] = p.Key
+	}
+}
+
+// get returns the process with key k. A zero start matches the latest incarnation of the pid.
+func (t *store) get(k Key) (*Proc, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.getLocked(k)
+}
+
+func (t *store) getLocked(k Key) (*Proc, bool) {
+	if k.Start != 0 {
+		if p, ok := t.procs.Get(k); ok {
+			return p, true
+		}
+	}
+	latest, ok := t.byPID[k.PID]
+	if !ok {
+		return nil, false
+	}
+	// procfs start times are in clock ticks (10 ms), the kernel's in ns: a snapshot entry matches a
+	// kernel key that falls within a tick or two after it, and a procfs key (rounded down) matches
+	// a kernel entry within a tick or two before it.
+	if k.Start != 0 && max(k.Start, latest.Start)-min(k.Start, latest.Start) > startTolerance {
+		return nil, false
+	}
+	return t.procs.Get(latest)
+}
+
+const startTolerance = uint64(20 * time.Millisecond)
+
+// exit marks a process as gone; it is removed after the grace period (see sweep).
+func (t *store) exit(k Key, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p, ok := t.getLocked(k); ok && p.exitedAt.IsZero() {
+		p.exitedAt = now
+		t.exits = append(t.exits, p.Key)
+	}
+}
+
+// sweep removes the processes that exited more than the grace period before now.
+func (t *store) sweep(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	i := 0
+	for ; i < len(t.exits); i++ {
+		k := t.exits[i]
+		p, ok := t.procs.Peek(k)
+		if !ok {
+			continue
+		}
+		if now.Sub(p.exitedAt) < t.grace {
+			break
+		}
+		t.procs.Remove(k)
+	}
+	t.exits = append(t.exits[:0], t.exits[i:]...)
+}
+
+// len is the number of processes held.
+func (t *store) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.procs.Len()
+}

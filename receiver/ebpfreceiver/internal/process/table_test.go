@@ -1,0 +1,59 @@
+package process
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+)
+
+func execEvent(pid, ppid uint32, start, parentStart uint64, exe string, args ...string) *event.Event {
+	ev := &event.Event{Kind: event.KindExec, BootNS: start, Proc: event.Process{PID: pid, TID: pid, StartBootNS: start, PPID: ppid,
+		ParentStartNS: parentStart, Comm: exe, LoginUID: 1000, SessionID: 3}, Exec: &event.Exec{Filename: exe, ExePath: exe}}
+	for _, a := range args {
+		ev.Exec.Args = append(ev.Exec.Args, []byte(a))
+	}
+	return ev
+}
+
+// The two doors: an exec decides the image and context, later events of the process and of its
+// forks find them, a rename and an exit change what the table holds.
+func TestTableDoors(t *testing.T) {
+	tb := New(Options{ProcfsRoot: t.TempDir()}) // nothing to learn from procfs
+	shell := tb.Exec(execEvent(100, 1, 1e9, 1, "/usr/bin/bash", "bash"))
+	require.NotNil(t, shell.Proc)
+	assert.Equal(t, KindCgroup, shell.Context.Kind, "unknown parent, seen live: its cgroup's context")
+
+	miner := tb.Exec(execEvent(200, 100, 2e9, 1e9, "/usr/bin/nohup", "nohup", "./m"))
+	assert.Equal(t, KindDaemonized, miner.Context.Kind)
+	assert.Equal(t, shell.Context.ID, miner.Context.ParentID)
+	assert.Equal(t, []int64{100, 1}, miner.Ancestors)
+	assert.Equal(t, "nohup", tb.Name(200))
+
+	lean := event.Process{PID: 201, StartBootNS: 3e9, PPID: 200, ParentStartNS: 2e9, Comm: "m", Lean: true}
+	ev := &event.Event{Kind: event.KindConnect, Proc: lean, Connect: &event.Connect{}}
+	fork := tb.Actor(ev, time.Now())
+	require.NotNil(t, fork.Proc, "a fork of a known parent is learned from the header")
+	assert.Equal(t, miner.Context, fork.Context)
+	assert.Equal(t, "/usr/bin/nohup", fork.Proc.Exe, "a fork runs its parent's image")
+	assert.Equal(t, uint32(1000), ev.Proc.LoginUID, "a lean header is completed from the image")
+
+	tb.Actor(&event.Event{Kind: event.KindRename, Proc: lean, Rename: &event.Rename{OldComm: "m", NewComm: "kworker"}}, time.Now())
+	p, ok := tb.procs.get(Key{PID: 201, Start: 3e9})
+	require.True(t, ok)
+	assert.Equal(t, "kworker", p.Comm)
+
+	exited := time.Unix(1000, 0)
+	tb.Actor(&event.Event{Kind: event.KindExit, Proc: lean, Exit: &event.Exit{}}, exited)
+	tb.Sweep(exited.Add(exitGrace / 2))
+	assert.Equal(t, 3, tb.Len(), "kept during the grace period")
+	tb.Sweep(exited.Add(exitGrace))
+	assert.Equal(t, 2, tb.Len())
+
+	none := tb.Actor(&event.Event{Kind: event.KindConnect, Proc: event.Process{PID: 999, StartBootNS: 9e9}, Connect: &event.Connect{}}, time.Now())
+	assert.Nil(t, none.Proc, "unknown and not in procfs")
+	assert.Equal(t, KindCgroup, none.Context.Kind)
+}

@@ -1,0 +1,72 @@
+package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+
+import (
+	"context"
+	"fmt"
+
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+)
+
+// registerGauges reports the size of the process table and how full the kernel ring is.
+func (r *ebpfReceiver) registerGauges() error {
+	if err := r.tb.RegisterEbpfProcessesTrackedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		o.Observe(int64(r.pipe.procs.Len()))
+		return nil
+	}); err != nil {
+		return err
+	}
+	return r.tb.RegisterEbpfRingBufferFillCallback(func(_ context.Context, o metric.Float64Observer) error {
+		if r.src == nil {
+			return nil
+		}
+		st := r.src.Stats()
+		if st.RingSize > 0 {
+			o.Observe(float64(st.RingUsed) / float64(st.RingSize))
+		}
+		return nil
+	})
+}
+
+func (r *ebpfReceiver) countEvent(ev *event.Event) {
+	k := ev.Kind
+	if k >= event.KindCount {
+		k = event.KindUnknown
+	}
+	r.tb.EbpfEvents.Add(context.Background(), 1, r.kindAttr[k])
+}
+
+// checkLoss turns the source's cumulative counters into telemetry and a status that changes only
+// on transitions: RecoverableError while events are being lost, OK once a period passes without.
+func (r *ebpfReceiver) checkLoss() {
+	var st event.Stats
+	if r.src != nil {
+		st = r.src.Stats()
+	}
+	lostNow := uint64(0)
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		if d := st.Lost[k] - r.lastLost[k]; st.Lost[k] > r.lastLost[k] {
+			r.tb.EbpfEventsLost.Add(context.Background(), int64(d), r.kindAttr[k])
+			lostNow += d
+			r.lastLost[k] = st.Lost[k]
+		}
+	}
+	parse := st.ParseErrors + r.pipe.dnsParseErrors()
+	if parse > r.lastParse {
+		r.tb.EbpfParseErrors.Add(context.Background(), int64(parse-r.lastParse))
+		r.lastParse = parse
+	}
+	switch {
+	case lostNow > 0 && !r.lossStatus:
+		r.lossStatus = true
+		r.set.Logger.Warn("kernel ring buffer full: events lost", zap.Uint64("lost", lostNow))
+		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(
+			fmt.Errorf("%d events lost: the kernel ring buffer was full (raise ring_buffer_size or lower the event rate)", lostNow)))
+	case lostNow == 0 && r.lossStatus:
+		r.lossStatus = false
+		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
+}
