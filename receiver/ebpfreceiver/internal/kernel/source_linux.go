@@ -223,12 +223,8 @@ func (s *Source) fillPrefixes() error {
 		return err
 	}
 	for p, flags := range table {
-		var key struct {
-			PrefixLen uint32
-			Data      [MaxPrefixLen]byte
-		}
-		key.PrefixLen = uint32(len(p) * 8)
-		copy(key.Data[:], p)
+		key := probesLpmKey{Prefixlen: uint32(len(p) * 8)}
+		copy(chars(key.Data[:]), p)
 		if err := m.Put(&key, flags); err != nil {
 			return fmt.Errorf("adding watched prefix %q: %w", p, err)
 		}
