@@ -148,9 +148,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	data = b->data;
 	seq = next_seq();
 	fill_hdr(&r->hdr, KIND_EXEC, seq);
-	r->old_pid = old_pid;
 	r->argc = bprm->argc;
-	r->envc = bprm->envc;
 	r->sid = pid_nr(task->signal->pids[PIDTYPE_SID]);
 	r->pgid = pid_nr(task->signal->pids[PIDTYPE_PGID]);
 	r->flags = 0;

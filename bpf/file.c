@@ -196,7 +196,7 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 	else if (op == FOP_OPEN && (flags & O_CREAT))
 		op = FOP_CREATE;
 	r->op = op;
-	r->match = match;
+	r->_pad0 = 0;
 	r->flags = flags;
 	r->mode = mode;
 	r->err = 0;

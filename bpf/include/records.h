@@ -43,7 +43,7 @@ enum record_bound : __u32 {
 struct rec_hdr {
 	enum record_kind kind;
 	enum hdr_flag flags;
-	__u32 cpu;
+	__u32 _pad;
 	__u64 seq;            /* global, stamped before the reserve so a failed reserve leaves a gap */
 	__u64 ktime;          /* bpf_ktime_get_boot_ns() */
 	__u32 tgid;
@@ -78,13 +78,11 @@ enum exec_flag : __u32 {
 struct exec_rec {
 	struct rec_hdr hdr;
 	__u32 argc;
-	__u32 envc;
 	__u32 args_len;
 	__u32 env_len;
 	enum exec_flag flags;
 	__u32 sid;
 	__u32 pgid;
-	__u32 old_pid;
 	__u16 filename_len;
 	__u16 interp_len;
 	__u16 exe_len;
@@ -205,7 +203,7 @@ enum file_op : __u8 {
 	FOP_CHMOD = 8,
 };
 
-/* Values of the prefixes trie, and file_rec.match. */
+/* Values of the prefixes trie. */
 enum prefix_match : __u8 {
 	PFX_WATCHED = 1, /* write intent is reported */
 	PFX_ALWAYS = 2,  /* every open is reported */
@@ -214,7 +212,7 @@ enum prefix_match : __u8 {
 struct file_rec {
 	struct rec_hdr hdr;
 	enum file_op op;
-	enum prefix_match match; /* of the matched prefix */
+	__u8 _pad0;
 	__u16 path_len;
 	__u16 path2_len;
 	__u16 _pad;
@@ -268,8 +266,9 @@ struct fpu_rec {
 	__u32 _pad;
 };
 
-/* Records reached only through pointers in inlined code get no BTF of their own: a pointer to this
- * struct, never read (main.c), makes clang emit all of them, so that bpf2go can generate them. */
+/* Records reached only through pointers in inlined code, and enums no field uses, get no BTF of
+ * their own: a pointer to this struct, never read (main.c), makes clang emit all of them, so that
+ * bpf2go can generate them. */
 struct record_types {
 	struct exec_rec exec;
 	struct exec_failed_rec exec_failed;
@@ -284,6 +283,7 @@ struct record_types {
 	struct fpu_rec fpu;
 	struct lpm_key lpm;
 	enum record_bound bound;
+	enum prefix_match match;
 };
 
 #endif

@@ -76,7 +76,7 @@ static __always_inline void fill_common(struct rec_hdr *h, enum record_kind kind
 {
 	h->kind = kind;
 	h->flags = 0;
-	h->cpu = bpf_get_smp_processor_id();
+	h->_pad = 0;
 	h->seq = seq;
 	h->ktime = bpf_ktime_get_boot_ns();
 	h->cgroup_id = bpf_get_current_cgroup_id();
@@ -126,7 +126,7 @@ static __always_inline void fill_hdr_light(struct rec_hdr *h, enum record_kind k
 	__u64 id = bpf_get_current_pid_tgid();
 	h->kind = kind;
 	h->flags = 0;
-	h->cpu = bpf_get_smp_processor_id();
+	h->_pad = 0;
 	h->seq = seq;
 	h->ktime = bpf_ktime_get_boot_ns();
 	h->tgid = id >> 32;

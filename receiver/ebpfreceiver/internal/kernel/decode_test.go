@@ -33,7 +33,7 @@ func raw[T any](r *T, data ...string) []byte {
 var lim = decodeLimits{maxArgs: 0, maxEnv: 0}
 
 func execRecord(flags probesExecFlag, argc uint32, args, env string) []byte {
-	r := probesExecRec{Hdr: testHdr(probesRecordKindKIND_EXEC), Argc: argc, Envc: 1, ArgsLen: uint32(len(args)),
+	r := probesExecRec{Hdr: testHdr(probesRecordKindKIND_EXEC), Argc: argc, ArgsLen: uint32(len(args)),
 		EnvLen: uint32(len(env)), Flags: flags, Sid: 300, Pgid: 301}
 	pieces := []string{"/bin/sh", "/usr/bin/dash", "/usr/bin/dash", "/root", "pts/0", "libpod-abc.scope"}
 	lens := []*uint16{&r.FilenameLen, &r.InterpLen, &r.ExeLen, &r.CwdLen, &r.TtyLen, &r.CgnameLen}

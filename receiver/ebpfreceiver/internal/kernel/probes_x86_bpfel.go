@@ -83,13 +83,11 @@ type probesExecRec struct {
 	_           structs.HostLayout
 	Hdr         probesRecHdr
 	Argc        uint32
-	Envc        uint32
 	ArgsLen     uint32
 	EnvLen      uint32
 	Flags       probesExecFlag
 	Sid         uint32
 	Pgid        uint32
-	OldPid      uint32
 	FilenameLen uint16
 	InterpLen   uint16
 	ExeLen      uint16
@@ -125,7 +123,7 @@ type probesFileRec struct {
 	_        structs.HostLayout
 	Hdr      probesRecHdr
 	Op       probesFileOp
-	Match    probesPrefixMatch
+	Pad0     uint8
 	PathLen  uint16
 	Path2Len uint16
 	Pad      uint16
@@ -253,7 +251,7 @@ type probesRecHdr struct {
 	_             structs.HostLayout
 	Kind          probesRecordKind
 	Flags         probesHdrFlag
-	Cpu           uint32
+	Pad           uint32
 	Seq           uint64
 	Ktime         uint64
 	Tgid          uint32

@@ -2,6 +2,9 @@
 
 package kernel
 
+// The hooks for miner behaviour: signals to other processes, RandomX-like MXCSR rounding, and the
+// first bytes of a new TCP connection.
+
 import (
 	"net"
 	"os"
