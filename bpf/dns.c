@@ -2,27 +2,20 @@
 /* DNS messages on port 53, UDP and TCP, IPv4 and IPv6, copied raw (≤ 512 bytes) for parsing in user
  * space. Egress queries carry the sending process; on ingress the task is whoever ran the softirq,
  * so answers carry addresses and ports for user space to pair them with their query. */
-#include "common.h"
-#include "payload.h"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
+#include "lib/skb.h"
+#include "lib/payload.h"
 
-#define DNS_CAP 512
 #define DNS_PORT 53
 
 volatile const __u32 dns_on = 1;
-
-struct dns_rec {
-	struct rec_hdr hdr;
-	__u16 family;
-	__u8 proto;
-	__u8 egress;
-	__u16 sport;
-	__u16 dport;
-	__u16 len;
-	__u16 _pad[3];
-	__u8 saddr[16];
-	__u8 daddr[16];
-	__u8 data[DNS_CAP];
-};
 
 static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 {
@@ -80,10 +73,8 @@ static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 	sport = bpf_ntohs(ports[0]);
 	dport = bpf_ntohs(ports[1]);
 	if (egress && proto == IPPROTO_TCP && dport != DNS_PORT && payload_on) {
-		__u8 doff;
-		if (bpf_skb_load_bytes(skb, l4 + 12, &doff, 1) < 0)
+		if (!tcp_payload_off(skb, l4, &off))
 			return;
-		off = l4 + (doff >> 4) * 4;
 		if (skb->len > off)
 			first_payload(skb, family, daddr, sport, dport, off);
 		return;
@@ -92,11 +83,8 @@ static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 		return;
 	if (proto == IPPROTO_UDP) {
 		off = l4 + 8;
-	} else {
-		__u8 doff;
-		if (bpf_skb_load_bytes(skb, l4 + 12, &doff, 1) < 0)
-			return;
-		off = l4 + (doff >> 4) * 4;
+	} else if (!tcp_payload_off(skb, l4, &off)) {
+		return;
 	}
 	if (skb->len <= off)
 		return; /* no payload (TCP handshake, ACKs) */
@@ -113,18 +101,12 @@ static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 	if (excluded(id >> 32))
 		return;
 	seq = next_seq();
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_DNS);
+	r = ring_reserve(sizeof(*r), KIND_DNS);
+	if (!r)
 		return;
-	}
-	if (len > DNS_CAP)
-		len = DNS_CAP;
-	if (len < 1)
-		len = 1;
-	if (bpf_skb_load_bytes(skb, off, r->data, len) < 0) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		count_lost(KIND_DNS); /* keeps seq gaps == lost */
+	len = skb_copy(skb, off, r->data, len, DNS_CAP);
+	if (!len) {
+		ring_discard(r, KIND_DNS);
 		return;
 	}
 	fill_hdr_light(&r->hdr, KIND_DNS, seq);
@@ -138,7 +120,7 @@ static __always_inline void on_skb(struct __sk_buff *skb, bool egress)
 	r->len = len;
 	__builtin_memcpy(r->saddr, saddr, 16);
 	__builtin_memcpy(r->daddr, daddr, 16);
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 }
 
 SEC("cgroup_skb/egress")

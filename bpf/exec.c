@@ -1,49 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /* Successful execs (tp_btf/sched_process_exec, read after the new image is in place) and failed exec
  * attempts (execve/execveat sys_exit tracepoints, emitted only when the syscall returns an error). */
-#include "common.h"
-#include "path.h"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "records.h"
+#include "lib/ring.h"
+#include "lib/task.h"
+#include "lib/path.h"
 
-#define ARGS_CAP 8192 /* hard ceiling of args_max / env_max */
-#define EXEC_OFF_MASK 16383
-#define EXEC_DATA_SZ (EXEC_OFF_MASK + 1 + ARGS_CAP)
 #define EXEC_PATH_CAP 1024
 #define EXEC_NAME_CAP 256
 
-#define EXEC_F_ARGS_TRUNC 1
-#define EXEC_F_ENV_TRUNC 2
-#define EXEC_F_MEMFD 4
-#define EXEC_F_DELETED 8
-
 volatile const __u32 args_max = 4096;
 volatile const __u32 env_max = 4096;
-
-/* data holds, in order: filename, interp, exe, cwd, tty, cgroup leaf name, argv block, env block. */
-struct exec_rec {
-	struct rec_hdr hdr;
-	__u32 argc;
-	__u32 envc;
-	__u32 args_len;
-	__u32 env_len;
-	__u32 flags;
-	__u32 sid;
-	__u32 pgid;
-	__u32 old_pid;
-	__u16 filename_len;
-	__u16 interp_len;
-	__u16 exe_len;
-	__u16 cwd_len;
-	__u16 tty_len;
-	__u16 cgname_len;
-	__u16 _pad[2];
-	__u8 data[EXEC_DATA_SZ];
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct exec_rec);
+	__type(value, struct exec_buf);
 } exec_heap SEC(".maps");
 
 static __always_inline __u32 put_kstr(__u8 *data, __u32 off, const void *src)
@@ -150,7 +127,9 @@ SEC("tp_btf/sched_process_exec")
 int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u32 zero = 0;
+	struct exec_buf *b;
 	struct exec_rec *r;
+	__u8 *data;
 	__u64 seq, size;
 	__u32 off = 0, n;
 	bool trunc = false;
@@ -162,26 +141,26 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	/* task, bprm and what hangs off them are BTF pointers: plain loads, not a helper call each */
 	if (excluded(task->tgid))
 		return 0;
-	r = bpf_map_lookup_elem(&exec_heap, &zero);
-	if (!r)
+	b = bpf_map_lookup_elem(&exec_heap, &zero);
+	if (!b)
 		return 0;
+	r = &b->rec;
+	data = b->data;
 	seq = next_seq();
 	fill_hdr(&r->hdr, KIND_EXEC, seq);
-	r->old_pid = old_pid;
 	r->argc = bprm->argc;
-	r->envc = bprm->envc;
 	r->sid = pid_nr(task->signal->pids[PIDTYPE_SID]);
 	r->pgid = pid_nr(task->signal->pids[PIDTYPE_PGID]);
 	r->flags = 0;
 
 	filename = bprm->filename;
 	interp = bprm->interp;
-	n = put_kstr(r->data, off, filename);
+	n = put_kstr(data, off, filename);
 	r->filename_len = n;
 	off += n;
 	n = 0;
 	if (interp != filename)
-		n = put_kstr(r->data, off, interp);
+		n = put_kstr(data, off, interp);
 	r->interp_len = n;
 	off += n;
 
@@ -198,12 +177,12 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 			if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' && pfx[4] == 'd' && pfx[5] == ':')
 				r->flags |= EXEC_F_MEMFD;
 		}
-		n = put_path_cached(r->data, off, d, exe->f_path.mnt, r->hdr.ktime);
+		n = put_path_cached(data, off, d, exe->f_path.mnt, r->hdr.ktime);
 	}
 	r->exe_len = n;
 	off += n;
 
-	n = put_path_cached(r->data, off, task->fs->pwd.dentry, task->fs->pwd.mnt, r->hdr.ktime);
+	n = put_path_cached(data, off, task->fs->pwd.dentry, task->fs->pwd.mnt, r->hdr.ktime);
 	r->cwd_len = n;
 	off += n;
 
@@ -211,59 +190,42 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	{
 		struct tty_struct *tty = task->signal->tty;
 		if (tty)
-			n = put_kstr(r->data, off, &tty->name);
+			n = put_kstr(data, off, &tty->name);
 	}
 	r->tty_len = n;
 	off += n;
 
-	n = put_kstr(r->data, off, task->cgroups->dfl_cgrp->kn->name);
+	n = put_kstr(data, off, task->cgroups->dfl_cgrp->kn->name);
 	r->cgname_len = n;
 	off += n;
 
-	n = put_block(r->data, off, mm->arg_start, mm->arg_end, args_max, &trunc);
+	n = put_block(data, off, mm->arg_start, mm->arg_end, args_max, &trunc);
 	if (trunc)
 		r->flags |= EXEC_F_ARGS_TRUNC;
 	r->args_len = n;
 	off += n;
 
 	trunc = false;
-	n = put_block(r->data, off, mm->env_start, mm->env_end, env_max, &trunc);
+	n = put_block(data, off, mm->env_start, mm->env_end, env_max, &trunc);
 	if (trunc)
 		r->flags |= EXEC_F_ENV_TRUNC;
 	r->env_len = n;
 	off += n;
 
-	size = offsetof(struct exec_rec, data) + (__u64)off;
-	if (size > sizeof(*r))
-		size = sizeof(*r);
-	if (bpf_ringbuf_output(&events, r, size, wake_flags()) < 0)
-		count_lost(KIND_EXEC);
+	size = sizeof(*r) + (__u64)off;
+	if (size > sizeof(*b))
+		size = sizeof(*b);
+	ring_output(b, size, KIND_EXEC);
 	return 0;
 }
 
 /* ---- failed attempts ---- */
 
-#define FAILED_ARGS 32
-#define FAILED_ARG_CAP 256
-#define FAILED_OFF_MASK 4095
-#define FAILED_DATA_SZ (FAILED_OFF_MASK + 1 + FAILED_ARG_CAP)
-
-/* data holds filename then the NUL-separated argv strings read. */
-struct exec_failed_rec {
-	struct rec_hdr hdr;
-	__s32 err;
-	__u32 argc; /* arguments read */
-	__u32 args_len;
-	__u16 filename_len;
-	__u16 flags; /* EXEC_F_ARGS_TRUNC */
-	__u8 data[FAILED_DATA_SZ];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct exec_failed_rec);
+	__type(value, struct exec_failed_buf);
 } exec_failed_heap SEC(".maps");
 
 /* attempt_exit reports an exec whose syscall failed. Nothing is kept at syscall entry: a failed
@@ -272,6 +234,7 @@ struct {
 static __always_inline int attempt_exit(long ret, bool at)
 {
 	__u32 zero = 0;
+	struct exec_failed_buf *b;
 	struct exec_failed_rec *r;
 	struct pt_regs *regs;
 	const char *filename;
@@ -292,14 +255,15 @@ static __always_inline int attempt_exit(long ret, bool at)
 		filename = (const char *)BPF_CORE_READ(regs, di);
 		argv = (const char *const *)BPF_CORE_READ(regs, si);
 	}
-	r = bpf_map_lookup_elem(&exec_failed_heap, &zero);
-	if (!r)
+	b = bpf_map_lookup_elem(&exec_failed_heap, &zero);
+	if (!b)
 		return 0;
+	r = &b->rec;
 	fill_hdr(&r->hdr, KIND_EXEC_FAILED, next_seq());
 	r->err = -ret;
 	r->flags = 0;
 	r->argc = 0;
-	n = bpf_probe_read_user_str(&r->data[0], FAILED_ARG_CAP, filename);
+	n = bpf_probe_read_user_str(&b->data[0], FAILED_ARG_CAP, filename);
 	r->filename_len = n > 1 ? n - 1 : 0;
 	off = r->filename_len;
 	for (int i = 0; i < FAILED_ARGS; i++) {
@@ -310,7 +274,7 @@ static __always_inline int attempt_exit(long ret, bool at)
 			r->flags |= EXEC_F_ARGS_TRUNC;
 			break;
 		}
-		n = bpf_probe_read_user_str(&r->data[off & FAILED_OFF_MASK], FAILED_ARG_CAP, p);
+		n = bpf_probe_read_user_str(&b->data[off & FAILED_OFF_MASK], FAILED_ARG_CAP, p);
 		if (n < 1)
 			break;
 		off += n; /* keeps the NUL as separator */
@@ -323,11 +287,10 @@ static __always_inline int attempt_exit(long ret, bool at)
 		}
 	}
 	r->args_len = off - r->filename_len;
-	size = offsetof(struct exec_failed_rec, data) + (__u64)off;
-	if (size > sizeof(*r))
-		size = sizeof(*r);
-	if (bpf_ringbuf_output(&events, r, size, wake_flags()) < 0)
-		count_lost(KIND_EXEC_FAILED);
+	size = sizeof(*r) + (__u64)off;
+	if (size > sizeof(*b))
+		size = sizeof(*b);
+	ring_output(b, size, KIND_EXEC_FAILED);
 	return 0;
 }
 

@@ -1,16 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /* Thread-group exits with exit status and the CPU time of the whole group. */
-#include "common.h"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
 
 #define EXIT_THREADS_MAX 64
-
-struct exit_rec {
-	struct rec_hdr hdr;
-	__s32 code;
-	__u32 _pad;
-	__u64 utime; /* ns, whole thread group, split like the kernel's cputime_adjust */
-	__u64 stime;
-};
 
 /* group_times sums what thread_group_cputime() sums: the released threads (signal) plus every
  * thread still on the group's list (the exiting threads are released only after this tracepoint).
@@ -65,11 +64,9 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 	if (excluded(task->tgid))
 		return 0;
 	seq = next_seq();
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_EXIT);
+	r = ring_reserve(sizeof(*r), KIND_EXIT);
+	if (!r)
 		return 0;
-	}
 	fill_hdr_lean(&r->hdr, task, KIND_EXIT, seq);
 	sig = task->signal;
 	r->code = task->exit_code;
@@ -77,6 +74,6 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 		r->code = sig->group_exit_code;
 	group_times(task, sig, &r->utime, &r->stime);
 	r->_pad = 0;
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 	return 0;
 }

@@ -5,28 +5,14 @@
  * attempts that fail are seen; the record waits per thread for the syscall's result.
  * Relative paths are resolved against the cwd or the dirfd (bounded dentry walk) when the
  * operation has write intent; "." and ".." are not folded. */
-#include "common.h"
-#include "path.h"
-
-#define FILE_PATH_CAP 512
-#define LPM_CAP 256
-
-#define FOP_OPEN 1
-#define FOP_CREATE 2
-#define FOP_TRUNCATE 3
-#define FOP_RENAME 4
-#define FOP_LINK 5
-#define FOP_SYMLINK 6
-#define FOP_UNLINK 7
-#define FOP_CHMOD 8
-
-#define PFX_WATCHED 1
-#define PFX_ALWAYS 2
-
-#define O_WRONLY 01
-#define O_RDWR 02
-#define O_CREAT 0100
-#define O_TRUNC 01000
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
+#include "lib/path.h"
 
 /* Key of the prefix trie; the scratch copy is FILE_PATH_CAP long, the trie looks at LPM_CAP bytes. */
 struct path_key {
@@ -34,14 +20,9 @@ struct path_key {
 	char data[FILE_PATH_CAP + 2 * LPM_CAP]; /* room for a masked offset plus a masked length */
 };
 
-struct lpm_key {
-	__u32 prefixlen;
-	char data[LPM_CAP];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
-	__uint(max_entries, 512);
+	__uint(max_entries, PREFIXES_MAX);
 	__type(key, struct lpm_key);
 	__type(value, __u32); /* PFX_* */
 	__uint(map_flags, BPF_F_NO_PREALLOC);
@@ -53,22 +34,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct path_key);
 } file_keys SEC(".maps");
-
-struct file_rec {
-	struct rec_hdr hdr;
-	__u8 op;
-	__u8 match; /* PFX_* of the matched prefix */
-	__u16 path_len;
-	__u16 path2_len;
-	__u16 _pad;
-	__u32 flags;
-	__u32 mode;
-	__s32 err; /* positive errno, 0 success */
-	__u32 _pad2;
-	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path) */
-	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
-};
-
 
 /* The record waiting for its syscall's result, per thread (op == 0: none). Task storage is looked
  * up on every exit of the hooked syscalls, and is much cheaper than a hash lookup. */
@@ -188,7 +153,7 @@ static __always_inline __u32 lookup_prefix(struct path_key *k, __u32 len)
 }
 
 /* file_enter keeps a record for the thread when a path of the operation falls under a prefix. */
-static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int dfd2, const char *upath2,
+static __always_inline int file_enter(enum file_op op, int dfd, const char *upath, int dfd2, const char *upath2,
 				      bool match2, __u32 flags, __u32 mode)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -231,7 +196,7 @@ static __always_inline int file_enter(__u8 op, int dfd, const char *upath, int d
 	else if (op == FOP_OPEN && (flags & O_CREAT))
 		op = FOP_CREATE;
 	r->op = op;
-	r->match = match;
+	r->_pad0 = 0;
 	r->flags = flags;
 	r->mode = mode;
 	r->err = 0;
@@ -257,8 +222,7 @@ static __always_inline int file_exit(long ret)
 	seq = next_seq();
 	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_FILE, seq);
 	r->err = ret < 0 ? -ret : 0;
-	if (bpf_ringbuf_output(&events, r, sizeof(*r), wake_flags()) < 0)
-		count_lost(KIND_FILE);
+	ring_output(r, sizeof(*r), KIND_FILE);
 	r->op = 0;
 	return 0;
 }

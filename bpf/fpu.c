@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
-/* RandomX behaviour (issue 5): the RandomX VM keeps switching the SSE rounding mode (MXCSR bits
+/* RandomX behaviour: the RandomX VM keeps switching the SSE rounding mode (MXCSR bits
  * 13-14); ordinary programs leave it at round-to-nearest. The saved MXCSR of each task is read when
  * its FPU registers are switched out, tallied per process in a window, and reported once per quiet
  * period when non-default rounding recurs. */
-#include "common.h"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
 
 #define MXCSR_RC_MASK (3 << 13)
 
@@ -32,14 +39,6 @@ struct {
  * shared bit only costs that lookup. */
 #define FPU_BITS 4096
 __u64 fpu_tracked_bits[FPU_BITS / 64];
-
-struct fpu_rec {
-	struct rec_hdr hdr;
-	__u32 mxcsr;
-	__u32 nondefault;
-	__u32 samples;
-	__u32 _pad;
-};
 
 SEC("tp_btf/x86_fpu_regs_deactivated")
 int BPF_PROG(handle_fpu, struct fpu *fpu)
@@ -84,16 +83,14 @@ int BPF_PROG(handle_fpu, struct fpu *fpu)
 		return 0;
 	t->last_report = now;
 	seq = next_seq();
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_FPU);
+	r = ring_reserve(sizeof(*r), KIND_FPU);
+	if (!r)
 		return 0;
-	}
 	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_FPU, seq);
 	r->mxcsr = mxcsr;
 	r->nondefault = t->nondefault;
 	r->samples = t->samples;
 	r->_pad = 0;
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 	return 0;
 }

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
-/* Signals sent to other processes (issue 5: miners clear the field by killing competitors).
+/* Signals sent to other processes (miners clear the field by killing competitors).
  * Only the syscall exits are hooked: the arguments are read back from the caller's saved registers. */
-#include "common.h"
-
-struct kill_rec {
-	struct rec_hdr hdr;
-	__u32 target;
-	__s32 sig;
-	__s32 err; /* positive errno, 0 success */
-	__u32 _pad;
-};
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
 
 static __always_inline int kill_exit(long ret, __s64 target, __s64 sig)
 {
@@ -22,17 +20,15 @@ static __always_inline int kill_exit(long ret, __s64 target, __s64 sig)
 	if (excluded(id >> 32))
 		return 0;
 	seq = next_seq();
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_KILL);
+	r = ring_reserve(sizeof(*r), KIND_KILL);
+	if (!r)
 		return 0;
-	}
 	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_KILL, seq);
 	r->target = target;
 	r->sig = sig;
 	r->err = ret < 0 ? -ret : 0;
 	r->_pad = 0;
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 	return 0;
 }
 

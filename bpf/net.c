@@ -3,22 +3,14 @@
  * sees the kernel's copy of the address (also for io_uring); the syscall result comes from
  * sys_exit_connect, paired by thread. A connect that fails in routing (ENETUNREACH) has passed the
  * cgroup hook already, so it is still reported. */
-#include "common.h"
-
-#define CONNECT_F_IN_PROGRESS 1
-#define CONNECT_F_NO_RESULT 2 /* not made through connect(2) (io_uring, in-kernel): result unknown */
-
-struct connect_rec {
-	struct rec_hdr hdr;
-	__u16 family;
-	__u8 proto;
-	__u8 flags;
-	__u16 port; /* host order */
-	__u16 _pad;
-	__s32 err;  /* positive errno, 0 on success, -1 unknown */
-	__u32 _pad2;
-	__u8 addr[16];
-};
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
 
 volatile const __u32 connect_on = 1;
 
@@ -42,16 +34,14 @@ struct {
 	__type(value, struct pending_connect);
 } pending_connects SEC(".maps");
 
-static __always_inline void emit_connect(struct pending_connect *p, __s32 err, __u8 flags, bool cg)
+static __always_inline void emit_connect(struct pending_connect *p, __s32 err, enum connect_flag flags, bool cg)
 {
 	struct connect_rec *r;
 	__u64 seq = next_seq();
 
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_CONNECT);
+	r = ring_reserve(sizeof(*r), KIND_CONNECT);
+	if (!r)
 		return;
-	}
 	if (cg)
 		fill_hdr_cg(&r->hdr, KIND_CONNECT, seq);
 	else
@@ -64,7 +54,7 @@ static __always_inline void emit_connect(struct pending_connect *p, __s32 err, _
 	r->_pad2 = 0;
 	r->err = err;
 	__builtin_memcpy(r->addr, p->addr, sizeof(r->addr));
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 }
 
 static __always_inline int on_sock_addr(struct bpf_sock_addr *ctx, bool v6)
@@ -136,7 +126,7 @@ int handle_connect_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!p || !p->in_connect)
 		return 0;
 	if (p->have) {
-		if (ret == -115) /* EINPROGRESS */
+		if (ret == -EINPROGRESS)
 			emit_connect(p, 0, CONNECT_F_IN_PROGRESS, false);
 		else
 			emit_connect(p, ret < 0 ? -ret : 0, 0, false);

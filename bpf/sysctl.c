@@ -1,20 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
 /* Writes to /proc/sys, whichever tool made them (cgroup/sysctl at the cgroup2 root; always allows). */
-#include "common.h"
-
-#define SYSCTL_NAME_CAP 128
-#define SYSCTL_VALUE_CAP 64
-
-struct sysctl_rec {
-	struct rec_hdr hdr;
-	__u16 name_len;
-	__u16 new_len;
-	__u16 old_len;
-	__u16 _pad;
-	char name[SYSCTL_NAME_CAP];
-	char new_value[SYSCTL_VALUE_CAP];
-	char old_value[SYSCTL_VALUE_CAP];
-};
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include "records.h"
+#include "kconst.h"
+#include "lib/ring.h"
+#include "lib/task.h"
 
 SEC("cgroup/sysctl")
 int handle_sysctl(struct bpf_sysctl *ctx)
@@ -28,11 +20,9 @@ int handle_sysctl(struct bpf_sysctl *ctx)
 	if (excluded(bpf_get_current_pid_tgid() >> 32))
 		return 1;
 	seq = next_seq();
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_SYSCTL);
+	r = ring_reserve(sizeof(*r), KIND_SYSCTL);
+	if (!r)
 		return 1;
-	}
 	fill_hdr_cg(&r->hdr, KIND_SYSCTL, seq);
 	n = bpf_sysctl_get_name(ctx, r->name, sizeof(r->name), 0);
 	r->name_len = n > 0 ? n : 0;
@@ -41,6 +31,6 @@ int handle_sysctl(struct bpf_sysctl *ctx)
 	n = bpf_sysctl_get_current_value(ctx, r->old_value, sizeof(r->old_value));
 	r->old_len = n > 0 ? n : 0;
 	r->_pad = 0;
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 	return 1;
 }

@@ -1,6 +1,5 @@
-// Package event holds the host events that the kernel source produces and the receiver maps to log
-// records. It is the boundary between internal/kernel (eBPF, Linux only) and everything else, so it
-// is plain Go with no kernel or pdata dependency and can be built and tested anywhere.
+// Package event holds the host events the kernel source produces and the receiver maps to log records.
+// It must not know eBPF, the record layouts or pdata: plain Go, built and tested anywhere.
 package event // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 
 import (
@@ -11,7 +10,8 @@ import (
 // Kind says which hook produced an event.
 type Kind uint16
 
-// Event kinds. The numeric values are shared with the BPF programs (bpf/common.h); keep them in step.
+// Event kinds. The numbers are enum record_kind of bpf/include/records.h; internal/kernel fails to
+// compile when they differ.
 const (
 	KindUnknown    Kind = 0
 	KindExec       Kind = 1  // successful exec (sched_process_exec)
@@ -22,9 +22,9 @@ const (
 	KindDNS        Kind = 6  // a DNS packet (query or answer), raw
 	KindFile       Kind = 7  // write intent on a watched path, or an open of an always-watched path
 	KindSysctl     Kind = 8  // write to /proc/sys
-	KindKill       Kind = 9  // a signal sent to another process (issue 5: clearing the field)
-	KindFPU        Kind = 10 // non-default MXCSR rounding observed (issue 5: RandomX behaviour)
-	KindPayload    Kind = 11 // first bytes sent on a new TCP connection (issue 5: stratum on the wire)
+	KindKill       Kind = 9  // a signal sent to another process (clearing the field)
+	KindFPU        Kind = 10 // non-default MXCSR rounding observed (RandomX behaviour)
+	KindPayload    Kind = 11 // first bytes sent on a new TCP connection (stratum on the wire)
 	KindCount      Kind = 12 // number of kinds, for per-kind counters
 )
 
@@ -161,7 +161,7 @@ type File struct {
 	Mode        uint32
 	Errno       int32 // 0 on success, positive errno on failure, -1 unknown
 	WriteIntent bool
-	Content     []byte // first bytes written to a persistence file, when captured (issue 5)
+	Content     []byte // first bytes written to a persistence file, when captured
 }
 
 // Sysctl is a write to /proc/sys.
@@ -212,7 +212,7 @@ type Options struct {
 	EnvMaxBytes    int
 	// Families enabled; a disabled family's programs are not loaded.
 	Exec, Exit, Network, DNS, Files, Sysctl, Rename bool
-	// Issue-5 families: signals to other processes, RandomX-like MXCSR rounding, and the first bytes
+	// Miner behaviour: signals to other processes, RandomX-like MXCSR rounding, and the first bytes
 	// of new outgoing TCP connections.
 	Kill, FPU, Payload bool
 	// WatchedPrefixes are path prefixes whose write-intent opens, renames, links, unlinks and chmods

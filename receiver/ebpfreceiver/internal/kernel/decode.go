@@ -1,58 +1,32 @@
+//go:build linux && amd64
+
 package kernel // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"unsafe"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
 
-// Record layouts written by bpf/*.c (little endian, offsets from the start of the record). The
-// layout test on amd64 checks them against the generated types where bpf2go emits them, and the
-// privileged tests check every kind against real records.
-const (
-	hdrSize = 96
+// HDR_F_TASK_UNRELIABLE (DNS ingress runs in softirq) is not read: the receiver never trusts the
+// process of a DNS answer and pairs it with its query by client port and DNS id instead.
 
-	execFixed      = 144
-	execFailedBase = 112
-	exitSize       = 120
-	renameSize     = 128
-	connectSize    = 128
-	dnsFixed       = 144
-	dnsCap         = 512
-	filePathCap    = 512
-	fileFixed      = 120
-	fileSize       = fileFixed + 2*filePathCap
-	sysctlSize     = 360
-	killSize       = 112
-	fpuSize        = 112
-	payloadFixed   = 120
-	payloadCap     = 256
-)
+var fileOps = [...]string{
+	probesFileOpFOP_OPEN:     event.FileOpen,
+	probesFileOpFOP_CREATE:   event.FileCreate,
+	probesFileOpFOP_TRUNCATE: event.FileTruncate,
+	probesFileOpFOP_RENAME:   event.FileRename,
+	probesFileOpFOP_LINK:     event.FileLink,
+	probesFileOpFOP_SYMLINK:  event.FileSymlink,
+	probesFileOpFOP_UNLINK:   event.FileUnlink,
+	probesFileOpFOP_CHMOD:    event.FileChmod,
+}
 
-// exec_rec.flags
-const (
-	execArgsTrunc = 1
-	execEnvTrunc  = 2
-	execMemfd     = 4
-	execDeleted   = 8
-)
-
-// connect_rec.flags
-const (
-	connectInProgress = 1
-	connectNoResult   = 2
-)
-
-// hdr.flags: HDR_F_TASK_UNRELIABLE (DNS ingress runs in softirq) is not read here; the receiver never
-// trusts the process of a DNS answer and pairs it with its query by client port and DNS id instead.
-// HDR_F_LEAN marks a header without credentials, login/session ids and namespaced pid.
-const hdrLean = 2
-
-var fileOps = [...]string{1: event.FileOpen, 2: event.FileCreate, 3: event.FileTruncate, 4: event.FileRename,
-	5: event.FileLink, 6: event.FileSymlink, 7: event.FileUnlink, 8: event.FileChmod}
+// open(2) flags that mean write intent: O_WRONLY, O_RDWR, O_CREAT, O_TRUNC.
+const writeIntentFlags = 0o1 | 0o2 | 0o100 | 0o1000
 
 // Limits applied while decoding (the kernel bounds bytes; these bound element counts).
 type decodeLimits struct {
@@ -62,97 +36,99 @@ type decodeLimits struct {
 
 var errShort = errors.New("record too short")
 
-var le = binary.LittleEndian
-
 // decode turns one raw ring-buffer record into ev. Byte slices in ev point into raw. It never
 // panics on hostile or truncated input; it returns an error instead.
 func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 	*ev = event.Event{}
-	if len(raw) < hdrSize {
+	if uintptr(unsafe.Pointer(unsafe.SliceData(raw)))%8 != 0 {
+		raw = bytes.Clone(raw) // the ring reader's buffers are aligned; only odd callers pay this
+	}
+	h := view[probesRecHdr](raw)
+	if h == nil {
 		return fmt.Errorf("header: %w (%d bytes)", errShort, len(raw))
 	}
-	ev.Kind = event.Kind(le.Uint16(raw[0:]))
-	ev.Seq = le.Uint64(raw[8:])
-	ev.BootNS = le.Uint64(raw[16:])
+	ev.Kind = event.Kind(h.Kind)
+	ev.Seq = h.Seq
+	ev.BootNS = h.Ktime
 	ev.Proc = event.Process{
-		PID:           le.Uint32(raw[24:]),
-		TID:           le.Uint32(raw[28:]),
-		StartBootNS:   le.Uint64(raw[32:]),
-		PPID:          le.Uint32(raw[40:]),
-		VPID:          le.Uint32(raw[44:]),
-		ParentStartNS: le.Uint64(raw[48:]),
-		CgroupID:      le.Uint64(raw[56:]),
-		UID:           le.Uint32(raw[64:]),
-		EUID:          le.Uint32(raw[68:]),
-		LoginUID:      le.Uint32(raw[72:]),
-		SessionID:     le.Uint32(raw[76:]),
-		Comm:          cstring(raw[80:96]),
-		Lean:          le.Uint16(raw[2:])&hdrLean != 0,
+		PID:           h.Tgid,
+		TID:           h.Tid,
+		StartBootNS:   h.StartBoottime,
+		PPID:          h.Ppid,
+		VPID:          h.Vpid,
+		ParentStartNS: h.ParentStart,
+		CgroupID:      h.CgroupId,
+		UID:           h.Uid,
+		EUID:          h.Euid,
+		LoginUID:      h.Loginuid,
+		SessionID:     h.Sessionid,
+		Comm:          cstring(chars(h.Comm[:])),
+		Lean:          h.Flags&probesHdrFlagHDR_F_LEAN != 0,
 	}
-	switch ev.Kind {
-	case event.KindExec:
+	switch h.Kind {
+	case probesRecordKindKIND_EXEC:
 		return decodeExec(raw, lim, ev)
-	case event.KindExecFailed:
+	case probesRecordKindKIND_EXEC_FAILED:
 		return decodeExecFailed(raw, ev)
-	case event.KindExit:
-		if len(raw) < exitSize {
+	case probesRecordKindKIND_EXIT:
+		r := view[probesExitRec](raw)
+		if r == nil {
 			return fmt.Errorf("exit: %w", errShort)
 		}
-		ev.Exit = &event.Exit{Code: int32(le.Uint32(raw[96:])), UserNS: le.Uint64(raw[104:]), SystemNS: le.Uint64(raw[112:])}
-	case event.KindRename:
-		if len(raw) < renameSize {
+		ev.Exit = &event.Exit{Code: r.Code, UserNS: r.Utime, SystemNS: r.Stime}
+	case probesRecordKindKIND_RENAME:
+		r := view[probesRenameRec](raw)
+		if r == nil {
 			return fmt.Errorf("rename: %w", errShort)
 		}
-		ev.Rename = &event.Rename{OldComm: cstring(raw[96:112]), NewComm: cstring(raw[112:128])}
-	case event.KindConnect:
-		if len(raw) < connectSize {
+		ev.Rename = &event.Rename{OldComm: cstring(chars(r.Oldcomm[:])), NewComm: cstring(chars(r.Newcomm[:]))}
+	case probesRecordKindKIND_CONNECT:
+		r := view[probesConnectRec](raw)
+		if r == nil {
 			return fmt.Errorf("connect: %w", errShort)
 		}
-		c := &event.Connect{Family: le.Uint16(raw[96:]), Transport: raw[98], Port: le.Uint16(raw[100:]),
-			Errno: int32(le.Uint32(raw[104:]))}
-		flags := raw[99]
-		c.InProgress = flags&connectInProgress != 0
-		if flags&connectNoResult != 0 {
+		c := &event.Connect{Family: r.Family, Transport: r.Proto, Port: r.Port, Errno: r.Err, Addr: r.Addr,
+			InProgress: r.Flags&probesConnectFlagCONNECT_F_IN_PROGRESS != 0}
+		if r.Flags&probesConnectFlagCONNECT_F_NO_RESULT != 0 {
 			c.Errno = -1
 		}
-		copy(c.Addr[:], raw[112:128])
 		ev.Connect = c
-	case event.KindDNS:
+	case probesRecordKindKIND_DNS:
 		return decodeDNS(raw, ev)
-	case event.KindFile:
+	case probesRecordKindKIND_FILE:
 		return decodeFile(raw, ev)
-	case event.KindSysctl:
-		if len(raw) < sysctlSize {
+	case probesRecordKindKIND_SYSCTL:
+		r := view[probesSysctlRec](raw)
+		if r == nil {
 			return fmt.Errorf("sysctl: %w", errShort)
 		}
 		ev.Sysctl = &event.Sysctl{
-			Name:     boundedString(raw[104:232], int(le.Uint16(raw[96:]))),
-			NewValue: trimValue(boundedString(raw[232:296], int(le.Uint16(raw[98:])))),
-			OldValue: trimValue(boundedString(raw[296:360], int(le.Uint16(raw[100:])))),
+			Name:     boundedString(chars(r.Name[:]), int(r.NameLen)),
+			NewValue: trimValue(boundedString(chars(r.NewValue[:]), int(r.NewLen))),
+			OldValue: trimValue(boundedString(chars(r.OldValue[:]), int(r.OldLen))),
 		}
-	case event.KindKill:
-		if len(raw) < killSize {
+	case probesRecordKindKIND_KILL:
+		r := view[probesKillRec](raw)
+		if r == nil {
 			return fmt.Errorf("kill: %w", errShort)
 		}
-		ev.Kill = &event.Kill{TargetPID: le.Uint32(raw[96:]), Signal: int32(le.Uint32(raw[100:])),
-			Errno: int32(le.Uint32(raw[104:]))}
-	case event.KindFPU:
-		if len(raw) < fpuSize {
+		ev.Kill = &event.Kill{TargetPID: r.Target, Signal: r.Sig, Errno: r.Err}
+	case probesRecordKindKIND_FPU:
+		r := view[probesFpuRec](raw)
+		if r == nil {
 			return fmt.Errorf("fpu: %w", errShort)
 		}
-		ev.FPU = &event.FPU{MXCSR: le.Uint32(raw[96:]), NonDefault: le.Uint32(raw[100:]), Samples: le.Uint32(raw[104:])}
-	case event.KindPayload:
-		if len(raw) < payloadFixed {
+		ev.FPU = &event.FPU{MXCSR: r.Mxcsr, NonDefault: r.Nondefault, Samples: r.Samples}
+	case probesRecordKindKIND_PAYLOAD:
+		r := view[probesPayloadRec](raw)
+		if r == nil {
 			return fmt.Errorf("payload: %w", errShort)
 		}
-		n := int(le.Uint16(raw[102:]))
-		if n > payloadCap || payloadFixed+n > len(raw) {
-			return fmt.Errorf("payload: %d bytes: %w", n, errShort)
+		if int(r.Len) > len(r.Data) {
+			return fmt.Errorf("payload: %d bytes: %w", r.Len, errShort)
 		}
-		p := &event.Payload{Family: le.Uint16(raw[96:]), Port: le.Uint16(raw[98:]), SrcPort: le.Uint16(raw[100:]),
-			Data: raw[payloadFixed : payloadFixed+n]}
-		copy(p.Addr[:], raw[104:120])
-		ev.Payload = p
+		ev.Payload = &event.Payload{Family: r.Family, Port: r.Dport, SrcPort: r.Sport, Addr: r.Daddr,
+			Data: r.Data[:r.Len]}
 	default:
 		return fmt.Errorf("unknown record kind %d", ev.Kind)
 	}
@@ -180,90 +156,85 @@ func (c *cursor) next(n int) []byte {
 }
 
 func decodeExec(raw []byte, lim decodeLimits, ev *event.Event) error {
-	if len(raw) < execFixed {
+	r := view[probesExecRec](raw)
+	if r == nil {
 		return fmt.Errorf("exec: %w", errShort)
 	}
-	argc := le.Uint32(raw[96:])
-	argsLen := int(le.Uint32(raw[104:]))
-	envLen := int(le.Uint32(raw[108:]))
-	flags := le.Uint32(raw[112:])
-	c := cursor{data: raw[execFixed:]}
+	c := cursor{data: tail[probesExecRec](raw)}
 	x := &event.Exec{
-		Argc:       int(argc),
-		ExeMemfd:   flags&execMemfd != 0,
-		ExeDeleted: flags&execDeleted != 0,
-		SID:        le.Uint32(raw[116:]),
-		PGID:       le.Uint32(raw[120:]),
+		Argc:       int(r.Argc),
+		ExeMemfd:   r.Flags&probesExecFlagEXEC_F_MEMFD != 0,
+		ExeDeleted: r.Flags&probesExecFlagEXEC_F_DELETED != 0,
+		SID:        r.Sid,
+		PGID:       r.Pgid,
 	}
-	x.Filename = string(c.next(int(le.Uint16(raw[128:]))))
-	x.Interpreter = string(c.next(int(le.Uint16(raw[130:]))))
-	x.ExePath = string(c.next(int(le.Uint16(raw[132:]))))
-	x.Cwd = string(c.next(int(le.Uint16(raw[134:]))))
-	x.TTY = string(c.next(int(le.Uint16(raw[136:]))))
-	x.CgroupLeafName = string(c.next(int(le.Uint16(raw[138:]))))
-	args := c.next(argsLen)
-	env := c.next(envLen)
+	x.Filename = string(c.next(int(r.FilenameLen)))
+	x.Interpreter = string(c.next(int(r.InterpLen)))
+	x.ExePath = string(c.next(int(r.ExeLen)))
+	x.Cwd = string(c.next(int(r.CwdLen)))
+	x.TTY = string(c.next(int(r.TtyLen)))
+	x.CgroupLeafName = string(c.next(int(r.CgnameLen)))
+	args := c.next(int(r.ArgsLen))
+	env := c.next(int(r.EnvLen))
 	if c.err != nil {
 		return fmt.Errorf("exec: %w", c.err)
 	}
-	x.Args, x.ArgsTruncated = splitBlock(args, flags&execArgsTrunc != 0, lim.maxArgs)
-	if !x.ArgsTruncated && int(argc) > len(x.Args) {
+	x.Args, x.ArgsTruncated = splitBlock(args, r.Flags&probesExecFlagEXEC_F_ARGS_TRUNC != 0, lim.maxArgs)
+	if !x.ArgsTruncated && int(r.Argc) > len(x.Args) {
 		x.ArgsTruncated = true
 	}
-	x.Env, x.EnvTruncated = splitBlock(env, flags&execEnvTrunc != 0, lim.maxEnv)
+	x.Env, x.EnvTruncated = splitBlock(env, r.Flags&probesExecFlagEXEC_F_ENV_TRUNC != 0, lim.maxEnv)
 	ev.Exec = x
 	return nil
 }
 
 func decodeExecFailed(raw []byte, ev *event.Event) error {
-	if len(raw) < execFailedBase {
+	r := view[probesExecFailedRec](raw)
+	if r == nil {
 		return fmt.Errorf("exec_failed: %w", errShort)
 	}
-	c := cursor{data: raw[execFailedBase:]}
-	x := &event.ExecFailed{Errno: int32(le.Uint32(raw[96:]))}
-	x.Filename = string(c.next(int(le.Uint16(raw[108:]))))
-	args := c.next(int(le.Uint32(raw[104:])))
+	c := cursor{data: tail[probesExecFailedRec](raw)}
+	x := &event.ExecFailed{Errno: r.Err}
+	x.Filename = string(c.next(int(r.FilenameLen)))
+	args := c.next(int(r.ArgsLen))
 	if c.err != nil {
 		return fmt.Errorf("exec_failed: %w", c.err)
 	}
-	x.Args, x.ArgsTruncated = splitBlock(args, le.Uint16(raw[110:])&execArgsTrunc != 0, 0)
+	x.Args, x.ArgsTruncated = splitBlock(args, probesExecFlag(r.Flags)&probesExecFlagEXEC_F_ARGS_TRUNC != 0, 0)
 	ev.ExecFailed = x
 	return nil
 }
 
 func decodeDNS(raw []byte, ev *event.Event) error {
-	if len(raw) < dnsFixed {
+	r := view[probesDnsRec](raw)
+	if r == nil {
 		return fmt.Errorf("dns: %w", errShort)
 	}
-	n := int(le.Uint16(raw[104:]))
-	if n > dnsCap || dnsFixed+n > len(raw) {
-		return fmt.Errorf("dns: payload of %d bytes: %w", n, errShort)
+	if int(r.Len) > len(r.Data) {
+		return fmt.Errorf("dns: payload of %d bytes: %w", r.Len, errShort)
 	}
-	d := &event.DNSPacket{Family: le.Uint16(raw[96:]), Transport: raw[98], Egress: raw[99] != 0,
-		SrcPort: le.Uint16(raw[100:]), DstPort: le.Uint16(raw[102:]), Payload: raw[dnsFixed : dnsFixed+n]}
-	copy(d.SrcAddr[:], raw[112:128])
-	copy(d.DstAddr[:], raw[128:144])
-	ev.DNS = d
+	ev.DNS = &event.DNSPacket{Family: r.Family, Transport: r.Proto, Egress: r.Egress != 0, SrcPort: r.Sport,
+		DstPort: r.Dport, SrcAddr: r.Saddr, DstAddr: r.Daddr, Payload: r.Data[:r.Len]}
 	return nil
 }
 
 func decodeFile(raw []byte, ev *event.Event) error {
-	if len(raw) < fileSize {
+	r := view[probesFileRec](raw)
+	if r == nil {
 		return fmt.Errorf("file: %w", errShort)
 	}
-	op := int(raw[96])
-	if op <= 0 || op >= len(fileOps) {
-		return fmt.Errorf("file: unknown operation %d", op)
+	if r.Op == 0 || int(r.Op) >= len(fileOps) {
+		return fmt.Errorf("file: unknown operation %d", r.Op)
 	}
 	f := &event.File{
-		Op:         fileOps[op],
-		Path:       boundedString(raw[fileFixed:fileFixed+filePathCap], int(le.Uint16(raw[98:]))),
-		SourcePath: boundedString(raw[fileFixed+filePathCap:fileSize], int(le.Uint16(raw[100:]))),
-		Flags:      le.Uint32(raw[104:]),
-		Mode:       le.Uint32(raw[108:]),
-		Errno:      int32(le.Uint32(raw[112:])),
+		Op:         fileOps[r.Op],
+		Path:       boundedString(chars(r.Path[:]), int(r.PathLen)),
+		SourcePath: boundedString(chars(r.Path2[:]), int(r.Path2Len)),
+		Flags:      r.Flags,
+		Mode:       r.Mode,
+		Errno:      r.Err,
 	}
-	f.WriteIntent = op != 1 || f.Flags&(0o1|0o2|0o100|0o1000) != 0
+	f.WriteIntent = r.Op != probesFileOpFOP_OPEN || f.Flags&writeIntentFlags != 0
 	ev.File = f
 	return nil
 }

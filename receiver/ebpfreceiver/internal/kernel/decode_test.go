@@ -1,76 +1,74 @@
+//go:build linux && amd64
+
 package kernel
 
 import (
 	"encoding/binary"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
 
-// rec builds a record the way the BPF programs lay it out.
-type rec []byte
+// Records are built from the generated types, so the tests follow bpf/include/records.h as decode does.
 
-func newRec(kind event.Kind, size int) rec {
-	r := make(rec, size)
-	binary.LittleEndian.PutUint16(r[0:], uint16(kind))
-	binary.LittleEndian.PutUint64(r[8:], 77)          // seq
-	binary.LittleEndian.PutUint64(r[16:], 123456789)  // ktime
-	binary.LittleEndian.PutUint32(r[24:], 4242)       // tgid
-	binary.LittleEndian.PutUint32(r[28:], 4243)       // tid
-	binary.LittleEndian.PutUint64(r[32:], 1111)       // start_boottime
-	binary.LittleEndian.PutUint32(r[40:], 1)          // ppid
-	binary.LittleEndian.PutUint32(r[44:], 7)          // vpid
-	binary.LittleEndian.PutUint64(r[48:], 999)        // parent_start
-	binary.LittleEndian.PutUint64(r[56:], 0xc0ffee)   // cgroup id
-	binary.LittleEndian.PutUint32(r[64:], 1000)       // uid
-	binary.LittleEndian.PutUint32(r[68:], 0)          // euid
-	binary.LittleEndian.PutUint32(r[72:], 0xffffffff) // loginuid
-	binary.LittleEndian.PutUint32(r[76:], 0xffffffff) // sessionid
-	copy(r[80:96], "xmrig\x00garbage")
-	return r
+func testHdr(kind probesRecordKind) probesRecHdr {
+	h := probesRecHdr{Kind: kind, Seq: 77, Ktime: 123456789, Tgid: 4242, Tid: 4243, StartBoottime: 1111, Ppid: 1,
+		Vpid: 7, ParentStart: 999, CgroupId: 0xc0ffee, Uid: 1000, Euid: 0, Loginuid: 0xffffffff, Sessionid: 0xffffffff}
+	copy(chars(h.Comm[:]), "xmrig\x00garbage")
+	return h
 }
 
-func (r rec) u16(off int, v uint16) rec { binary.LittleEndian.PutUint16(r[off:], v); return r }
-func (r rec) u32(off int, v uint32) rec { binary.LittleEndian.PutUint32(r[off:], v); return r }
-func (r rec) u64(off int, v uint64) rec { binary.LittleEndian.PutUint64(r[off:], v); return r }
+// raw returns r as the kernel sends it, followed by data (the variable part of exec records).
+func raw[T any](r *T, data ...string) []byte {
+	out := append([]byte(nil), unsafe.Slice((*byte)(unsafe.Pointer(r)), unsafe.Sizeof(*r))...)
+	for _, d := range data {
+		out = append(out, d...)
+	}
+	return out
+}
 
 var lim = decodeLimits{maxArgs: 0, maxEnv: 0}
 
-func execRecord(flags uint32, argc uint32, args, env string) rec {
+func execRecord(flags probesExecFlag, argc uint32, args, env string) []byte {
+	r := probesExecRec{Hdr: testHdr(probesRecordKindKIND_EXEC), Argc: argc, ArgsLen: uint32(len(args)),
+		EnvLen: uint32(len(env)), Flags: flags, Sid: 300, Pgid: 301}
 	pieces := []string{"/bin/sh", "/usr/bin/dash", "/usr/bin/dash", "/root", "pts/0", "libpod-abc.scope"}
-	data := ""
-	for _, p := range pieces {
-		data += p
-	}
-	data += args + env
-	r := newRec(event.KindExec, execFixed+len(data))
-	copy(r[execFixed:], data)
-	r.u32(96, argc).u32(100, 1).u32(104, uint32(len(args))).u32(108, uint32(len(env))).u32(112, flags).
-		u32(116, 300).u32(120, 301)
+	lens := []*uint16{&r.FilenameLen, &r.InterpLen, &r.ExeLen, &r.CwdLen, &r.TtyLen, &r.CgnameLen}
 	for i, p := range pieces {
-		r.u16(128+2*i, uint16(len(p)))
+		*lens[i] = uint16(len(p))
 	}
-	return r
+	return raw(&r, append(pieces, args, env)...)
 }
 
 func TestDecodeHeader(t *testing.T) {
 	var ev event.Event
-	require.NoError(t, decode(newRec(event.KindExit, exitSize).u32(96, 3<<8).u64(104, 5).u64(112, 6), lim, &ev))
+	r := probesExitRec{Hdr: testHdr(probesRecordKindKIND_EXIT), Code: 3 << 8, Utime: 5, Stime: 6}
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.Equal(t, event.KindExit, ev.Kind)
 	require.Equal(t, uint64(77), ev.Seq)
 	require.Equal(t, uint64(123456789), ev.BootNS)
 	require.Equal(t, event.Process{PID: 4242, TID: 4243, StartBootNS: 1111, PPID: 1, VPID: 7, ParentStartNS: 999,
 		Comm: "xmrig", CgroupID: 0xc0ffee, UID: 1000, LoginUID: 0xffffffff, SessionID: 0xffffffff}, ev.Proc)
 	require.Equal(t, &event.Exit{Code: 3 << 8, UserNS: 5, SystemNS: 6}, ev.Exit)
+
+	b := raw(&r)
+	odd := append(make([]byte, 1, len(b)+1), b...)[1:] // not 8-byte aligned
+	var ev2 event.Event
+	require.NoError(t, decode(odd, lim, &ev2))
+	require.Equal(t, ev, ev2)
 }
 
 func TestDecodeLeanHeader(t *testing.T) {
 	var ev event.Event
-	require.NoError(t, decode(newRec(event.KindConnect, connectSize).u16(2, hdrLean), lim, &ev))
+	r := probesConnectRec{Hdr: testHdr(probesRecordKindKIND_CONNECT)}
+	r.Hdr.Flags = probesHdrFlagHDR_F_LEAN
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.True(t, ev.Proc.Lean)
-	require.NoError(t, decode(newRec(event.KindConnect, connectSize).u16(2, 1), lim, &ev))
+	r.Hdr.Flags = probesHdrFlagHDR_F_TASK_UNRELIABLE
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.False(t, ev.Proc.Lean, "HDR_F_TASK_UNRELIABLE alone is not lean")
 }
 
@@ -78,7 +76,7 @@ func TestDecodeExec(t *testing.T) {
 	args := "/bin/sh\x00./run.sh\x00\x00\xff\xfe\x00"
 	env := "A=1\x00AWS_SECRET=x\x00"
 	var ev event.Event
-	require.NoError(t, decode(execRecord(execMemfd|execDeleted, 4, args, env), lim, &ev))
+	require.NoError(t, decode(execRecord(probesExecFlagEXEC_F_MEMFD|probesExecFlagEXEC_F_DELETED, 4, args, env), lim, &ev))
 	x := ev.Exec
 	require.Equal(t, "/bin/sh", x.Filename)
 	require.Equal(t, "/usr/bin/dash", x.Interpreter)
@@ -99,7 +97,7 @@ func TestDecodeExec(t *testing.T) {
 func TestDecodeExecTruncation(t *testing.T) {
 	var ev event.Event
 	// cut in the middle of the third argument by the kernel
-	require.NoError(t, decode(execRecord(execArgsTrunc, 100000, "a\x00b\x00cc", ""), lim, &ev))
+	require.NoError(t, decode(execRecord(probesExecFlagEXEC_F_ARGS_TRUNC, 100000, "a\x00b\x00cc", ""), lim, &ev))
 	require.Equal(t, [][]byte{[]byte("a"), []byte("b"), []byte("cc")}, ev.Exec.Args)
 	require.True(t, ev.Exec.ArgsTruncated)
 	require.Equal(t, 100000, ev.Exec.Argc)
@@ -117,107 +115,137 @@ func TestDecodeExecTruncation(t *testing.T) {
 	require.True(t, ev.Exec.EnvTruncated)
 }
 
+func execFailedRecord(filename, args string) []byte {
+	r := probesExecFailedRec{Hdr: testHdr(probesRecordKindKIND_EXEC_FAILED), Err: 2, Argc: 3,
+		ArgsLen: uint32(len(args)), FilenameLen: uint16(len(filename))}
+	return raw(&r, filename, args)
+}
+
 func TestDecodeExecFailed(t *testing.T) {
-	data := "/sbin/modprobe" + "modprobe\x00msr\x00allow_writes=on\x00"
-	r := newRec(event.KindExecFailed, execFailedBase+len(data))
-	copy(r[execFailedBase:], data)
-	r.u32(96, 2).u32(100, 3).u32(104, uint32(len(data)-14)).u16(108, 14)
 	var ev event.Event
-	require.NoError(t, decode(r, lim, &ev))
+	require.NoError(t, decode(execFailedRecord("/sbin/modprobe", "modprobe\x00msr\x00allow_writes=on\x00"), lim, &ev))
 	require.Equal(t, &event.ExecFailed{Filename: "/sbin/modprobe", Errno: 2,
 		Args: [][]byte{[]byte("modprobe"), []byte("msr"), []byte("allow_writes=on")}}, ev.ExecFailed)
 }
 
 func TestDecodeConnect(t *testing.T) {
-	r := newRec(event.KindConnect, connectSize).u16(96, 10).u16(100, 3333).u32(104, 101)
-	r[98] = 6
-	copy(r[112:], []byte{0x20, 0x01, 0x0d, 0xb8, 15: 1})
+	r := probesConnectRec{Hdr: testHdr(probesRecordKindKIND_CONNECT), Family: 10, Proto: 6, Port: 3333, Err: 101,
+		Addr: [16]byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}}
 	var ev event.Event
-	require.NoError(t, decode(r, lim, &ev))
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.Equal(t, &event.Connect{Family: 10, Transport: 6, Port: 3333, Errno: 101,
 		Addr: [16]byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}}, ev.Connect)
 
-	r[99] = connectInProgress
-	require.NoError(t, decode(r.u32(104, 0), lim, &ev))
+	r.Flags, r.Err = probesConnectFlagCONNECT_F_IN_PROGRESS, 0
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.True(t, ev.Connect.InProgress)
-	r[99] = connectNoResult
-	require.NoError(t, decode(r, lim, &ev))
+	r.Flags = probesConnectFlagCONNECT_F_NO_RESULT
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.Equal(t, int32(-1), ev.Connect.Errno)
 }
 
 func TestDecodeDNS(t *testing.T) {
-	r := newRec(event.KindDNS, dnsFixed+dnsCap).u16(96, 2).u16(100, 40000).u16(102, 53).u16(104, 3)
-	r[98], r[99] = 17, 1
-	copy(r[112:], []byte{127, 0, 0, 1})
-	copy(r[128:], []byte{127, 0, 0, 53})
-	copy(r[dnsFixed:], "abc")
+	r := probesDnsRec{Hdr: testHdr(probesRecordKindKIND_DNS), Family: 2, Proto: 17, Egress: 1, Sport: 40000,
+		Dport: 53, Len: 3, Saddr: [16]byte{127, 0, 0, 1}, Daddr: [16]byte{127, 0, 0, 53}}
+	copy(r.Data[:], "abc")
 	var ev event.Event
-	require.NoError(t, decode(r, lim, &ev))
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.Equal(t, []byte("abc"), ev.DNS.Payload)
 	require.True(t, ev.DNS.Egress)
 	require.Equal(t, uint16(53), ev.DNS.DstPort)
 	require.Equal(t, [16]byte{127, 0, 0, 53}, ev.DNS.DstAddr)
 
-	require.Error(t, decode(r.u16(104, 600), lim, &ev), "length beyond the cap")
+	r.Len = 600
+	require.Error(t, decode(raw(&r), lim, &ev), "length beyond the cap")
+}
+
+func TestDecodePayload(t *testing.T) {
+	r := probesPayloadRec{Hdr: testHdr(probesRecordKindKIND_PAYLOAD), Family: 2, Dport: 3333, Sport: 40000, Len: 4,
+		Daddr: [16]byte{10, 0, 0, 1}}
+	copy(r.Data[:], "{\"id\"")
+	var ev event.Event
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.Equal(t, &event.Payload{Family: 2, Port: 3333, SrcPort: 40000, Addr: [16]byte{10, 0, 0, 1},
+		Data: []byte("{\"id")}, ev.Payload)
+	r.Len = 257
+	require.Error(t, decode(raw(&r), lim, &ev), "length beyond the cap")
 }
 
 func TestDecodeFile(t *testing.T) {
-	r := newRec(event.KindFile, fileSize).u16(98, 14).u16(100, 0).u32(104, 0o1101).u32(108, 0o644).u32(112, 13)
-	r[96] = 3
-	copy(r[fileFixed:], "/etc/cron.d/xy")
+	r := probesFileRec{Hdr: testHdr(probesRecordKindKIND_FILE), Op: probesFileOpFOP_TRUNCATE, PathLen: 14,
+		Flags: 0o1101, Mode: 0o644, Err: 13}
+	copy(chars(r.Path[:]), "/etc/cron.d/xy")
 	var ev event.Event
-	require.NoError(t, decode(r, lim, &ev))
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.Equal(t, &event.File{Op: event.FileTruncate, Path: "/etc/cron.d/xy", Flags: 0o1101, Mode: 0o644, Errno: 13,
 		WriteIntent: true}, ev.File)
 
-	r[96] = 1
-	require.NoError(t, decode(r.u32(104, 0), lim, &ev))
+	r.Op, r.Flags = probesFileOpFOP_OPEN, 0
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.False(t, ev.File.WriteIntent, "read-only open")
-	r[96] = 99
-	require.Error(t, decode(r, lim, &ev))
+	r.Op = 99
+	require.Error(t, decode(raw(&r), lim, &ev))
 }
 
-func TestDecodeSysctlAndRename(t *testing.T) {
-	r := newRec(event.KindSysctl, sysctlSize).u16(96, 15).u16(98, 5).u16(100, 2)
-	copy(r[104:], "vm/nr_hugepages")
-	copy(r[232:], "1280\n")
-	copy(r[296:], "0\n")
+func TestDecodeSysctlRenameKillFPU(t *testing.T) {
+	s := probesSysctlRec{Hdr: testHdr(probesRecordKindKIND_SYSCTL), NameLen: 15, NewLen: 5, OldLen: 2}
+	copy(chars(s.Name[:]), "vm/nr_hugepages")
+	copy(chars(s.NewValue[:]), "1280\n")
+	copy(chars(s.OldValue[:]), "0\n")
 	var ev event.Event
-	require.NoError(t, decode(r, lim, &ev))
+	require.NoError(t, decode(raw(&s), lim, &ev))
 	require.Equal(t, &event.Sysctl{Name: "vm/nr_hugepages", NewValue: "1280", OldValue: "0"}, ev.Sysctl)
 
-	r = newRec(event.KindRename, renameSize)
-	copy(r[96:], "bash")
-	copy(r[112:], "[kthreadd]")
-	require.NoError(t, decode(r, lim, &ev))
+	r := probesRenameRec{Hdr: testHdr(probesRecordKindKIND_RENAME)}
+	copy(chars(r.Oldcomm[:]), "bash")
+	copy(chars(r.Newcomm[:]), "[kthreadd]")
+	require.NoError(t, decode(raw(&r), lim, &ev))
 	require.Equal(t, &event.Rename{OldComm: "bash", NewComm: "[kthreadd]"}, ev.Rename)
+
+	k := probesKillRec{Hdr: testHdr(probesRecordKindKIND_KILL), Target: 99, Sig: 9, Err: 1}
+	require.NoError(t, decode(raw(&k), lim, &ev))
+	require.Equal(t, &event.Kill{TargetPID: 99, Signal: 9, Errno: 1}, ev.Kill)
+
+	f := probesFpuRec{Hdr: testHdr(probesRecordKindKIND_FPU), Mxcsr: 0x7f80, Nondefault: 9, Samples: 12}
+	require.NoError(t, decode(raw(&f), lim, &ev))
+	require.Equal(t, &event.FPU{MXCSR: 0x7f80, NonDefault: 9, Samples: 12}, ev.FPU)
 }
 
 // Hostile records: every prefix of every kind, and lengths pointing past the end, are errors, not panics.
 func TestDecodeNeverPanics(t *testing.T) {
-	full := []rec{
-		execRecord(0, 2, "a\x00b\x00", "X=1\x00"),
-		newRec(event.KindExit, exitSize), newRec(event.KindRename, renameSize), newRec(event.KindConnect, connectSize),
-		newRec(event.KindDNS, dnsFixed+dnsCap), newRec(event.KindSysctl, sysctlSize),
-		newRec(event.KindExecFailed, execFailedBase+4).u16(108, 4),
+	exit := probesExitRec{Hdr: testHdr(probesRecordKindKIND_EXIT)}
+	rename := probesRenameRec{Hdr: testHdr(probesRecordKindKIND_RENAME)}
+	connect := probesConnectRec{Hdr: testHdr(probesRecordKindKIND_CONNECT)}
+	dns := probesDnsRec{Hdr: testHdr(probesRecordKindKIND_DNS)}
+	sysctl := probesSysctlRec{Hdr: testHdr(probesRecordKindKIND_SYSCTL)}
+	file := probesFileRec{Hdr: testHdr(probesRecordKindKIND_FILE), Op: probesFileOpFOP_OPEN}
+	payload := probesPayloadRec{Hdr: testHdr(probesRecordKindKIND_PAYLOAD)}
+	full := [][]byte{
+		execRecord(0, 2, "a\x00b\x00", "X=1\x00"), raw(&exit), raw(&rename), raw(&connect), raw(&dns), raw(&sysctl),
+		raw(&file), raw(&payload), execFailedRecord("abcd", ""),
 	}
 	var ev event.Event
 	for _, r := range full {
+		require.NoError(t, decode(r, lim, &ev))
 		for n := 0; n < len(r); n++ {
 			_ = decode(r[:n], lim, &ev)
 		}
 	}
-	bad := execRecord(0, 2, "a\x00b\x00", "").u32(104, 1<<31)
+	bad := execRecord(0, 2, "a\x00b\x00", "")
+	(*probesExecRec)(unsafe.Pointer(&bad[0])).ArgsLen = 1 << 31
 	require.Error(t, decode(bad, lim, &ev))
-	bad = execRecord(0, 2, "a\x00b\x00", "").u16(128, 0xffff)
+	bad = execRecord(0, 2, "a\x00b\x00", "")
+	(*probesExecRec)(unsafe.Pointer(&bad[0])).FilenameLen = 0xffff
 	require.Error(t, decode(bad, lim, &ev))
-	require.Error(t, decode(newRec(200, 200), lim, &ev))
+	unknown := probesExitRec{Hdr: testHdr(200)}
+	require.Error(t, decode(raw(&unknown), lim, &ev))
 	require.Error(t, decode(nil, lim, &ev))
 }
 
 func FuzzDecode(f *testing.F) {
-	f.Add([]byte(execRecord(0, 2, "a\x00b\x00", "X=1\x00")))
-	f.Add([]byte(newRec(event.KindDNS, dnsFixed+dnsCap)))
+	dns := probesDnsRec{Hdr: testHdr(probesRecordKindKIND_DNS)}
+	f.Add(execRecord(0, 2, "a\x00b\x00", "X=1\x00"))
+	f.Add(raw(&dns))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev event.Event
 		_ = decode(b, decodeLimits{maxArgs: 8, maxEnv: 8}, &ev)

@@ -322,3 +322,24 @@ func TestExcludedPIDIsSilent(t *testing.T) {
 		require.NotEqual(t, uint32(os.Getpid()), e.Proc.PID, "event of the excluded process: %+v", e)
 	}
 }
+
+// detach closes the links only: nothing more is produced, the ring can still be drained.
+func (s *Source) detach() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.links) - 1; i >= 0; i-- {
+		s.links[i].Close()
+	}
+	s.links = nil
+}
+
+// produced returns the kernel's sequence counter: records produced (delivered or lost) so far.
+func (s *Source) produced() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var v uint64
+	if s.coll != nil {
+		_ = s.coll.Maps["seqno"].Lookup(uint32(0), &v)
+	}
+	return v
+}

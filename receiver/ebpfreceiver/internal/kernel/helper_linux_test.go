@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel/internal/mxcsr"
 )
 
 // helperEnv makes the test binary act as a small child program, so that the privileged tests can
@@ -62,18 +61,17 @@ func runHelper(mode string, args []string) int {
 		}
 		c.Close()
 		return 0
-	case "randomx": // switches the SSE rounding mode the way a RandomX VM does, sleeping in between
+	case "randomx": // float work between short sleeps on one thread, whose SSE rounding mode the test
+		// switches from outside (setRounding); prints the thread id first
 		runtime.LockOSThread()
-		orig := mxcsr.Get()
+		fmt.Println(unix.Gettid())
 		f := 1.0
 		for i := 0; i < 300; i++ {
-			mxcsr.Set(orig&^(3<<13) | uint32(i%4)<<13)
 			for j := 0; j < 1000; j++ {
 				f = f*1.0000001 + 0.5
 			}
 			time.Sleep(2 * time.Millisecond) // switched out with the mode set
 		}
-		mxcsr.Set(orig)
 		if f == 0 {
 			return 1
 		}

@@ -9,11 +9,11 @@ import (
 
 // Bounds the BPF programs are compiled with; Options beyond them are refused.
 const (
-	MaxArgvBytes   = 8192 // ARGS_CAP in bpf/exec.c
+	MaxArgvBytes   = 8192 // ARGS_CAP in bpf/include/records.h
 	MaxEnvBytes    = 8192
-	MaxExcludePIDs = 8   // EXCLUDE_MAX in bpf/common.h
-	MaxPrefixes    = 512 // max_entries of the prefixes trie in bpf/file.c
-	MaxPrefixLen   = 256 // LPM_CAP in bpf/file.c: longer prefixes cannot be matched
+	MaxExcludePIDs = 8   // EXCLUDE_MAX in bpf/include/records.h
+	MaxPrefixes    = 512 // PREFIXES_MAX in bpf/include/records.h
+	MaxPrefixLen   = 256 // LPM_CAP in bpf/include/records.h: longer prefixes cannot be matched
 
 	DefaultRingBufferSize = 4 << 20
 	DefaultPollInterval   = 100 * time.Millisecond

@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Values of the prefixes trie (PFX_* in bpf/file.c).
+// Values of the prefixes trie (enum prefix_match in bpf/include/records.h).
 const (
 	pfxWatched = 1
 	pfxAlways  = 2

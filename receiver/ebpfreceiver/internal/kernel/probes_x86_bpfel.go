@@ -13,66 +13,81 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type probesConnectFlag uint8
+
+const (
+	probesConnectFlagCONNECT_F_IN_PROGRESS probesConnectFlag = 1
+	probesConnectFlagCONNECT_F_NO_RESULT   probesConnectFlag = 2
+)
+
+type probesConnectRec struct {
+	_      structs.HostLayout
+	Hdr    probesRecHdr
+	Family uint16
+	Proto  uint8
+	Flags  probesConnectFlag
+	Port   uint16
+	Pad    uint16
+	Err    int32
+	Pad2   uint32
+	Addr   [16]uint8
+}
+
+type probesDnsRec struct {
+	_      structs.HostLayout
+	Hdr    probesRecHdr
+	Family uint16
+	Proto  uint8
+	Egress uint8
+	Sport  uint16
+	Dport  uint16
+	Len    uint16
+	Pad    [3]uint16
+	Saddr  [16]uint8
+	Daddr  [16]uint8
+	Data   [512]uint8
+}
+
+type probesExecBuf struct {
+	_    structs.HostLayout
+	Rec  probesExecRec
+	Data [24576]uint8
+}
+
+type probesExecFailedBuf struct {
+	_    structs.HostLayout
+	Rec  probesExecFailedRec
+	Data [4352]uint8
+}
+
 type probesExecFailedRec struct {
-	_   structs.HostLayout
-	Hdr struct {
-		_             structs.HostLayout
-		Kind          uint16
-		Flags         uint16
-		Cpu           uint32
-		Seq           uint64
-		Ktime         uint64
-		Tgid          uint32
-		Tid           uint32
-		StartBoottime uint64
-		Ppid          uint32
-		Vpid          uint32
-		ParentStart   uint64
-		CgroupId      uint64
-		Uid           uint32
-		Euid          uint32
-		Loginuid      uint32
-		Sessionid     uint32
-		Comm          [16]int8
-	}
+	_           structs.HostLayout
+	Hdr         probesRecHdr
 	Err         int32
 	Argc        uint32
 	ArgsLen     uint32
 	FilenameLen uint16
 	Flags       uint16
-	Data        [4352]uint8
 }
 
+type probesExecFlag uint32
+
+const (
+	probesExecFlagEXEC_F_ARGS_TRUNC probesExecFlag = 1
+	probesExecFlagEXEC_F_ENV_TRUNC  probesExecFlag = 2
+	probesExecFlagEXEC_F_MEMFD      probesExecFlag = 4
+	probesExecFlagEXEC_F_DELETED    probesExecFlag = 8
+)
+
 type probesExecRec struct {
-	_   structs.HostLayout
-	Hdr struct {
-		_             structs.HostLayout
-		Kind          uint16
-		Flags         uint16
-		Cpu           uint32
-		Seq           uint64
-		Ktime         uint64
-		Tgid          uint32
-		Tid           uint32
-		StartBoottime uint64
-		Ppid          uint32
-		Vpid          uint32
-		ParentStart   uint64
-		CgroupId      uint64
-		Uid           uint32
-		Euid          uint32
-		Loginuid      uint32
-		Sessionid     uint32
-		Comm          [16]int8
-	}
+	_           structs.HostLayout
+	Hdr         probesRecHdr
 	Argc        uint32
-	Envc        uint32
 	ArgsLen     uint32
 	EnvLen      uint32
-	Flags       uint32
+	Flags       probesExecFlag
 	Sid         uint32
 	Pgid        uint32
-	OldPid      uint32
 	FilenameLen uint16
 	InterpLen   uint16
 	ExeLen      uint16
@@ -80,33 +95,35 @@ type probesExecRec struct {
 	TtyLen      uint16
 	CgnameLen   uint16
 	Pad         [2]uint16
-	Data        [24576]uint8
 }
 
+type probesExitRec struct {
+	_     structs.HostLayout
+	Hdr   probesRecHdr
+	Code  int32
+	Pad   uint32
+	Utime uint64
+	Stime uint64
+}
+
+type probesFileOp uint8
+
+const (
+	probesFileOpFOP_OPEN     probesFileOp = 1
+	probesFileOpFOP_CREATE   probesFileOp = 2
+	probesFileOpFOP_TRUNCATE probesFileOp = 3
+	probesFileOpFOP_RENAME   probesFileOp = 4
+	probesFileOpFOP_LINK     probesFileOp = 5
+	probesFileOpFOP_SYMLINK  probesFileOp = 6
+	probesFileOpFOP_UNLINK   probesFileOp = 7
+	probesFileOpFOP_CHMOD    probesFileOp = 8
+)
+
 type probesFileRec struct {
-	_   structs.HostLayout
-	Hdr struct {
-		_             structs.HostLayout
-		Kind          uint16
-		Flags         uint16
-		Cpu           uint32
-		Seq           uint64
-		Ktime         uint64
-		Tgid          uint32
-		Tid           uint32
-		StartBoottime uint64
-		Ppid          uint32
-		Vpid          uint32
-		ParentStart   uint64
-		CgroupId      uint64
-		Uid           uint32
-		Euid          uint32
-		Loginuid      uint32
-		Sessionid     uint32
-		Comm          [16]int8
-	}
-	Op       uint8
-	Match    uint8
+	_        structs.HostLayout
+	Hdr      probesRecHdr
+	Op       probesFileOp
+	Pad0     uint8
 	PathLen  uint16
 	Path2Len uint16
 	Pad      uint16
@@ -118,6 +135,15 @@ type probesFileRec struct {
 	Path2    [512]int8
 }
 
+type probesFpuRec struct {
+	_          structs.HostLayout
+	Hdr        probesRecHdr
+	Mxcsr      uint32
+	Nondefault uint32
+	Samples    uint32
+	Pad        uint32
+}
+
 type probesFpuTally struct {
 	_           structs.HostLayout
 	WindowStart uint64
@@ -126,6 +152,22 @@ type probesFpuTally struct {
 	Nondefault  uint32
 	Mxcsr       uint32
 	Pad         uint32
+}
+
+type probesHdrFlag uint16
+
+const (
+	probesHdrFlagHDR_F_TASK_UNRELIABLE probesHdrFlag = 1
+	probesHdrFlagHDR_F_LEAN            probesHdrFlag = 2
+)
+
+type probesKillRec struct {
+	_      structs.HostLayout
+	Hdr    probesRecHdr
+	Target uint32
+	Sig    int32
+	Err    int32
+	Pad    uint32
 }
 
 type probesLpmKey struct {
@@ -175,6 +217,17 @@ type probesPathScratch struct {
 	Buf [4352]int8
 }
 
+type probesPayloadRec struct {
+	_      structs.HostLayout
+	Hdr    probesRecHdr
+	Family uint16
+	Dport  uint16
+	Sport  uint16
+	Len    uint16
+	Daddr  [16]uint8
+	Data   [256]uint8
+}
+
 type probesPendingConnect struct {
 	_         structs.HostLayout
 	InConnect uint16
@@ -185,6 +238,79 @@ type probesPendingConnect struct {
 	Port      uint16
 	Pad2      uint16
 	Addr      [16]uint8
+}
+
+type probesPrefixMatch uint8
+
+const (
+	probesPrefixMatchPFX_WATCHED probesPrefixMatch = 1
+	probesPrefixMatchPFX_ALWAYS  probesPrefixMatch = 2
+)
+
+type probesRecHdr struct {
+	_             structs.HostLayout
+	Kind          probesRecordKind
+	Flags         probesHdrFlag
+	Pad           uint32
+	Seq           uint64
+	Ktime         uint64
+	Tgid          uint32
+	Tid           uint32
+	StartBoottime uint64
+	Ppid          uint32
+	Vpid          uint32
+	ParentStart   uint64
+	CgroupId      uint64
+	Uid           uint32
+	Euid          uint32
+	Loginuid      uint32
+	Sessionid     uint32
+	Comm          [16]int8
+}
+
+type probesRecordBound uint32
+
+const (
+	probesRecordBoundEXCLUDE_MAX  probesRecordBound = 8
+	probesRecordBoundARGS_CAP     probesRecordBound = 8192
+	probesRecordBoundLPM_CAP      probesRecordBound = 256
+	probesRecordBoundPREFIXES_MAX probesRecordBound = 512
+)
+
+type probesRecordKind uint16
+
+const (
+	probesRecordKindKIND_EXEC        probesRecordKind = 1
+	probesRecordKindKIND_EXEC_FAILED probesRecordKind = 2
+	probesRecordKindKIND_EXIT        probesRecordKind = 3
+	probesRecordKindKIND_RENAME      probesRecordKind = 4
+	probesRecordKindKIND_CONNECT     probesRecordKind = 5
+	probesRecordKindKIND_DNS         probesRecordKind = 6
+	probesRecordKindKIND_FILE        probesRecordKind = 7
+	probesRecordKindKIND_SYSCTL      probesRecordKind = 8
+	probesRecordKindKIND_KILL        probesRecordKind = 9
+	probesRecordKindKIND_FPU         probesRecordKind = 10
+	probesRecordKindKIND_PAYLOAD     probesRecordKind = 11
+	probesRecordKindKIND_COUNT       probesRecordKind = 12
+)
+
+type probesRenameRec struct {
+	_       structs.HostLayout
+	Hdr     probesRecHdr
+	Oldcomm [16]int8
+	Newcomm [16]int8
+}
+
+type probesSysctlRec struct {
+	_        structs.HostLayout
+	Hdr      probesRecHdr
+	NameLen  uint16
+	NewLen   uint16
+	OldLen   uint16
+	Pad      uint16
+	Name     [128]int8
+	NewValue [64]int8
+	OldValue [64]int8
 }
 
 // Names of all BPF objects in the ELF.
@@ -267,6 +393,7 @@ const (
 	probesVarFpuTrackedBits        = "fpu_tracked_bits"
 	probesVarFpuWindowNs           = "fpu_window_ns"
 	probesVarPayloadOn             = "payload_on"
+	probesVarRecordTypes           = "record_types"
 	probesVarWakeupBytes           = "wakeup_bytes"
 )
 
@@ -400,6 +527,7 @@ type probesVariableSpecs struct {
 	FpuTrackedBits *ebpf.VariableSpec `ebpf:"fpu_tracked_bits"`
 	FpuWindowNs    *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
 	PayloadOn      *ebpf.VariableSpec `ebpf:"payload_on"`
+	RecordTypes    *ebpf.VariableSpec `ebpf:"record_types"`
 	WakeupBytes    *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
 }
 
@@ -476,6 +604,7 @@ type probesVariables struct {
 	FpuTrackedBits *ebpf.Variable `ebpf:"fpu_tracked_bits"`
 	FpuWindowNs    *ebpf.Variable `ebpf:"fpu_window_ns"`
 	PayloadOn      *ebpf.Variable `ebpf:"payload_on"`
+	RecordTypes    *ebpf.Variable `ebpf:"record_types"`
 	WakeupBytes    *ebpf.Variable `ebpf:"wakeup_bytes"`
 }
 

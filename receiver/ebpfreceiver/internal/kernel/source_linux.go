@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"go.uber.org/zap"
@@ -36,10 +35,6 @@ type Source struct {
 	closed  bool
 
 	parseErrors atomic.Uint64
-
-	// emptyPrograms (benchmarks only) attaches the same hooks with programs that do nothing, to
-	// measure what the hooks cost the host before any program runs.
-	emptyPrograms bool
 }
 
 var _ event.Source = (*Source)(nil)
@@ -100,9 +95,6 @@ func (s *Source) Start() (err error) {
 	}
 	if err := s.configure(spec); err != nil {
 		return err
-	}
-	if s.emptyPrograms {
-		emptyAll(spec)
 	}
 	coll, err := ebpf.NewCollectionWithOptions(spec, ebpf.CollectionOptions{})
 	if err != nil {
@@ -223,12 +215,8 @@ func (s *Source) fillPrefixes() error {
 		return err
 	}
 	for p, flags := range table {
-		var key struct {
-			PrefixLen uint32
-			Data      [MaxPrefixLen]byte
-		}
-		key.PrefixLen = uint32(len(p) * 8)
-		copy(key.Data[:], p)
+		key := probesLpmKey{Prefixlen: uint32(len(p) * 8)}
+		copy(chars(key.Data[:]), p)
 		if err := m.Put(&key, flags); err != nil {
 			return fmt.Errorf("adding watched prefix %q: %w", p, err)
 		}
@@ -385,37 +373,4 @@ func (s *Source) release() error {
 	}
 	s.started = false
 	return errors.Join(errs...)
-}
-
-// detach closes the links only: nothing more is produced, the ring can still be drained.
-func (s *Source) detach() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for i := len(s.links) - 1; i >= 0; i-- {
-		s.links[i].Close()
-	}
-	s.links = nil
-}
-
-// produced returns the kernel's sequence counter: records produced (delivered or lost) so far.
-func (s *Source) produced() uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var v uint64
-	if s.coll != nil {
-		_ = s.coll.Maps["seqno"].Lookup(uint32(0), &v)
-	}
-	return v
-}
-
-// emptyAll replaces every program by one that returns at once (cgroup programs allow the operation).
-func emptyAll(spec *ebpf.CollectionSpec) {
-	for _, p := range spec.Programs {
-		ret := int64(0)
-		switch p.Type {
-		case ebpf.CGroupSKB, ebpf.CGroupSockAddr, ebpf.CGroupSysctl:
-			ret = 1
-		}
-		p.Instructions = asm.Instructions{asm.Mov.Imm(asm.R0, int32(ret)), asm.Return()}
-	}
 }

@@ -4,7 +4,9 @@
 #ifndef CRYPTOCHAIN_PATH_H
 #define CRYPTOCHAIN_PATH_H
 
-#include "common.h"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 #define PATH_SCRATCH 4096 /* the path ends at buf[PATH_SCRATCH] */
 #define PATH_DEPTH 32     /* components, mount crossings included */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
-/* First bytes a process sends on a new TCP connection (issue 5: stratum on the wire). In
+/* First bytes a process sends on a new TCP connection (stratum on the wire). In
  * cgroup_skb/egress a data segment is the connection's first when the socket's bytes_sent equals the
  * segment's payload (the counter is bumped just before the segment goes down the stack; a
  * retransmission adds to it again). No per-socket state: the check costs one load. Both ends'
@@ -7,21 +7,14 @@
 #ifndef CRYPTOCHAIN_PAYLOAD_H
 #define CRYPTOCHAIN_PAYLOAD_H
 
-#include "common.h"
-
-#define PAYLOAD_CAP 256
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "records.h"
+#include "ring.h"
+#include "task.h"
+#include "skb.h"
 
 volatile const __u32 payload_on = 0;
-
-struct payload_rec {
-	struct rec_hdr hdr;
-	__u16 family;
-	__u16 dport;
-	__u16 sport;
-	__u16 len;
-	__u8 daddr[16];
-	__u8 data[PAYLOAD_CAP];
-};
 
 /* first_payload runs in cgroup_skb/egress for TCP segments that carry data. */
 static __always_inline void first_payload(struct __sk_buff *skb, __u16 family, __u8 *daddr, __u16 sport, __u16 dport,
@@ -40,18 +33,12 @@ static __always_inline void first_payload(struct __sk_buff *skb, __u16 family, _
 	if (!tp || tp->bytes_sent != len)
 		return;
 	seq = next_seq();
-	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
-	if (!r) {
-		count_lost(KIND_PAYLOAD);
+	r = ring_reserve(sizeof(*r), KIND_PAYLOAD);
+	if (!r)
 		return;
-	}
-	if (len > PAYLOAD_CAP)
-		len = PAYLOAD_CAP;
-	if (len < 1)
-		len = 1;
-	if (bpf_skb_load_bytes(skb, off, r->data, len) < 0) {
-		bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
-		count_lost(KIND_PAYLOAD);
+	len = skb_copy(skb, off, r->data, len, PAYLOAD_CAP);
+	if (!len) {
+		ring_discard(r, KIND_PAYLOAD);
 		return;
 	}
 	fill_hdr_light(&r->hdr, KIND_PAYLOAD, seq);
@@ -60,7 +47,7 @@ static __always_inline void first_payload(struct __sk_buff *skb, __u16 family, _
 	r->sport = sport;
 	r->len = len;
 	__builtin_memcpy(r->daddr, daddr, 16);
-	bpf_ringbuf_submit(r, wake_flags());
+	ring_submit(r);
 }
 
 #endif

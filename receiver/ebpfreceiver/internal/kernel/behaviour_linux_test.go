@@ -2,15 +2,23 @@
 
 package kernel
 
+// The hooks for miner behaviour: signals to other processes, RandomX-like MXCSR rounding, and the
+// first bytes of a new TCP connection.
+
 import (
+	"encoding/binary"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
@@ -37,7 +45,7 @@ func TestKillOfAnotherProcess(t *testing.T) {
 
 func TestFPURoundingModes(t *testing.T) {
 	_, rec := startSource(t, allFamilies())
-	rx, _ := helper(t, "", "", "randomx")
+	rx := roundLikeRandomX(t)
 	fl, _ := helper(t, "", "", "float")
 	ev := rec.wait(t, "fpu", func(e *event.Event) bool { return e.Kind == event.KindFPU && e.Proc.PID == uint32(rx.Process.Pid) })
 	require.NotZero(t, ev.FPU.MXCSR&(3<<13))
@@ -54,6 +62,63 @@ func TestFPURoundingModes(t *testing.T) {
 		}
 	}
 	require.Equal(t, 1, n, "one report per quiet period")
+}
+
+// roundLikeRandomX runs the "randomx" helper and switches the SSE rounding mode (MXCSR bits 13-14)
+// of its working thread a few times, the way a RandomX VM keeps switching it. The register is
+// written from outside with PTRACE_SETFPREGS, so the test needs no assembly.
+func roundLikeRandomX(t *testing.T) *exec.Cmd {
+	t.Helper()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), helperEnv+"=randomx")
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	var tid int
+	_, err = fmt.Fscan(out, &tid)
+	require.NoError(t, err, "reading the helper's thread id")
+	runtime.LockOSThread() // every ptrace request must come from the tracing thread
+	defer runtime.UnlockOSThread()
+	for mode := uint32(1); mode <= 3; mode++ {
+		require.NoError(t, setRounding(tid, mode))
+		time.Sleep(30 * time.Millisecond)
+	}
+	require.NoError(t, cmd.Wait())
+	return cmd
+}
+
+// setRounding stops thread tid, sets its MXCSR rounding-control field to mode and lets it go on.
+func setRounding(tid int, mode uint32) error {
+	if err := unix.PtraceSeize(tid); err != nil {
+		return fmt.Errorf("PTRACE_SEIZE: %w", err)
+	}
+	defer unix.PtraceDetach(tid)
+	if err := unix.PtraceInterrupt(tid); err != nil {
+		return fmt.Errorf("PTRACE_INTERRUPT: %w", err)
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(tid, &ws, unix.WALL, nil); err != nil {
+		return fmt.Errorf("waiting for the stop: %w", err)
+	}
+	var fx [512]byte // struct user_fpregs_struct, the FXSAVE layout: MXCSR at byte 24
+	if err := ptraceFP(unix.PTRACE_GETFPREGS, tid, &fx); err != nil {
+		return fmt.Errorf("PTRACE_GETFPREGS: %w", err)
+	}
+	m := binary.LittleEndian.Uint32(fx[24:])
+	binary.LittleEndian.PutUint32(fx[24:], m&^(3<<13)|mode<<13)
+	if err := ptraceFP(unix.PTRACE_SETFPREGS, tid, &fx); err != nil {
+		return fmt.Errorf("PTRACE_SETFPREGS: %w", err)
+	}
+	return nil
+}
+
+func ptraceFP(req, tid int, fx *[512]byte) error {
+	if _, _, errno := unix.Syscall6(unix.SYS_PTRACE, uintptr(req), uintptr(tid), 0, uintptr(unsafe.Pointer(fx)), 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 func TestFirstPayloadOfNewConnection(t *testing.T) {

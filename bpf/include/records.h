@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Apache-2.0 */
+/* The record contract between the BPF programs and user space: every ring-buffer record, its kind,
+ * its flags and the bounds user space must respect. bpf2go generates the Go types from these
+ * declarations (see gen.go in receiver/ebpfreceiver/internal/kernel); nothing here is mirrored by
+ * hand. Enums carry a fixed underlying type so that a field can be typed by its enum and keep its
+ * size. */
+#ifndef CRYPTOCHAIN_RECORDS_H
+#define CRYPTOCHAIN_RECORDS_H
+
+#include "vmlinux.h"
+
+/* rec_hdr.kind; event.Kind in Go is checked against it at compile time. */
+enum record_kind : __u16 {
+	KIND_EXEC = 1,        /* successful exec */
+	KIND_EXEC_FAILED = 2, /* exec attempt that returned an error */
+	KIND_EXIT = 3,        /* thread-group exit */
+	KIND_RENAME = 4,      /* comm changed after start */
+	KIND_CONNECT = 5,     /* connect attempt */
+	KIND_DNS = 6,         /* DNS message on port 53 */
+	KIND_FILE = 7,        /* file activity under a watched prefix */
+	KIND_SYSCTL = 8,      /* write to /proc/sys */
+	KIND_KILL = 9,        /* signal sent to another process */
+	KIND_FPU = 10,        /* non-default MXCSR rounding recurring in one process */
+	KIND_PAYLOAD = 11,    /* first bytes sent on a new TCP connection */
+	KIND_COUNT = 12,      /* entries of the lost map */
+};
+
+/* rec_hdr.flags */
+enum hdr_flag : __u16 {
+	HDR_F_TASK_UNRELIABLE = 1, /* the hook ran in a context that need not be the acting task */
+	HDR_F_LEAN = 2,            /* credentials, login/session ids and namespaced pid are left zero */
+};
+
+/* Bounds the programs are compiled with; user space refuses options beyond them. */
+enum record_bound : __u32 {
+	EXCLUDE_MAX = 8,    /* entries of exclude_tgids */
+	ARGS_CAP = 8192,    /* ceiling of args_max / env_max */
+	LPM_CAP = 256,      /* bytes of a prefix the trie can match */
+	PREFIXES_MAX = 512, /* entries of the prefixes trie */
+};
+
+/* Every record starts with this header. 96 bytes. */
+struct rec_hdr {
+	enum record_kind kind;
+	enum hdr_flag flags;
+	__u32 _pad;
+	__u64 seq;            /* global, stamped before the reserve so a failed reserve leaves a gap */
+	__u64 ktime;          /* bpf_ktime_get_boot_ns() */
+	__u32 tgid;
+	__u32 tid;
+	__u64 start_boottime; /* group leader's start_boottime: with tgid, the process identity */
+	__u32 ppid;
+	__u32 vpid;
+	__u64 parent_start;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 euid;
+	__u32 loginuid;
+	__u32 sessionid;
+	char comm[16];
+};
+
+/* ---- exec.c ---- */
+
+/* exec_rec.flags and exec_failed_rec.flags */
+enum exec_flag : __u32 {
+	EXEC_F_ARGS_TRUNC = 1,
+	EXEC_F_ENV_TRUNC = 2,
+	EXEC_F_MEMFD = 4,
+	EXEC_F_DELETED = 8,
+};
+
+#define EXEC_OFF_MASK 16383
+#define EXEC_DATA_SZ (EXEC_OFF_MASK + 1 + ARGS_CAP)
+
+/* A successful exec. The record is exec_rec followed by its data, of the lengths given, in order:
+ * filename, interp, exe, cwd, tty, cgroup leaf name, argv block, env block. */
+struct exec_rec {
+	struct rec_hdr hdr;
+	__u32 argc;
+	__u32 args_len;
+	__u32 env_len;
+	enum exec_flag flags;
+	__u32 sid;
+	__u32 pgid;
+	__u16 filename_len;
+	__u16 interp_len;
+	__u16 exe_len;
+	__u16 cwd_len;
+	__u16 tty_len;
+	__u16 cgname_len;
+	__u16 _pad[2];
+};
+
+/* The per-CPU buffer an exec record is built in; only the filled part is sent. */
+struct exec_buf {
+	struct exec_rec rec;
+	__u8 data[EXEC_DATA_SZ];
+};
+
+#define FAILED_ARGS 32
+#define FAILED_ARG_CAP 256
+#define FAILED_OFF_MASK 4095
+#define FAILED_DATA_SZ (FAILED_OFF_MASK + 1 + FAILED_ARG_CAP)
+
+/* An exec attempt whose syscall failed, followed by filename_len bytes of filename and args_len
+ * bytes of NUL-separated argv strings. */
+struct exec_failed_rec {
+	struct rec_hdr hdr;
+	__s32 err;        /* positive errno */
+	__u32 argc;       /* arguments read */
+	__u32 args_len;
+	__u16 filename_len;
+	__u16 flags;      /* EXEC_F_ARGS_TRUNC */
+};
+
+struct exec_failed_buf {
+	struct exec_failed_rec rec;
+	__u8 data[FAILED_DATA_SZ];
+};
+
+/* ---- exit.c ---- */
+
+struct exit_rec {
+	struct rec_hdr hdr;
+	__s32 code;  /* exit status as the parent sees it */
+	__u32 _pad;
+	__u64 utime; /* ns, whole thread group, split like the kernel's cputime_adjust */
+	__u64 stime;
+};
+
+/* ---- rename.c ---- */
+
+struct rename_rec {
+	struct rec_hdr hdr;
+	char oldcomm[16];
+	char newcomm[16];
+};
+
+/* ---- net.c ---- */
+
+enum connect_flag : __u8 {
+	CONNECT_F_IN_PROGRESS = 1,
+	CONNECT_F_NO_RESULT = 2, /* not made through connect(2) (io_uring, in-kernel): result unknown */
+};
+
+struct connect_rec {
+	struct rec_hdr hdr;
+	__u16 family;
+	__u8 proto;
+	enum connect_flag flags;
+	__u16 port; /* host order */
+	__u16 _pad;
+	__s32 err;  /* positive errno, 0 on success, -1 unknown */
+	__u32 _pad2;
+	__u8 addr[16];
+};
+
+/* ---- dns.c ---- */
+
+#define DNS_CAP 512
+
+struct dns_rec {
+	struct rec_hdr hdr;
+	__u16 family;
+	__u8 proto;
+	__u8 egress;
+	__u16 sport;
+	__u16 dport;
+	__u16 len; /* bytes of data */
+	__u16 _pad[3];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 data[DNS_CAP];
+};
+
+/* ---- lib/payload.h ---- */
+
+#define PAYLOAD_CAP 256
+
+struct payload_rec {
+	struct rec_hdr hdr;
+	__u16 family;
+	__u16 dport;
+	__u16 sport;
+	__u16 len; /* bytes of data */
+	__u8 daddr[16];
+	__u8 data[PAYLOAD_CAP];
+};
+
+/* ---- file.c ---- */
+
+#define FILE_PATH_CAP 512
+
+enum file_op : __u8 {
+	FOP_OPEN = 1,
+	FOP_CREATE = 2,
+	FOP_TRUNCATE = 3,
+	FOP_RENAME = 4,
+	FOP_LINK = 5,
+	FOP_SYMLINK = 6,
+	FOP_UNLINK = 7,
+	FOP_CHMOD = 8,
+};
+
+/* Values of the prefixes trie. */
+enum prefix_match : __u8 {
+	PFX_WATCHED = 1, /* write intent is reported */
+	PFX_ALWAYS = 2,  /* every open is reported */
+};
+
+struct file_rec {
+	struct rec_hdr hdr;
+	enum file_op op;
+	__u8 _pad0;
+	__u16 path_len;
+	__u16 path2_len;
+	__u16 _pad;
+	__u32 flags;
+	__u32 mode;
+	__s32 err; /* positive errno, 0 success */
+	__u32 _pad2;
+	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path) */
+	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
+};
+
+/* Key of the prefixes trie, written by user space. */
+struct lpm_key {
+	__u32 prefixlen;
+	char data[LPM_CAP];
+};
+
+/* ---- sysctl.c ---- */
+
+#define SYSCTL_NAME_CAP 128
+#define SYSCTL_VALUE_CAP 64
+
+struct sysctl_rec {
+	struct rec_hdr hdr;
+	__u16 name_len;
+	__u16 new_len;
+	__u16 old_len;
+	__u16 _pad;
+	char name[SYSCTL_NAME_CAP];
+	char new_value[SYSCTL_VALUE_CAP];
+	char old_value[SYSCTL_VALUE_CAP];
+};
+
+/* ---- kill.c ---- */
+
+struct kill_rec {
+	struct rec_hdr hdr;
+	__u32 target;
+	__s32 sig;
+	__s32 err; /* positive errno, 0 success */
+	__u32 _pad;
+};
+
+/* ---- fpu.c ---- */
+
+struct fpu_rec {
+	struct rec_hdr hdr;
+	__u32 mxcsr;      /* last non-default value seen */
+	__u32 nondefault; /* switch-outs with non-default rounding in the window */
+	__u32 samples;    /* switch-outs sampled in the window */
+	__u32 _pad;
+};
+
+/* Records reached only through pointers in inlined code, and enums no field uses, get no BTF of
+ * their own: a pointer to this struct, never read (main.c), makes clang emit all of them, so that
+ * bpf2go can generate them. */
+struct record_types {
+	struct exec_rec exec;
+	struct exec_failed_rec exec_failed;
+	struct exit_rec exit;
+	struct rename_rec rename;
+	struct connect_rec connect;
+	struct dns_rec dns;
+	struct payload_rec payload;
+	struct file_rec file;
+	struct sysctl_rec sysctl;
+	struct kill_rec kill;
+	struct fpu_rec fpu;
+	struct lpm_key lpm;
+	enum record_bound bound;
+	enum prefix_match match;
+};
+
+#endif
