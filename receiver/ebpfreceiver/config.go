@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Defaults. The watched prefixes are where persistence and miner tuning happen.
@@ -31,16 +34,29 @@ const (
 	EnvValuesAll       = "all"        // every value (never the default)
 )
 
-// DefaultWatchedPrefixes are the path prefixes whose write intent is reported by default.
-var DefaultWatchedPrefixes = []string{
-	"/etc/cron", "/var/spool/cron/", "/etc/anacrontab", "/var/spool/anacron/",
-	"/etc/systemd/", "/lib/systemd/system/", "/usr/lib/systemd/system/", "/run/systemd/system/",
-	"/usr/local/lib/systemd/system/", "/usr/lib/systemd/user/",
-	"/etc/rc", "/etc/init.d/", "/etc/init/", "/etc/local.d/", "/etc/profile", "/etc/ld.so.preload",
-	"/var/spool/at/", "/var/spool/atjobs/",
+// DefaultWatchedPrefixes are the path prefixes whose write intent is reported by default: every
+// persistence location of internal/contract, and the login, tuning and MSR files a miner changes.
+var DefaultWatchedPrefixes = mergePrefixes(contract.PersistencePrefixes(), []string{
+	"/etc/cron", "/var/spool/anacron/", "/etc/rc", "/etc/init/", "/etc/profile",
 	"/root/.config/systemd/", "/root/.bashrc", "/root/.profile", "/root/.ssh/",
 	"/proc/sys/vm/", "/sys/kernel/mm/hugepages/", "/sys/kernel/mm/transparent_hugepage/",
 	"/sys/devices/system/node/", "/sys/devices/system/cpu/", "/sys/module/msr/",
+})
+
+// mergePrefixes returns the union of the lists without the prefixes a shorter one already covers
+// (the kernel matches on string prefixes, so "/etc/cron" covers "/etc/cron.d/"), sorted.
+func mergePrefixes(lists ...[]string) []string {
+	all := slices.Concat(lists...)
+	slices.Sort(all)
+	all = slices.Compact(all)
+	out := all[:0]
+	for _, p := range all {
+		if len(out) > 0 && strings.HasPrefix(p, out[len(out)-1]) {
+			continue // sorted: a covering prefix sorts right before what it covers
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // DefaultAlwaysPrefixes are reported on any open, whatever the flags or the result.

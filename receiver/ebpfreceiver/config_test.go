@@ -2,6 +2,7 @@ package ebpfreceiver
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
 )
 
@@ -90,4 +92,21 @@ func TestValidateNamesKeys(t *testing.T) {
 	cfg := createDefaultConfig()
 	cfg.WatchedPaths.Replace = []string{"/only/"}
 	assert.Equal(t, []string{"/only/"}, cfg.watchedPrefixes())
+}
+
+// The default watched prefixes let the kernel see a write to every persistence location of the
+// contract's table, and the merge leaves no prefix that another one already covers.
+func TestDefaultWatchedPrefixesCoverPersistenceTable(t *testing.T) {
+	for _, p := range contract.PersistencePrefixes() {
+		covered := false
+		for _, w := range DefaultWatchedPrefixes {
+			covered = covered || strings.HasPrefix(p, w)
+		}
+		assert.True(t, covered, "persistence location %s is not watched", p)
+	}
+	for i, w := range DefaultWatchedPrefixes {
+		for j, v := range DefaultWatchedPrefixes {
+			assert.False(t, i != j && strings.HasPrefix(w, v), "%s is covered by %s", w, v)
+		}
+	}
 }

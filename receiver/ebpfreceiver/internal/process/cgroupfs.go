@@ -149,7 +149,7 @@ func (r *cgroupResolver) walkLocked() {
 func (t *Table) cgroupOf(ev *event.Event) Cgroup {
 	cg := Cgroup{ID: ev.Proc.CgroupID, Path: t.cgroupPath(ev)}
 	id := parseCgroup(cg.Path)
-	cg.ContainerID, cg.PodUID = id.ContainerID, id.PodUID
+	cg.ContainerID, cg.PodUID, cg.Runtime = id.ContainerID, id.PodUID, id.Runtime
 	return cg
 }
 

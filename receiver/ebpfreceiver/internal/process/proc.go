@@ -40,6 +40,7 @@ type Cgroup struct {
 	Path        string // relative to the cgroup2 mount, e.g. /system.slice/cron.service
 	ContainerID string // full 64-hex container id, "" on the host
 	PodUID      string // k8s pod uid with dashes, "" outside kubepods
+	Runtime     string // container runtime named by the cgroup path (docker, containerd, crio, podman)
 }
 
 // Actor is the process an event is about, as the table knows it: the process (nil when unknown),

@@ -83,7 +83,7 @@ func (t *Table) Actor(ev *event.Event, now time.Time) Actor {
 	proc, ok := t.learn(ev)
 	if !ok {
 		cg := t.cgroupOf(ev)
-		return Actor{Context: t.contexts.enter(cg.Path), Cgroup: Cgroup{Path: cg.Path, ContainerID: cg.ContainerID, PodUID: cg.PodUID}}
+		return Actor{Context: t.contexts.enter(cg.Path), Cgroup: Cgroup{Path: cg.Path, ContainerID: cg.ContainerID, PodUID: cg.PodUID, Runtime: cg.Runtime}}
 	}
 	completeLean(&ev.Proc, proc)
 	if ev.Rename != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 )
@@ -86,14 +87,9 @@ func isPersistenceWrite(f *event.File) bool {
 	return isPersistenceLocation(f.Path)
 }
 
-// isPersistenceLocation says whether a path is a cron table, a systemd unit, an init script, an at
-// job or the preload list: the places a miner is made to come back from.
+// isPersistenceLocation says whether a path is in the persistence-location table of
+// internal/contract: the places a program is made to start again from.
 func isPersistenceLocation(path string) bool {
-	for _, pre := range []string{"/etc/cron", "/var/spool/cron/", "/etc/anacrontab", "/etc/systemd/", "/lib/systemd/system/",
-		"/usr/lib/systemd/system/", "/run/systemd/system/", "/etc/init.d/", "/etc/rc", "/var/spool/at/", "/etc/ld.so.preload"} {
-		if strings.HasPrefix(path, pre) {
-			return true
-		}
-	}
-	return strings.Contains(path, "/.config/systemd/")
+	_, ok := contract.PersistenceLocationOf(path)
+	return ok
 }

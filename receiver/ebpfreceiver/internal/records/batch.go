@@ -5,6 +5,7 @@ package records // import "github.com/cryptochain-otel/cryptochain/receiver/ebpf
 import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 )
 
@@ -58,16 +59,17 @@ func (b *Batch) NewRecord(actor *process.Actor) plog.LogRecord {
 	if !ok {
 		rl := b.logs.ResourceLogs().AppendEmpty()
 		a := rl.Resource().Attributes()
-		putNonEmpty(a, "host.name", b.host.Name)
-		putNonEmpty(a, "host.id", b.host.ID)
-		putNonEmpty(a, "container.id", actor.Cgroup.ContainerID)
-		putNonEmpty(a, "k8s.pod.uid", actor.Cgroup.PodUID)
+		putNonEmpty(a, contract.ResourceHostName, b.host.Name)
+		putNonEmpty(a, contract.ResourceHostID, b.host.ID)
+		putNonEmpty(a, contract.ResourceContainerID, actor.Cgroup.ContainerID)
+		putNonEmpty(a, contract.ResourceContainerRuntimeName, actor.Cgroup.Runtime)
+		putNonEmpty(a, contract.ResourceK8sPodUID, actor.Cgroup.PodUID)
 		if actor.Cgroup.Path != "" {
-			a.PutStr("process.linux.cgroup", "0::"+actor.Cgroup.Path)
+			a.PutStr(contract.ResourceProcessLinuxCgroup, "0::"+actor.Cgroup.Path)
 		}
-		putNonEmpty(a, "cryptochain.context.id", actor.Context.ID)
-		putNonEmpty(a, "cryptochain.context.kind", actor.Context.Kind)
-		putNonEmpty(a, "cryptochain.context.parent_id", actor.Context.ParentID)
+		putNonEmpty(a, contract.ResourceContextID, actor.Context.ID)
+		putNonEmpty(a, contract.ResourceContextKind, actor.Context.Kind)
+		putNonEmpty(a, contract.ResourceContextParentID, actor.Context.ParentID)
 		sl := rl.ScopeLogs().AppendEmpty()
 		sl.Scope().SetName(b.scope)
 		recs = sl.LogRecords()
