@@ -11,7 +11,7 @@ export CRYPTOCHAIN_REQUIRE_PRIVILEGED
 # The simulator (cmd/chainsim) and its static fake miner, used by demo and e2e.
 SIM     := _build/chainsim _build/fakeminer
 # Rebuild the distribution only when its inputs changed.
-DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor config -type f -not -name '*_test.go' 2>/dev/null)
+DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor exporter config -type f -not -name '*_test.go' 2>/dev/null)
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run test e2e bench generate mdatagen lint demo clean
