@@ -31,7 +31,9 @@ const maxDone = 65536
 // the host.
 type intent struct {
 	action, target string
-	attrs          map[string]any
+	// key identifies the target across escalations (default: target); a process is its pid.
+	key   string
+	attrs map[string]any
 	// skip is a policy reason not to act (allowlist, nothing to act on).
 	skip  string
 	check func() error
@@ -109,7 +111,10 @@ func (a *actor) intents(f *finding, act string) []intent {
 // run gates one intent (already handled, allowlist, checks, kill switch, dry run, rate limit),
 // runs it and audits the outcome. A failing action never stops the next one.
 func (a *actor) run(f *finding, in intent) {
-	key := f.ID + "\x00" + in.action + "\x00" + in.target
+	if in.key == "" {
+		in.key = in.target
+	}
+	key := f.ID + "\x00" + in.action + "\x00" + in.key
 	if a.done[key] {
 		return
 	}
@@ -209,12 +214,12 @@ func (a *actor) terminateIntents(f *finding) []intent {
 		target := fmt.Sprintf("pid %d", m.PID)
 		attrs := map[string]any{attrProcessPID: m.PID}
 		if err != nil {
-			out = append(out, intent{action: ActionTerminate, target: target, attrs: attrs, check: func() error { return err }})
+			out = append(out, intent{action: ActionTerminate, target: target, key: pidKey(m.PID), attrs: attrs, check: func() error { return err }})
 			continue
 		}
 		procs, skipped, err := terminate.Plan(t)
 		if err != nil {
-			out = append(out, intent{action: ActionTerminate, target: target, attrs: attrs, check: func() error { return err }})
+			out = append(out, intent{action: ActionTerminate, target: target, key: pidKey(m.PID), attrs: attrs, check: func() error { return err }})
 			continue
 		}
 		for i, p := range procs {
@@ -225,7 +230,7 @@ func (a *actor) terminateIntents(f *finding) []intent {
 				}
 				target = fmt.Sprintf("pid %d (%s, descendant of %d)", p.PID, p.Comm, m.PID)
 			}
-			in := intent{action: ActionTerminate, target: target, attrs: map[string]any{attrProcessPID: p.PID}}
+			in := intent{action: ActionTerminate, target: target, key: pidKey(p.PID), attrs: map[string]any{attrProcessPID: p.PID}}
 			if p.Exe != "" && slices.Contains(a.cfg.Allowlist.Executables, p.Exe) {
 				in.skip = "executable " + p.Exe + " is allowlisted"
 			}
@@ -240,12 +245,14 @@ func (a *actor) terminateIntents(f *finding) []intent {
 			out = append(out, in)
 		}
 		for pid, err := range skipped {
-			out = append(out, intent{action: ActionTerminate, target: fmt.Sprintf("pid %d (descendant of %d)", pid, m.PID),
+			out = append(out, intent{action: ActionTerminate, target: fmt.Sprintf("pid %d (descendant of %d)", pid, m.PID), key: pidKey(pid),
 				attrs: map[string]any{attrProcessPID: pid}, check: func() error { return err }})
 		}
 	}
 	return out
 }
+
+func pidKey(pid int) string { return fmt.Sprintf("pid %d", pid) }
 
 func (a *actor) blockIntents(f *finding) []intent {
 	scope, scopePath, scopeErr := a.scope(f)
