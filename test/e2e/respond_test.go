@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.yaml.in/yaml/v3"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/internal/sim/netns"
@@ -179,28 +178,11 @@ func eachRecord(path string, fn func(res map[string]any, lr plog.LogRecord)) {
 	}
 }
 
-// respondingChain is the Critical chain with its miner left running in the background (so a
-// response can stop it while the chain goes on), a pause before the persistence step (so the
-// Medium finding comes first) and a pause at the end (so the chain's namespace still exists
-// when the test connects from it).
-func respondingChain(t *testing.T, minerFor string) *scenario.Scenario {
+// respondingChain is test/e2e/testdata/respond-critical-chain.yaml: the Critical chain with its
+// miner in the background, a pause before persistence and one at the end (see its header).
+func respondingChain(t *testing.T) *scenario.Scenario {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(scenariosDir(), "critical-chain.yaml"))
-	require.NoError(t, err)
-	var doc map[string]any
-	require.NoError(t, yaml.Unmarshal(b, &doc))
-	steps := doc["steps"].([]any)
-	miner := steps[0].(map[string]any)["miner"].(map[string]any)
-	miner["background"] = true
-	miner["duration"] = minerFor
-	rest := append([]any{steps[0], map[string]any{"sleep": "1500ms"}}, steps[1:]...)
-	doc["steps"] = append(rest, map[string]any{"sleep": "4s"})
-	doc["name"] = "critical-chain-responding"
-	out, err := yaml.Marshal(doc)
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "critical-chain-responding.yaml")
-	require.NoError(t, os.WriteFile(path, out, 0o644))
-	sc, err := scenario.Load(path)
+	sc, err := scenario.Load(filepath.Join(repoRoot, "test", "e2e", "testdata", "respond-critical-chain.yaml"))
 	require.NoError(t, err)
 	return sc
 }
@@ -420,7 +402,7 @@ func cronLine(t *testing.T, sc *scenario.Scenario) (string, []byte) {
 func TestRespondCriticalChain(t *testing.T) {
 	linksBefore := bpfLinks(t)
 	r := startResponder(t, "    dry_run: false")
-	sc := respondingChain(t, "20s")
+	sc := respondingChain(t)
 	cronPath, cronContent := cronLine(t, sc)
 	t.Cleanup(func() {
 		// The restored cron file is this test's: remove it (only if it is still what the chain wrote).
@@ -513,7 +495,7 @@ func TestRespondDryRunChangesNothing(t *testing.T) {
 	linksBefore, cronBefore, daemonsBefore := bpfLinks(t), cronSnapshot(t), daemonSnapshot(t)
 	r := startResponder(t, "")
 	linksAgent := bpfLinks(t) // the receiver's own programs
-	sc := respondingChain(t, "5s")
+	sc := respondingChain(t)
 	cronPath, cronContent := cronLine(t, sc)
 	nsBefore, _ := filepath.Glob("/run/netns/chainsim-*")
 	p := startPlay(t, sc)
