@@ -32,7 +32,7 @@ func main() {
 }
 
 func usage() error {
-	return errors.New("usage: cryptochain-quarantine [--dir DIR] list [--json] | restore [--force] ID...")
+	return errors.New("usage: cryptochain-quarantine [--dir DIR] list [--json] | restore [--force] ID [ID ...]")
 }
 
 func run(args []string, out io.Writer) error {

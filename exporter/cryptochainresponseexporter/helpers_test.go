@@ -16,8 +16,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/metadata"
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // testFinding describes a finding record to build.

@@ -432,7 +432,7 @@ func TestRespondCriticalChain(t *testing.T) {
 	assert.ErrorIs(t, err, syscall.EPERM, "connect to the blocked pool address from %s", ns)
 	assert.NoError(t, dialIn(ns, "127.0.0.1:3333"), "the fake pool itself still answers on another address")
 
-	recs = r.waitAudit(t, findingTimeout, "quarantine", hasAudit("quarantine", "done"))
+	r.waitAudit(t, findingTimeout, "quarantine", hasAudit("quarantine", "done"))
 	assert.NoFileExists(t, cronPath, "the cron file was quarantined")
 
 	res, playErr := p.wait(t, 60*time.Second)
