@@ -17,7 +17,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/metadata"
 )
 
-// Audit record names (docs/events.md, "Response audit").
+// Audit record names (README, "Audit").
 const (
 	EventAction = "cryptochain.response.action"
 
