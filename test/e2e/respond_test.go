@@ -254,22 +254,11 @@ func watchProcs(t *testing.T, comm string) *procWatch {
 		for {
 			now := time.Now()
 			live := map[int]bool{}
-			stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-			for _, p := range stats {
-				b, err := os.ReadFile(p)
-				if err != nil {
+			for _, ps := range procStats() {
+				if ps.comm != comm || ps.fields[0] == "Z" {
 					continue
 				}
-				s := string(b)
-				open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
-				if open < 0 || end < open || s[open+1:end] != comm {
-					continue
-				}
-				if st := strings.Fields(s[end+1:]); len(st) > 0 && st[0] == "Z" {
-					continue
-				}
-				var pid int
-				fmt.Sscan(s[:open], &pid)
+				pid := ps.pid
 				live[pid] = true
 				if _, ok := w.seen[pid]; !ok {
 					w.seen[pid] = [2]time.Time{now}
@@ -304,6 +293,36 @@ func (w *procWatch) close() {
 func (w *procWatch) gone(pid int) time.Time {
 	w.close()
 	return w.seen[pid][1]
+}
+
+// procStat is one /proc/<pid>/stat: fields start at the state (field 3).
+type procStat struct {
+	pid    int
+	comm   string
+	fields []string
+}
+
+// procStats reads every process's stat line (comm may hold spaces and parentheses).
+func procStats() []procStat {
+	var out []procStat
+	paths, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		open, end := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+		if open < 0 || end < open {
+			continue
+		}
+		ps := procStat{comm: s[open+1 : end], fields: strings.Fields(s[end+1:])}
+		if _, err := fmt.Sscan(s[:open], &ps.pid); err != nil || len(ps.fields) < 20 {
+			continue
+		}
+		out = append(out, ps)
+	}
+	return out
 }
 
 // newNetns waits for a chainsim namespace that did not exist in before.
@@ -365,19 +384,11 @@ func cronSnapshot(t *testing.T) map[string]string {
 func daemonSnapshot(t *testing.T) []string {
 	t.Helper()
 	var out []string
-	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
-	for _, p := range stats {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
+	for _, ps := range procStats() {
+		// fields[1] is the parent pid, fields[19] the start time.
+		if ps.fields[1] == "1" || ps.fields[1] == "0" {
+			out = append(out, fmt.Sprintf("%d@%s", ps.pid, ps.fields[19]))
 		}
-		s := string(b)
-		end := strings.LastIndexByte(s, ')')
-		f := strings.Fields(s[end+1:])
-		if len(f) < 20 || (f[1] != "1" && f[1] != "0") {
-			continue
-		}
-		out = append(out, strings.Fields(s)[0]+"@"+f[19])
 	}
 	slices.Sort(out)
 	return out
