@@ -52,18 +52,19 @@ type actor struct {
 
 	blocker  *block.Blocker
 	blockErr error
+	tb       *metadata.TelemetryBuilder
 
 	// done remembers each (finding, action, target) handled, so an escalation of the same chain
 	// (which repeats the evidence) does not repeat or re-audit it.
 	done map[string]bool
 }
 
-func newActor(cfg *Config, audit *auditor, limiter *rate.Limiter) (*actor, error) {
+func newActor(cfg *Config, audit *auditor, limiter *rate.Limiter, tb *metadata.TelemetryBuilder) (*actor, error) {
 	root, err := cgroupRoot(cfg.Block.CgroupRoot)
 	if err != nil {
 		return nil, err
 	}
-	a := &actor{cfg: cfg, audit: audit, limiter: limiter, cgroupRoot: root,
+	a := &actor{cfg: cfg, audit: audit, limiter: limiter, tb: tb, cgroupRoot: root,
 		store: quarantine.Store{Dir: cfg.Quarantine.Directory}, done: map[string]bool{}}
 	if a.rootScope, err = block.CgroupID(root); err != nil {
 		return nil, fmt.Errorf("block.cgroup_root: %w", err)
@@ -282,6 +283,7 @@ func (a *actor) blockIntents(f *finding) []intent {
 				return "", fmt.Errorf("deny programs not loaded: %w", a.blockErr)
 			}
 			exp, err := a.blocker.Add(scope, ep.Addr(), ep.Port(), a.cfg.Block.TTL)
+			a.countEntries()
 			return "until " + exp.UTC().Format(time.RFC3339), err
 		}
 		out = append(out, in)
@@ -373,6 +375,7 @@ func (a *actor) isolateIntents(f *finding) []intent {
 				return "", fmt.Errorf("deny programs not loaded: %w", a.blockErr)
 			}
 			exp, err := a.blocker.Add(scope, netip.IPv6Unspecified(), 0, a.cfg.Block.TTL)
+			a.countEntries()
 			return "all egress denied until " + exp.UTC().Format(time.RFC3339), err
 		}
 		return "frozen; thaw: echo 0 > " + filepath.Join(dir, "cgroup.freeze"), isolate.Freeze(dir, time.Second)
@@ -381,12 +384,16 @@ func (a *actor) isolateIntents(f *finding) []intent {
 }
 
 // sweep drops expired deny entries and refreshes the entry gauge.
-func (a *actor) sweep(tb *metadata.TelemetryBuilder) {
+func (a *actor) sweep() {
 	if a.blocker == nil {
 		return
 	}
 	_, _ = a.blocker.Sweep()
+	a.countEntries()
+}
+
+func (a *actor) countEntries() {
 	if l, err := a.blocker.List(); err == nil {
-		tb.CryptochainResponseBlockEntries.Record(context.Background(), int64(len(l)))
+		a.tb.CryptochainResponseBlockEntries.Record(context.Background(), int64(len(l)))
 	}
 }

@@ -49,7 +49,7 @@ func (r *responder) start(_ context.Context, _ component.Host) error {
 		return err
 	}
 	r.audit = a
-	act, err := newActor(r.cfg, r.audit, rate.NewLimiter(rate.Limit(float64(r.cfg.RateLimit.ActionsPerMinute)/60), r.cfg.RateLimit.Burst))
+	act, err := newActor(r.cfg, r.audit, rate.NewLimiter(rate.Limit(float64(r.cfg.RateLimit.ActionsPerMinute)/60), r.cfg.RateLimit.Burst), r.tb)
 	if err != nil {
 		_ = a.close()
 		return err
@@ -118,7 +118,7 @@ func (r *responder) sweep() {
 	for {
 		select {
 		case <-t.C:
-			r.actions.sweep(r.tb)
+			r.actions.sweep()
 		case <-r.stop:
 			return
 		}

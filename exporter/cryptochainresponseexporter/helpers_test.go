@@ -93,9 +93,17 @@ func putStrs(m pcommon.Map, k string, vs []string) {
 
 // started runs one exporter with cfg until the test ends.
 type started struct {
-	exp   exporter.Logs
-	audit string
-	tel   *componenttest.Telemetry
+	exp     exporter.Logs
+	audit   string
+	tel     *componenttest.Telemetry
+	stopped bool
+}
+
+// shutdown stops the exporter before the test ends.
+func (s *started) shutdown(t *testing.T) {
+	t.Helper()
+	require.NoError(t, s.exp.Shutdown(context.Background()))
+	s.stopped = true
 }
 
 func startExporter(t *testing.T, mutate func(*Config)) *started {
@@ -117,7 +125,9 @@ func startExporter(t *testing.T, mutate func(*Config)) *started {
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	s := &started{exp: exp, audit: cfg.Audit.Path, tel: tel}
 	t.Cleanup(func() {
-		require.NoError(t, exp.Shutdown(context.Background()))
+		if !s.stopped {
+			require.NoError(t, exp.Shutdown(context.Background()))
+		}
 		require.NoError(t, tel.Shutdown(context.Background()))
 	})
 	return s

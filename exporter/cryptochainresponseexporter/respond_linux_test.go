@@ -14,8 +14,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/isolate"
+	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/metadatatest"
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/quarantine"
 	"github.com/cryptochain-otel/cryptochain/internal/testutil"
 )
@@ -203,9 +207,14 @@ func TestBlockRefusesConnect(t *testing.T) {
 	assert.ErrorIs(t, dialRefusedOK("127.0.9.3:4444"), syscall.EPERM, "the address the DNS evidence resolved")
 	assert.NoError(t, dialRefusedOK("127.0.9.2:4444"), "allowlisted")
 	assert.NoError(t, dialRefusedOK("127.0.9.1:4445"), "another port")
-	require.NoError(t, s.exp.Shutdown(t.Context()))
+	metadatatest.AssertEqualCryptochainResponseBlockEntries(t, s.tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualCryptochainResponseActions(t, s.tel, []metricdata.DataPoint[int64]{
+		{Value: 2, Attributes: attribute.NewSet(attribute.String("action", "block"), attribute.String("result", "done"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "block"), attribute.String("result", "refused"))},
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("action", "block"), attribute.String("result", "skipped"))},
+	}, metricdatatest.IgnoreTimestamp())
+	s.shutdown(t)
 	assert.NoError(t, dialRefusedOK("127.0.9.1:4444"), "the deny programs leave with the collector")
-	require.NoError(t, s.exp.Start(t.Context(), nil)) // Cleanup shuts it down again
 }
 
 func dialRefusedOK(addr string) error {
