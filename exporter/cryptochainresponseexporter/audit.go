@@ -2,10 +2,12 @@ package cryptochainresponseexporter // import "github.com/cryptochain-otel/crypt
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -13,6 +15,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/metadata"
 )
@@ -119,7 +122,7 @@ func (a *auditor) write(r record) {
 		at.PutStr(AttrReason, r.Reason)
 	}
 	if r.Err != nil {
-		at.PutStr(attrErrorType, fmt.Sprintf("%T", r.Err))
+		at.PutStr(attrErrorType, errorType(r.Err))
 	}
 	for k, v := range r.Attrs {
 		switch x := v.(type) {
@@ -156,3 +159,14 @@ func (a *auditor) write(r record) {
 }
 
 func (a *auditor) close() error { return a.f.Close() }
+
+// errorType is the errno name when the error carries one (EPERM, ESRCH), else the Go type.
+func errorType(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		if n := unix.ErrnoName(errno); n != "" {
+			return n
+		}
+	}
+	return fmt.Sprintf("%T", err)
+}
