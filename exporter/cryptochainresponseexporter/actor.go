@@ -47,6 +47,7 @@ type actor struct {
 	limiter    *rate.Limiter
 	store      quarantine.Store
 	cgroupRoot string
+	cgroupErr  error
 	rootScope  uint64
 	allowAddrs []netip.Prefix
 
@@ -60,14 +61,14 @@ type actor struct {
 }
 
 func newActor(cfg *Config, audit *auditor, limiter *rate.Limiter, tb *metadata.TelemetryBuilder) (*actor, error) {
-	root, err := cgroupRoot(cfg.Block.CgroupRoot)
-	if err != nil {
-		return nil, err
-	}
-	a := &actor{cfg: cfg, audit: audit, limiter: limiter, tb: tb, cgroupRoot: root,
+	a := &actor{cfg: cfg, audit: audit, limiter: limiter, tb: tb,
 		store: quarantine.Store{Dir: cfg.Quarantine.Directory}, done: map[string]bool{}}
-	if a.rootScope, err = block.CgroupID(root); err != nil {
-		return nil, fmt.Errorf("block.cgroup_root: %w", err)
+	// Without a cgroup v2 mount, block and isolate fail (audited); terminate and quarantine still work.
+	a.cgroupRoot, a.cgroupErr = cgroupRoot(cfg.Block.CgroupRoot)
+	if a.cgroupErr == nil {
+		if a.rootScope, a.cgroupErr = block.CgroupID(a.cgroupRoot); a.cgroupErr != nil {
+			a.cgroupErr = fmt.Errorf("block.cgroup_root: %w", a.cgroupErr)
+		}
 	}
 	for _, s := range cfg.Allowlist.Addresses {
 		p, _ := parsePrefix(s) // checked by Validate
@@ -300,6 +301,9 @@ func (a *actor) blockIntents(f *finding) []intent {
 
 // scope is the cgroup a block applies to: the finding's container cgroup, else the host root.
 func (a *actor) scope(f *finding) (uint64, string, error) {
+	if a.cgroupErr != nil {
+		return 0, f.Cgroup, a.cgroupErr
+	}
 	if f.ContainerID == "" {
 		return a.rootScope, "/", nil
 	}
@@ -360,6 +364,9 @@ func (a *actor) isolateIntents(f *finding) []intent {
 	in.check = func() error {
 		if !strings.Contains(f.Cgroup, f.ContainerID) {
 			return fmt.Errorf("refused: the finding's cgroup %q is not its container's", f.Cgroup)
+		}
+		if a.cgroupErr != nil {
+			return a.cgroupErr
 		}
 		var err error
 		dir, err = isolate.Dir(a.cgroupRoot, f.Cgroup)

@@ -55,7 +55,7 @@ func (r *responder) start(_ context.Context, _ component.Host) error {
 		return err
 	}
 	r.actions = act
-	if !r.cfg.DryRun && r.cfg.needsBlocker() {
+	if !r.cfg.DryRun && r.cfg.needsBlocker() && act.cgroupErr == nil {
 		// Loaded at start so a kernel that refuses the programs says so now; block actions then
 		// fail (audited) while every other action still runs.
 		if b, err := block.Open(act.cgroupRoot); err != nil {
@@ -64,6 +64,9 @@ func (r *responder) start(_ context.Context, _ component.Host) error {
 		} else {
 			act.blocker = b
 		}
+	} else if act.cgroupErr != nil {
+		act.blockErr = act.cgroupErr
+		r.logger.Warn("response: block and isolate actions will fail", zap.Error(act.cgroupErr))
 	}
 	if r.cfg.DryRun {
 		r.logger.Info("response exporter in dry run: actions are audited, nothing is changed", zap.String("audit", r.cfg.Audit.Path))
