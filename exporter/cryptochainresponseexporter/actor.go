@@ -215,6 +215,9 @@ func (a *actor) terminateIntents(f *finding) []intent {
 		}
 		target := fmt.Sprintf("pid %d", m.PID)
 		attrs := map[string]any{attrProcessPID: m.PID}
+		if err == nil && !m.Strong {
+			err = fmt.Errorf("refused: pid %d has only weak miner evidence in the finding", m.PID)
+		}
 		if err != nil {
 			out = append(out, intent{action: ActionTerminate, target: target, key: pidKey(m.PID), attrs: attrs, check: func() error { return err }})
 			continue

@@ -35,6 +35,9 @@ const (
 
 	evTime        = "time"
 	evKind        = "kind"
+	evStrength    = "strength"
+	evStrong      = "strong"
+	groupMiner    = "miner"
 	evIndicator   = "indicator"
 	evEndpoint    = "endpoint"
 	evPID         = "process.pid"
@@ -69,6 +72,9 @@ type minerRef struct {
 	// Created is its exact start time when the evidence carries it.
 	Created time.Time
 	Exe     string
+	// Strong: the process has strong Miner evidence of its own (not only a weak hint such as a
+	// binary in /tmp, which a launcher or a simulator can have too).
+	Strong bool
 }
 
 // findings copies every `cryptochain.finding` record of ld.
@@ -135,6 +141,9 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 				}
 				if e := str(ev, evExe); e != "" && r.Exe == "" {
 					r.Exe = e
+				}
+				if k == attrEvidencePrefix+groupMiner && str(ev, evStrength) == evStrong {
+					r.Strong = true
 				}
 			}
 			// A pool address the finding's DNS evidence resolved: indicator is the IP, the endpoint names the port.

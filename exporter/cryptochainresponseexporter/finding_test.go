@@ -31,7 +31,7 @@ func TestDecodeFinding(t *testing.T) {
 	assert.Equal(t, "localhost/x:1", f.Image)
 	assert.Equal(t, "node-a", f.HostName)
 	require.Len(t, f.Miners, 1, "pids are unique and positive")
-	assert.Equal(t, minerRef{PID: 4242, FirstSeen: seen, Exe: "/bin/xmrig"}, f.Miners[0])
+	assert.Equal(t, minerRef{PID: 4242, FirstSeen: seen, Exe: "/bin/xmrig", Strong: true}, f.Miners[0])
 	assert.ElementsMatch(t, []netip.AddrPort{
 		netip.MustParseAddrPort("198.51.100.24:3333"), // the address the DNS evidence resolved
 		netip.MustParseAddrPort("198.51.100.23:3333"),

@@ -27,6 +27,8 @@ type testFinding struct {
 	// minerSeen is the evidence time of the miners (default: now).
 	minerSeen time.Time
 	minerExe  string
+	// weakPIDs are miner pids with only weak evidence (a binary in /tmp).
+	weakPIDs  []int
 	endpoints []string
 	poolIPs   map[string]string // ip → endpoint (pool_address evidence)
 	persist   []string
@@ -67,10 +69,19 @@ func (tf testFinding) logs() plog.Logs {
 		m := ev.AppendEmpty().SetEmptyMap()
 		m.PutStr(evTime, seen.UTC().Format(time.RFC3339Nano))
 		m.PutStr(evKind, "pool_url")
+		m.PutStr(evStrength, evStrong)
 		m.PutInt(evPID, int64(p))
 		if tf.minerExe != "" {
 			m.PutStr(evExe, tf.minerExe)
 		}
+	}
+	for _, p := range tf.weakPIDs {
+		pids.AppendEmpty().SetInt(int64(p))
+		m := ev.AppendEmpty().SetEmptyMap()
+		m.PutStr(evTime, seen.UTC().Format(time.RFC3339Nano))
+		m.PutStr(evKind, "masquerade")
+		m.PutStr(evStrength, "weak")
+		m.PutInt(evPID, int64(p))
 	}
 	pool := a.PutEmptySlice(attrEvidencePrefix + "pool")
 	for ip, ep := range tf.poolIPs {

@@ -144,6 +144,24 @@ func TestReusedPidIsNotKilled(t *testing.T) {
 	assert.True(t, alive(other.Process.Pid))
 }
 
+func TestWeakEvidenceIsNotKilled(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	// A launcher (or the simulator itself) can carry a weak Miner hint, such as an executable
+	// under /tmp: only processes with strong Miner evidence are terminated.
+	launcher := startProc(t, "sleep", "60")
+	time.Sleep(30 * time.Millisecond)
+	s := startExporter(t, func(c *Config) {
+		c.DryRun = false
+		c.Actions = map[string][]string{"medium": {ActionTerminate}}
+	})
+	s.consume(t, testFinding{id: "f-weak", severity: "medium", weakPIDs: []int{launcher.Process.Pid}})
+	recs := s.records(t, 1)
+	require.Len(t, recs, 1)
+	assert.Equal(t, ResultRefused, recs[0].Result, "%+v", recs[0])
+	assert.Contains(t, recs[0].Reason, "weak")
+	assert.True(t, alive(launcher.Process.Pid))
+}
+
 func TestNeverInitKernelThreadOrSelf(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	s := startExporter(t, func(c *Config) {
