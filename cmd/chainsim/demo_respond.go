@@ -65,8 +65,9 @@ func showResponse(offset int64, restore bool) {
 		if it, err := s.Restore(id, false); err != nil {
 			fmt.Printf("demo: restore %s: %v (cryptochain-quarantine --dir %s restore %s)\n", id, err, quarantineDir, id)
 		} else {
-			fmt.Printf("demo: restored %s from quarantine (sha256 %.12s…)\n", it.OriginalPath, it.SHA256)
-			// The chain's own cron file: the simulator removed what it wrote, so remove the restored copy too.
+			// It is the simulator's own cron file, which its journal has already cleaned up: show the
+			// restore, then remove the restored copy so the host ends as it began.
+			fmt.Printf("demo: restored %s from quarantine (%d bytes, sha256 %.12s…), then removed it again (it is the simulator's)\n", it.OriginalPath, it.Size, it.SHA256)
 			_ = os.Remove(it.OriginalPath)
 		}
 	}

@@ -350,7 +350,7 @@ func (a *actor) quarantineIntents(f *finding) []intent {
 				return "", err
 			}
 			in.attrs[AttrQuarantineID] = it.ID
-			return "moved to " + filepath.Join(a.store.Dir, it.ID+".data") + "; restore: cryptochain-quarantine restore " + it.ID, nil
+			return "moved to " + filepath.Join(a.store.Dir, it.ID+".data") + "; restore: cryptochain-quarantine --dir " + a.store.Dir + " restore " + it.ID, nil
 		}
 		out = append(out, in)
 	}
