@@ -1,6 +1,7 @@
 package cryptochainresponseexporter
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -221,6 +222,7 @@ func TestBlockRefusesConnect(t *testing.T) {
 		poolIPs:   map[string]string{"127.0.9.3": "pool.example:4444"}})
 	recs := s.records(t, 4)
 	assert.Equal(t, map[string]int{"block/done": 2, "block/refused": 1, "block/skipped": 1}, byResult(recs), "%v", recs)
+	assert.Len(t, denyLinks(t), 4, "connect4/6 and sendmsg4/6 attached")
 	assert.ErrorIs(t, dialRefusedOK("127.0.9.1:4444"), syscall.EPERM)
 	assert.ErrorIs(t, dialRefusedOK("127.0.9.3:4444"), syscall.EPERM, "the address the DNS evidence resolved")
 	assert.NoError(t, dialRefusedOK("127.0.9.2:4444"), "allowlisted")
@@ -293,7 +295,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	path := fmt.Sprintf("/etc/cron.d/cryptochain-response-dry-%d", os.Getpid())
 	require.NoError(t, os.WriteFile(path, []byte("* * * * * root true\n"), 0o644))
 	t.Cleanup(func() { _ = os.Remove(path) })
-	linksBefore := bpfLinks(t)
+	require.Empty(t, denyLinks(t), "no response deny program is attached before the test")
 	time.Sleep(30 * time.Millisecond)
 
 	s := startExporter(t, nil) // the default: dry run, every action
@@ -307,7 +309,7 @@ func TestDryRunChangesNothing(t *testing.T) {
 	assert.True(t, alive(miner.Process.Pid))
 	assert.FileExists(t, path)
 	assert.NoError(t, dialRefusedOK("127.0.9.1:4444"))
-	assert.Equal(t, linksBefore, bpfLinks(t), "no BPF link was added")
+	assert.Empty(t, denyLinks(t), "no deny program was attached")
 }
 
 func TestKillSwitchRateLimitAllowlist(t *testing.T) {
@@ -343,15 +345,36 @@ func TestKillSwitchRateLimitAllowlist(t *testing.T) {
 	assert.True(t, alive(c.Process.Pid))
 }
 
-// bpfLinks lists the ids of every BPF link on the host.
-func bpfLinks(t *testing.T) string {
-	out, err := exec.Command("bpftool", "link", "list").Output()
-	require.NoError(t, err)
-	var ids []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) > 0 && strings.HasSuffix(f[0], ":") {
-			ids = append(ids, f[0])
+// denyLinks lists the BPF links whose program is one of the response exporter's deny programs
+// (deny_connect4/6, deny_sendmsg4/6), as "link id:program name". Other components' links (the
+// receiver's, another test's) are not the response's and are left out.
+func denyLinks(t *testing.T) []string {
+	t.Helper()
+	var links []struct {
+		ID     int `json:"id"`
+		ProgID int `json:"prog_id"`
+	}
+	var progs []struct {
+		ID   int    `json:"id"`
+		Name string `json:"name"`
+	}
+	for _, q := range []struct {
+		args []string
+		into any
+	}{{[]string{"-j", "link", "list"}, &links}, {[]string{"-j", "prog", "list"}, &progs}} {
+		out, err := exec.Command("bpftool", q.args...).Output()
+		require.NoError(t, err, "bpftool %v", q.args)
+		require.NoError(t, json.Unmarshal(out, q.into), "bpftool %v", q.args)
+	}
+	names := map[int]string{}
+	for _, p := range progs {
+		names[p.ID] = p.Name
+	}
+	var out []string
+	for _, l := range links {
+		if n := names[l.ProgID]; strings.HasPrefix(n, "deny_") {
+			out = append(out, fmt.Sprintf("%d:%s", l.ID, n))
 		}
 	}
-	return strings.Join(ids, " ")
+	return out
 }

@@ -353,18 +353,38 @@ func dialIn(ns, addr string) error {
 	})
 }
 
-// bpfLinks lists the ids of every BPF link on the host.
-func bpfLinks(t *testing.T) []string {
+// denyLinks lists the BPF links whose program is one of the response exporter's deny programs
+// (deny_connect4/6, deny_sendmsg4/6), as "link id:program name". Other components' links (the
+// receiver's, another test's) are not the response's and are left out.
+func denyLinks(t *testing.T) []string {
 	t.Helper()
-	out, err := exec.Command("bpftool", "link", "list").Output()
-	require.NoError(t, err)
-	var ids []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if f := strings.Fields(l); len(f) > 0 && strings.HasSuffix(f[0], ":") {
-			ids = append(ids, f[0])
+	var links []struct {
+		ID     int `json:"id"`
+		ProgID int `json:"prog_id"`
+	}
+	var progs []struct {
+		ID   int    `json:"id"`
+		Name string `json:"name"`
+	}
+	for _, q := range []struct {
+		args []string
+		into any
+	}{{[]string{"-j", "link", "list"}, &links}, {[]string{"-j", "prog", "list"}, &progs}} {
+		out, err := exec.Command("bpftool", q.args...).Output()
+		require.NoError(t, err, "bpftool %v", q.args)
+		require.NoError(t, json.Unmarshal(out, q.into), "bpftool %v", q.args)
+	}
+	names := map[int]string{}
+	for _, p := range progs {
+		names[p.ID] = p.Name
+	}
+	var out []string
+	for _, l := range links {
+		if n := names[l.ProgID]; strings.HasPrefix(n, "deny_") {
+			out = append(out, fmt.Sprintf("%d:%s", l.ID, n))
 		}
 	}
-	return ids
+	return out
 }
 
 // cronSnapshot is every file under /etc/cron.d with its content.
@@ -411,7 +431,7 @@ func cronLine(t *testing.T, sc *scenario.Scenario) (string, []byte) {
 // namespace, the cron file is quarantined and restored byte for byte, and each action is
 // audited once.
 func TestRespondCriticalChain(t *testing.T) {
-	linksBefore := bpfLinks(t)
+	require.Empty(t, denyLinks(t), "no response deny program is attached before the test")
 	r := startResponder(t, "    dry_run: false")
 	sc := respondingChain(t)
 	cronPath, cronContent := cronLine(t, sc)
@@ -439,6 +459,7 @@ func TestRespondCriticalChain(t *testing.T) {
 	// A new connect from the chain's namespace: the pool address is refused, the same pool on
 	// another loopback address is not.
 	r.waitAudit(t, findingTimeout, "block", hasAudit("block", "done"))
+	assert.Len(t, denyLinks(t), 4, "the deny programs are attached (connect4/6, sendmsg4/6)")
 	err := dialIn(ns, "127.0.3.1:3333")
 	assert.ErrorIs(t, err, syscall.EPERM, "connect to the blocked pool address from %s", ns)
 	assert.NoError(t, dialIn(ns, "127.0.0.1:3333"), "the fake pool itself still answers on another address")
@@ -497,15 +518,15 @@ func TestRespondCriticalChain(t *testing.T) {
 
 	// The deny programs leave with the collector.
 	r.agent.stop()
-	assert.Equal(t, linksBefore, bpfLinks(t), "BPF links after the collector stopped")
+	assert.Empty(t, denyLinks(t), "the deny programs left with the collector")
 }
 
 // TestRespondDryRunChangesNothing plays the same chain with the default (dry-run) response.
 func TestRespondDryRunChangesNothing(t *testing.T) {
 	requireE2E(t)
-	linksBefore, cronBefore, daemonsBefore := bpfLinks(t), cronSnapshot(t), daemonSnapshot(t)
+	require.Empty(t, denyLinks(t), "no response deny program is attached before the test")
+	cronBefore, daemonsBefore := cronSnapshot(t), daemonSnapshot(t)
 	r := startResponder(t, "")
-	linksAgent := bpfLinks(t) // the receiver's own programs
 	sc := respondingChain(t)
 	cronPath, cronContent := cronLine(t, sc)
 	nsBefore, _ := filepath.Glob("/run/netns/chainsim-*")
@@ -516,8 +537,8 @@ func TestRespondDryRunChangesNothing(t *testing.T) {
 	// In the middle of the chain: the miner runs, its cron file is there, the pool answers.
 	var pid int
 	for _, a := range recs {
-		if a.Action == "terminate" {
-			assert.Equal(t, "dry_run", a.Result, "%v", a)
+		// The miner's intent; a process with only a weak hint (the simulator's session) is refused.
+		if a.Action == "terminate" && a.Result == "dry_run" {
 			pid = int(a.Attrs[attrProcessPID].(int64))
 		}
 	}
@@ -528,7 +549,7 @@ func TestRespondDryRunChangesNothing(t *testing.T) {
 	assert.NoError(t, err)
 	assert.Equal(t, cronContent, b, "the cron file is untouched")
 	assert.NoError(t, dialIn(ns, "127.0.3.1:3333"), "the pool is not blocked")
-	assert.Equal(t, linksAgent, bpfLinks(t), "no BPF link added")
+	assert.Empty(t, denyLinks(t), "no deny program attached")
 
 	res, err := p.wait(t, 60*time.Second)
 	require.NoError(t, err, "the chain plays to its end: %s", res.Error)
@@ -537,7 +558,7 @@ func TestRespondDryRunChangesNothing(t *testing.T) {
 	recs = r.readAudit()
 	for _, a := range recs {
 		assert.True(t, a.DryRun, "%v", a)
-		assert.Contains(t, []string{"dry_run", "skipped"}, a.Result, "%v", a)
+		assert.Contains(t, []string{"dry_run", "skipped", "refused"}, a.Result, "nothing done: %v", a)
 	}
 	for _, action := range []string{"terminate", "block", "quarantine"} {
 		assert.True(t, hasAudit(action, "dry_run")(recs), "the audit shows the %s it would have done: %v", action, recs)
@@ -545,7 +566,7 @@ func TestRespondDryRunChangesNothing(t *testing.T) {
 	entries, _ := os.ReadDir(r.quarantine)
 	assert.Empty(t, entries, "nothing quarantined")
 	r.agent.stop()
-	assert.Equal(t, linksBefore, bpfLinks(t), "BPF links")
+	assert.Empty(t, denyLinks(t), "BPF links of the response")
 	assert.Equal(t, cronBefore, cronSnapshot(t), "cron files")
 	after := daemonSnapshot(t)
 	for _, d := range daemonsBefore {
@@ -563,16 +584,18 @@ func TestRespondContainerMiner(t *testing.T) {
       critical: []`)
 	sc := loadScenario(t, "container-miner")
 	p := startPlay(t, sc)
-	recs := r.waitAudit(t, 60*time.Second, "isolate", func(recs []auditRec) bool {
-		return slices.ContainsFunc(recs, func(a auditRec) bool { return a.Action == "isolate" })
-	})
+	// The host side of the play (podman's own command line names the pool and wallet) may make a
+	// host finding too: its isolate is skipped, never done.
+	recs := r.waitAudit(t, 60*time.Second, "isolate done", hasAudit("isolate", "done"))
 	var iso auditRec
 	for _, a := range recs {
-		if a.Action == "isolate" {
+		if a.Action == "isolate" && a.Result == "done" {
+			require.Empty(t, iso.Target, "one container isolated: %v", recs)
 			iso = a
+		} else if a.Action == "isolate" {
+			assert.Equal(t, "skipped", a.Result, "%v", a)
 		}
 	}
-	require.Equal(t, "done", iso.Result, "%v", recs)
 	id, _ := iso.Attrs[resContainerID].(string)
 	require.Len(t, id, 64)
 	var cgroup string
