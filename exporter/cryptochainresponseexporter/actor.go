@@ -2,6 +2,7 @@ package cryptochainresponseexporter // import "github.com/cryptochain-otel/crypt
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -54,6 +55,8 @@ type actor struct {
 	blocker  *block.Blocker
 	blockErr error
 	tb       *metadata.TelemetryBuilder
+	// scopes names the cgroup of each deny-entry scope, for the list file.
+	scopes map[uint64]string
 
 	// done remembers each (finding, action, target) handled, so an escalation of the same chain
 	// (which repeats the evidence) does not repeat or re-audit it.
@@ -62,7 +65,7 @@ type actor struct {
 
 func newActor(cfg *Config, audit *auditor, limiter *rate.Limiter, tb *metadata.TelemetryBuilder) (*actor, error) {
 	a := &actor{cfg: cfg, audit: audit, limiter: limiter, tb: tb,
-		store: quarantine.Store{Dir: cfg.Quarantine.Directory}, done: map[string]bool{}}
+		store: quarantine.Store{Dir: cfg.Quarantine.Directory}, done: map[string]bool{}, scopes: map[uint64]string{}}
 	// Without a cgroup v2 mount, block and isolate fail (audited); terminate and quarantine still work.
 	a.cgroupRoot, a.cgroupErr = cgroupRoot(cfg.Block.CgroupRoot)
 	if a.cgroupErr == nil {
@@ -308,6 +311,7 @@ func (a *actor) scope(f *finding) (uint64, string, error) {
 		return 0, f.Cgroup, a.cgroupErr
 	}
 	if f.ContainerID == "" {
+		a.scopes[a.rootScope] = "/"
 		return a.rootScope, "/", nil
 	}
 	if !strings.Contains(f.Cgroup, f.ContainerID) {
@@ -318,6 +322,9 @@ func (a *actor) scope(f *finding) (uint64, string, error) {
 		return 0, f.Cgroup, err
 	}
 	id, err := block.CgroupID(dir)
+	if err == nil {
+		a.scopes[id] = f.Cgroup
+	}
 	return id, f.Cgroup, err
 }
 
@@ -402,8 +409,29 @@ func (a *actor) sweep() {
 	a.countEntries()
 }
 
+// countEntries refreshes the entry gauge and the list file.
 func (a *actor) countEntries() {
-	if l, err := a.blocker.List(); err == nil {
-		a.tb.CryptochainResponseBlockEntries.Record(context.Background(), int64(len(l)))
+	l, err := a.blocker.List()
+	if err != nil {
+		return
+	}
+	a.tb.CryptochainResponseBlockEntries.Record(context.Background(), int64(len(l)))
+	if a.cfg.Block.ListFile == "" {
+		return
+	}
+	type listed struct {
+		block.Entry
+		Cgroup string `json:"cgroup"`
+	}
+	out := make([]listed, 0, len(l))
+	for _, e := range l {
+		out = append(out, listed{Entry: e, Cgroup: a.scopes[e.Scope]})
+	}
+	b, _ := json.MarshalIndent(out, "", "  ")
+	tmp := a.cfg.Block.ListFile + ".tmp"
+	if err := os.MkdirAll(filepath.Dir(tmp), 0o750); err == nil {
+		if err = os.WriteFile(tmp, append(b, '\n'), 0o640); err == nil {
+			_ = os.Rename(tmp, a.cfg.Block.ListFile)
+		}
 	}
 }

@@ -66,6 +66,8 @@ type BlockConfig struct {
 	// CgroupRoot is the cgroup v2 mount the programs attach to (and container cgroups live under);
 	// empty finds it (/sys/fs/cgroup on a unified host, /sys/fs/cgroup/unified on a hybrid one).
 	CgroupRoot string `mapstructure:"cgroup_root"`
+	// ListFile receives the deny entries that still refuse (JSON), rewritten on every change; empty: none.
+	ListFile string `mapstructure:"list_file"`
 }
 
 // IsolateConfig configures the isolate action.

@@ -33,7 +33,7 @@ func TestLoadConfig(t *testing.T) {
 			},
 			KillSwitchFile: "/etc/cryptochain/response.disabled",
 			Terminate:      TerminateConfig{Descendants: false, Wait: 2 * time.Second},
-			Block:          BlockConfig{TTL: 30 * time.Minute, CgroupRoot: "/sys/fs/cgroup"},
+			Block:          BlockConfig{TTL: 30 * time.Minute, CgroupRoot: "/sys/fs/cgroup", ListFile: "/run/cryptochain/blocks.json"},
 			Isolate:        IsolateConfig{Mode: IsolateDenyEgress},
 			Quarantine:     QuarantineConfig{Directory: "/var/lib/cryptochain/quarantine"},
 			RateLimit:      RateLimitConfig{ActionsPerMinute: 10, Burst: 5},

@@ -28,7 +28,7 @@ func createDefaultConfig() component.Config {
 		},
 		KillSwitchFile: "/run/cryptochain-response.disabled",
 		Terminate:      TerminateConfig{Descendants: true, Wait: time.Second},
-		Block:          BlockConfig{TTL: time.Hour},
+		Block:          BlockConfig{TTL: time.Hour, ListFile: "./data/response-blocks.json"},
 		Isolate:        IsolateConfig{Mode: IsolateFreeze},
 		Quarantine:     QuarantineConfig{Directory: "/var/lib/otelcol-cryptochain/quarantine"},
 		RateLimit:      RateLimitConfig{ActionsPerMinute: 60, Burst: 20},

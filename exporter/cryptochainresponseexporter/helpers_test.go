@@ -124,6 +124,7 @@ func startExporter(t *testing.T, mutate func(*Config)) *started {
 	cfg.Audit.Path = filepath.Join(dir, "audit.jsonl")
 	cfg.Quarantine.Directory = filepath.Join(dir, "quarantine")
 	cfg.KillSwitchFile = filepath.Join(dir, "disabled")
+	cfg.Block.ListFile = filepath.Join(dir, "blocks.json")
 	if mutate != nil {
 		mutate(cfg)
 	}

@@ -223,6 +223,20 @@ func TestBlockRefusesConnect(t *testing.T) {
 	recs := s.records(t, 4)
 	assert.Equal(t, map[string]int{"block/done": 2, "block/refused": 1, "block/skipped": 1}, byResult(recs), "%v", recs)
 	assert.Len(t, denyLinks(t), 4, "connect4/6 and sendmsg4/6 attached")
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(s.audit), "blocks.json"))
+	require.NoError(t, err)
+	var listed []struct {
+		Address, Cgroup string
+		Port            int
+		Expires         time.Time
+	}
+	require.NoError(t, json.Unmarshal(b, &listed))
+	require.Len(t, listed, 2, "%s", b)
+	for _, e := range listed {
+		assert.Equal(t, "/", e.Cgroup)
+		assert.Equal(t, 4444, e.Port)
+		assert.WithinDuration(t, time.Now().Add(time.Hour), e.Expires, time.Minute)
+	}
 	assert.ErrorIs(t, dialRefusedOK("127.0.9.1:4444"), syscall.EPERM)
 	assert.ErrorIs(t, dialRefusedOK("127.0.9.3:4444"), syscall.EPERM, "the address the DNS evidence resolved")
 	assert.NoError(t, dialRefusedOK("127.0.9.2:4444"), "allowlisted")
