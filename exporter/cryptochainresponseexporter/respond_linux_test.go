@@ -303,6 +303,55 @@ func TestIsolateFreezesOnlyTheContainerCgroup(t *testing.T) {
 	require.NoError(t, isolate.Thaw(dir))
 }
 
+func TestIsolateDenyEgressRefusesTheContainersConnects(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	root, err := cgroupRoot("")
+	require.NoError(t, err)
+	id := fmt.Sprintf("%064x", time.Now().UnixNano())
+	cg := "/cryptochain-response-egress-" + id
+	dir := filepath.Join(root, cg)
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	// The "container": a shell that connects once it is told to, from inside the cgroup.
+	sh := exec.Command("bash", "-c", fmt.Sprintf(`read; exec 3<>/dev/tcp/127.0.0.1/%d && echo connected`, l.Addr().(*net.TCPAddr).Port))
+	stdin, err := sh.StdinPipe()
+	require.NoError(t, err)
+	var out strings.Builder
+	sh.Stdout, sh.Stderr = &out, &out
+	require.NoError(t, sh.Start())
+	t.Cleanup(func() {
+		_ = sh.Process.Kill()
+		_ = sh.Wait()
+		_ = os.Remove(dir)
+	})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "cgroup.procs"), []byte(fmt.Sprint(sh.Process.Pid)), 0))
+
+	s := startExporter(t, func(c *Config) {
+		c.DryRun = false
+		c.Actions = map[string][]string{"critical": {ActionIsolate}}
+		c.Isolate.Mode = IsolateDenyEgress
+	})
+	s.consume(t, testFinding{id: "f-egress", severity: "critical", cgroup: cg, containerID: id})
+	recs := s.records(t, 1)
+	require.Equal(t, ResultDone, recs[0].Result, "%+v", recs[0])
+	require.NoError(t, dialRefusedOK(l.Addr().String()), "the host still connects")
+	_, _ = stdin.Write([]byte("\n"))
+	_ = sh.Wait()
+	assert.Contains(t, out.String(), "Operation not permitted", "the container's connect is refused")
+	assert.NotContains(t, out.String(), "connected")
+}
+
 func TestDryRunChangesNothing(t *testing.T) {
 	testutil.RequirePrivileged(t)
 	miner := startProc(t, "sleep", "60")
