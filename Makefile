@@ -11,7 +11,7 @@ export CRYPTOCHAIN_REQUIRE_PRIVILEGED
 # The simulator (cmd/chainsim) and its static fake miner, used by demo and e2e.
 SIM     := _build/chainsim _build/fakeminer
 # Rebuild the distribution only when its inputs changed.
-DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor config -type f -not -name '*_test.go' 2>/dev/null)
+DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor exporter config -type f -not -name '*_test.go' 2>/dev/null)
 
 .DEFAULT_GOAL := help
 .PHONY: help deps build run test e2e bench generate mdatagen lint demo clean
@@ -57,27 +57,35 @@ bench: ## Run the Go benchmarks (figures go to BENCHMARKS.md by hand).
 
 generate: ## Regenerate the bpf2go output (needs clang-19) and mdatagen code.
 	$(GO) generate ./receiver/ebpfreceiver/internal/kernel/...
+	$(GO) generate ./exporter/cryptochainresponseexporter/internal/block/...
 	$(MAKE) mdatagen
 
-mdatagen: ## Regenerate mdatagen code for both components.
+mdatagen: ## Regenerate mdatagen code for the components.
 	cd receiver/ebpfreceiver && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
 	cd processor/cryptochainprocessor && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
+	cd exporter/cryptochainresponseexporter && $(GO) tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
 
 lint: ## go vet, gofmt and staticcheck.
 	$(GO) vet ./...
 	$(TOOLS) staticcheck ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-demo: ## Run the collector, play one Critical chain and show the finding (root).
+# `make demo` adds the response exporter in dry run and shows its audit; `make demo RESPOND=1` lets it act
+# (kill the fake miner, block the fake pool, quarantine the cron file) on a chain whose miner runs in the
+# background, then restores the quarantined file; the deny entries leave with the collector.
+RESPOND ?=
+DEMO_RESPOND = $(if $(RESPOND),--respond active --scenario test/e2e/testdata/respond-critical-chain.yaml,--respond dry-run --scenario testdata/scenarios/critical-chain.yaml)
+
+demo: ## Run the collector, play one Critical chain, show the finding and the response audit (root; RESPOND=1 acts).
 	@if [ "$$(id -u)" != 0 ]; then echo "make demo: needs root (eBPF receiver, network namespace, cron); run: sudo make demo" >&2; exit 1; fi
 	@$(MAKE) --no-print-directory $(DIST) $(SIM)
-	./_build/chainsim demo --collector $(DIST) --scenario testdata/scenarios/critical-chain.yaml
+	./_build/chainsim demo --collector $(DIST) $(DEMO_RESPOND)
 
 $(DIST): $(DIST_SRC)
 	$(TOOLS) builder --config builder-config.yaml
 	@touch $@
 
-_build/chainsim: $(shell find cmd/chainsim internal/sim -name '*.go' 2>/dev/null)
+_build/chainsim: $(shell find cmd/chainsim internal/sim exporter/cryptochainresponseexporter/quarantine -name '*.go' 2>/dev/null)
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/chainsim
 
 _build/fakeminer: $(shell find cmd/fakeminer -type f 2>/dev/null)

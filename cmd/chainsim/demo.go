@@ -23,6 +23,7 @@ func demoCmd(args []string) error {
 	collector := fs.String("collector", "_build/otelcol-cryptochain", "otelcol-cryptochain binary")
 	scenarioPath := fs.String("scenario", "testdata/scenarios/critical-chain.yaml", "scenario to play")
 	timeout := fs.Duration("timeout", 30*time.Second, "how long to wait for the finding")
+	respond := fs.String("respond", "", "add the cryptochain_response exporter: dry-run (audit only) or active (act, then restore)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,7 +44,11 @@ func demoCmd(args []string) error {
 		return err
 	}
 	defer logf.Close()
-	col := exec.Command(*collector, "--config", "embedded:agent")
+	if *respond != "" && *respond != "dry-run" && *respond != "active" {
+		return fmt.Errorf("--respond %q: want dry-run or active", *respond)
+	}
+	col := exec.Command(*collector, append([]string{"--config", "embedded:agent"}, responseConfig(*respond)...)...)
+	audit := offsetOf(auditPath)
 	col.Stdout, col.Stderr = logf, logf
 	fmt.Printf("demo: starting %s --config embedded:agent (log: %s)\n", *collector, logPath)
 	if err := col.Start(); err != nil {
@@ -61,7 +66,13 @@ func demoCmd(args []string) error {
 	play := exec.Command(self, "play", *scenarioPath)
 	play.Stdout, play.Stderr = os.Stdout, os.Stderr
 	if err := play.Run(); err != nil {
-		return fmt.Errorf("play: %w", err)
+		if *respond != "active" {
+			return fmt.Errorf("play: %w", err)
+		}
+		fmt.Printf("demo: the scenario ended early (%v): the response stopped its miner\n", err)
+	}
+	if *respond != "" {
+		defer func() { showResponse(audit, *respond == "active") }()
 	}
 	deadline := time.Now().Add(*timeout)
 	shown := 0
