@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,6 +110,9 @@ func runPod(t *testing.T, image string, pod podSpec, in podInputs) *podContainer
 	require.Equal(t, image, c.Image, "the rendered image is the one built")
 	args := []string{"run", "-d", "--name", in.name, "--network", in.network.name, "--ip", in.ip,
 		"--hostname", in.name, "--cap-drop", "all"}
+	// Kubernetes runtimes pass their own limits on; podman would raise them, which a container
+	// without CAP_SYS_RESOURCE may not do (runc: "error setting rlimit ... operation not permitted").
+	args = append(args, runtimeLimits(t)...)
 	if pod.HostPID {
 		args = append(args, "--pid", "host")
 	}
@@ -203,14 +207,21 @@ func runPod(t *testing.T, image string, pod podSpec, in podInputs) *podContainer
 			require.NoError(t, os.Chmod(dir, 0o755))
 			args = append(args, "-v", dir+":"+m.MountPath+":"+opt)
 		case v.EmptyDir != nil:
-			tmpfs := m.MountPath + ":rw,size=256m"
+			// As the kubelet makes it: owned by the fsGroup (else the user), group-writable.
+			dir := t.TempDir()
+			owner, group := 0, 0
 			if uid != nil {
-				tmpfs += fmt.Sprintf(",uid=%d", *uid)
-				if gid != nil {
-					tmpfs += fmt.Sprintf(",gid=%d", *gid)
-				}
+				owner = int(*uid)
 			}
-			args = append(args, "--tmpfs", tmpfs)
+			if gid != nil {
+				group = int(*gid)
+			}
+			if pod.SecurityContext.FSGroup != nil {
+				group = int(*pod.SecurityContext.FSGroup)
+			}
+			require.NoError(t, os.Chown(dir, owner, group))
+			require.NoError(t, os.Chmod(dir, 0o2770))
+			args = append(args, "-v", dir+":"+m.MountPath+":rw")
 		default:
 			t.Fatalf("volume %s: kind not derived", m.Name)
 		}
@@ -379,9 +390,9 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 	require.NoError(t, os.Chown(filepath.Join(bdir, "out"), 10001, 10001))
 	w := watch(t, filepath.Join(bdir, "out", "findings.jsonl"))
 	backendName := net.name + "-backend"
-	out, err := podman(t, "run", "-d", "--name", backendName, "--network", net.name, "--ip", backendIP,
+	out, err := podman(t, append(append([]string{"run", "-d", "--name", backendName, "--network", net.name, "--ip", backendIP}, runtimeLimits(t)...),
 		"--cap-drop", "all", "--read-only", "-v", bdir+":/backend:ro", "-v", filepath.Join(bdir, "out")+":/backend/out:rw",
-		image, "--config", "/backend/backend.yaml")
+		image, "--config", "/backend/backend.yaml")...)
 	require.NoError(t, err, out)
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -429,6 +440,15 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 	for _, f := range w.of(sc, res) {
 		assert.Equal(t, deployNode, f.Resource["host.name"], "host.name is the node name: %v", f)
 	}
+}
+
+// runtimeLimits are this process's open-file limits as podman flags; nproc stays at a value runc
+// may set without CAP_SYS_RESOURCE here.
+func runtimeLimits(t *testing.T) []string {
+	t.Helper()
+	var l syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l))
+	return []string{"--ulimit", fmt.Sprintf("nofile=%d:%d", l.Cur, l.Max), "--ulimit", "nproc=4096:4096"}
 }
 
 // cgroup2Mount is this host's cgroup v2 mount point (/sys/fs/cgroup or /sys/fs/cgroup/unified).
