@@ -433,6 +433,11 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 	agent := runPod(t, image, objs.get(t, "DaemonSet", "cryptochain-agent").Spec.Template.Spec,
 		podInputs{name: net.name + "-agent", ip: agentIP, network: net, configMap: configMaps, secrets: secrets})
 	agent.waitProbe(t, 13133, 120*time.Second)
+	// The collector's own metrics are scrapeable on the pod IP.
+	resp, err := http.Get("http://" + agentIP + ":8888/metrics") //nolint:gosec // test network
+	require.NoError(t, err)
+	_ = resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "metrics on the pod IP")
 
 	sc := loadScenario(t, "critical-chain")
 	res := play(t, sc, nil)
