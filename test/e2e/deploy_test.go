@@ -324,28 +324,12 @@ func serverCert(t *testing.T, ip string) (caPEM, certPEM, keyPEM string) {
 		string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}))
 }
 
-// backendConfig is the third collector: OTLP/gRPC over TLS in, findings to a file.
-const backendConfig = `receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 0.0.0.0:4317
-        tls:
-          cert_file: /backend/tls/tls.crt
-          key_file: /backend/tls/tls.key
-exporters:
-  file:
-    path: /backend/out/findings.jsonl
-    flush_interval: 50ms
-service:
-  telemetry:
-    metrics:
-      level: none
-  pipelines:
-    logs:
-      receivers: [otlp]
-      exporters: [file]
-`
+// backendConfig is the third collector: the end-to-end peer (OTLP/gRPC in, findings to a file),
+// listening on the container's network with TLS.
+func backendConfig() string {
+	return strings.Replace(peerConfig(4317, "/backend/out/findings.jsonl"), "endpoint: 127.0.0.1:4317",
+		"endpoint: 0.0.0.0:4317\n        tls:\n          cert_file: /backend/tls/tls.crt\n          key_file: /backend/tls/tls.key", 1)
+}
 
 // TestDeployedAgentGatewayBackend runs the chart's gateway topology as containers of the built
 // image: the agent with exactly the rendered DaemonSet's capabilities, mounts, host pid namespace
@@ -384,7 +368,7 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 	for _, d := range []string{"tls", "out"} {
 		require.NoError(t, os.MkdirAll(filepath.Join(bdir, d), 0o755))
 	}
-	require.NoError(t, os.WriteFile(filepath.Join(bdir, "backend.yaml"), []byte(backendConfig), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(bdir, "backend.yaml"), []byte(backendConfig()), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(bdir, "tls", "tls.crt"), []byte(backendCrt), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(bdir, "tls", "tls.key"), []byte(backendKey), 0o644))
 	require.NoError(t, os.Chown(filepath.Join(bdir, "out"), 10001, 10001))
