@@ -365,28 +365,7 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 		"backend-headers":         {"OTEL_EXPORTER_OTLP_HEADERS": "x-cryptochain-e2e=1"},
 	}
 
-	// The backend: the same image, a plain TLS receiver and a file exporter into a host directory.
-	bdir := t.TempDir()
-	for _, d := range []string{"tls", "out"} {
-		require.NoError(t, os.MkdirAll(filepath.Join(bdir, d), 0o755))
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(bdir, "backend.yaml"), []byte(backendConfig()), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(bdir, "tls", "tls.crt"), []byte(backendCrt), 0o644))
-	require.NoError(t, os.WriteFile(filepath.Join(bdir, "tls", "tls.key"), []byte(backendKey), 0o644))
-	require.NoError(t, os.Chown(filepath.Join(bdir, "out"), 10001, 10001))
-	w := watch(t, filepath.Join(bdir, "out", "findings.jsonl"))
-	backendName := net.name + "-backend"
-	out, err := podman(t, append(append([]string{"run", "-d", "--name", backendName, "--network", net.name, "--ip", backendIP}, runtimeLimits(t)...),
-		"--cap-drop", "all", "--read-only", "-v", bdir+":/backend:ro", "-v", filepath.Join(bdir, "out")+":/backend/out:rw",
-		image, "--config", "/backend/backend.yaml")...)
-	require.NoError(t, err, out)
-	t.Cleanup(func() {
-		if t.Failed() {
-			logs, _ := podman(t, "logs", backendName)
-			t.Logf("--- backend output ---\n%s", tail(logs, 4000))
-		}
-		_, _ = podman(t, "rm", "-f", "-t", "5", backendName)
-	})
+	w := startBackend(t, image, net, backendIP, backendCrt, backendKey)
 
 	gw := runPod(t, image, objs.get(t, "Deployment", "cryptochain-gateway").Spec.Template.Spec,
 		podInputs{name: net.name + "-gateway", ip: gatewayIP, network: net, configMap: configMaps, secrets: secrets})
@@ -429,6 +408,67 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "metrics on the pod IP")
 
 	sc := loadScenario(t, "critical-chain")
+	res := play(t, sc, nil)
+	checkMalicious(t, &stack{t: t, findings: w}, sc, res)
+	for _, f := range w.of(sc, res) {
+		assert.Equal(t, deployNode, f.Resource["host.name"], "host.name is the node name: %v", f)
+	}
+}
+
+// startBackend runs the third collector (the same image: a TLS OTLP receiver and a file exporter
+// into a host directory) and returns the watcher of its findings.
+func startBackend(t *testing.T, image string, net *podNetwork, ip, crt, key string) *watcher {
+	t.Helper()
+	bdir := t.TempDir()
+	for _, d := range []string{"tls", "out"} {
+		require.NoError(t, os.MkdirAll(filepath.Join(bdir, d), 0o755))
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(bdir, "backend.yaml"), []byte(backendConfig()), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(bdir, "tls", "tls.crt"), []byte(crt), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(bdir, "tls", "tls.key"), []byte(key), 0o644))
+	require.NoError(t, os.Chown(filepath.Join(bdir, "out"), 10001, 10001))
+	w := watch(t, filepath.Join(bdir, "out", "findings.jsonl"))
+	name := net.name + "-backend"
+	out, err := podman(t, append(append([]string{"run", "-d", "--name", name, "--network", net.name, "--ip", ip}, runtimeLimits(t)...),
+		"--cap-drop", "all", "--read-only", "-v", bdir+":/backend:ro", "-v", filepath.Join(bdir, "out")+":/backend/out:rw",
+		image, "--config", "/backend/backend.yaml")...)
+	require.NoError(t, err, out)
+	t.Cleanup(func() {
+		if t.Failed() {
+			logs, _ := podman(t, "logs", name)
+			t.Logf("--- backend output ---\n%s", tail(logs, 4000))
+		}
+		_, _ = podman(t, "rm", "-f", "-t", "5", name)
+	})
+	return w
+}
+
+// TestDeployedStandaloneAgent runs the chart's default topology: the agent (embedded:agent plus the
+// chart's settings, exactly as the DaemonSet renders it) correlates on the node and exports
+// findings itself, over TLS verified with backend.caSecret, to the backend.
+func TestDeployedStandaloneAgent(t *testing.T) {
+	requireE2E(t)
+	requirePodman(t)
+	image := buildImage(t)
+	net := newPodNetwork(t)
+	backendIP, agentIP := net.ip(10), net.ip(12)
+	objs, _ := renderChart(t,
+		"image.repository=localhost/otelcol-cryptochain", "image.tag=e2e",
+		"backend.endpoint="+backendIP+":4317", "backend.caSecret=backend-ca", "backend.headersSecret=backend-headers",
+		"agent.cgroup2HostPath="+cgroup2Mount(t), "agent.stateHostPath="+t.TempDir())
+	backendCA, backendCrt, backendKey := serverCert(t, backendIP)
+	w := startBackend(t, image, net, backendIP, backendCrt, backendKey)
+	agent := runPod(t, image, objs.get(t, "DaemonSet", "cryptochain-agent").Spec.Template.Spec, podInputs{
+		name: net.name + "-agent", ip: agentIP, network: net,
+		configMap: func(name string) map[string]string { return objs.get(t, "ConfigMap", name).Data },
+		secrets: map[string]map[string]string{
+			"backend-ca":      {"ca.crt": backendCA},
+			"backend-headers": {"OTEL_EXPORTER_OTLP_HEADERS": "x-cryptochain-e2e=1"},
+		},
+	})
+	agent.waitProbe(t, 13133, 120*time.Second)
+
+	sc := loadScenario(t, "medium-miner-pool")
 	res := play(t, sc, nil)
 	checkMalicious(t, &stack{t: t, findings: w}, sc, res)
 	for _, f := range w.of(sc, res) {
