@@ -14,7 +14,7 @@ SIM     := _build/chainsim _build/fakeminer
 DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor exporter config -type f -not -name '*_test.go' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test e2e bench generate mdatagen lint demo clean
+.PHONY: help deps build run test e2e bench generate mdatagen lint demo clean image certs install helm-lint manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,43 @@ _build/chainsim: $(shell find cmd/chainsim internal/sim exporter/cryptochainresp
 
 _build/fakeminer: $(shell find cmd/fakeminer -type f 2>/dev/null)
 	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/fakeminer
+
+# Deployment: container image, certificates for agent <-> gateway mutual TLS, host install, Helm chart.
+VERSION   := $(shell awk '/^  version:/ {print $$2; exit}' builder-config.yaml)
+IMAGE     ?= localhost/otelcol-cryptochain:$(VERSION)
+CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
+CHART     := deploy/helm/otelcol-cryptochain
+PREFIX    ?= /usr/local
+
+image: ## Build the container image (IMAGE, default localhost/otelcol-cryptochain:<version>) from the binary built here.
+	@$(MAKE) --no-print-directory $(DIST)
+	@mkdir -p _build/image && cp $(CA_BUNDLE) _build/image/ca-certificates.crt
+	podman build --build-arg DIST=host --build-arg VERSION=$(VERSION) \
+	  --build-arg REVISION=$$(git rev-parse HEAD 2>/dev/null || echo unknown) -f Containerfile -t $(IMAGE) .
+
+certs: ## Create a CA, agent and gateway certificates and their Secrets in _build/certs (NAMESPACE, RELEASE).
+	deploy/tls/make-certs.sh _build/certs
+
+install: ## Install the binary and the systemd unit (root; DESTDIR, PREFIX); then: systemctl enable --now otelcol-cryptochain.
+	@$(MAKE) --no-print-directory $(DIST)
+	install -D -m 0755 $(DIST) $(DESTDIR)$(PREFIX)/bin/otelcol-cryptochain
+	install -d -m 0755 $(DESTDIR)/etc/systemd/system $(DESTDIR)/etc/otelcol-cryptochain
+	sed 's|/usr/local/bin/|$(PREFIX)/bin/|' deploy/systemd/otelcol-cryptochain.service > $(DESTDIR)/etc/systemd/system/otelcol-cryptochain.service
+	@# Keep an edited environment file.
+	[ -f $(DESTDIR)/etc/otelcol-cryptochain/otelcol-cryptochain.env ] || \
+	  install -m 0600 deploy/systemd/otelcol-cryptochain.env $(DESTDIR)/etc/otelcol-cryptochain/otelcol-cryptochain.env
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+helm-lint: ## helm lint and helm template of the chart (Helm runs as a Go tool).
+	$(TOOLS) helm lint --strict $(CHART)
+	$(TOOLS) helm lint --strict $(CHART) --set gateway.enabled=true --set backend.endpoint=https://otlp.example.org:4317
+	$(TOOLS) helm template cryptochain $(CHART) --namespace cryptochain >/dev/null
+
+manifests: ## Render deploy/kubernetes/*.yaml (plain manifests for kubectl) from the Helm chart.
+	$(TOOLS) helm template cryptochain $(CHART) --namespace cryptochain \
+	  --set backend.endpoint=https://otlp.example.org:4317 > deploy/kubernetes/standalone.yaml
+	$(TOOLS) helm template cryptochain $(CHART) --namespace cryptochain --set gateway.enabled=true \
+	  --set backend.endpoint=https://otlp.example.org:4317 > deploy/kubernetes/gateway.yaml
 
 clean: ## Remove build output and local data.
 	@# Undo anything an interrupted simulator run left behind (netns, cron, sysctls).

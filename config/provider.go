@@ -50,9 +50,9 @@ func NewFactory() confmap.ProviderFactory {
 
 type provider struct{}
 
-// Retrieve serves `embedded:<name>`. For `embedded:agent` it merges the otlp
-// fragment when OTEL_EXPORTER_OTLP_ENDPOINT is set, so one variable switches
-// the OTLP export on for every way of starting the agent (make run, DaemonSet).
+// Retrieve serves `embedded:<name>`. For `embedded:agent` and `embedded:gateway` it adds an OTLP
+// exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, so one set of standard variables switches the
+// export on for every way of starting the collector (make run, systemd, a container, the Helm chart).
 func (provider) Retrieve(_ context.Context, uri string, _ confmap.WatcherFunc) (*confmap.Retrieved, error) {
 	name, ok := strings.CutPrefix(uri, Scheme+":")
 	if !ok {
@@ -62,23 +62,15 @@ func (provider) Retrieve(_ context.Context, uri string, _ confmap.WatcherFunc) (
 	if err != nil {
 		return nil, err
 	}
-	if name != "agent" || os.Getenv(OTLPEndpointEnv) == "" {
+	if (name != "agent" && name != "gateway") || os.Getenv(OTLPEndpointEnv) == "" {
 		return confmap.NewRetrievedFromYAML(raw)
 	}
 	conf, err := yamlConf(raw)
 	if err != nil {
 		return nil, err
 	}
-	frag, err := Bytes("otlp")
-	if err != nil {
+	if err := addOTLPExport(conf, os.Getenv); err != nil {
 		return nil, err
-	}
-	extra, err := yamlConf(frag)
-	if err != nil {
-		return nil, err
-	}
-	if err := conf.Merge(extra); err != nil {
-		return nil, fmt.Errorf("merging the otlp fragment: %w", err)
 	}
 	return confmap.NewRetrieved(conf.ToStringMap())
 }

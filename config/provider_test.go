@@ -38,9 +38,20 @@ func TestAgentWithOTLPEndpoint(t *testing.T) {
 }
 
 func TestGatewayAndNames(t *testing.T) {
+	t.Setenv(OTLPEndpointEnv, "")
 	assert.Equal(t, []string{"agent", "gateway", "otlp"}, Names())
 	conf := retrieve(t, "embedded:gateway")
 	assert.NotNil(t, conf.Get("receivers::otlp"))
+	assert.Equal(t, []any{"debug", "file"}, conf.Get("service::pipelines::logs/findings::exporters"))
+	// Agents must present a certificate: the receiver names a client CA.
+	assert.NotEmpty(t, conf.Get("receivers::otlp::protocols::grpc::tls::client_ca_file"))
+}
+
+func TestGatewayExportsToBackend(t *testing.T) {
+	t.Setenv(OTLPEndpointEnv, "https://backend.example:4317")
+	conf := retrieve(t, "embedded:gateway")
+	assert.Equal(t, []any{"debug", "file", "otlp_grpc"}, conf.Get("service::pipelines::logs/findings::exporters"))
+	assert.Equal(t, false, conf.Get("exporters::otlp_grpc::tls::insecure"))
 }
 
 func TestUnknownNameAndScheme(t *testing.T) {

@@ -314,5 +314,3 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	idx := int(float64(len(s))*p+0.999999) - 1
 	return s[max(0, min(idx, len(s)-1))]
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

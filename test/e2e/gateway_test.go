@@ -10,12 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// agentToGateway mirrors deploy/kubernetes/gateway/agent.yaml with a static
-// resolver instead of the Kubernetes one.
-func agentToGateway(port int, state string) string {
+// agentToGateway mirrors the Helm chart's gateway-topology agent with a static resolver instead
+// of the Kubernetes one; tls is the directory of make-certs.sh's output.
+func agentToGateway(port int, state, tls string) string {
 	return fmt.Sprintf(`extensions:
   file_storage:
-    directory: %s
+    directory: %[1]s
     create_directory: true
 receivers:
   ebpf: {}
@@ -34,10 +34,13 @@ exporters:
     protocol:
       otlp:
         tls:
-          insecure: true
+          ca_file: %[3]s/ca.crt
+          cert_file: %[3]s/agent.crt
+          key_file: %[3]s/agent.key
+          server_name_override: cryptochain-gateway.cryptochain.svc
     resolver:
       static:
-        hostnames: [127.0.0.1:%d]
+        hostnames: [127.0.0.1:%[2]d]
     sending_queue:
       enabled: true
       storage: file_storage
@@ -51,10 +54,10 @@ service:
       receivers: [ebpf]
       processors: [memory_limiter, batch]
       exporters: [load_balancing]
-`, state, port)
+`, state, port, tls)
 }
 
-// TestGatewayTopology: agent (raw events, load_balancing) → gateway
+// TestGatewayTopology: agent (raw events, load_balancing, mutual TLS) → gateway
 // (embedded:gateway, the cryptochain processor) → findings in the gateway's
 // file; the chain is correlated in the gateway, not in the agent.
 func TestGatewayTopology(t *testing.T) {
@@ -64,7 +67,16 @@ func TestGatewayTopology(t *testing.T) {
 	findings := filepath.Join(dir, "gateway", "findings.jsonl")
 	w := watch(t, findings)
 	require.NoError(t, os.MkdirAll(filepath.Join(dir, "gateway"), 0o755))
+	// Mutual TLS with the certificates `make certs` makes.
+	tlsDir := filepath.Join(dir, "tls")
+	for name, data := range makeCerts(t, "") {
+		require.NoError(t, os.MkdirAll(tlsDir, 0o700))
+		require.NoError(t, os.WriteFile(filepath.Join(tlsDir, name), []byte(data), 0o600))
+	}
 	gw := startCollector(t, "gateway", filepath.Join(dir, "gateway"), []string{
+		"CRYPTOCHAIN_GATEWAY_TLS_CERT=" + filepath.Join(tlsDir, "gateway.crt"),
+		"CRYPTOCHAIN_GATEWAY_TLS_KEY=" + filepath.Join(tlsDir, "gateway.key"),
+		"CRYPTOCHAIN_GATEWAY_TLS_CLIENT_CA=" + filepath.Join(tlsDir, "ca.crt"),
 		fmt.Sprintf("CRYPTOCHAIN_GATEWAY_LISTEN=127.0.0.1:%d", port),
 		"CRYPTOCHAIN_STATE_DIR=" + filepath.Join(dir, "gateway", "state"),
 		"CRYPTOCHAIN_FINDINGS_FILE=" + findings,
@@ -72,7 +84,7 @@ func TestGatewayTopology(t *testing.T) {
 	require.NoError(t, gw.waitReady(30*time.Second))
 
 	cfg := filepath.Join(dir, "agent.yaml")
-	require.NoError(t, os.WriteFile(cfg, []byte(agentToGateway(port, filepath.Join(dir, "agent-state"))), 0o644))
+	require.NoError(t, os.WriteFile(cfg, []byte(agentToGateway(port, filepath.Join(dir, "agent-state"), tlsDir)), 0o644))
 	agent := startCollector(t, "agent-lb", dir, nil, "--config", cfg)
 	require.NoError(t, agent.waitReady(60*time.Second))
 

@@ -22,13 +22,13 @@ func TestShippedConfigsValidate(t *testing.T) {
 		{name: "embedded agent", args: []string{"--config", "embedded:agent"}},
 		{name: "embedded agent with OTLP", env: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"}, args: []string{"--config", "embedded:agent"}},
 		{name: "embedded gateway", args: []string{"--config", "embedded:gateway"}},
+		{name: "embedded gateway with OTLP/HTTP", env: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=https://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf", "OTEL_EXPORTER_OTLP_HEADERS=api-key=x"},
+			args: []string{"--config", "embedded:gateway"}},
 		{name: "config/agent.yaml", args: []string{"--config", filepath.Join(repoRoot, "config", "agent.yaml")}},
 		{name: "config/agent.yaml + otlp.yaml", env: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317"},
 			args: []string{"--config", filepath.Join(repoRoot, "config", "agent.yaml"), "--config", filepath.Join(repoRoot, "config", "otlp.yaml")}},
 		{name: "config/gateway.yaml", args: []string{"--config", filepath.Join(repoRoot, "config", "gateway.yaml")}},
-		{name: "kubernetes standalone agent", env: []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4317"},
-			args: []string{"--config", filepath.Join(repoRoot, "deploy", "kubernetes", "standalone", "agent.yaml")}},
-		{name: "kubernetes gateway agent", args: []string{"--config", filepath.Join(repoRoot, "deploy", "kubernetes", "gateway", "agent.yaml")}},
+		// The Helm chart's configurations are validated by TestHelmConfigsValidate.
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
