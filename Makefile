@@ -30,15 +30,15 @@ run: ## Run the collector on the embedded default config (root).
 	./$(DIST) --config embedded:agent
 
 # What the privileged and end-to-end tests run: real containers (podman, runc, a busybox rootfs), the real
-# crontab program, network namespaces. Installed from Debian when missing (needs root).
-TEST_DEPS := podman runc busybox crontab ip
+# crontab program, network namespaces, openssl (test certificates), systemd-analyze (unit check). Installed from Debian when missing (needs root).
+TEST_DEPS := podman runc busybox crontab ip openssl systemd-analyze
 deps: ## Install the test dependencies from Debian if any is missing (root).
 	@missing=""; for c in $(TEST_DEPS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
 	[ -x /bin/busybox ] || missing="$$missing busybox-static"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing test dependencies (missing:$$missing)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	    podman runc busybox-static cron iproute2 >/dev/null; \
+	    podman runc busybox-static cron iproute2 openssl ca-certificates systemd >/dev/null; \
 	fi
 
 test: ## Run every test: unit, privileged (root) and end-to-end (installs test deps, builds the distribution).
