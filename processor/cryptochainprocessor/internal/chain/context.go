@@ -76,10 +76,10 @@ type Context struct {
 	Boot, ParentBoot bool
 	FindingID        string // set at the first emission
 	Level            Level  // highest severity emitted
-	// Dirty is set whenever the state changes; the persistence layer clears it.
-	Dirty bool
-	// Queued marks a context already queued for persistence in the current batch.
-	Queued bool
+	// dirty is set whenever the state changes; TakeChanges clears it.
+	dirty bool
+	// queued marks a context already among the changes to take.
+	queued bool
 
 	prev, next *Context // LRU list, most recent at the head
 }

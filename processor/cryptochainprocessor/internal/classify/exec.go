@@ -9,6 +9,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/shellcmd"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
 )
@@ -495,7 +496,7 @@ func (c *Classifier) shellScript(args []string, o *out) {
 	}
 	c.cmdBuf = argv.EachCommand(script, 32, c.cmdBuf, func(cmd []string) {
 		skip := 0
-		for skip < len(cmd)-1 && isWrapper(argv.Base(cmd[skip]), cmd[skip]) {
+		for skip < len(cmd)-1 && shellcmd.IsWrapper(argv.Base(cmd[skip]), cmd[skip]) {
 			skip++
 		}
 		cmd = cmd[skip:]
@@ -505,16 +506,6 @@ func (c *Classifier) shellScript(args []string, o *out) {
 		}
 		c.command(argv.Base(cmd[0]), cmd, name != "", unusualExe(cmd[0]) != "", o, 1)
 	})
-}
-
-// isWrapper reports command prefixes that run the next word: env assignments, nohup, sudo, ….
-func isWrapper(base, word string) bool {
-	switch base {
-	case "nohup", "sudo", "setsid", "nice", "ionice", "exec", "env", "time", "command", "doas", "chrt", "taskset", "stdbuf":
-		return true
-	}
-	eq := strings.IndexByte(word, '=')
-	return eq > 0 && !strings.ContainsAny(word[:eq], "/-.")
 }
 
 // env classifies environment variables by name (weak) and by value (strong).

@@ -372,21 +372,6 @@ func TestConfig(t *testing.T) {
 	assert.Equal(t, 1, c.PassiveDNSLen(), "bounded")
 }
 
-func TestCommandExecutable(t *testing.T) {
-	for in, want := range map[string]string{
-		"/tmp/.x/run -o stratum+tcp://p:1":            "/tmp/.x/run",
-		"nohup /tmp/x >/dev/null 2>&1 &":              "/tmp/x",
-		"/bin/sh -c '/var/tmp/kdevtmpfsi'":            "/var/tmp/kdevtmpfsi",
-		"cd /tmp; ./x":                                "cd",
-		"HOME=/root nice -n 19 /usr/local/bin/upd":    "/usr/local/bin/upd",
-		"bash /etc/cron.daily/upd.sh":                 "/etc/cron.daily/upd.sh",
-		"":                                            "",
-		"env -i PATH=/usr/bin /opt/miner --threads 2": "/opt/miner",
-	} {
-		assert.Equal(t, want, CommandExecutable(in), in)
-	}
-}
-
 func TestLateSignalsNameEarlierConnections(t *testing.T) {
 	c := newC(t)
 	// RandomX behaviour seen after the (TLS, no name) connection was made.
