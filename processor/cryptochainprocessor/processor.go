@@ -2,14 +2,11 @@ package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -110,36 +107,9 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 
 func (p *cryptochainProcessor) start(ctx context.Context, host component.Host) error {
 	if p.cfg.Storage != nil {
-		ext, ok := host.GetExtensions()[*p.cfg.Storage]
-		if !ok {
-			return fmt.Errorf("storage: extension %q not found", p.cfg.Storage.String())
+		if err := p.restore(ctx, host); err != nil {
+			return err
 		}
-		se, ok := ext.(storage.Extension)
-		if !ok {
-			return fmt.Errorf("storage: extension %q is not a storage extension", p.cfg.Storage.String())
-		}
-		client, err := se.GetClient(ctx, component.KindProcessor, p.set.ID, "")
-		if err != nil {
-			return fmt.Errorf("storage: %w", err)
-		}
-		p.store = store.New(client)
-		p.mu.Lock()
-		n := 0
-		err = p.store.Load(ctx, func(c *chain.Context) {
-			p.tracker.Restore(c)
-			n++
-		})
-		links, lerr := p.store.LoadLinks(ctx)
-		p.tracker.RestoreLinks(links)
-		p.tracker.TakeChanges() // what was just loaded needs no writing back
-		err = errors.Join(err, lerr)
-		p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
-		p.mu.Unlock()
-		if err != nil {
-			p.tb.CryptochainStorageErrors.Add(ctx, 1)
-			p.logger.Warn("Some stored chains could not be restored", zap.Error(err))
-		}
-		p.logger.Info("Restored open chains", zap.Int("contexts", n))
 	}
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
@@ -277,76 +247,4 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 	}
 	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
 	p.emitted[f.Level]++
-}
-
-// flush records telemetry and persists the contexts changed by this call.
-func (p *cryptochainProcessor) flush(ctx context.Context) {
-	for g, n := range p.classified {
-		if n > 0 {
-			p.tb.CryptochainEventsClassified.Add(ctx, n, p.groupAttrs[g])
-			p.classified[g] = 0
-		}
-	}
-	for l, n := range p.emitted {
-		if n > 0 {
-			p.tb.CryptochainFindings.Add(ctx, n, p.severityAttrs[l])
-			p.emitted[l] = 0
-		}
-	}
-	if n := p.cl.Panics(); n > p.panics {
-		p.tb.CryptochainClassifierPanics.Add(ctx, int64(n-p.panics))
-		p.panics = n
-	}
-	if p.malformed > 0 {
-		p.tb.CryptochainRecordsMalformed.Add(ctx, p.malformed)
-		p.malformed = 0
-	}
-	evicted, dropped := p.tracker.TakeCounters()
-	if evicted > 0 {
-		p.tb.CryptochainEvictedContexts.Add(ctx, evicted)
-	}
-	if dropped > 0 {
-		p.tb.CryptochainEvidenceDropped.Add(ctx, dropped)
-	}
-	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
-	p.persist(ctx)
-}
-
-// persist writes the contexts changed since the last call and deletes the dropped ones.
-func (p *cryptochainProcessor) persist(ctx context.Context) {
-	ch := p.tracker.TakeChanges()
-	if p.store == nil {
-		return
-	}
-	err := p.store.Save(ctx, ch.Contexts, ch.Removed)
-	if links, changed := ch.Links(); changed {
-		err = errors.Join(err, p.store.SaveLinks(ctx, links))
-	}
-	if err != nil && !errors.Is(err, context.Canceled) {
-		p.tb.CryptochainStorageErrors.Add(ctx, 1)
-		p.logger.Warn("Persisting chains failed", zap.Error(err))
-	}
-}
-
-// contextKey builds the context key from the context_keys values of res into p.keyBuf. Absent keys
-// count as empty. It allocates only for non-string values.
-func (p *cryptochainProcessor) contextKey(res pcommon.Resource) []byte {
-	b := p.keyBuf[:0]
-	attrs := res.Attributes()
-	for i, k := range p.cfg.ContextKeys {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		v, ok := attrs.Get(k)
-		if !ok {
-			continue
-		}
-		if v.Type() == pcommon.ValueTypeStr {
-			b = append(b, v.Str()...)
-		} else {
-			b = append(b, v.AsString()...)
-		}
-	}
-	p.keyBuf = b
-	return b
 }
