@@ -11,27 +11,13 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/systemdunit"
 )
 
-const (
-	srcTuning  = "miner host tuning (XMRig docs: MSR mod, huge pages, 1GB pages; issue 2 System optimization)"
-	srcCrontab = "crontab(1) replacing a table"
-)
+const srcCrontab = "crontab(1) replacing a table"
 
-// file classifies file.write (any write intent) and file.open (read-only opens of watched devices).
-func (c *Classifier) file(ev *evidence.Event, o *out) {
+// persistenceFile grades a write under a persistence location (cron, at, systemd, rc, preload,
+// configured paths), with the command it will run when the content was captured.
+func (c *Classifier) persistenceFile(ev *evidence.Event, o *out) {
 	p := ev.Path
-	if p == "" {
-		return
-	}
-	write := ev.Name == contract.EventFileWrite
-	if kind, strong, ind := tuningPath(p, write); kind != "" {
-		s := evidence.Weak
-		if strong {
-			s = evidence.Strong
-		}
-		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: kind, Indicator: ind, Source: srcTuning, Path: p, Action: opAction(ev)})
-		return
-	}
-	if !write || ev.Op == "unlink" {
+	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" {
 		return
 	}
 	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
@@ -84,159 +70,6 @@ type lastRule struct {
 	path    string
 	rule    indicators.PathRule
 	ok, set bool
-}
-
-func opAction(ev *evidence.Event) string {
-	op := ev.Op
-	if op == "" {
-		if ev.Name == contract.EventFileOpen {
-			op = "open"
-		} else {
-			op = "write"
-		}
-	}
-	if ev.SourcePath != "" {
-		return op + " " + ev.SourcePath + " -> " + ev.Path
-	}
-	return op + " " + ev.Path
-}
-
-// tuningPath classifies an Optimization path. Reads count only for the MSR device.
-func tuningPath(p string, write bool) (kind string, strong bool, ind string) {
-	switch {
-	case strings.HasPrefix(p, "/dev/cpu/") && strings.HasSuffix(p, "/msr"):
-		return KindMSR, true, p
-	case !write:
-		return "", false, ""
-	case p == "/sys/module/msr/parameters/allow_writes":
-		return KindMSR, true, p
-	case strings.HasPrefix(p, "/proc/sys/"):
-		var buf [128]byte
-		name := sysctlName(p[len("/proc/sys/"):], buf[:])
-		k, s := sysctlKind(name, "")
-		return k, s, name
-	case strings.HasPrefix(p, "/sys/kernel/mm/hugepages/"), strings.HasPrefix(p, "/sys/devices/system/node/") && strings.Contains(p, "/hugepages/"):
-		if strings.HasSuffix(p, "nr_hugepages") || strings.HasSuffix(p, "nr_overcommit_hugepages") {
-			return KindHugepages, true, p
-		}
-	case strings.HasPrefix(p, "/sys/devices/system/cpu/"):
-		if strings.HasSuffix(p, "/scaling_governor") || strings.HasSuffix(p, "/boost") || strings.HasSuffix(p, "/no_turbo") ||
-			strings.HasSuffix(p, "/energy_performance_preference") || strings.HasSuffix(p, "/scaling_min_freq") {
-			return KindCPUGovernor, true, p
-		}
-	}
-	return "", false, ""
-}
-
-// sysctlName converts "vm/nr_hugepages" to "vm.nr_hugepages" in buf (names are short).
-func sysctlName(s string, buf []byte) string {
-	if len(s) > len(buf) {
-		return s
-	}
-	n := copy(buf, s)
-	for i := 0; i < n; i++ {
-		if buf[i] == '/' {
-			buf[i] = '.'
-		}
-	}
-	return string(buf[:n]) // only reached for writes under /proc/sys, which are rare
-}
-
-// sysctlKind classifies a sysctl write; value "" means unknown (a file write without the value).
-func sysctlKind(name, value string) (string, bool) {
-	switch name {
-	case "vm.nr_hugepages", "vm.nr_hugepages_mempolicy", "vm.nr_overcommit_hugepages":
-		if value == "0" {
-			return "", false // releasing huge pages
-		}
-		return KindHugepages, true
-	case "vm.drop_caches":
-		return KindDropCaches, true
-	case "kernel.nmi_watchdog":
-		switch value {
-		case "0":
-			return KindNMIWatchdog, true
-		case "":
-			return KindNMIWatchdog, false
-		}
-	}
-	return "", false
-}
-
-func (c *Classifier) sysctlWrite(ev *evidence.Event, o *out) {
-	name := ev.SysctlName
-	var buf [128]byte
-	if name == "" && strings.HasPrefix(ev.Path, "/proc/sys/") {
-		name = sysctlName(ev.Path[len("/proc/sys/"):], buf[:])
-	} else if strings.IndexByte(name, '/') >= 0 {
-		name = sysctlName(name, buf[:])
-	}
-	kind, strong := sysctlKind(name, strings.TrimSpace(ev.SysctlValue))
-	if kind == "" {
-		return
-	}
-	s := evidence.Weak
-	if strong {
-		s = evidence.Strong
-	}
-	failed := ev.ErrorType != ""
-	o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: kind, Indicator: name + "=" + ev.SysctlValue, Source: srcTuning, Path: ev.Path, Action: "sysctl " + name + "=" + ev.SysctlValue, Failed: failed})
-}
-
-// sysctlExec: "sysctl -w vm.nr_hugepages=1280", "sysctl kernel.nmi_watchdog=0".
-func (c *Classifier) sysctlExec(args []string, o *out) {
-	for _, a := range args[min(1, len(args)):] {
-		eq := strings.IndexByte(a, '=')
-		if eq <= 0 || a[0] == '-' {
-			continue
-		}
-		var buf [128]byte
-		name := sysctlName(strings.TrimSpace(a[:eq]), buf[:])
-		val := strings.TrimSpace(a[eq+1:])
-		if kind, strong := sysctlKind(name, val); kind != "" {
-			s := evidence.Weak
-			if strong {
-				s = evidence.Strong
-			}
-			o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: kind, Indicator: name + "=" + val, Source: srcTuning, Action: "sysctl " + name + "=" + val})
-		}
-	}
-}
-
-// modprobe: "modprobe msr allow_writes=on" (strong), "modprobe msr" (weak: also needed to read MSRs).
-func (c *Classifier) modprobe(args []string, o *out) {
-	msr, allow := false, false
-	for _, a := range args[min(1, len(args)):] {
-		switch {
-		case a == "msr" || strings.HasSuffix(a, "/msr.ko") || strings.HasSuffix(a, "/msr.ko.zst") || strings.HasSuffix(a, "/msr.ko.xz"):
-			msr = true
-		case strings.HasPrefix(a, "allow_writes="):
-			v := a[len("allow_writes="):]
-			allow = v == "on" || v == "1" || v == "y" || v == "Y"
-		}
-	}
-	if !msr {
-		return
-	}
-	s := evidence.Weak
-	if allow {
-		s = evidence.Strong
-	}
-	o.add(evidence.Evidence{Group: evidence.Optimization, Strength: s, Kind: KindMSR, Indicator: joinArgs(args), Source: srcTuning, Action: joinArgs(args)})
-}
-
-// cpupower: "cpupower frequency-set -g performance".
-func (c *Classifier) cpupower(args []string, o *out) {
-	set := false
-	for _, a := range args {
-		if a == "frequency-set" || a == "set" {
-			set = true
-		}
-		if set && (a == "-g" || a == "--governor" || strings.HasPrefix(a, "--governor=") || a == "--turbo-boost" || a == "-t") {
-			o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindCPUGovernor, Indicator: joinArgs(args), Source: srcTuning, Action: joinArgs(args)})
-			return
-		}
-	}
 }
 
 // crontab classifies the crontab binary: replacing a table is persistence, listing is not.
