@@ -168,6 +168,3 @@ func (o *out) add(e evidence.Evidence) {
 
 // Panics reports how many records hit a classifier bug (recovered; they yielded no evidence).
 func (c *Classifier) Panics() uint64 { return c.panics }
-
-// PassiveDNSLen reports how many addresses the passive DNS map holds (for telemetry and tests).
-func (c *Classifier) PassiveDNSLen() int { return c.pdns.Len() }

@@ -13,9 +13,6 @@ var shells = map[string]bool{
 	"sh": true, "bash": true, "dash": true, "zsh": true, "ash": true, "ksh": true, "mksh": true, "busybox": true,
 }
 
-// IsShell reports whether the program base name is a shell.
-func IsShell(base string) bool { return shells[base] }
-
 // Shells returns the shell base names.
 func Shells() []string {
 	out := make([]string, 0, len(shells))

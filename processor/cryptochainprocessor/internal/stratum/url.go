@@ -240,9 +240,6 @@ func isHostname(s string) bool {
 	return dots >= 1 && label > 0 && alpha
 }
 
-// IsIP reports whether s is an IPv4 or IPv6 literal.
-func IsIP(s string) bool { return isIPv4(s) || isIPv6(s) }
-
 // FindURL returns the first stratum URL inside arbitrary text (an environment value, a script, a
 // decoded base64 blob), or false. Without the letters "tratum" it costs one byte scan.
 func FindURL(s string) (string, Endpoint, bool) {
