@@ -12,8 +12,8 @@ import (
 )
 
 const (
-	srcMasquerade  = "masquerade heuristics (issue 5: memfd/deleted/tmp/hidden executables, renamed processes)"
-	srcRandomX     = "RandomX VM behaviour: recurring non-default MXCSR rounding modes (issue 5)"
+	srcMasquerade  = "masquerade heuristics (memfd/deleted/tmp/hidden executables, renamed processes)"
+	srcRandomX     = "RandomX VM behaviour: recurring non-default MXCSR rounding modes"
 	srcMinerConfig = "XMRig-style miner configuration file (pools, donate-level, randomx)"
 )
 

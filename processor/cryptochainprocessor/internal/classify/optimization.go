@@ -10,8 +10,8 @@ import (
 )
 
 const (
-	srcTuning = "miner host tuning (XMRig docs: MSR mod, huge pages, 1GB pages; issue 2 System optimization)"
-	srcKill   = "competing-miner removal (issue 5: kills of other processes)"
+	srcTuning = "miner host tuning (XMRig docs: MSR mod, huge pages, 1GB pages)"
+	srcKill   = "competing-miner removal (kills of other processes)"
 )
 
 // tuningFile grades a file access to a tuning path (MSR device, sysctl, huge pages, CPU frequency)

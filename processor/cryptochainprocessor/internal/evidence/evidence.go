@@ -144,7 +144,7 @@ type Event struct {
 	// EnvVars holds the environment in record order. The reusing Decoder fills only EnvVars (a map
 	// per exec costs more than the rest of the decode); FromLogRecord/DecodeInto fill both.
 	EnvVars []EnvVar
-	// Receiver-side masquerade flags (issue 5), true when present.
+	// Receiver-side masquerade flags, true when present.
 	UnusualLocation bool // cryptochain.process.exe.unusual_location
 	NameMismatch    bool // cryptochain.process.name_mismatch
 	KthreadLike     bool // cryptochain.process.kthread_like
