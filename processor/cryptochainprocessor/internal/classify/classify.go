@@ -1,6 +1,5 @@
-// Package classify turns one decoded event into the evidence it contributes to the four activity
-// groups. It holds the indicator lists and the passive DNS map (answers seen → pool domains), and
-// nothing else: correlation across events and processes is the chain package's job.
+// Package classify grades one decoded record into evidence for the four groups (indicator lists, passive DNS).
+// It must not know other records' correlation (internal/chain), the Collector or pdata.
 //
 // Benign records are the hot path (≥ 95 % of the traffic): they cost a few map lookups and byte
 // scans and allocate nothing. Regular expressions run only when ExtraPatterns are configured.

@@ -1,6 +1,5 @@
-// Package evidence holds the types shared by the classifier (record → evidence) and the chain state
-// (evidence → findings): the decoded form of an event record from docs/events.md and the evidence a
-// record contributes to one of the four activity groups. It knows nothing about the Collector.
+// Package evidence holds the decoded form of a docs/events.md record and the evidence a record gives one of the four groups.
+// It must not know how evidence is graded or correlated, nor the Collector beyond decoding a plog.LogRecord.
 package evidence // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 
 import "time"

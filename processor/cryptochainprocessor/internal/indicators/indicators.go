@@ -1,7 +1,5 @@
-// Package indicators loads the indicator lists the classifier matches against: mining pool domains,
-// miner executable names, miner-only flags, algorithm names, stratum ports, miner environment
-// variable names and persistence locations. The lists ship as TSV files embedded in the binary, each
-// entry with its source (provenance for analysts), and can be extended from configuration.
+// Package indicators holds the embedded indicator lists (pools, miners, flags, ports, persistence paths) with provenance.
+// It must not know records or evidence: it answers lookups over TSV lists that configuration may extend.
 package indicators // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
 
 import (

@@ -1,7 +1,5 @@
-// Package minerconfig reads XMRig-style miner configuration files (config.json and the forks that
-// share its layout): pools with url/user/pass/tls/coin/algo and the tuning switches miners use
-// (donate-level, cpu.huge-pages, randomx.1gb-pages, randomx.wrmsr). Receivers capture a bounded
-// prefix, so truncated JSON falls back to a tolerant scan for the same keys.
+// Package minerconfig reads XMRig-style miner configuration files (pools, tuning switches), tolerating truncated JSON.
+// It must not know evidence, strengths or where the file came from; the classifier decides what a parsed config means.
 package minerconfig // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/minerconfig"
 
 import (

@@ -1,5 +1,5 @@
-// Package shellcmd knows how a shell command line starts its program: shells, wrappers (nohup, env,
-// nice, …) and the executable behind them. It knows nothing about indicators, evidence or chains.
+// Package shellcmd knows how a shell command line starts its program: shells, wrappers (nohup, env, …), executable.
+// It must not know indicators, evidence or chains.
 package shellcmd // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/shellcmd"
 
 import (

@@ -1,7 +1,5 @@
-// Package stratum recognises mining pool endpoints and mining protocol messages: stratum URLs
-// (stratum+tcp, stratum+ssl, stratum+udp, stratum1+/stratum2+, stratums, …), bare host:port
-// endpoints, and the first JSON-RPC messages a miner sends (XMRig login, mining.subscribe,
-// mining.authorize, eth_submitLogin), tolerating truncation because receivers capture a bounded prefix.
+// Package stratum recognises pool endpoints (stratum URLs, host:port) and a miner's first protocol messages.
+// It must not know evidence, strengths or indicator lists.
 package stratum // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 
 import "strings"

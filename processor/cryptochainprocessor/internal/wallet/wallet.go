@@ -1,7 +1,5 @@
-// Package wallet recognises cryptocurrency wallet addresses by format and checksum: Monero standard,
-// subaddress and integrated addresses (Monero base58 + Keccak-256 checksum), Bitcoin base58check and
-// bech32/bech32m addresses, and Ethereum hex addresses. Validation is allocation-free so it can run on
-// every long token of every command line.
+// Package wallet recognises wallet addresses by format and checksum (Monero, Bitcoin, Ethereum), without allocating.
+// It must not know evidence or where the token came from, and never builds addresses (wallettest does, for tests).
 package wallet // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
 
 import (

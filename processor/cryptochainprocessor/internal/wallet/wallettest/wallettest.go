@@ -1,5 +1,5 @@
-// Package wallettest builds made-up but well-formed wallet addresses for tests, which must never use a
-// real person's wallet. Detection code must not import it: it encodes, wallet only validates.
+// Package wallettest builds made-up but well-formed wallet addresses for tests, which must never use a real person's wallet.
+// Detection code must not import it; it does not import wallet, so wallet's own tests can use it.
 package wallettest // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet/wallettest"
 
 import "golang.org/x/crypto/sha3"
