@@ -336,17 +336,17 @@ func TestBehaviour(t *testing.T) {
 func TestEnv(t *testing.T) {
 	c := newC(t)
 	ev := exec("/usr/local/bin/entrypoint")
-	ev.Env = map[string]string{"POOL_URL": "stratum+tcp://pool.example.net:3333", "PATH": "/usr/bin", "HOME": "/root"}
+	ev.EnvVars = []evidence.EnvVar{{Name: "POOL_URL", Value: "stratum+tcp://pool.example.net:3333"}, {Name: "PATH", Value: "/usr/bin"}, {Name: "HOME", Value: "/root"}}
 	got := c.Classify(ev)
 	assert.True(t, has(got, "miner/strong/env"), "%v", summary(got))
 	assert.True(t, has(got, "miner/weak/env_name"))
-	ev.Env = map[string]string{"ARGS": "-u " + xmr + " --tls"}
+	ev.EnvVars = []evidence.EnvVar{{Name: "ARGS", Value: "-u " + xmr + " --tls"}}
 	assert.Equal(t, []string{"miner/strong/env"}, summary(c.Classify(ev)))
-	ev.Env = map[string]string{"WALLET": eth}
+	ev.EnvVars = []evidence.EnvVar{{Name: "WALLET", Value: eth}}
 	assert.True(t, has(c.Classify(ev), "miner/strong/env"))
-	ev.Env = map[string]string{"WALLET": "[REDACTED]"}
+	ev.EnvVars = []evidence.EnvVar{{Name: "WALLET", Value: "[REDACTED]"}}
 	assert.Equal(t, []string{"miner/weak/env_name"}, summary(c.Classify(ev)))
-	ev.Env = map[string]string{"LS_COLORS": strings.Repeat("di=01;34:", 200), "GIT_COMMIT": eth}
+	ev.EnvVars = []evidence.EnvVar{{Name: "LS_COLORS", Value: strings.Repeat("di=01;34:", 200)}, {Name: "GIT_COMMIT", Value: eth}}
 	assert.Empty(t, c.Classify(ev))
 }
 

@@ -366,14 +366,8 @@ func (c *Classifier) base64Token(v string, o *out) {
 
 // env classifies environment variables by name (weak) and by value (strong).
 func (c *Classifier) env(ev *evidence.Event, o *out) {
-	if len(ev.EnvVars) > 0 {
-		for i := range ev.EnvVars {
-			c.envVar(ev.EnvVars[i].Name, ev.EnvVars[i].Value, o)
-		}
-		return
-	}
-	for name, val := range ev.Env {
-		c.envVar(name, val, o)
+	for i := range ev.EnvVars {
+		c.envVar(ev.EnvVars[i].Name, ev.EnvVars[i].Value, o)
 	}
 }
 
@@ -450,13 +444,6 @@ func (c *Classifier) patternsIn(args []string, ev *evidence.Event, o *out) {
 	for i := range ev.EnvVars {
 		if check(ev.EnvVars[i].Value) {
 			return
-		}
-	}
-	if len(ev.EnvVars) == 0 {
-		for _, v := range ev.Env {
-			if check(v) {
-				return
-			}
 		}
 	}
 }

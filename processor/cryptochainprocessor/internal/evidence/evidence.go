@@ -86,7 +86,6 @@ type Event struct {
 	Args        []string
 	CmdLine     string
 	Cwd         string
-	Env         map[string]string // process.environment_variable.<NAME>
 	ExeMemfd    bool
 	ExeDeleted  bool
 	Interactive bool
@@ -140,8 +139,8 @@ type Event struct {
 	KillTargetPID  int64  // process.kill
 	KillSignal     int64
 	KillTargetName string
-	// EnvVars holds the environment in record order. The reusing Decoder fills only EnvVars (a map
-	// per exec costs more than the rest of the decode); FromLogRecord/DecodeInto fill both.
+	// EnvVars holds the environment (process.environment_variable.<NAME>) in record order: a list,
+	// because a map per exec would cost more than the rest of the decode.
 	EnvVars []EnvVar
 	// Receiver-side masquerade flags, true when present.
 	UnusualLocation bool // cryptochain.process.exe.unusual_location
