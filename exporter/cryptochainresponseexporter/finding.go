@@ -26,12 +26,12 @@ const (
 	attrPoolEndpoints    = "cryptochain.response.pool_endpoints"
 	attrPersistencePaths = "cryptochain.response.persistence_paths"
 
-	resHostName       = "host.name"
-	resHostID         = "host.id"
-	resContainerID    = "container.id"
+	resHostName       = contract.ResourceHostName
+	resHostID         = contract.ResourceHostID
+	resContainerID    = contract.ResourceContainerID
 	resContainerImage = "container.image.name"
-	resCgroup         = "process.linux.cgroup"
-	resContextID      = "cryptochain.context.id"
+	resCgroup         = contract.ResourceProcessLinuxCgroup
+	resContextID      = contract.ResourceContextID
 
 	evTime        = "time"
 	evKind        = "kind"

@@ -19,7 +19,7 @@ func TestDecodeFinding(t *testing.T) {
 		persist:   []string{"/etc/cron.d/x"}}.logs()
 	// Other records in the same request are ignored.
 	other := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().AppendEmpty()
-	other.SetEventName("process.exec")
+	other.SetEventName("cryptochain.process.exec")
 
 	fs := findings(ld)
 	require.Len(t, fs, 1)

@@ -1,7 +1,6 @@
 package contract_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -84,23 +83,6 @@ func TestPersistencePrefixesCoverTable(t *testing.T) {
 		l, exact := contract.PersistenceLocationOf(p)
 		assert.True(t, ok || (exact && l.Pattern == p), "prefix %s is not a table location", p)
 	}
-}
-
-// The processor's persistence rules are still a copy of the table until it loads them from
-// contract.PersistenceLocations; then this test and that file go.
-func TestProcessorPersistenceListMatchesTable(t *testing.T) {
-	b, err := os.ReadFile("../../processor/cryptochainprocessor/internal/indicators/data/persistence_paths.tsv")
-	require.NoError(t, err)
-	var got []contract.PersistenceLocation
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.SplitN(line, "\t", 3)
-		require.Len(t, f, 3, line)
-		got = append(got, contract.PersistenceLocation{Pattern: f[0], Mechanism: f[1], Source: f[2]})
-	}
-	assert.Equal(t, contract.PersistenceLocations(), got)
 }
 
 func coveredBy(p string, prefixes []string) bool {

@@ -1,7 +1,5 @@
 //go:generate go tool -modfile=../../internal/tools/go.mod mdatagen metadata.yaml
 
-// Package cryptochainprocessor implements the `cryptochain` logs processor: it classifies host
-// activity records (docs/events.md) into the four activity groups of a cryptomining attack chain,
-// correlates them per execution context and process line, and emits one finding record per
-// severity escalation (Medium → High → Critical).
+// Package cryptochainprocessor is the `cryptochain` logs processor: lifecycle, pdata loop, forwarding, allowlist, telemetry.
+// It must not know how records are graded (internal/classify) or how chains are correlated (internal/chain).
 package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"

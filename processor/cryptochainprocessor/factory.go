@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
 )
 
@@ -30,7 +31,7 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		ContextKeys:           []string{"host.id", "container.id", "cryptochain.context.id"},
+		ContextKeys:           []string{contract.ResourceHostID, contract.ResourceContainerID, contract.ResourceContextID},
 		Window:                defaultWindow,
 		MaxContexts:           defaultMaxContexts,
 		MaxEvidencePerContext: defaultMaxEvidencePerContext,

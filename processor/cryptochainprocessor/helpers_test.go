@@ -153,6 +153,12 @@ func fakeClassify(ev *evidence.Event) []evidence.Evidence {
 	return nil
 }
 
+// fakeClassifier grades records with fakeClassify.
+type fakeClassifier struct{}
+
+func (fakeClassifier) Classify(ev *evidence.Event) []evidence.Evidence { return fakeClassify(ev) }
+func (fakeClassifier) Panics() uint64                                  { return 0 }
+
 // harness is a started processor with a sink and real telemetry.
 type harness struct {
 	t    *testing.T
@@ -177,7 +183,7 @@ func newHarness(t *testing.T, mutate func(*Config), host component.Host, fake bo
 	impl, err := newProcessor(set, cfg)
 	require.NoError(t, err)
 	if fake {
-		impl.classify = fakeClassify
+		impl.cl = fakeClassifier{}
 	}
 	// Test records are stamped around base; the wall clock must not decide what is "the future".
 	impl.now = func() time.Time { return base.Add(24 * time.Hour) }

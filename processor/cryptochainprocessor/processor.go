@@ -2,14 +2,11 @@ package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -29,6 +26,12 @@ import (
 // attrGroup annotates forwarded raw records with the groups they matched.
 const attrGroup = "cryptochain.group"
 
+// classifier grades one decoded record (classify.Classifier).
+type classifier interface {
+	Classify(*evidence.Event) []evidence.Evidence
+	Panics() uint64 // records that hit a classifier bug so far
+}
+
 type cryptochainProcessor struct {
 	cfg    *Config
 	set    processor.Settings
@@ -37,17 +40,14 @@ type cryptochainProcessor struct {
 	allow  *allowlist
 	now    func() time.Time
 
-	mu      sync.Mutex
-	tracker *chain.Tracker
-	// classify is the classifier's Classify; tests may replace it.
-	classify   func(*evidence.Event) []evidence.Evidence
-	cl         *classify.Classifier
+	mu         sync.Mutex
+	tracker    *chain.Tracker
+	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
 	keyBuf     []byte
 	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
-	queued     []*chain.Context
-	findings   plog.Logs // findings of the current call, valid when hasFindings
+	findings   plog.Logs        // findings of the current call, valid when hasFinding
 	hasFinding bool
 	batchNow   time.Time // wall clock at the start of the current call
 	batchLate  time.Time // batchNow + window: later record times count as now
@@ -83,14 +83,13 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
 	p := &cryptochainProcessor{
-		cfg:      cfg,
-		set:      set,
-		logger:   set.Logger,
-		tb:       tb,
-		allow:    allow,
-		now:      time.Now,
-		classify: cl.Classify,
-		cl:       cl,
+		cfg:    cfg,
+		set:    set,
+		logger: set.Logger,
+		tb:     tb,
+		allow:  allow,
+		now:    time.Now,
+		cl:     cl,
 		tracker: chain.New(chain.Config{
 			Window:      cfg.Window,
 			MaxContexts: cfg.MaxContexts,
@@ -108,36 +107,9 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 
 func (p *cryptochainProcessor) start(ctx context.Context, host component.Host) error {
 	if p.cfg.Storage != nil {
-		ext, ok := host.GetExtensions()[*p.cfg.Storage]
-		if !ok {
-			return fmt.Errorf("storage: extension %q not found", p.cfg.Storage.String())
+		if err := p.restore(ctx, host); err != nil {
+			return err
 		}
-		se, ok := ext.(storage.Extension)
-		if !ok {
-			return fmt.Errorf("storage: extension %q is not a storage extension", p.cfg.Storage.String())
-		}
-		client, err := se.GetClient(ctx, component.KindProcessor, p.set.ID, "")
-		if err != nil {
-			return fmt.Errorf("storage: %w", err)
-		}
-		p.store = store.New(client)
-		p.mu.Lock()
-		n := 0
-		err = p.store.Load(ctx, func(c *chain.Context) {
-			p.tracker.Restore(c)
-			n++
-		})
-		p.tracker.Removed = p.tracker.Removed[:0]
-		links, lerr := p.store.LoadLinks(ctx)
-		p.tracker.RestoreLinks(links)
-		err = errors.Join(err, lerr)
-		p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
-		p.mu.Unlock()
-		if err != nil {
-			p.tb.CryptochainStorageErrors.Add(ctx, 1)
-			p.logger.Warn("Some stored chains could not be restored", zap.Error(err))
-		}
-		p.logger.Info("Restored open chains", zap.Int("contexts", n))
 	}
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
@@ -180,7 +152,6 @@ func (p *cryptochainProcessor) sweepLoop(every time.Duration) {
 		case <-t.C:
 			p.mu.Lock()
 			p.tracker.Sweep()
-			p.tracker.Contexts(func(c *chain.Context) { p.queue(c) })
 			p.flush(context.Background())
 			p.mu.Unlock()
 		}
@@ -198,18 +169,11 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	forward := p.cfg.Forward
 	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
 		res := rl.Resource()
-		key := p.contextKey(res)
-		var hash uint64
-		hashed := false
-		c := p.tracker.Lookup(key)
+		ref := p.tracker.Resolve(p.contextKey(res), res)
 		allowed := p.allow.resource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				if !hashed && c == nil {
-					hash, hashed = chain.HashKey(key), true
-				}
-				keep := p.record(lr, res, key, hash, &c, allowed)
-				return !keep
+				return !p.record(lr, &ref, allowed)
 			})
 			return forward != ForwardAll && sl.LogRecords().Len() == 0
 		})
@@ -227,7 +191,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 }
 
 // record handles one record and reports whether it is forwarded.
-func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, key []byte, hash uint64, cp **chain.Context, allowed bool) bool {
+func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed bool) bool {
 	forwardAll := p.cfg.Forward == ForwardAll
 	name := lr.EventName()
 	if name == finding.EventName {
@@ -236,8 +200,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	if !evidence.KnownEvent(name) {
 		return forwardAll
 	}
-	c := *cp
-	if name == contract.EventExit && c == nil {
+	if name == contract.EventExit && !ref.Active() {
 		return forwardAll // an exit only matters to a process that already has evidence
 	}
 	ev, err := p.dec.Decode(lr)
@@ -253,53 +216,15 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	if ev.Time.IsZero() || ev.Time.After(p.batchLate) {
 		ev.Time = p.batchNow
 	}
-	if c == nil {
-		if hash == 0 {
-			hash = chain.HashKey(key)
-		}
-	} else {
-		hash = c.Hash
-	}
-	evs := p.classify(ev)
-	linkable := name == contract.EventExec && p.tracker.Linkable(key, ev)
-	if len(evs) == 0 && !linkable {
-		if p.tracker.Observe(c, hash, ev) {
-			p.evaluate(c)
-		}
-		if c != nil {
-			p.queue(c)
-		}
-		return forwardAll
-	}
-	if c == nil {
-		c = p.tracker.Create(key, res)
-		*cp = c
-	}
-	added := 0
-	if linkable {
-		added += p.tracker.Link(c, ev)
-	}
-	added += p.tracker.Add(c, ev, evs)
+	evs := p.cl.Classify(ev)
 	for i := range evs {
 		if evs[i].Group < evidence.NumGroups {
 			p.classified[evs[i].Group]++
 		}
 	}
-	if added > 0 {
-		p.evaluate(c)
-		// Persistence or tuning in a context may escalate the chains of contexts opened from it
-		// (a miner started with nohup from the session that writes the crontab).
-		for i := range evs {
-			if g := evs[i].Group; g == evidence.Persistence || g == evidence.Optimization {
-				for _, d := range p.tracker.Descendants(c) {
-					p.evaluate(d)
-					p.queue(d)
-				}
-				break
-			}
-		}
+	for _, f := range p.tracker.Ingest(ref, ev, evs) {
+		p.emit(f)
 	}
-	p.queue(c)
 	if p.cfg.Forward == ForwardNone || len(evs) == 0 {
 		return forwardAll
 	}
@@ -314,102 +239,12 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, res pcommon.Resource, k
 	return true
 }
 
-func (p *cryptochainProcessor) evaluate(c *chain.Context) {
-	f := p.tracker.Evaluate(c)
-	if f == nil {
-		return
-	}
+// emit appends a finding to the findings of the current call.
+func (p *cryptochainProcessor) emit(f *chain.Finding) {
 	if !p.hasFinding {
 		p.findings = plog.NewLogs()
 		p.hasFinding = true
 	}
 	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
 	p.emitted[f.Level]++
-}
-
-// queue remembers a changed context for the persistence batch of this call.
-func (p *cryptochainProcessor) queue(c *chain.Context) {
-	if p.store == nil || !c.Dirty || c.Queued {
-		return
-	}
-	c.Queued = true
-	p.queued = append(p.queued, c)
-}
-
-// flush records telemetry and persists the contexts changed by this call.
-func (p *cryptochainProcessor) flush(ctx context.Context) {
-	for g, n := range p.classified {
-		if n > 0 {
-			p.tb.CryptochainEventsClassified.Add(ctx, n, p.groupAttrs[g])
-			p.classified[g] = 0
-		}
-	}
-	for l, n := range p.emitted {
-		if n > 0 {
-			p.tb.CryptochainFindings.Add(ctx, n, p.severityAttrs[l])
-			p.emitted[l] = 0
-		}
-	}
-	if n := p.cl.Panics(); n > p.panics {
-		p.tb.CryptochainClassifierPanics.Add(ctx, int64(n-p.panics))
-		p.panics = n
-	}
-	if p.malformed > 0 {
-		p.tb.CryptochainRecordsMalformed.Add(ctx, p.malformed)
-		p.malformed = 0
-	}
-	evicted, dropped := p.tracker.TakeCounters()
-	if evicted > 0 {
-		p.tb.CryptochainEvictedContexts.Add(ctx, evicted)
-	}
-	if dropped > 0 {
-		p.tb.CryptochainEvidenceDropped.Add(ctx, dropped)
-	}
-	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
-	p.persist(ctx)
-}
-
-func (p *cryptochainProcessor) persist(ctx context.Context) {
-	if p.store == nil {
-		p.tracker.Removed = p.tracker.Removed[:0]
-		return
-	}
-	for _, c := range p.queued {
-		c.Queued = false
-		c.Dirty = false
-	}
-	err := p.store.Save(ctx, p.queued, p.tracker.Removed)
-	if links, changed := p.tracker.Links(); changed {
-		err = errors.Join(err, p.store.SaveLinks(ctx, links))
-	}
-	clear(p.queued)
-	p.queued = p.queued[:0]
-	p.tracker.Removed = p.tracker.Removed[:0]
-	if err != nil && !errors.Is(err, context.Canceled) {
-		p.tb.CryptochainStorageErrors.Add(ctx, 1)
-		p.logger.Warn("Persisting chains failed", zap.Error(err))
-	}
-}
-
-// contextKey builds the context key from the context_keys values of res into p.keyBuf. Absent keys
-// count as empty. It allocates only for non-string values.
-func (p *cryptochainProcessor) contextKey(res pcommon.Resource) []byte {
-	b := p.keyBuf[:0]
-	attrs := res.Attributes()
-	for i, k := range p.cfg.ContextKeys {
-		if i > 0 {
-			b = append(b, 0)
-		}
-		v, ok := attrs.Get(k)
-		if !ok {
-			continue
-		}
-		if v.Type() == pcommon.ValueTypeStr {
-			b = append(b, v.Str()...)
-		} else {
-			b = append(b, v.AsString()...)
-		}
-	}
-	p.keyBuf = b
-	return b
 }

@@ -1,6 +1,5 @@
-// Package argv parses command lines the way getopt-style programs do, without knowing the program:
-// the caller says which option names take a value. It handles "-o x", "-o=x", "-ox", "--url x",
-// "--url=x", combined short flags ("-ko x") and "--" (end of options), and does not allocate.
+// Package argv splits and parses command lines as getopt does ("-o x", "-ox", "--url=x", "--"), without allocating.
+// It must not know any program: the caller says which option names take a value.
 package argv // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 
 import "strings"

@@ -18,12 +18,12 @@ func newTracker() *Tracker {
 }
 
 func ctxFor(t *Tracker, key string) *Context {
-	if c := t.Lookup([]byte(key)); c != nil {
+	if c := t.lookup([]byte(key)); c != nil {
 		return c
 	}
 	res := pcommon.NewResource()
 	res.Attributes().PutStr("cryptochain.context.id", key)
-	return t.Create([]byte(key), res)
+	return t.create([]byte(key), res)
 }
 
 // proc describes the acting process of an event.
@@ -141,8 +141,8 @@ func TestSeverity(t *testing.T) {
 			c := ctxFor(tr, "ctx")
 			var last *Finding
 			for i, s := range tt.steps {
-				tr.Add(c, event(s.name, s.p, time.Duration(i)*time.Second), s.evs)
-				if f := tr.Evaluate(c); f != nil {
+				tr.add(c, event(s.name, s.p, time.Duration(i)*time.Second), s.evs)
+				if f := tr.evaluate(c); f != nil {
 					last = f
 				}
 			}
@@ -164,28 +164,28 @@ func TestEscalationOneFindingID(t *testing.T) {
 	tr := newTracker()
 	c := ctxFor(tr, "ctx")
 	miner := proc{pid: 100, ancestors: []int64{1}}
-	tr.Add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
-	require.Nil(t, tr.Evaluate(c))
-	tr.Add(c, event("cryptochain.dns.query", miner, time.Second), []ev.Evidence{poolStrong})
-	f1 := tr.Evaluate(c)
+	tr.add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
+	require.Nil(t, tr.evaluate(c))
+	tr.add(c, event("cryptochain.dns.query", miner, time.Second), []ev.Evidence{poolStrong})
+	f1 := tr.evaluate(c)
 	require.NotNil(t, f1)
 	// The same evidence again: no new finding.
-	tr.Add(c, event("cryptochain.dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
-	assert.Nil(t, tr.Evaluate(c))
-	tr.Add(c, event("cryptochain.file.write", miner, 3*time.Second), []ev.Evidence{persist})
-	f2 := tr.Evaluate(c)
+	tr.add(c, event("cryptochain.dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
+	assert.Nil(t, tr.evaluate(c))
+	tr.add(c, event("cryptochain.file.write", miner, 3*time.Second), []ev.Evidence{persist})
+	f2 := tr.evaluate(c)
 	require.NotNil(t, f2)
-	assert.Nil(t, tr.Evaluate(c))
-	tr.Add(c, event("cryptochain.sysctl.write", miner, 4*time.Second), []ev.Evidence{optim})
-	f3 := tr.Evaluate(c)
+	assert.Nil(t, tr.evaluate(c))
+	tr.add(c, event("cryptochain.sysctl.write", miner, 4*time.Second), []ev.Evidence{optim})
+	f3 := tr.evaluate(c)
 	require.NotNil(t, f3)
 	assert.Equal(t, []Level{Medium, High, Critical}, []Level{f1.Level, f2.Level, f3.Level})
 	assert.Equal(t, f1.ID, f2.ID)
 	assert.Equal(t, f1.ID, f3.ID)
 	assert.Len(t, f1.ID, 36)
 	// Nothing above Critical: more evidence never re-emits.
-	tr.Add(c, event("cryptochain.sysctl.write", miner, 5*time.Second), []ev.Evidence{{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr"}})
-	assert.Nil(t, tr.Evaluate(c))
+	tr.add(c, event("cryptochain.sysctl.write", miner, 5*time.Second), []ev.Evidence{{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr"}})
+	assert.Nil(t, tr.evaluate(c))
 }
 
 func TestLineageWithoutAncestors(t *testing.T) {
@@ -193,16 +193,16 @@ func TestLineageWithoutAncestors(t *testing.T) {
 	key := []byte("ctx")
 	h := HashKey(key)
 	// Execs without ancestors feed the lineage cache before the context has any state.
-	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 10, PPID: 1})
-	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 11, PPID: 10})
-	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 12, PPID: 11})
-	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 13, PPID: 10})
+	tr.observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 10, PPID: 1})
+	tr.observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 11, PPID: 10})
+	tr.observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 12, PPID: 11})
+	tr.observe(nil, h, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 13, PPID: 10})
 	c := ctxFor(tr, "ctx")
-	tr.Add(c, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 11, PPID: 10}, []ev.Evidence{minerStrong})
-	tr.Add(c, &ev.Event{Name: "cryptochain.dns.query", Time: t0, PID: 13, PPID: 10}, []ev.Evidence{poolStrong})
-	assert.Nil(t, tr.Evaluate(c), "11 and 13 are siblings")
-	tr.Add(c, &ev.Event{Name: "cryptochain.dns.query", Time: t0, PID: 12, PPID: 11}, []ev.Evidence{poolStrong})
-	f := tr.Evaluate(c)
+	tr.add(c, &ev.Event{Name: "cryptochain.process.exec", Time: t0, PID: 11, PPID: 10}, []ev.Evidence{minerStrong})
+	tr.add(c, &ev.Event{Name: "cryptochain.dns.query", Time: t0, PID: 13, PPID: 10}, []ev.Evidence{poolStrong})
+	assert.Nil(t, tr.evaluate(c), "11 and 13 are siblings")
+	tr.add(c, &ev.Event{Name: "cryptochain.dns.query", Time: t0, PID: 12, PPID: 11}, []ev.Evidence{poolStrong})
+	f := tr.evaluate(c)
 	require.NotNil(t, f, "12 is a child of 11")
 	assert.Equal(t, Medium, f.Level)
 }
@@ -223,13 +223,13 @@ func TestWindow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := newTracker()
 			c := ctxFor(tr, "ctx")
-			tr.Add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
-			require.Nil(t, tr.Evaluate(c))
+			tr.add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
+			require.Nil(t, tr.evaluate(c))
 			if tc.exited {
-				tr.Observe(c, c.Hash, event("cryptochain.process.exit", miner, time.Second))
+				tr.observe(c, c.Hash, event("cryptochain.process.exit", miner, time.Second))
 			}
-			tr.Add(c, event("cryptochain.dns.query", child, tc.gap), []ev.Evidence{poolStrong})
-			f := tr.Evaluate(c)
+			tr.add(c, event("cryptochain.dns.query", child, tc.gap), []ev.Evidence{poolStrong})
+			f := tr.evaluate(c)
 			if tc.want == None {
 				assert.Nil(t, f)
 				return
@@ -244,11 +244,11 @@ func TestLateRecordsCorrelate(t *testing.T) {
 	tr := newTracker()
 	c := ctxFor(tr, "ctx")
 	miner := proc{pid: 100, ancestors: []int64{1}}
-	tr.Add(c, event("cryptochain.dns.query", miner, 50*time.Minute), []ev.Evidence{poolStrong})
-	tr.Observe(c, c.Hash, event("cryptochain.process.exit", miner, 55*time.Minute))
+	tr.add(c, event("cryptochain.dns.query", miner, 50*time.Minute), []ev.Evidence{poolStrong})
+	tr.observe(c, c.Hash, event("cryptochain.process.exit", miner, 55*time.Minute))
 	// The exec arrives late (out of order) but within the window.
-	tr.Add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
-	f := tr.Evaluate(c)
+	tr.add(c, event("cryptochain.process.exec", miner, 0), []ev.Evidence{minerStrong})
+	f := tr.evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
 }
@@ -256,28 +256,28 @@ func TestLateRecordsCorrelate(t *testing.T) {
 func TestSweepDropsEmptyContexts(t *testing.T) {
 	tr := newTracker()
 	a := ctxFor(tr, "a")
-	tr.Add(a, event("cryptochain.process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong})
-	tr.Observe(a, a.Hash, event("cryptochain.process.exit", proc{pid: 5}, time.Second))
+	tr.add(a, event("cryptochain.process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong})
+	tr.observe(a, a.Hash, event("cryptochain.process.exit", proc{pid: 5}, time.Second))
 	b := ctxFor(tr, "b")
-	tr.Add(b, event("cryptochain.process.exec", proc{pid: 6}, 3*time.Hour), []ev.Evidence{minerStrong})
+	tr.add(b, event("cryptochain.process.exec", proc{pid: 6}, 3*time.Hour), []ev.Evidence{minerStrong})
 	assert.Equal(t, 1, tr.Sweep())
 	assert.Equal(t, 1, tr.Len())
-	assert.Equal(t, []string{"a"}, tr.Removed)
+	assert.Equal(t, []string{"a"}, tr.removed)
 }
 
 func TestBounds(t *testing.T) {
 	tr := New(Config{Window: time.Hour, MaxContexts: 2, MaxEvidence: 2})
 	a := ctxFor(tr, "a")
-	tr.Add(a, event("cryptochain.process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong, minerName, minerFlag})
+	tr.add(a, event("cryptochain.process.exec", proc{pid: 5}, 0), []ev.Evidence{minerStrong, minerName, minerFlag})
 	assert.Len(t, a.Items, 2)
 	ctxFor(tr, "b")
-	tr.Lookup([]byte("a")) // a is now the most recently used
+	tr.lookup([]byte("a")) // a is now the most recently used
 	ctxFor(tr, "c")        // evicts b
 	evicted, dropped := tr.TakeCounters()
 	assert.Equal(t, int64(1), evicted)
 	assert.Equal(t, int64(1), dropped)
-	assert.NotNil(t, tr.Lookup([]byte("a")))
-	assert.Nil(t, tr.Lookup([]byte("b")))
+	assert.NotNil(t, tr.lookup([]byte("a")))
+	assert.Nil(t, tr.lookup([]byte("b")))
 	assert.Equal(t, 2, tr.Len())
 }
 
@@ -285,37 +285,37 @@ func TestHalfChainsInTwoContexts(t *testing.T) {
 	tr := newTracker()
 	a, b := ctxFor(tr, "a"), ctxFor(tr, "b")
 	p := proc{pid: 100, ancestors: []int64{1}}
-	tr.Add(a, event("cryptochain.process.exec", p, 0), []ev.Evidence{minerStrong})
-	tr.Add(b, event("cryptochain.dns.query", p, time.Second), []ev.Evidence{poolStrong, persist})
-	assert.Nil(t, tr.Evaluate(a))
-	assert.Nil(t, tr.Evaluate(b))
+	tr.add(a, event("cryptochain.process.exec", p, 0), []ev.Evidence{minerStrong})
+	tr.add(b, event("cryptochain.dns.query", p, time.Second), []ev.Evidence{poolStrong, persist})
+	assert.Nil(t, tr.evaluate(a))
+	assert.Nil(t, tr.evaluate(b))
 }
 
 func TestCronRespawnLinksContexts(t *testing.T) {
 	tr := newTracker()
 	writer := ctxFor(tr, "writer")
-	tr.Add(writer, event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
-	assert.Nil(t, tr.Evaluate(writer))
+	tr.add(writer, event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
+	assert.Nil(t, tr.evaluate(writer))
 
 	// Cron starts `/bin/sh -c <command>` in a new context.
 	respawn := &ev.Event{Name: "cryptochain.process.exec", Time: t0.Add(time.Minute), PID: 300, Ancestors: []int64{299, 1},
 		Exe: "/bin/dash", Args: []string{"/bin/sh", "-c", "/tmp/.x/kworker --config /tmp/.x/c.json"},
 		CmdLine: "/bin/sh -c /tmp/.x/kworker --config /tmp/.x/c.json"}
-	require.True(t, tr.Linkable([]byte("cron1"), respawn))
-	assert.False(t, tr.Linkable([]byte("writer"), respawn), "same context is no link")
-	assert.False(t, tr.Linkable([]byte("cron1"), &ev.Event{Name: "cryptochain.process.exec", Exe: "/usr/bin/crontab", Args: []string{"crontab", "-l"}}))
+	require.True(t, tr.linkable([]byte("cron1"), respawn))
+	assert.False(t, tr.linkable([]byte("writer"), respawn), "same context is no link")
+	assert.False(t, tr.linkable([]byte("cron1"), &ev.Event{Name: "cryptochain.process.exec", Exe: "/usr/bin/crontab", Args: []string{"crontab", "-l"}}))
 	c := ctxFor(tr, "cron1")
-	require.Equal(t, 1, tr.Link(c, respawn))
-	assert.Equal(t, 0, tr.Link(c, respawn), "linked once")
+	require.Equal(t, 1, tr.linkRespawn(c, respawn))
+	assert.Equal(t, 0, tr.linkRespawn(c, respawn), "linked once")
 
 	// The re-spawned miner, started by exec of the written executable.
 	miner := &ev.Event{Name: "cryptochain.process.exec", Time: t0.Add(time.Minute + time.Second), PID: 301, Ancestors: []int64{300, 299, 1},
 		Exe: "/tmp/.x/kworker", Args: []string{"/tmp/.x/kworker", "--config", "/tmp/.x/c.json"}}
-	tr.Add(c, miner, []ev.Evidence{minerStrong})
+	tr.add(c, miner, []ev.Evidence{minerStrong})
 	dns := *miner
-	dns.Name = "cryptochain.dns.query"
-	tr.Add(c, &dns, []ev.Evidence{poolStrong})
-	f := tr.Evaluate(c)
+	dns.Name = "dns.query"
+	tr.add(c, &dns, []ev.Evidence{poolStrong})
+	f := tr.evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, High, f.Level)
 	var linked *Item
@@ -335,10 +335,10 @@ func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
 	h := HashKey(key)
 	p := proc{pid: 100, ancestors: []int64{1}}
 	// A renamed miner: nothing suspicious at exec; it connects to a bare IP on 443.
-	tr.Observe(nil, h, &ev.Event{Name: "cryptochain.network.connect", Time: t0, PID: 100, Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	tr.observe(nil, h, &ev.Event{Name: "cryptochain.network.connect", Time: t0, PID: 100, Address: "192.0.2.7", Port: 443, Transport: "tcp"})
 	c := ctxFor(tr, "ctx")
-	tr.Add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
-	f := tr.Evaluate(c)
+	tr.add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	f := tr.evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
 	assert.Equal(t, "192.0.2.7:443", f.Items[1].Endpoint)
@@ -346,11 +346,11 @@ func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
 	// A connection after the RandomX event counts once it has lasted.
 	tr2 := newTracker()
 	c2 := ctxFor(tr2, "ctx")
-	tr2.Add(c2, event("cryptochain.process.fpu_rounding", p, 0), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
-	tr2.Observe(c2, c2.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
-	assert.Nil(t, tr2.Evaluate(c2))
-	tr2.Observe(c2, c2.Hash, event("cryptochain.process.rename", proc{pid: 7}, time.Minute))
-	f = tr2.Evaluate(c2)
+	tr2.add(c2, event("cryptochain.process.fpu_rounding", p, 0), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr2.observe(c2, c2.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	assert.Nil(t, tr2.evaluate(c2))
+	tr2.observe(c2, c2.Hash, event("cryptochain.process.rename", proc{pid: 7}, time.Minute))
+	f = tr2.evaluate(c2)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
 }
@@ -359,11 +359,11 @@ func TestRandomXConnectionInContextWithState(t *testing.T) {
 	// The context already holds evidence of another process when the renamed miner connects.
 	tr := newTracker()
 	c := ctxFor(tr, "ctx")
-	tr.Add(c, event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
+	tr.add(c, event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 0), []ev.Evidence{persist})
 	p := proc{pid: 100, ancestors: []int64{1}}
-	tr.Observe(c, c.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
-	tr.Add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
-	f := tr.Evaluate(c)
+	tr.observe(c, c.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	tr.add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	f := tr.evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, High, f.Level)
 }
@@ -377,23 +377,23 @@ func TestContextTreeIndexFollowsEviction(t *testing.T) {
 		if parent != "" {
 			res.Attributes().PutStr("cryptochain.context.parent_id", parent)
 		}
-		return tr.Create([]byte(id), res)
+		return tr.create([]byte(id), res)
 	}
 	parent := mk("login:1", "")
 	child := mk("daemonized:2", "login:1")
 	child.Level = Medium
-	assert.Equal(t, []*Context{child}, tr.Descendants(parent))
-	tr.Lookup([]byte("login:1"))
+	assert.Equal(t, []*Context{child}, tr.descendants(parent))
+	tr.lookup([]byte("login:1"))
 	mk("other:3", "") // evicts the child (least recently used)
-	assert.Empty(t, tr.Descendants(parent))
+	assert.Empty(t, tr.descendants(parent))
 	assert.Empty(t, tr.children)
 	// Same id on another host is another context.
 	res := pcommon.NewResource()
 	res.Attributes().PutStr("host.id", "h2")
 	res.Attributes().PutStr("cryptochain.context.parent_id", "login:1")
-	other := tr.Create([]byte("x"), res)
+	other := tr.create([]byte("x"), res)
 	other.Level = Medium
-	assert.Empty(t, tr.Descendants(parent))
+	assert.Empty(t, tr.descendants(parent))
 }
 
 // TestInheritedEvidenceFollowsChildClock: a parent context's persistence counts in a child while it
@@ -420,17 +420,17 @@ func TestInheritedEvidenceFollowsChildClock(t *testing.T) {
 				if parent != "" {
 					res.Attributes().PutStr("cryptochain.context.parent_id", parent)
 				}
-				return tr.Create([]byte(id), res)
+				return tr.create([]byte(id), res)
 			}
 			p := mk("login:1", "")
-			tr.Add(p, event("cryptochain.file.write", writer, 0), []ev.Evidence{persist})
+			tr.add(p, event("cryptochain.file.write", writer, 0), []ev.Evidence{persist})
 			if tc.exited {
-				tr.Observe(p, p.Hash, event("cryptochain.process.exit", writer, time.Second))
+				tr.observe(p, p.Hash, event("cryptochain.process.exit", writer, time.Second))
 			}
 			c := mk("daemonized:2", "login:1")
-			tr.Add(c, event("cryptochain.process.exec", miner, tc.gap), []ev.Evidence{minerStrong})
-			tr.Add(c, event("cryptochain.dns.query", miner, tc.gap+time.Second), []ev.Evidence{poolStrong})
-			f := tr.Evaluate(c)
+			tr.add(c, event("cryptochain.process.exec", miner, tc.gap), []ev.Evidence{minerStrong})
+			tr.add(c, event("cryptochain.dns.query", miner, tc.gap+time.Second), []ev.Evidence{poolStrong})
+			f := tr.evaluate(c)
 			require.NotNil(t, f)
 			assert.Equal(t, tc.want, f.Level)
 		})
@@ -450,20 +450,20 @@ func TestBootParentIsNoSource(t *testing.T) {
 		if parent != "" {
 			res.Attributes().PutStr("cryptochain.context.parent_id", parent)
 		}
-		return tr.Create([]byte(id), res)
+		return tr.create([]byte(id), res)
 	}
 	other := proc{pid: 40, ancestors: []int64{1}}
 	miner := proc{pid: 100, ancestors: []int64{1}}
 	b := mk("cg:1", "boot", "")
-	tr.Add(b, event("cryptochain.file.write", other, 0), []ev.Evidence{persist, optimFail})
+	tr.add(b, event("cryptochain.file.write", other, 0), []ev.Evidence{persist, optimFail})
 	c := mk("daemonized:2", "daemonized", "cg:1")
-	tr.Add(c, event("cryptochain.process.exec", miner, time.Second), []ev.Evidence{minerStrong})
-	tr.Add(c, event("cryptochain.dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
-	f := tr.Evaluate(c)
+	tr.add(c, event("cryptochain.process.exec", miner, time.Second), []ev.Evidence{minerStrong})
+	tr.add(c, event("cryptochain.dns.query", miner, 2*time.Second), []ev.Evidence{poolStrong})
+	f := tr.evaluate(c)
 	require.NotNil(t, f)
 	assert.Equal(t, Medium, f.Level)
 	assert.Equal(t, []ev.Group{ev.Miner, ev.Pool}, f.Groups)
-	assert.Empty(t, tr.Descendants(b))
+	assert.Empty(t, tr.descendants(b))
 	assert.True(t, b.Boot)
 	assert.False(t, c.Boot)
 }
@@ -479,23 +479,23 @@ func TestChainInBootContext(t *testing.T) {
 		if kind != "" {
 			res.Attributes().PutStr("cryptochain.context.kind", kind)
 		}
-		b := tr.Create([]byte("boot:7"), res)
+		b := tr.create([]byte("boot:7"), res)
 		shell := proc{pid: 10, ancestors: []int64{1}}
 		miner := proc{pid: 100, ancestors: []int64{10, 1}}
 		child := proc{pid: 101, ancestors: []int64{100, 10, 1}}
 		admin := proc{pid: 40, ancestors: []int64{1}}
-		tr.Add(b, event("cryptochain.file.open", admin, 0), []ev.Evidence{optimFail})
-		tr.Add(b, event("cryptochain.file.write", admin, time.Second), []ev.Evidence{persist})
-		tr.Add(b, event("cryptochain.process.exec", miner, 2*time.Second), []ev.Evidence{minerStrong})
-		tr.Add(b, event("cryptochain.dns.query", miner, 3*time.Second), []ev.Evidence{poolStrong})
-		f := tr.Evaluate(b)
+		tr.add(b, event("cryptochain.file.open", admin, 0), []ev.Evidence{optimFail})
+		tr.add(b, event("cryptochain.file.write", admin, time.Second), []ev.Evidence{persist})
+		tr.add(b, event("cryptochain.process.exec", miner, 2*time.Second), []ev.Evidence{minerStrong})
+		tr.add(b, event("cryptochain.dns.query", miner, 3*time.Second), []ev.Evidence{poolStrong})
+		f := tr.evaluate(b)
 		require.NotNil(t, f)
 		assert.Equal(t, Medium, f.Level)
 		assert.Equal(t, []ev.Group{ev.Miner, ev.Pool}, f.Groups)
-		tr.Add(b, event("cryptochain.sysctl.write", child, 4*time.Second), []ev.Evidence{optim})
-		assert.Nil(t, tr.Evaluate(b), "optimization alone stays Medium")
-		tr.Add(b, event("cryptochain.file.write", shell, 5*time.Second), []ev.Evidence{persist})
-		f = tr.Evaluate(b)
+		tr.add(b, event("cryptochain.sysctl.write", child, 4*time.Second), []ev.Evidence{optim})
+		assert.Nil(t, tr.evaluate(b), "optimization alone stays Medium")
+		tr.add(b, event("cryptochain.file.write", shell, 5*time.Second), []ev.Evidence{persist})
+		f = tr.evaluate(b)
 		require.NotNil(t, f, "the shell that started the miner writes the crontab")
 		assert.Equal(t, Critical, f.Level, "the miner's child tuned the host")
 		for _, it := range f.Items {

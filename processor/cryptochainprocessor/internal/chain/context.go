@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
@@ -76,10 +77,10 @@ type Context struct {
 	Boot, ParentBoot bool
 	FindingID        string // set at the first emission
 	Level            Level  // highest severity emitted
-	// Dirty is set whenever the state changes; the persistence layer clears it.
-	Dirty bool
-	// Queued marks a context already queued for persistence in the current batch.
-	Queued bool
+	// dirty is set whenever the state changes; TakeChanges clears it.
+	dirty bool
+	// queued marks a context already among the changes to take.
+	queued bool
 
 	prev, next *Context // LRU list, most recent at the head
 }
@@ -224,7 +225,7 @@ func DecodeResource(b []byte, dst pcommon.Resource) error {
 // displayID names a context for humans: its cryptochain.context.id when present, else its key
 // values joined with '|'.
 func displayID(key string, res pcommon.Resource) string {
-	if v, ok := res.Attributes().Get("cryptochain.context.id"); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+	if v, ok := res.Attributes().Get(contract.ResourceContextID); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
 		return clip(v.Str())
 	}
 	return clip(strings.Trim(strings.ReplaceAll(key, "\x00", "|"), "|"))

@@ -1,5 +1,3 @@
-// Package chain holds the correlation state of the cryptochain processor: per execution context the
-// evidence of each process, the process lines it belongs to, and the severity already reported. It
-// decides when a chain is complete (Miner and Pool on one process line, plus Persistence and
-// Optimization anywhere in the context) and knows nothing about the Collector's lifecycle.
+// Package chain holds the correlation state behind one door (Ingest): contexts, lineage, links, expiry, levels.
+// It must not know the Collector, pdata batches, storage, or how a record was graded: it receives evidence.
 package chain // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"

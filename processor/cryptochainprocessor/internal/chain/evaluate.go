@@ -17,10 +17,10 @@ type Finding struct {
 	Items   []Item           // evidence of the groups present, by group then time
 }
 
-// Evaluate expires old evidence of c and decides its level. When the level is above the one
+// evaluate expires old evidence of c and decides its level. When the level is above the one
 // already reported it records the escalation and returns the finding to emit; otherwise nil.
-func (t *Tracker) Evaluate(c *Context) *Finding {
-	t.Expire(c)
+func (t *Tracker) evaluate(c *Context) *Finding {
+	t.expire(c)
 	if c.Level == Critical {
 		return nil // nothing left to report
 	}
@@ -30,7 +30,7 @@ func (t *Tracker) Evaluate(c *Context) *Finding {
 			items = append(c.Items[:len(c.Items):len(c.Items)], extra...)
 		}
 	}
-	level, sel, groups := evaluate(c, items, t.ancestorsFunc(c))
+	level, sel, groups := rule(c, items, t.ancestorsFunc(c))
 	if level <= c.Level {
 		return nil
 	}
@@ -38,7 +38,7 @@ func (t *Tracker) Evaluate(c *Context) *Finding {
 		c.FindingID = newFindingID()
 	}
 	c.Level = level
-	c.Dirty = true
+	c.dirty = true
 	out := make([]Item, 0, len(sel))
 	for _, i := range sel {
 		out = append(out, items[i])
@@ -77,13 +77,13 @@ func (t *Tracker) ancestorsFunc(c *Context) func(p *Proc) []int64 {
 	}
 }
 
-// evaluate is the chain rule. Miner and Pool must both be complete on one process line: a process
+// rule is the chain rule. Miner and Pool must both be complete on one process line: a process
 // and its ancestors (siblings never combine, so a wallet grepped in one child of a shell and a
 // pool resolved in another do not make a chain). Persistence and Optimization count from anywhere
 // in the context (in a boot catch-all context: only from the chain's process line and its
 // descendants), or from the contexts it was opened from (items beyond c.Items). It returns the
 // level, the indices (into items) of the items to report and the groups present.
-func evaluate(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
+func rule(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
 	var line, coreLine, corePIDs []int64
 	selected := make(map[int]struct{})
 	core := false

@@ -6,8 +6,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/shellcmd"
 )
 
 // links remembers persistence evidence that names a command (a cron line, an ExecStart), keyed by
@@ -59,7 +59,7 @@ func (l *links) add(v *link) {
 	l.dirty = true
 	cmd := strings.TrimSpace(v.item.Command)
 	l.put(linkKey{s: cmd}, v)
-	if exe := classify.CommandExecutable(cmd); strings.HasPrefix(exe, "/") {
+	if exe := shellcmd.Executable(cmd); strings.HasPrefix(exe, "/") {
 		l.put(linkKey{exe: true, s: exe}, v)
 	}
 }
@@ -93,7 +93,7 @@ func (l *links) match(key []byte, ev *evidence.Event) *link {
 			if v := l.get(key, false, strings.TrimSpace(ev.Args[i+1])); v != nil {
 				return v
 			}
-			return l.get(key, true, classify.CommandExecutable(ev.Args[i+1]))
+			return l.get(key, true, shellcmd.Executable(ev.Args[i+1]))
 		}
 	}
 	return nil
@@ -132,7 +132,7 @@ func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
 	}
 	it.Origin = o
 	c.Items = append(c.Items, it)
-	c.Dirty = true
+	c.dirty = true
 	return 1
 }
 
@@ -162,14 +162,8 @@ type Link struct {
 	From    string `json:"from"`
 }
 
-// Links returns the remembered persistence commands, oldest first, when they changed since the
-// last call (nil, false otherwise).
-func (t *Tracker) Links() ([]Link, bool) {
-	l := t.links
-	if !l.dirty {
-		return nil, false
-	}
-	l.dirty = false
+// snapshot returns the remembered persistence commands, oldest first.
+func (l *links) snapshot() []Link {
 	seen := make(map[*link]bool, len(l.ring))
 	out := make([]Link, 0, len(l.ring))
 	for i := range l.ring {
@@ -179,7 +173,7 @@ func (t *Tracker) Links() ([]Link, bool) {
 			out = append(out, Link{Item: v.item, FromKey: v.fromKey, From: v.from})
 		}
 	}
-	return out, true
+	return out
 }
 
 // RestoreLinks remembers links loaded from storage.

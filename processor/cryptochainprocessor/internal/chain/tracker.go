@@ -45,9 +45,12 @@ type Tracker struct {
 	// Counters since the last TakeCounters call.
 	evicted int64
 	dropped int64
-	// Removed holds the keys of contexts dropped (evicted or expired) since the caller last reset
-	// it, so persisted copies can be deleted.
-	Removed []string
+	// Changes since the last TakeChanges: contexts changed and keys of contexts dropped (evicted
+	// or expired), so persisted copies can be written and deleted. spare* are the buffers handed
+	// out by the previous TakeChanges, reused by the next.
+	changed, spare        []*Context
+	removed, spareRemoved []string
+	found                 []*Finding // findings of the current Ingest
 }
 
 var seed = maphash.MakeSeed()
@@ -87,8 +90,8 @@ func (t *Tracker) TakeCounters() (evicted, dropped int64) {
 	return
 }
 
-// Lookup returns the context with this key, or nil. It does not allocate.
-func (t *Tracker) Lookup(key []byte) *Context {
+// lookup returns the context with this key, or nil, marking it recently used. It does not allocate.
+func (t *Tracker) lookup(key []byte) *Context {
 	c := t.contexts[string(key)]
 	if c != nil {
 		t.moveToFront(c)
@@ -96,9 +99,9 @@ func (t *Tracker) Lookup(key []byte) *Context {
 	return c
 }
 
-// Create adds a new context for key with a copy of res, evicting the least recently used context
+// create adds a new context for key with a copy of res, evicting the least recently used context
 // when max_contexts is reached.
-func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
+func (t *Tracker) create(key []byte, res pcommon.Resource) *Context {
 	c := &Context{Key: string(key), Hash: HashKey(key), Resource: EncodeResource(res)}
 	c.SelfID, c.ParentID, c.Boot, c.ParentBoot = lineageIDs(res)
 	t.insert(c)
@@ -109,7 +112,7 @@ func (t *Tracker) Create(key []byte, res pcommon.Resource) *Context {
 func (t *Tracker) Restore(c *Context) {
 	if old := t.contexts[c.Key]; old != nil {
 		t.remove(old)
-		t.Removed = t.Removed[:len(t.Removed)-1] // replaced, not removed
+		t.removed = t.removed[:len(t.removed)-1] // replaced, not removed
 	}
 	c.Hash = HashKey([]byte(c.Key))
 	res := pcommon.NewResource()
@@ -157,11 +160,11 @@ func (t *Tracker) remove(c *Context) {
 			t.children[c.ParentID] = kids
 		}
 	}
-	t.Removed = append(t.Removed, c.Key)
+	t.removed = append(t.removed, c.Key)
 }
 
-// Contexts calls fn for every context, least recently used first.
-func (t *Tracker) Contexts(fn func(*Context)) {
+// each calls fn for every context, least recently used first.
+func (t *Tracker) each(fn func(*Context)) {
 	for c := t.tail; c != nil; {
 		prev := c.prev
 		fn(c)
@@ -169,8 +172,8 @@ func (t *Tracker) Contexts(fn func(*Context)) {
 	}
 }
 
-// Add records the evidence evs of event ev in context c. It returns how many items were kept.
-func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) int {
+// add records the evidence evs of event ev in context c. It returns how many items were kept.
+func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) int {
 	ts := ev.Time.UnixNano()
 	t.observeTime(c, ts)
 	var p *Proc
@@ -212,11 +215,11 @@ func (t *Tracker) Add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 		}
 	}
 	if kept > 0 {
-		c.Dirty = true
+		c.dirty = true
 	}
 	if p != nil && miner && ev.Name == contract.EventFPURounding && !p.RandomX {
 		p.RandomX = true
-		c.Dirty = true
+		c.dirty = true
 		// A connection made before the RandomX behaviour showed, by a process still running.
 		if p.ConnAddr == "" {
 			if info, ok := t.procs.get(procKey{c.Hash, p.PID}); ok && info.addr != "" && info.at <= ts {
@@ -267,12 +270,12 @@ func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
 		},
 		Origin: &Origin{Time: p.ConnTime, Seen: ts, PID: p.PID, Start: p.Start, Exe: p.Exe},
 	})
-	c.Dirty = true
+	c.dirty = true
 }
 
-// Observe feeds an event that produced no evidence. c may be nil (context without state); hash is
+// observe feeds an event that produced no evidence. c may be nil (context without state); hash is
 // HashKey of the context key. It returns true when c changed.
-func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
+func (t *Tracker) observe(c *Context, hash uint64, ev *evidence.Event) bool {
 	ts := ev.Time.UnixNano()
 	if ts > t.maxTime {
 		t.maxTime = ts
@@ -291,7 +294,7 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 			if p != nil && p.RandomX {
 				if !p.ConnUsed { // after the RandomX event: counts once it has lasted (observeTime)
 					p.ConnAddr, p.ConnPort, p.ConnTime = clip(ev.Address), ev.Port, ts
-					c.Dirty = true
+					c.dirty = true
 				}
 			} else { // remembered in case RandomX behaviour shows later
 				t.procs.putConn(procKey{hash, ev.PID}, ev.Address, ev.Port, ts)
@@ -308,7 +311,7 @@ func (t *Tracker) Observe(c *Context, hash uint64, ev *evidence.Event) bool {
 			if ev.CPUSeconds > 0 {
 				p.CPU, p.HasCPU = ev.CPUSeconds, true
 			}
-			c.Dirty, changed = true, true
+			c.dirty, changed = true, true
 		}
 	}
 	return changed
@@ -335,22 +338,21 @@ func (t *Tracker) observeTime(c *Context, ts int64) bool {
 	return changed
 }
 
-// Link gives context c the persistence evidence of other contexts whose written command ev runs
-// (a cron or systemd re-spawn). It returns the number of items added.
-func (t *Tracker) Link(c *Context, ev *evidence.Event) int {
+// linkRespawn gives context c the persistence evidence of other contexts whose written command ev
+// runs (a cron or systemd re-spawn). It returns the number of items added.
+func (t *Tracker) linkRespawn(c *Context, ev *evidence.Event) int {
 	return t.links.apply(t, c, ev)
 }
 
-// Linkable reports whether ev (a process.exec) runs a command some other context wrote into a
-// persistence location; key is the acting context's key. It lets the caller avoid creating
-// state for ordinary execs.
-func (t *Tracker) Linkable(key []byte, ev *evidence.Event) bool {
+// linkable reports whether ev (a process.exec) runs a command some other context wrote into a
+// persistence location; key is the acting context's key. It spares ordinary execs any state.
+func (t *Tracker) linkable(key []byte, ev *evidence.Event) bool {
 	return t.links.match(key, ev) != nil
 }
 
-// Expire drops evidence of c older than the window unless its process is still running, and the
+// expire drops evidence of c older than the window unless its process is still running, and the
 // processes left without evidence. It returns true when something was dropped.
-func (t *Tracker) Expire(c *Context) bool {
+func (t *Tracker) expire(c *Context) bool {
 	return t.expireAt(c, c.MaxTime)
 }
 
@@ -386,27 +388,25 @@ func (t *Tracker) expireAt(c *Context, now int64) bool {
 	}
 	clear(c.Procs[m:])
 	c.Procs = c.Procs[:m]
-	c.Dirty = true
+	c.dirty = true
 	return true
 }
 
 // Sweep expires evidence in every context against the newest record time seen anywhere, and drops
-// contexts left empty. It returns the number of contexts dropped.
+// contexts left empty; the changes are kept for TakeChanges. It returns the number of contexts dropped.
 func (t *Tracker) Sweep() int {
 	now := t.maxTime
 	dropped := 0
-	t.Contexts(func(c *Context) {
+	t.each(func(c *Context) {
 		t.expireAt(c, max(now, c.MaxTime))
 		if len(c.Items) == 0 {
 			t.remove(c)
 			dropped++
 		}
 	})
+	t.each(t.queue)
 	return dropped
 }
-
-// Now returns the newest record time seen (Unix ns).
-func (t *Tracker) Now() int64 { return t.maxTime }
 
 func newFindingID() string {
 	var b [16]byte
@@ -474,7 +474,7 @@ const maxContextDepth = 3
 func lineageIDs(res pcommon.Resource) (self, parent uint64, boot, parentBoot bool) {
 	attrs := res.Attributes()
 	host := ""
-	if v, ok := attrs.Get("host.id"); ok {
+	if v, ok := attrs.Get(contract.ResourceHostID); ok {
 		host = v.AsString()
 	}
 	str := func(k string) string {
@@ -490,8 +490,8 @@ func lineageIDs(res pcommon.Resource) (self, parent uint64, boot, parentBoot boo
 		}
 		return HashKey([]byte(host + "\x00" + s))
 	}
-	selfID, parentID := str("cryptochain.context.id"), str("cryptochain.context.parent_id")
-	boot = str("cryptochain.context.kind") == bootKind || strings.HasPrefix(selfID, bootPrefix)
+	selfID, parentID := str(contract.ResourceContextID), str(contract.ResourceContextParentID)
+	boot = str(contract.ResourceContextKind) == bootKind || strings.HasPrefix(selfID, bootPrefix)
 	return id(selfID), id(parentID), boot, strings.HasPrefix(parentID, bootPrefix)
 }
 
@@ -502,9 +502,9 @@ const (
 	bootPrefix = "boot:"
 )
 
-// Descendants returns the contexts opened from c (up to maxContextDepth levels) that already report
+// descendants returns the contexts opened from c (up to maxContextDepth levels) that already report
 // a chain: new Persistence or Optimization evidence in c may escalate them.
-func (t *Tracker) Descendants(c *Context) []*Context {
+func (t *Tracker) descendants(c *Context) []*Context {
 	if c.SelfID == 0 || c.Boot || len(t.children) == 0 {
 		return nil
 	}

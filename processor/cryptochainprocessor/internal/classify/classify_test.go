@@ -11,24 +11,24 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
-	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet/wallettest"
 )
 
 // Made-up but valid-format wallets (never a real person's).
 var (
-	xmr    = fakeMonero(wallet.MoneroStandard, 1)
-	xmrSub = fakeMonero(wallet.MoneroSubaddress, 2)
-	xmrInt = fakeMonero(wallet.MoneroIntegrated, 3)
+	xmr    = fakeMonero(wallettest.Standard, 1)
+	xmrSub = fakeMonero(wallettest.Subaddress, 2)
+	xmrInt = fakeMonero(wallettest.Integrated, 3)
 	eth    = "0x" + strings.Repeat("5a3c", 10)
 )
 
-func fakeMonero(k wallet.Kind, seed uint64) string {
+func fakeMonero(net byte, seed uint64) string {
 	r := rand.New(rand.NewPCG(seed, seed))
 	key := make([]byte, 72)
 	for i := range key {
 		key[i] = byte(r.UintN(256))
 	}
-	return wallet.MakeMonero(k, key)
+	return wallettest.Monero(net, key)
 }
 
 func newC(t testing.TB) *Classifier {

@@ -75,11 +75,11 @@ func FuzzClassify(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ev, err := evidence.FromLogRecord(fuzzRecord(n, args, env, path, text, num))
+		ev, err := decodeRecord(fuzzRecord(n, args, env, path, text, num))
 		if err != nil {
 			t.Fatalf("well-typed record failed to decode: %v", err)
 		}
-		got := c.Classify(&ev)
+		got := c.Classify(ev)
 		if c.Panics() != 0 {
 			t.Fatal("classifier panicked (recovered)")
 		}
@@ -94,9 +94,15 @@ func FuzzClassify(f *testing.F) {
 		lr.Attributes().PutStr("process.pid", text)
 		lr.Attributes().PutInt("file.path", num)
 		lr.Attributes().PutEmptyBytes("process.command_args").FromRaw([]byte(args))
-		if _, err := evidence.FromLogRecord(lr); err == nil && evidence.KnownEvent(ev.Name) {
+		if _, err := decodeRecord(lr); err == nil && evidence.KnownEvent(ev.Name) {
 			t.Fatal("wrongly typed record decoded without error")
 		}
 		_ = pcommon.NewMap()
 	})
+}
+
+// decodeRecord decodes lr as the processor does, with a Decoder of its own.
+func decodeRecord(lr plog.LogRecord) (*evidence.Event, error) {
+	var d evidence.Decoder
+	return d.Decode(lr)
 }

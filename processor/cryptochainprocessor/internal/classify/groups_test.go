@@ -336,17 +336,17 @@ func TestBehaviour(t *testing.T) {
 func TestEnv(t *testing.T) {
 	c := newC(t)
 	ev := exec("/usr/local/bin/entrypoint")
-	ev.Env = map[string]string{"POOL_URL": "stratum+tcp://pool.example.net:3333", "PATH": "/usr/bin", "HOME": "/root"}
+	ev.EnvVars = []evidence.EnvVar{{Name: "POOL_URL", Value: "stratum+tcp://pool.example.net:3333"}, {Name: "PATH", Value: "/usr/bin"}, {Name: "HOME", Value: "/root"}}
 	got := c.Classify(ev)
 	assert.True(t, has(got, "miner/strong/env"), "%v", summary(got))
 	assert.True(t, has(got, "miner/weak/env_name"))
-	ev.Env = map[string]string{"ARGS": "-u " + xmr + " --tls"}
+	ev.EnvVars = []evidence.EnvVar{{Name: "ARGS", Value: "-u " + xmr + " --tls"}}
 	assert.Equal(t, []string{"miner/strong/env"}, summary(c.Classify(ev)))
-	ev.Env = map[string]string{"WALLET": eth}
+	ev.EnvVars = []evidence.EnvVar{{Name: "WALLET", Value: eth}}
 	assert.True(t, has(c.Classify(ev), "miner/strong/env"))
-	ev.Env = map[string]string{"WALLET": "[REDACTED]"}
+	ev.EnvVars = []evidence.EnvVar{{Name: "WALLET", Value: "[REDACTED]"}}
 	assert.Equal(t, []string{"miner/weak/env_name"}, summary(c.Classify(ev)))
-	ev.Env = map[string]string{"LS_COLORS": strings.Repeat("di=01;34:", 200), "GIT_COMMIT": eth}
+	ev.EnvVars = []evidence.EnvVar{{Name: "LS_COLORS", Value: strings.Repeat("di=01;34:", 200)}, {Name: "GIT_COMMIT", Value: eth}}
 	assert.Empty(t, c.Classify(ev))
 }
 
@@ -370,21 +370,6 @@ func TestConfig(t *testing.T) {
 	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/etc/profile.d/x.sh", Op: "create"}), "persistence/strong/custom"))
 	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, DNSName: "a.corp-pool.example", DNSAnswers: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}})
 	assert.Equal(t, 1, c.PassiveDNSLen(), "bounded")
-}
-
-func TestCommandExecutable(t *testing.T) {
-	for in, want := range map[string]string{
-		"/tmp/.x/run -o stratum+tcp://p:1":            "/tmp/.x/run",
-		"nohup /tmp/x >/dev/null 2>&1 &":              "/tmp/x",
-		"/bin/sh -c '/var/tmp/kdevtmpfsi'":            "/var/tmp/kdevtmpfsi",
-		"cd /tmp; ./x":                                "cd",
-		"HOME=/root nice -n 19 /usr/local/bin/upd":    "/usr/local/bin/upd",
-		"bash /etc/cron.daily/upd.sh":                 "/etc/cron.daily/upd.sh",
-		"":                                            "",
-		"env -i PATH=/usr/bin /opt/miner --threads 2": "/opt/miner",
-	} {
-		assert.Equal(t, want, CommandExecutable(in), in)
-	}
 }
 
 func TestLateSignalsNameEarlierConnections(t *testing.T) {

@@ -31,18 +31,18 @@ func TestHostileRecords(t *testing.T) {
 		m.PutStr("process.environment_variable.VAR_"+strconv.Itoa(i), junk[:200])
 	}
 	m.PutStr("process.executable.path", "/usr/bin/app")
-	ev, err := evidence.FromLogRecord(lr)
+	ev, err := decodeRecord(lr)
 	require.NoError(t, err)
-	assert.LessOrEqual(t, len(ev.Env), evidence.MaxEnv)
-	for _, e := range c.Classify(&ev) {
+	assert.LessOrEqual(t, len(ev.EnvVars), evidence.MaxEnv)
+	for _, e := range c.Classify(ev) {
 		assert.NotEqual(t, evidence.Strong, e.Strength, "%+v", e)
 	}
 
 	defer func() { assert.Zero(t, c.Panics()) }()
 	for _, name := range fuzzNames {
-		ev, err := evidence.FromLogRecord(fuzzRecord(uint8(indexOf(name)), junk[:5000]+"\x00"+mb[:70000], "A="+junk[:9000], junk[:300], junk[:70000], 1<<62))
+		ev, err := decodeRecord(fuzzRecord(uint8(indexOf(name)), junk[:5000]+"\x00"+mb[:70000], "A="+junk[:9000], junk[:300], junk[:70000], 1<<62))
 		require.NoError(t, err)
-		for _, e := range c.Classify(&ev) {
+		for _, e := range c.Classify(ev) {
 			assert.NotEqual(t, evidence.Strong, e.Strength, "%s: %+v", name, e)
 		}
 	}

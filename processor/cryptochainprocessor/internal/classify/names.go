@@ -1,6 +1,10 @@
 package classify
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/shellcmd"
+)
 
 // textTools are programs whose arguments are data, not configuration: a wallet or a stratum URL
 // given to them is an analyst searching, printing or editing (grep, crontab -l output in less, …).
@@ -25,11 +29,6 @@ var textTools = map[string]bool{
 var moneroTools = map[string]bool{
 	"monerod": true, "monero-wallet-cli": true, "monero-wallet-rpc": true, "monero-gen-trusted-multisig": true,
 	"monero-blockchain-import": true, "monero-blockchain-export": true, "monero-wallet-gui": true,
-}
-
-// shells whose "-c" script is split into commands and classified.
-var shells = map[string]bool{
-	"sh": true, "bash": true, "dash": true, "zsh": true, "ash": true, "ksh": true, "mksh": true, "busybox": true,
 }
 
 // Program roles, so one map lookup routes an exec.
@@ -57,8 +56,8 @@ var progRoles = func() map[string]uint8 {
 	for k := range moneroTools {
 		m[k] = roleMonero
 	}
-	for k := range shells {
-		m[k] = roleShell
+	for _, k := range shellcmd.Shells() {
+		m[k] = roleShell // its "-c" script is split into commands and classified
 	}
 	return m
 }()

@@ -1,6 +1,5 @@
-// Package cronline parses cron tables (user crontabs, /etc/crontab and /etc/cron.d system tables,
-// anacrontab) into entries — when, as whom and what command — so that persistence evidence can name
-// the command cron will run. Schedules are validated with robfig/cron's standard parser.
+// Package cronline parses cron tables (user, system, /etc/cron.d, anacrontab) into when, as whom, what command.
+// It must not know what makes a command suspicious; schedules are validated with robfig/cron's standard parser.
 package cronline // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/cronline"
 
 import (

@@ -40,25 +40,8 @@ func KnownEvent(name string) bool {
 	return false
 }
 
-// ErrWrongType is wrapped by the error FromLogRecord returns for a wrongly typed attribute.
+// ErrWrongType is wrapped by the error Decode returns for a wrongly typed attribute.
 var ErrWrongType = errors.New("wrongly typed attribute")
-
-// FromLogRecord decodes a record of docs/events.md. Missing attributes are fine. For a known event
-// name, a wrongly typed attribute makes it return the partially decoded event and an error wrapping
-// ErrWrongType (the processor counts the record as malformed); records with other names decode what
-// they can and never fail. It never panics and keeps no pdata references: strings are immutable Go
-// values (pdata copies them out of the wire buffer), and a string cut to a bound is cloned so it does
-// not pin the large original.
-func FromLogRecord(lr plog.LogRecord) (Event, error) {
-	var ev Event
-	err := DecodeInto(lr, &ev)
-	return ev, err
-}
-
-// DecodeInto is FromLogRecord writing into ev (reset first), reusing nothing else.
-func DecodeInto(lr plog.LogRecord, ev *Event) error {
-	return decodeInto(lr, ev, nil)
-}
 
 // Decoder decodes records reusing its buffers (argv, ancestors, DNS lists, the environment map), so a
 // hot loop allocates nothing per benign record. The Event it returns, and every slice and map in it,
@@ -74,7 +57,12 @@ type reuse struct {
 	env                   []EnvVar
 }
 
-// Decode decodes lr into the Decoder's Event (see FromLogRecord for the rules).
+// Decode decodes a record of docs/events.md into the Decoder's Event. Missing attributes are fine.
+// For a known event name, a wrongly typed attribute makes it return the partially decoded event and an
+// error wrapping ErrWrongType (the processor counts the record as malformed); records with other names
+// decode what they can and never fail. It never panics and keeps no pdata references: strings are
+// immutable Go values (pdata copies them out of the wire buffer), and a string cut to a bound is cloned
+// so it does not pin the large original.
 func (d *Decoder) Decode(lr plog.LogRecord) (*Event, error) {
 	r := &d.reuse
 	if d.ev.Args != nil {
@@ -411,12 +399,5 @@ func (d *decoder) env(k string, v pcommon.Value) {
 			d.ev.EnvVars = make([]EnvVar, 0, 8)
 		}
 	}
-	e := EnvVar{Name: clip(name, MaxString), Value: clip(v.Str(), MaxEnvValue)}
-	d.ev.EnvVars = append(d.ev.EnvVars, e)
-	if d.r == nil {
-		if d.ev.Env == nil {
-			d.ev.Env = make(map[string]string, 8)
-		}
-		d.ev.Env[e.Name] = e.Value
-	}
+	d.ev.EnvVars = append(d.ev.EnvVars, EnvVar{Name: clip(name, MaxString), Value: clip(v.Str(), MaxEnvValue)})
 }

@@ -81,7 +81,7 @@ func TestDecodeEveryEvent(t *testing.T) {
 			assert.Equal(t, "/bin/sh", ev.Interpreter)
 			assert.True(t, ev.ExeMemfd)
 			assert.True(t, ev.ExeDeleted)
-			assert.Equal(t, map[string]string{"POOL_URL": "stratum+tcp://p:1", "SECRET": "[REDACTED]"}, ev.Env)
+			assert.Equal(t, []EnvVar{{"POOL_URL", "stratum+tcp://p:1"}, {"SECRET", "[REDACTED]"}}, ev.EnvVars)
 			assert.Equal(t, "x", ev.Command)
 		}},
 		{contract.EventExecFailed, func(m pcommon.Map) {
@@ -307,10 +307,10 @@ func TestDecodeBounds(t *testing.T) {
 		total += len(a)
 	}
 	assert.LessOrEqual(t, total, MaxArgsBytes)
-	assert.LessOrEqual(t, len(ev.Env), MaxEnv)
+	assert.LessOrEqual(t, len(ev.EnvVars), MaxEnv)
 	assert.True(t, ev.EnvTruncated)
-	for _, v := range ev.Env {
-		assert.LessOrEqual(t, len(v), MaxEnvValue)
+	for _, v := range ev.EnvVars {
+		assert.LessOrEqual(t, len(v.Value), MaxEnvValue)
 	}
 	assert.Equal(t, "\xff\xfe/tmp/\x00x", ev.Exe)
 }
@@ -362,7 +362,6 @@ func TestDecoderReuse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"a", "b", "c"}, ev.Args)
 	assert.Equal(t, []EnvVar{{"A", "1"}}, ev.EnvVars)
-	assert.Nil(t, ev.Env, "the reusing decoder keeps the environment as a list only")
 	ev, err = d.Decode(b)
 	require.NoError(t, err)
 	assert.Nil(t, ev.Args, "no stale argv")

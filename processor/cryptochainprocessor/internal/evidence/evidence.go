@@ -1,6 +1,5 @@
-// Package evidence holds the types shared by the classifier (record → evidence) and the chain state
-// (evidence → findings): the decoded form of an event record from docs/events.md and the evidence a
-// record contributes to one of the four activity groups. It knows nothing about the Collector.
+// Package evidence holds the decoded form of a docs/events.md record and the evidence a record gives one of the four groups.
+// It must not know how evidence is graded or correlated, nor the Collector beyond decoding a plog.LogRecord.
 package evidence // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 
 import "time"
@@ -87,7 +86,6 @@ type Event struct {
 	Args        []string
 	CmdLine     string
 	Cwd         string
-	Env         map[string]string // process.environment_variable.<NAME>
 	ExeMemfd    bool
 	ExeDeleted  bool
 	Interactive bool
@@ -141,10 +139,10 @@ type Event struct {
 	KillTargetPID  int64  // process.kill
 	KillSignal     int64
 	KillTargetName string
-	// EnvVars holds the environment in record order. The reusing Decoder fills only EnvVars (a map
-	// per exec costs more than the rest of the decode); FromLogRecord/DecodeInto fill both.
+	// EnvVars holds the environment (process.environment_variable.<NAME>) in record order: a list,
+	// because a map per exec would cost more than the rest of the decode.
 	EnvVars []EnvVar
-	// Receiver-side masquerade flags (issue 5), true when present.
+	// Receiver-side masquerade flags, true when present.
 	UnusualLocation bool // cryptochain.process.exe.unusual_location
 	NameMismatch    bool // cryptochain.process.name_mismatch
 	KthreadLike     bool // cryptochain.process.kthread_like

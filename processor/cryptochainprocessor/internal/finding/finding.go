@@ -1,6 +1,5 @@
-// Package finding renders a chain escalation as the `cryptochain.finding` log record documented in
-// the processor README and docs/events.md. It copies only evidence facts: environment values reach a
-// finding only when the value itself was the indicator.
+// Package finding renders a chain escalation as the `cryptochain.finding` log record (processor README, docs/events.md).
+// It must not decide levels or keep state; environment values reach a finding only when they were the indicator.
 package finding // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
 
 import (

@@ -1,7 +1,6 @@
-// Package indicators loads the indicator lists the classifier matches against: mining pool domains,
-// miner executable names, miner-only flags, algorithm names, stratum ports, miner environment
-// variable names and persistence locations. The lists ship as TSV files embedded in the binary, each
-// entry with its source (provenance for analysts), and can be extended from configuration.
+// Package indicators holds the embedded indicator lists (pools, miners, flags, ports) with provenance, and
+// the persistence rules built from the persistence-location table of internal/contract.
+// It must not know records or evidence: it answers lookups over TSV lists that configuration may extend.
 package indicators // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/indicators"
 
 import (
@@ -9,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 //go:embed data/*.tsv
@@ -119,14 +120,8 @@ func Load() (*Set, error) {
 	if err := each("env_names.tsv", 2, func(f []string) error { s.EnvNames[strings.ToUpper(f[0])] = f[1]; return nil }); err != nil {
 		return nil, err
 	}
-	if err := each("persistence_paths.tsv", 3, func(f []string) error {
-		if !strings.HasPrefix(f[0], "/") {
-			return fmt.Errorf("path %q is not absolute", f[0])
-		}
-		s.Persistence = append(s.Persistence, newRule(f[0], f[1], f[2]))
-		return nil
-	}); err != nil {
-		return nil, err
+	for _, l := range contract.PersistenceLocations() {
+		s.Persistence = append(s.Persistence, newRule(l.Pattern, l.Mechanism, l.Source))
 	}
 	s.index()
 	return s, nil
@@ -228,33 +223,9 @@ func (s *Set) PersistenceRule(path string) (PathRule, bool) {
 		if !strings.HasPrefix(path, r.lit) {
 			continue
 		}
-		if len(r.Pattern) > len(best.Pattern) && MatchPath(r.Pattern, path) {
+		if len(r.Pattern) > len(best.Pattern) && contract.MatchPattern(r.Pattern, path) {
 			best, found = r, true
 		}
 	}
 	return best, found
-}
-
-// MatchPath matches a rule pattern against a path: exact, or a prefix when the pattern ends in "/",
-// with "*" matching exactly one non-empty path element.
-func MatchPath(pattern, path string) bool {
-	for {
-		star := strings.IndexByte(pattern, '*')
-		if star < 0 {
-			if strings.HasSuffix(pattern, "/") {
-				return len(path) > len(pattern) && strings.HasPrefix(path, pattern)
-			}
-			return path == pattern
-		}
-		if !strings.HasPrefix(path, pattern[:star]) {
-			return false
-		}
-		path = path[star:]
-		slash := strings.IndexByte(path, '/')
-		if slash <= 0 {
-			return false
-		}
-		path = path[slash:]
-		pattern = pattern[star+1:]
-	}
 }

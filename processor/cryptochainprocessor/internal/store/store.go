@@ -1,6 +1,5 @@
-// Package store persists open chains through a storage extension client (e.g. file_storage), so a
-// collector restart resumes them: one JSON document per context, written in one batch per
-// ConsumeLogs call for the contexts that changed, deleted when a context is dropped.
+// Package store persists open chains through a storage extension client, one JSON document per context.
+// It must not know correlation rules or the pdata loop: it writes and reads what chain.TakeChanges hands over.
 package store // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
 
 import (

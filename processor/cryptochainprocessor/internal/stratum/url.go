@@ -1,7 +1,5 @@
-// Package stratum recognises mining pool endpoints and mining protocol messages: stratum URLs
-// (stratum+tcp, stratum+ssl, stratum+udp, stratum1+/stratum2+, stratums, …), bare host:port
-// endpoints, and the first JSON-RPC messages a miner sends (XMRig login, mining.subscribe,
-// mining.authorize, eth_submitLogin), tolerating truncation because receivers capture a bounded prefix.
+// Package stratum recognises pool endpoints (stratum URLs, host:port) and a miner's first protocol messages.
+// It must not know evidence, strengths or indicator lists.
 package stratum // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 
 import "strings"
@@ -239,9 +237,6 @@ func isHostname(s string) bool {
 	}
 	return dots >= 1 && label > 0 && alpha
 }
-
-// IsIP reports whether s is an IPv4 or IPv6 literal.
-func IsIP(s string) bool { return isIPv4(s) || isIPv6(s) }
 
 // FindURL returns the first stratum URL inside arbitrary text (an environment value, a script, a
 // decoded base64 blob), or false. Without the letters "tratum" it costs one byte scan.

@@ -1,5 +1,5 @@
-// Package systemdunit extracts what a systemd unit will run: the Exec*= lines of a service, the unit a
-// timer or path unit triggers, and the section layout, tolerating truncated and hostile text.
+// Package systemdunit extracts what a systemd unit will run (Exec*= lines, the unit a timer or path triggers).
+// It must not know what makes a command suspicious.
 package systemdunit // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/systemdunit"
 
 import "strings"

@@ -1,7 +1,5 @@
-// Package wallet recognises cryptocurrency wallet addresses by format and checksum: Monero standard,
-// subaddress and integrated addresses (Monero base58 + Keccak-256 checksum), Bitcoin base58check and
-// bech32/bech32m addresses, and Ethereum hex addresses. Validation is allocation-free so it can run on
-// every long token of every command line.
+// Package wallet recognises wallet addresses by format and checksum (Monero, Bitcoin, Ethereum), without allocating.
+// It must not know evidence or where the token came from, and never builds addresses (wallettest does, for tests).
 package wallet // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
 
 import (
@@ -56,9 +54,6 @@ var b58 = func() (t [256]int8) {
 	}
 	return t
 }()
-
-// IsBase58 reports whether c is in the base58 alphabet.
-func IsBase58(c byte) bool { return b58[c] >= 0 }
 
 // Monero address lengths in base58 characters.
 const (
@@ -157,35 +152,6 @@ func ValidMonero(s string) Kind {
 		return None
 	}
 	return k
-}
-
-// EncodeMonero encodes raw bytes with Monero's block base58. It exists for tests and tools that build
-// made-up addresses; detection never needs it.
-func EncodeMonero(data []byte) string {
-	out := make([]byte, 0, len(data)/8*11+11)
-	for i := 0; i < len(data); i += 8 {
-		blk := data[i:min(i+8, len(data))]
-		var v uint64
-		for _, b := range blk {
-			v = v<<8 | uint64(b)
-		}
-		enc := make([]byte, blockEnc[len(blk)])
-		for j := len(enc) - 1; j >= 0; j-- {
-			enc[j] = alphabet[v%58]
-			v /= 58
-		}
-		out = append(out, enc...)
-	}
-	return string(out)
-}
-
-// MoneroChecksum returns the 4-byte Keccak-256 checksum Monero appends to address bytes.
-func MoneroChecksum(data []byte) [4]byte {
-	h := sha3.NewLegacyKeccak256()
-	h.Write(data)
-	var sum [32]byte
-	h.Sum(sum[:0])
-	return [4]byte(sum[:4])
 }
 
 // Split cuts a pool login into the wallet and its suffix: "ADDR.worker", "ADDR+difficulty",
@@ -376,22 +342,4 @@ func validBech32(s string) bool {
 		chk = bech32Polymod(chk, byte(d))
 	}
 	return chk == 1 || chk == 0x2bc830a3
-}
-
-// MakeMonero builds a made-up but well-formed mainnet Monero address of kind k from key material
-// (64 bytes of spend+view keys, plus 8 payment-id bytes for integrated addresses; shorter input is
-// zero-padded). It exists for tests and simulators, which must never use a real person's wallet.
-func MakeMonero(k Kind, key []byte) string {
-	prefix, n := byte(18), 64
-	switch k {
-	case MoneroSubaddress:
-		prefix = 42
-	case MoneroIntegrated:
-		prefix, n = 19, 72
-	}
-	data := make([]byte, 1+n, 1+n+4)
-	data[0] = prefix
-	copy(data[1:], key)
-	sum := MoneroChecksum(data)
-	return EncodeMonero(append(data, sum[:]...))
 }

@@ -7,7 +7,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet/wallettest"
 )
+
+// makeMonero builds a made-up mainnet address of kind k.
+func makeMonero(k Kind, key []byte) string {
+	net := map[Kind]byte{MoneroStandard: wallettest.Standard, MoneroSubaddress: wallettest.Subaddress, MoneroIntegrated: wallettest.Integrated}[k]
+	return wallettest.Monero(net, key)
+}
 
 func randKey(r *rand.Rand, n int) []byte {
 	b := make([]byte, n)
@@ -21,7 +29,7 @@ func TestMoneroRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 200; i++ {
 		for _, k := range []Kind{MoneroStandard, MoneroSubaddress, MoneroIntegrated} {
-			a := MakeMonero(k, randKey(r, 72))
+			a := makeMonero(k, randKey(r, 72))
 			want := MoneroLen
 			if k == MoneroIntegrated {
 				want = MoneroIntegratedLen
@@ -40,7 +48,7 @@ func TestMoneroRoundTrip(t *testing.T) {
 
 func TestMoneroRejects(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	a := MakeMonero(MoneroStandard, randKey(r, 64))
+	a := makeMonero(MoneroStandard, randKey(r, 64))
 	// flip one character: checksum must fail
 	for i := 1; i < len(a); i += 7 {
 		b := []byte(a)
@@ -60,13 +68,13 @@ func TestMoneroRejects(t *testing.T) {
 	}
 	// A valid encoding with an unknown network byte is not an address.
 	data := append([]byte{7}, randKey(r, 64)...)
-	sum := MoneroChecksum(data)
-	assert.Equal(t, None, ValidMonero(EncodeMonero(append(data, sum[:]...))))
+	sum := wallettest.MoneroChecksum(data)
+	assert.Equal(t, None, ValidMonero(wallettest.EncodeMonero(append(data, sum[:]...))))
 }
 
 func TestSplitAndFind(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
-	a := MakeMonero(MoneroStandard, randKey(r, 64))
+	a := makeMonero(MoneroStandard, randKey(r, 64))
 	for _, login := range []string{a, a + ".worker1", a + "+50000", a + "/me@example.org", a + ":x"} {
 		w, k := Login(login)
 		assert.Equal(t, a, w, login)
@@ -191,7 +199,7 @@ func TestEthereum(t *testing.T) {
 
 func FuzzWallet(f *testing.F) {
 	f.Add("4" + strings.Repeat("A", 94))
-	f.Add(MakeMonero(MoneroIntegrated, nil))
+	f.Add(makeMonero(MoneroIntegrated, nil))
 	f.Add("bc1qqqqqqqq")
 	f.Fuzz(func(t *testing.T, s string) {
 		ValidMonero(s)

@@ -12,10 +12,58 @@ import (
 )
 
 const (
-	srcRandomX     = "RandomX VM behaviour: recurring non-default MXCSR rounding modes (issue 5)"
+	srcMasquerade  = "masquerade heuristics (memfd/deleted/tmp/hidden executables, renamed processes)"
+	srcRandomX     = "RandomX VM behaviour: recurring non-default MXCSR rounding modes"
 	srcMinerConfig = "XMRig-style miner configuration file (pools, donate-level, randomx)"
-	srcKill        = "competing-miner removal (issue 5: kills of other processes)"
 )
+
+// masquerade records the ways an executable hides (weak Miner evidence, one kind, at most one item
+// per way). The receiver's own flags (unusual_location, name_mismatch, kthread_like) count too, so
+// records from agents that only send the flags are understood.
+func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
+	add := func(why string) {
+		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMasquerade, Indicator: why, Source: srcMasquerade})
+	}
+	switch {
+	case ev.ExeMemfd || strings.HasPrefix(exe, "/memfd:"):
+		add("executable is a memfd: " + exe)
+	case ev.ExeDeleted || strings.HasSuffix(exe, " (deleted)"):
+		add("executable was deleted: " + exe)
+	case ev.UnusualLocation && unusualExe(exe) == "":
+		add("executable in an unusual location: " + exe)
+	}
+	if why := unusualExe(exe); why != "" && !strings.HasPrefix(exe, "/memfd:") {
+		add(why + ": " + exe)
+	}
+	mismatch := false
+	if ev.Filename != "" && a0 != "" && ev.Interpreter == "" && ev.EventSource != "procfs" {
+		f := argv.Base(ev.Filename)
+		if strings.HasPrefix(ev.Filename, "/proc/") && f == "exe" { // runc, chrome: re-exec of /proc/self/exe
+			f = argv.Base(exe)
+		}
+		if f != a0 && !strings.HasPrefix(a0, f) && !strings.HasPrefix(f, a0) && f != "busybox" && f != "toybox" && !strings.HasPrefix(f, "ld-linux") {
+			add("argv[0] " + a0 + " differs from the executed file " + f)
+			mismatch = true
+		}
+	}
+	if ev.NameMismatch && !mismatch {
+		add("argv[0] " + a0 + " differs from the executable " + argv.Base(exe))
+	}
+	raw0 := ""
+	if len(ev.Args) > 0 {
+		raw0 = ev.Args[0]
+	}
+	switch {
+	case kernelThreadLike(a0):
+		add("name imitates a kernel thread: " + a0)
+	case kernelThreadLike(raw0):
+		add("name imitates a kernel thread: " + raw0)
+	case kernelThreadLike(ev.Comm):
+		add("name imitates a kernel thread: " + ev.Comm)
+	case ev.KthreadLike:
+		add("name imitates a kernel thread: " + raw0 + " / " + ev.Comm)
+	}
+}
 
 // rename: a comm change to a kernel-thread-like or miner name is weak Miner evidence. Other renames
 // (thread names of ordinary runtimes) are too common to mean anything.
@@ -99,49 +147,4 @@ func (c *Classifier) configFile(ev *evidence.Event, o *out) {
 		}
 		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Weak, Kind: KindConfigTuning, Indicator: ev.Path + ": " + what, Source: srcMinerConfig, Path: ev.Path})
 	}
-}
-
-// kill: killing a known miner is strong Optimization evidence (clearing the field); any other
-// SIGKILL/SIGTERM of another process is weak, for the chain to count bursts.
-func (c *Classifier) kill(ev *evidence.Event, o *out) {
-	if ev.KillSignal == 0 {
-		return // existence probe
-	}
-	if name, src := c.minerName(argv.Base(ev.KillTargetName)); name != "" {
-		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: name, Source: src, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + name + ")"})
-		return
-	}
-	if (ev.KillSignal == 9 || ev.KillSignal == 15) && !serviceManagers[argv.Base(ev.Exe)] {
-		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Weak, Kind: KindKill, Indicator: "signal " + strconv.FormatInt(ev.KillSignal, 10), Source: srcKill, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + ev.KillTargetName + ")"})
-	}
-}
-
-// serviceManagers stop processes for a living; their kills say nothing about clearing the field.
-var serviceManagers = map[string]bool{
-	"systemd": true, "init": true, "tini": true, "dumb-init": true, "runc": true, "crun": true, "conmon": true,
-	"containerd": true, "containerd-shim": true, "containerd-shim-runc-v2": true, "dockerd": true, "kubelet": true,
-	"supervisord": true, "s6-supervise": true, "runsv": true, "podman": true, "systemd-logind": true,
-}
-
-// killByName: pkill/killall naming a known miner (or a pattern containing one).
-func (c *Classifier) killByName(args []string, o *out) {
-	argv.Parse(args, func(name string, long bool) bool {
-		return !long && (name == "s" || name == "u" || name == "U" || name == "g" || name == "t" || name == "P")
-	}, func(op argv.Opt) bool {
-		if op.Name != "" {
-			return true
-		}
-		if name, src := c.minerName(argv.Base(op.Value)); name != "" {
-			o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: name, Source: src, Action: joinArgs(args)})
-			return false
-		}
-		lv := strings.ToLower(op.Value)
-		for n, src := range c.set.MinerNames {
-			if len(n) >= 5 && strings.Contains(lv, n) {
-				o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: n, Source: src, Action: joinArgs(args)})
-				return false
-			}
-		}
-		return true
-	})
 }

@@ -2,26 +2,21 @@ package classify
 
 import (
 	"encoding/base64"
-	"net/netip"
 	"strconv"
 	"strings"
 
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/stratum"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/wallet"
 )
 
-// Sources of structural (not list-based) indicators.
+// Sources of structural (not list-based) Miner indicators.
 const (
 	srcStratumScheme = "stratum URL scheme (pool syntax of XMRig, cpuminer, ethminer and forks)"
 	srcHostPort      = "host:port given to a miner pool option (-o/--url)"
 	srcWallet        = "wallet address format and checksum (Monero base58+Keccak, Bitcoin, Ethereum)"
-	srcMasquerade    = "masquerade heuristics (issue 5: memfd/deleted/tmp/hidden executables, renamed processes)"
 	srcBase64        = "base64-encoded miner arguments"
-	srcLearned       = "host of a stratum URL seen on a command line"
-	srcIPPool        = "IP literal of a pool URL or miner proxy seen on a command line or miner config"
 )
 
 // Options that take a value, for getopt-style parsing of any program's argv.
@@ -91,93 +86,10 @@ type argState struct {
 	proxy      string
 }
 
-func (c *Classifier) exec(ev *evidence.Event, o *out) {
-	args := ev.Args
-	if len(args) == 0 && ev.CmdLine != "" {
-		args = argv.Fields(ev.CmdLine, evidence.MaxArgs)
-	}
-	exe := ev.Exe
-	exeBase := ev.ExeName
-	if ev.Name == contract.EventExecFailed || exe == "" {
-		// A failed exec carries the caller's process attributes: the program is the path asked for.
-		exe, exeBase = ev.Filename, ""
-	}
-	if exeBase == "" {
-		exeBase = argv.Base(exe)
-	}
-	a0 := ""
-	if len(args) > 0 {
-		a0 = strings.TrimPrefix(argv.Base(args[0]), "-")
-	}
-
-	// Miner names (weak): the executable, argv[0], comm.
-	minerName := false
-	for i, n := range [...]string{exeBase, a0, ev.Comm} {
-		if (i == 1 && n == exeBase) || (i == 2 && (n == a0 || n == exeBase)) {
-			continue
-		}
-		if name, src := c.minerName(n); name != "" {
-			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMinerName, Indicator: name, Source: src})
-			minerName = true
-			break
-		}
-	}
-	c.masquerade(ev, exe, a0, o)
-
-	prog := exeBase
-	if a0 != "" && (prog == "" || prog == "busybox" || ev.Interpreter != "") {
-		prog = a0
-	}
-	// A "grep" or "monerod" running from /tmp, a memfd or a deleted file is not the system tool.
-	untrusted := ev.ExeMemfd || ev.ExeDeleted || ev.UnusualLocation || unusualExe(exe) != ""
-	c.command(prog, args, minerName, untrusted, o, 0)
-	c.env(ev, o)
-	if c.pattern != nil {
-		c.patternsIn(args, ev, o)
-	}
-}
-
-// command classifies one argv (of an exec, or of a command inside a "sh -c" script).
-func (c *Classifier) command(prog string, args []string, minerName, untrusted bool, o *out, depth int) {
-	if prog == "busybox" && len(args) > 1 {
-		prog, args = argv.Base(args[1]), args[1:]
-	}
-	role := progRoles[prog]
-	if untrusted && (role == roleText || role == roleMonero) {
-		role = roleNone
-	}
-	switch role {
-	case roleShell:
-		if depth == 0 {
-			c.shellScript(args, o)
-		}
-		return
-	case roleCrontab:
-		c.crontab(args, o)
-		return
-	case roleSysctl:
-		c.sysctlExec(args, o)
-		return
-	case roleModprobe:
-		c.modprobe(args, o)
-		return
-	case roleWRMSR:
-		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindMSR, Indicator: "wrmsr", Source: srcTuning, Action: joinArgs(args)})
-		return
-	case roleCPUPower:
-		c.cpupower(args, o)
-		return
-	case roleKill:
-		c.killByName(args, o)
-		return
-	case roleText:
-		// Data, not configuration; only base64 blobs (echo <b64> | base64 -d | sh) are looked into.
-		for _, a := range args[min(1, len(args)):] {
-			c.base64Token(a, o)
-		}
-		return
-	}
-	monero := role == roleMonero
+// minerArgs grades the argv of a program with no special role: pool URLs and endpoints, wallets,
+// algorithms, miner flags and proxies, each strong or weak by what else the command line says.
+// monero marks the Monero node and wallet tools, whose bare Monero addresses are their own business.
+func (c *Classifier) minerArgs(args []string, minerName, monero bool, o *out) {
 	var st argState
 	argv.Parse(args, c.takes, func(op argv.Opt) bool {
 		c.option(op, &st, o)
@@ -372,29 +284,6 @@ func (c *Classifier) poolURL(u string, ep stratum.Endpoint, st *argState, o *out
 	c.learn(ep, u)
 }
 
-// learn remembers a pool endpoint seen on a command line: IP literals go to the address map (a later
-// connect to them is Pool evidence), host names to the learned-host set (DNS for them is).
-func (c *Classifier) learn(ep stratum.Endpoint, what string) {
-	if ep.IP {
-		if a, ok := parseAddr(ep.Host); ok {
-			port, _ := strconv.ParseInt(ep.Port, 10, 32)
-			c.pdns.Add(a, poolRef{name: strings.Clone(what), source: srcIPPool, port: port})
-		}
-		return
-	}
-	if strings.IndexByte(ep.Host, '.') < 0 { // "localhost" and other single labels are nobody's pool name
-		return
-	}
-	host := strings.Clone(strings.ToLower(ep.Host)) // kept: must not pin the argument it came from
-	if !c.learned.Contains(host) {
-		c.learned.Add(host, struct{}{})
-	}
-	// Answers already seen for this host (the process resolved it before we learnt it).
-	c.recent.answersFor(host, func(a netip.Addr) {
-		c.pdns.Add(a, poolRef{name: host, source: srcLearned})
-	})
-}
-
 const (
 	minB64        = 16
 	maxB64        = 8 << 10
@@ -475,58 +364,10 @@ func (c *Classifier) base64Token(v string, o *out) {
 	o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: KindBase64, Indicator: clip(what, 256), Source: srcBase64})
 }
 
-// shellScript classifies the commands of "sh -c SCRIPT".
-func (c *Classifier) shellScript(args []string, o *out) {
-	script := ""
-	for i := 1; i < len(args); i++ {
-		a := args[i]
-		if len(a) > 1 && a[0] == '-' && a[1] != '-' && strings.IndexByte(a, 'c') > 0 {
-			if i+1 < len(args) {
-				script = args[i+1]
-			}
-			break
-		}
-		if len(a) == 0 || a[0] != '-' {
-			break
-		}
-	}
-	if script == "" {
-		return
-	}
-	c.cmdBuf = argv.EachCommand(script, 32, c.cmdBuf, func(cmd []string) {
-		skip := 0
-		for skip < len(cmd)-1 && isWrapper(argv.Base(cmd[skip]), cmd[skip]) {
-			skip++
-		}
-		cmd = cmd[skip:]
-		name, src := c.minerName(argv.Base(cmd[0]))
-		if name != "" {
-			o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMinerName, Indicator: name, Source: src})
-		}
-		c.command(argv.Base(cmd[0]), cmd, name != "", unusualExe(cmd[0]) != "", o, 1)
-	})
-}
-
-// isWrapper reports command prefixes that run the next word: env assignments, nohup, sudo, ….
-func isWrapper(base, word string) bool {
-	switch base {
-	case "nohup", "sudo", "setsid", "nice", "ionice", "exec", "env", "time", "command", "doas", "chrt", "taskset", "stdbuf":
-		return true
-	}
-	eq := strings.IndexByte(word, '=')
-	return eq > 0 && !strings.ContainsAny(word[:eq], "/-.")
-}
-
 // env classifies environment variables by name (weak) and by value (strong).
 func (c *Classifier) env(ev *evidence.Event, o *out) {
-	if len(ev.EnvVars) > 0 {
-		for i := range ev.EnvVars {
-			c.envVar(ev.EnvVars[i].Name, ev.EnvVars[i].Value, o)
-		}
-		return
-	}
-	for name, val := range ev.Env {
-		c.envVar(name, val, o)
+	for i := range ev.EnvVars {
+		c.envVar(ev.EnvVars[i].Name, ev.EnvVars[i].Value, o)
 	}
 }
 
@@ -588,7 +429,7 @@ func (c *Classifier) patternsIn(args []string, ev *evidence.Event, o *out) {
 		src := "indicators.patterns"
 		for i, re := range c.patterns {
 			if re.MatchString(m) {
-				src = "indicators.patterns[" + itoa(i) + "]: " + re.String()
+				src = "indicators.patterns[" + strconv.Itoa(i) + "]: " + re.String()
 				break
 			}
 		}
@@ -605,92 +446,4 @@ func (c *Classifier) patternsIn(args []string, ev *evidence.Event, o *out) {
 			return
 		}
 	}
-	if len(ev.EnvVars) == 0 {
-		for _, v := range ev.Env {
-			if check(v) {
-				return
-			}
-		}
-	}
-}
-
-// masquerade records the ways an executable hides (weak Miner evidence, one kind, at most one item
-// per way). The receiver's own flags (unusual_location, name_mismatch, kthread_like) count too, so
-// records from agents that only send the flags are understood.
-func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
-	add := func(why string) {
-		o.add(evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: KindMasquerade, Indicator: why, Source: srcMasquerade})
-	}
-	switch {
-	case ev.ExeMemfd || strings.HasPrefix(exe, "/memfd:"):
-		add("executable is a memfd: " + exe)
-	case ev.ExeDeleted || strings.HasSuffix(exe, " (deleted)"):
-		add("executable was deleted: " + exe)
-	case ev.UnusualLocation && unusualExe(exe) == "":
-		add("executable in an unusual location: " + exe)
-	}
-	if why := unusualExe(exe); why != "" && !strings.HasPrefix(exe, "/memfd:") {
-		add(why + ": " + exe)
-	}
-	mismatch := false
-	if ev.Filename != "" && a0 != "" && ev.Interpreter == "" && ev.EventSource != "procfs" {
-		f := argv.Base(ev.Filename)
-		if strings.HasPrefix(ev.Filename, "/proc/") && f == "exe" { // runc, chrome: re-exec of /proc/self/exe
-			f = argv.Base(exe)
-		}
-		if f != a0 && !strings.HasPrefix(a0, f) && !strings.HasPrefix(f, a0) && f != "busybox" && f != "toybox" && !strings.HasPrefix(f, "ld-linux") {
-			add("argv[0] " + a0 + " differs from the executed file " + f)
-			mismatch = true
-		}
-	}
-	if ev.NameMismatch && !mismatch {
-		add("argv[0] " + a0 + " differs from the executable " + argv.Base(exe))
-	}
-	raw0 := ""
-	if len(ev.Args) > 0 {
-		raw0 = ev.Args[0]
-	}
-	switch {
-	case kernelThreadLike(a0):
-		add("name imitates a kernel thread: " + a0)
-	case kernelThreadLike(raw0):
-		add("name imitates a kernel thread: " + raw0)
-	case kernelThreadLike(ev.Comm):
-		add("name imitates a kernel thread: " + ev.Comm)
-	case ev.KthreadLike:
-		add("name imitates a kernel thread: " + raw0 + " / " + ev.Comm)
-	}
-}
-
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] // cloned by out.add
-}
-
-func joinArgs(args []string) string {
-	return clip(strings.Join(args[:min(len(args), 16)], " "), 512)
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	neg := i < 0
-	if neg {
-		i = -i
-	}
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	if neg {
-		n--
-		b[n] = '-'
-	}
-	return string(b[n:])
 }

@@ -13,7 +13,32 @@ import (
 const (
 	srcStratumProtocol = "mining protocol message (XMRig login, stratum mining.subscribe/authorize, eth_submitLogin)"
 	srcCNAME           = "DNS answer whose CNAME chain names a pool domain"
+	srcLearned         = "host of a stratum URL seen on a command line"
+	srcIPPool          = "IP literal of a pool URL or miner proxy seen on a command line or miner config"
 )
+
+// learn remembers a pool endpoint seen on a command line: IP literals go to the address map (a later
+// connect to them is Pool evidence), host names to the learned-host set (DNS for them is).
+func (c *Classifier) learn(ep stratum.Endpoint, what string) {
+	if ep.IP {
+		if a, ok := parseAddr(ep.Host); ok {
+			port, _ := strconv.ParseInt(ep.Port, 10, 32)
+			c.pdns.Add(a, poolRef{name: strings.Clone(what), source: srcIPPool, port: port})
+		}
+		return
+	}
+	if strings.IndexByte(ep.Host, '.') < 0 { // "localhost" and other single labels are nobody's pool name
+		return
+	}
+	host := strings.Clone(strings.ToLower(ep.Host)) // kept: must not pin the argument it came from
+	if !c.learned.Contains(host) {
+		c.learned.Add(host, struct{}{})
+	}
+	// Answers already seen for this host (the process resolved it before we learnt it).
+	c.recent.answersFor(host, func(a netip.Addr) {
+		c.pdns.Add(a, poolRef{name: host, source: srcLearned})
+	})
+}
 
 // parseAddr parses an IP literal, unmapping IPv4-in-IPv6 and dropping a zone, without allocating.
 func parseAddr(s string) (netip.Addr, bool) {

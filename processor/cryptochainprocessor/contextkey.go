@@ -1,0 +1,26 @@
+package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"
+
+import "go.opentelemetry.io/collector/pdata/pcommon"
+
+// contextKey builds the context key from the context_keys values of res into p.keyBuf. Absent keys
+// count as empty. It allocates only for non-string values.
+func (p *cryptochainProcessor) contextKey(res pcommon.Resource) []byte {
+	b := p.keyBuf[:0]
+	attrs := res.Attributes()
+	for i, k := range p.cfg.ContextKeys {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		v, ok := attrs.Get(k)
+		if !ok {
+			continue
+		}
+		if v.Type() == pcommon.ValueTypeStr {
+			b = append(b, v.Str()...)
+		} else {
+			b = append(b, v.AsString()...)
+		}
+	}
+	p.keyBuf = b
+	return b
+}

@@ -1,0 +1,36 @@
+package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"
+
+import "context"
+
+// flush records telemetry and persists the contexts changed by this call.
+func (p *cryptochainProcessor) flush(ctx context.Context) {
+	for g, n := range p.classified {
+		if n > 0 {
+			p.tb.CryptochainEventsClassified.Add(ctx, n, p.groupAttrs[g])
+			p.classified[g] = 0
+		}
+	}
+	for l, n := range p.emitted {
+		if n > 0 {
+			p.tb.CryptochainFindings.Add(ctx, n, p.severityAttrs[l])
+			p.emitted[l] = 0
+		}
+	}
+	if n := p.cl.Panics(); n > p.panics {
+		p.tb.CryptochainClassifierPanics.Add(ctx, int64(n-p.panics))
+		p.panics = n
+	}
+	if p.malformed > 0 {
+		p.tb.CryptochainRecordsMalformed.Add(ctx, p.malformed)
+		p.malformed = 0
+	}
+	evicted, dropped := p.tracker.TakeCounters()
+	if evicted > 0 {
+		p.tb.CryptochainEvictedContexts.Add(ctx, evicted)
+	}
+	if dropped > 0 {
+		p.tb.CryptochainEvidenceDropped.Add(ctx, dropped)
+	}
+	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
+	p.persist(ctx)
+}
