@@ -19,6 +19,8 @@ import (
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/terminate"
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/quarantine"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // actionOrder is the order actions run in: cut the pool first, then stop the miner, then its
@@ -369,7 +371,7 @@ func (a *actor) isolateIntents(f *finding) []intent {
 		return []intent{{action: ActionIsolate, target: "host", skip: "no container: the host is never isolated"}}
 	}
 	in := intent{action: ActionIsolate, target: fmt.Sprintf("container %.12s (%s, %s)", f.ContainerID, f.Cgroup, a.cfg.Isolate.Mode),
-		attrs: map[string]any{resContainerID: f.ContainerID}}
+		attrs: map[string]any{contract.ResourceContainerID: f.ContainerID}}
 	var dir string
 	in.check = func() error {
 		if !strings.Contains(f.Cgroup, f.ContainerID) {

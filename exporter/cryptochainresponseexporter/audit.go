@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cryptochain-otel/cryptochain/exporter/cryptochainresponseexporter/internal/metadata"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // Audit record names (README, "Audit").
@@ -112,8 +114,8 @@ func (a *auditor) write(r record) {
 	}
 	lr.Body().SetStr(body)
 	at := lr.Attributes()
-	at.PutStr(attrFindingID, r.Finding.ID)
-	at.PutStr(attrFindingSeverity, r.Finding.Severity)
+	at.PutStr(contract.AttrFindingID, r.Finding.ID)
+	at.PutStr(contract.AttrFindingSeverity, r.Finding.Severity)
 	at.PutStr(AttrAction, r.Action)
 	at.PutStr(AttrTarget, r.Target)
 	at.PutStr(AttrResult, r.Result)

@@ -14,24 +14,10 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
-// Finding attributes this exporter reads (docs/events.md, "Findings"). internal/contract names the
-// event; these keys move there with the rest of the finding's names.
+// Keys inside a finding this exporter reads (docs/events.md, "Findings") that internal/contract does
+// not name: the evidence entries' fields and the container image, which no receiver emits yet.
 const (
-	attrFindingID        = "cryptochain.finding.id"
-	attrFindingSeverity  = "cryptochain.finding.severity"
-	attrFindingContextID = "cryptochain.finding.context.id"
-	attrLastSeen         = "cryptochain.finding.last_seen"
-	attrEvidencePrefix   = "cryptochain.finding.evidence."
-	attrMinerPIDs        = "cryptochain.response.miner_pids"
-	attrPoolEndpoints    = "cryptochain.response.pool_endpoints"
-	attrPersistencePaths = "cryptochain.response.persistence_paths"
-
-	resHostName       = contract.ResourceHostName
-	resHostID         = contract.ResourceHostID
-	resContainerID    = contract.ResourceContainerID
 	resContainerImage = "container.image.name"
-	resCgroup         = contract.ResourceProcessLinuxCgroup
-	resContextID      = contract.ResourceContextID
 
 	evTime        = "time"
 	evKind        = "kind"
@@ -97,18 +83,18 @@ func findings(ld plog.Logs) []finding {
 func decode(res pcommon.Map, lr plog.LogRecord) finding {
 	a := lr.Attributes()
 	f := finding{
-		ID: str(a, attrFindingID), Severity: strings.ToLower(str(a, attrFindingSeverity)),
-		ContextID: str(a, attrFindingContextID),
-		HostName:  str(res, resHostName), HostID: str(res, resHostID),
-		ContainerID: str(res, resContainerID), Image: str(res, resContainerImage),
-		Cgroup:   strings.TrimPrefix(str(res, resCgroup), cgroupV2Field),
+		ID: str(a, contract.AttrFindingID), Severity: strings.ToLower(str(a, contract.AttrFindingSeverity)),
+		ContextID: str(a, contract.AttrFindingContextID),
+		HostName:  str(res, contract.ResourceHostName), HostID: str(res, contract.ResourceHostID),
+		ContainerID: str(res, contract.ResourceContainerID), Image: str(res, resContainerImage),
+		Cgroup:   strings.TrimPrefix(str(res, contract.ResourceProcessLinuxCgroup), cgroupV2Field),
 		Resource: map[string]string{},
 	}
 	if f.Severity == "" {
 		f.Severity = strings.ToLower(lr.SeverityText())
 	}
-	f.LastSeen, _ = time.Parse(time.RFC3339Nano, str(a, attrLastSeen))
-	for _, k := range []string{resHostName, resHostID, resContainerID, resContextID} {
+	f.LastSeen, _ = time.Parse(time.RFC3339Nano, str(a, contract.AttrFindingLastSeen))
+	for _, k := range []string{contract.ResourceHostName, contract.ResourceHostID, contract.ResourceContainerID, contract.ResourceContextID} {
 		if v := str(res, k); v != "" {
 			f.Resource[k] = v
 		}
@@ -118,7 +104,7 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 	seen := map[int]*minerRef{}
 	var poolIPs []netip.AddrPort
 	a.Range(func(k string, v pcommon.Value) bool {
-		if !strings.HasPrefix(k, attrEvidencePrefix) || v.Type() != pcommon.ValueTypeSlice {
+		if !strings.HasPrefix(k, contract.AttrFindingEvidencePrefix) || v.Type() != pcommon.ValueTypeSlice {
 			return true
 		}
 		for i := 0; i < v.Slice().Len(); i++ {
@@ -142,7 +128,7 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 				if e := str(ev, evExe); e != "" && r.Exe == "" {
 					r.Exe = e
 				}
-				if k == attrEvidencePrefix+groupMiner && str(ev, evStrength) == evStrong {
+				if k == contract.AttrFindingEvidencePrefix+groupMiner && str(ev, evStrength) == evStrong {
 					r.Strong = true
 				}
 			}
@@ -155,7 +141,7 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 		}
 		return true
 	})
-	if v, ok := a.Get(attrMinerPIDs); ok && v.Type() == pcommon.ValueTypeSlice {
+	if v, ok := a.Get(contract.AttrResponseMinerPIDs); ok && v.Type() == pcommon.ValueTypeSlice {
 		for i := 0; i < v.Slice().Len(); i++ {
 			pid := int(v.Slice().At(i).Int())
 			if pid <= 0 || slices.ContainsFunc(f.Miners, func(m minerRef) bool { return m.PID == pid }) {
@@ -172,7 +158,7 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 			f.Miners = append(f.Miners, r)
 		}
 	}
-	for _, e := range strs(a, attrPoolEndpoints) {
+	for _, e := range strs(a, contract.AttrResponsePoolEndpoints) {
 		if ap, ok := addrPort(e); ok {
 			poolIPs = append(poolIPs, ap)
 		} else {
@@ -184,7 +170,7 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 			f.Endpoints = append(f.Endpoints, ap)
 		}
 	}
-	f.Persistence = strs(a, attrPersistencePaths)
+	f.Persistence = strs(a, contract.AttrResponsePersistencePaths)
 	return f
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 func TestDecodeFinding(t *testing.T) {
@@ -50,10 +52,10 @@ func TestDecodeWrongTypesNeverPanic(t *testing.T) {
 	lr.SetEventName("cryptochain.finding")
 	lr.SetSeverityText("HIGH")
 	a := lr.Attributes()
-	a.PutInt(attrFindingID, 7)
-	a.PutStr(attrMinerPIDs, "4242")
-	a.PutEmptySlice(attrPoolEndpoints).AppendEmpty().SetInt(3)
-	a.PutEmptySlice(attrEvidencePrefix + "miner").AppendEmpty().SetStr("not a map")
+	a.PutInt(contract.AttrFindingID, 7)
+	a.PutStr(contract.AttrResponseMinerPIDs, "4242")
+	a.PutEmptySlice(contract.AttrResponsePoolEndpoints).AppendEmpty().SetInt(3)
+	a.PutEmptySlice(contract.AttrFindingEvidencePrefix + "miner").AppendEmpty().SetStr("not a map")
 	fs := findings(ld)
 	require.Len(t, fs, 1)
 	assert.Empty(t, fs[0].ID, "a finding without an id is not acted on")

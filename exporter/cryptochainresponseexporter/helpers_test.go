@@ -38,32 +38,32 @@ func (tf testFinding) logs() plog.Logs {
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	res := rl.Resource().Attributes()
-	res.PutStr(resHostID, "test-host-id")
+	res.PutStr(contract.ResourceHostID, "test-host-id")
 	if tf.hostName != "" {
-		res.PutStr(resHostName, tf.hostName)
+		res.PutStr(contract.ResourceHostName, tf.hostName)
 	}
 	if tf.cgroup != "" {
-		res.PutStr(resCgroup, "0::"+tf.cgroup)
+		res.PutStr(contract.ResourceProcessLinuxCgroup, "0::"+tf.cgroup)
 	}
 	if tf.containerID != "" {
-		res.PutStr(resContainerID, tf.containerID)
+		res.PutStr(contract.ResourceContainerID, tf.containerID)
 	}
 	if tf.image != "" {
 		res.PutStr(resContainerImage, tf.image)
 	}
-	res.PutStr(resContextID, "login_session:test")
+	res.PutStr(contract.ResourceContextID, "login_session:test")
 	lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 	lr.SetEventName(contract.EventFinding)
 	a := lr.Attributes()
-	a.PutStr(attrFindingID, tf.id)
-	a.PutStr(attrFindingSeverity, tf.severity)
+	a.PutStr(contract.AttrFindingID, tf.id)
+	a.PutStr(contract.AttrFindingSeverity, tf.severity)
 	seen := tf.minerSeen
 	if seen.IsZero() {
 		seen = time.Now()
 	}
-	a.PutStr(attrLastSeen, seen.UTC().Format(time.RFC3339Nano))
-	pids := a.PutEmptySlice(attrMinerPIDs)
-	ev := a.PutEmptySlice(attrEvidencePrefix + "miner")
+	a.PutStr(contract.AttrFindingLastSeen, seen.UTC().Format(time.RFC3339Nano))
+	pids := a.PutEmptySlice(contract.AttrResponseMinerPIDs)
+	ev := a.PutEmptySlice(contract.AttrFindingEvidencePrefix + "miner")
 	for _, p := range tf.minerPIDs {
 		pids.AppendEmpty().SetInt(int64(p))
 		m := ev.AppendEmpty().SetEmptyMap()
@@ -83,15 +83,15 @@ func (tf testFinding) logs() plog.Logs {
 		m.PutStr(evStrength, "weak")
 		m.PutInt(evPID, int64(p))
 	}
-	pool := a.PutEmptySlice(attrEvidencePrefix + "pool")
+	pool := a.PutEmptySlice(contract.AttrFindingEvidencePrefix + "pool")
 	for ip, ep := range tf.poolIPs {
 		m := pool.AppendEmpty().SetEmptyMap()
 		m.PutStr(evKind, evKindPoolIP)
 		m.PutStr(evIndicator, ip)
 		m.PutStr(evEndpoint, ep)
 	}
-	putStrs(a, attrPoolEndpoints, tf.endpoints)
-	putStrs(a, attrPersistencePaths, tf.persist)
+	putStrs(a, contract.AttrResponsePoolEndpoints, tf.endpoints)
+	putStrs(a, contract.AttrResponsePersistencePaths, tf.persist)
 	return ld
 }
 
@@ -179,7 +179,7 @@ func readAudit(t *testing.T, path string) []auditRecord {
 		a := lr.Attributes()
 		dry, _ := a.Get(AttrDryRun)
 		out = append(out, auditRecord{Action: str(a, AttrAction), Target: str(a, AttrTarget), Result: str(a, AttrResult),
-			Reason: str(a, AttrReason), FindingID: str(a, attrFindingID), DryRun: dry.Bool(), Attrs: a.AsRaw()})
+			Reason: str(a, AttrReason), FindingID: str(a, contract.AttrFindingID), DryRun: dry.Bool(), Attrs: a.AsRaw()})
 	}
 	return out
 }

@@ -52,6 +52,19 @@ const (
 	EventSysctlWrite = "cryptochain.sysctl.write"
 )
 
+// Finding attribute keys that consumers of findings (the response exporter) read; the processor
+// writes them.
+const (
+	AttrFindingContextID         = "cryptochain.finding.context.id"
+	AttrFindingEvidencePrefix    = "cryptochain.finding.evidence."
+	AttrFindingID                = "cryptochain.finding.id"
+	AttrFindingLastSeen          = "cryptochain.finding.last_seen"
+	AttrFindingSeverity          = "cryptochain.finding.severity"
+	AttrResponseMinerPIDs        = "cryptochain.response.miner_pids"
+	AttrResponsePersistencePaths = "cryptochain.response.persistence_paths"
+	AttrResponsePoolEndpoints    = "cryptochain.response.pool_endpoints"
+)
+
 // Record attribute keys. Semantic-convention names where one exists, `cryptochain.` for our own.
 const (
 	AttrConnectResult             = "cryptochain.connect.result"

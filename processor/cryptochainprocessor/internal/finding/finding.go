@@ -30,23 +30,23 @@ const (
 // Attribute keys of a finding.
 const (
 	AttrRuleName         = "security_rule.name"
-	AttrID               = "cryptochain.finding.id"
+	AttrID               = contract.AttrFindingID
 	AttrCase             = "cryptochain.finding.case"
-	AttrSeverity         = "cryptochain.finding.severity"
+	AttrSeverity         = contract.AttrFindingSeverity
 	AttrGroups           = "cryptochain.finding.groups"
-	AttrContextID        = "cryptochain.finding.context.id"
+	AttrContextID        = contract.AttrFindingContextID
 	AttrFirstSeen        = "cryptochain.finding.first_seen"
-	AttrLastSeen         = "cryptochain.finding.last_seen"
+	AttrLastSeen         = contract.AttrFindingLastSeen
 	AttrLinkedContexts   = "cryptochain.finding.linked_contexts"
-	AttrEvidencePrefix   = "cryptochain.finding.evidence."
+	AttrEvidencePrefix   = contract.AttrFindingEvidencePrefix
 	AttrTacticID         = "cryptochain.mitre.tactic.id"
 	AttrTacticName       = "cryptochain.mitre.tactic.name"
 	AttrTechniqueID      = "cryptochain.mitre.technique.id"
 	AttrTechniqueName    = "cryptochain.mitre.technique.name"
-	AttrMinerPIDs        = "cryptochain.response.miner_pids"
-	AttrPoolEndpoints    = "cryptochain.response.pool_endpoints"
+	AttrMinerPIDs        = contract.AttrResponseMinerPIDs
+	AttrPoolEndpoints    = contract.AttrResponsePoolEndpoints
 	AttrWallets          = "cryptochain.response.wallets"
-	AttrPersistencePaths = "cryptochain.response.persistence_paths"
+	AttrPersistencePaths = contract.AttrResponsePersistencePaths
 	AttrMinerCPUTime     = "cryptochain.miner.cpu_time"
 )
 
