@@ -408,36 +408,8 @@ func TestKillSwitchRateLimitAllowlist(t *testing.T) {
 	assert.True(t, alive(c.Process.Pid))
 }
 
-// denyLinks lists the BPF links whose program is one of the response exporter's deny programs
-// (deny_connect4/6, deny_sendmsg4/6), as "link id:program name". Other components' links (the
-// receiver's, another test's) are not the response's and are left out.
+// denyLinks lists the BPF links of the response exporter's deny programs (deny_connect4/6,
+// deny_sendmsg4/6); other components' links are left out.
 func denyLinks(t *testing.T) []string {
-	t.Helper()
-	var links []struct {
-		ID     int `json:"id"`
-		ProgID int `json:"prog_id"`
-	}
-	var progs []struct {
-		ID   int    `json:"id"`
-		Name string `json:"name"`
-	}
-	for _, q := range []struct {
-		args []string
-		into any
-	}{{[]string{"-j", "link", "list"}, &links}, {[]string{"-j", "prog", "list"}, &progs}} {
-		out, err := exec.Command("bpftool", q.args...).Output()
-		require.NoError(t, err, "bpftool %v", q.args)
-		require.NoError(t, json.Unmarshal(out, q.into), "bpftool %v", q.args)
-	}
-	names := map[int]string{}
-	for _, p := range progs {
-		names[p.ID] = p.Name
-	}
-	var out []string
-	for _, l := range links {
-		if n := names[l.ProgID]; strings.HasPrefix(n, "deny_") {
-			out = append(out, fmt.Sprintf("%d:%s", l.ID, n))
-		}
-	}
-	return out
+	return testutil.BPFLinks(t, "deny_")
 }
