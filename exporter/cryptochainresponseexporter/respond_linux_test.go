@@ -409,7 +409,7 @@ func TestKillSwitchRateLimitAllowlist(t *testing.T) {
 }
 
 // denyLinks lists the BPF links of the response exporter's deny programs (deny_connect4/6,
-// deny_sendmsg4/6); other components' links are left out.
+// deny_sendmsg4/6) that this test process holds; other packages tested meanwhile are left out.
 func denyLinks(t *testing.T) []string {
-	return testutil.BPFLinks(t, "deny_")
+	return testutil.OwnBPFLinks(t, "deny_")
 }
