@@ -22,7 +22,16 @@ enum record_kind : __u16 {
 	KIND_KILL = 9,        /* signal sent to another process */
 	KIND_FPU = 10,        /* non-default MXCSR rounding recurring in one process */
 	KIND_PAYLOAD = 11,    /* first bytes sent on a new TCP connection */
-	KIND_COUNT = 12,      /* entries of the lost map */
+	KIND_SUPPRESSED = 12, /* summary of repeated records held back by the rate limiter */
+	KIND_COUNT = 13,      /* entries of the lost and suppressed maps */
+};
+
+/* Which ring a kind goes through (lib/ring.h). Process lifecycle records have a ring of their own,
+ * so that no flood of another family can push them out: only what a process does by existing
+ * (exec, exit) goes there; everything an unprivileged loop can repeat cheaply goes to the bulk
+ * ring and, where repeatable, through the rate limiter (lib/ratelimit.h). */
+enum ring_class : __u32 {
+	RING_LIFECYCLE_KINDS = (1 << KIND_EXEC) | (1 << KIND_EXIT),
 };
 
 /* rec_hdr.flags */
@@ -37,6 +46,10 @@ enum record_bound : __u32 {
 	ARGS_CAP = 8192,    /* ceiling of args_max / env_max */
 	LPM_CAP = 256,      /* bytes of a prefix the trie can match */
 	PREFIXES_MAX = 512, /* entries of the prefixes trie */
+	RL_PATH_CAP = 256,  /* bytes of the path, filename or comm a summary keeps */
+	RL_KEYS_MAX = 4096, /* distinct (process, kind, content) entries the rate limiter tracks */
+	RL_FIRSTS = 64,     /* distinct contents per process and kind reported in full per window */
+	RL_WINDOW_MS = 1000, /* rate-limit window */
 };
 
 /* Every record starts with this header. 96 bytes. */
@@ -266,6 +279,24 @@ struct fpu_rec {
 	__u32 _pad;
 };
 
+/* ---- lib/ratelimit.h ---- */
+
+/* A summary of records of one process held back by the rate limiter: the first of a kind and
+ * content in each window is sent in full, the repeats until the window ends are only counted and
+ * sent as one of these. It is also the rate limiter's map value (user space flushes the windows
+ * that ended with nothing after them). */
+struct suppressed_rec {
+	struct rec_hdr hdr;       /* the process; kind KIND_SUPPRESSED */
+	enum record_kind of_kind; /* kind of the records held back */
+	__u16 path_len;           /* 0: more distinct contents than RL_FIRSTS, summarised together */
+	__s32 err;                /* their positive errno */
+	__u32 count;              /* records held back */
+	__u32 op;                 /* file_op (file), signal (kill) */
+	__u64 first_ns;           /* start of the window (boot ns) */
+	__u64 last_ns;            /* last record held back (boot ns) */
+	char path[RL_PATH_CAP];   /* path (file), filename (failed exec), new comm (rename) */
+};
+
 /* Records reached only through pointers in inlined code, and enums no field uses, get no BTF of
  * their own: a pointer to this struct, never read (main.c), makes clang emit all of them, so that
  * bpf2go can generate them. */
@@ -281,9 +312,11 @@ struct record_types {
 	struct sysctl_rec sysctl;
 	struct kill_rec kill;
 	struct fpu_rec fpu;
+	struct suppressed_rec suppressed;
 	struct lpm_key lpm;
 	enum record_bound bound;
 	enum prefix_match match;
+	enum ring_class ring;
 };
 
 #endif

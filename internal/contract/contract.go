@@ -37,6 +37,7 @@ const (
 const (
 	EventConfigFile  = "cryptochain.process.config_file"
 	EventConnect     = "cryptochain.network.connect"
+	EventDataLoss    = "cryptochain.data_loss"
 	EventDNSAnswer   = "cryptochain.dns.answer"
 	EventDNSQuery    = "cryptochain.dns.query"
 	EventExec        = "cryptochain.process.exec"
@@ -49,13 +50,27 @@ const (
 	EventKill        = "cryptochain.process.kill"
 	EventPayload     = "cryptochain.network.payload"
 	EventRename      = "cryptochain.process.rename"
+	EventSuppressed  = "cryptochain.suppressed"
 	EventSysctlWrite = "cryptochain.sysctl.write"
+)
+
+// Values of cryptochain.finding.data_loss: why a finding may be built on incomplete input.
+const (
+	DataLossSuppressed = "suppressed" // repeated records of the finding's context were summarised
+	DataLossRing       = "ring_loss"  // records of unknown context were lost while the finding was built
+)
+
+// Values of cryptochain.loss.ring.
+const (
+	RingLifecycle = "lifecycle"
+	RingBulk      = "bulk"
 )
 
 // Finding attribute keys that consumers of findings (the response exporter) read; the processor
 // writes them.
 const (
 	AttrFindingContextID         = "cryptochain.finding.context.id"
+	AttrFindingDataLoss          = "cryptochain.finding.data_loss"
 	AttrFindingEvidencePrefix    = "cryptochain.finding.evidence."
 	AttrFindingID                = "cryptochain.finding.id"
 	AttrFindingLastSeen          = "cryptochain.finding.last_seen"
@@ -89,6 +104,9 @@ const (
 	AttrFileSourcePath            = "cryptochain.file.source_path"   // rename and link: the existing path
 	AttrFileSymlinkTargetPath     = "file.symbolic_link.target_path" // symlink: what the new link points to
 	AttrKillSignal                = "cryptochain.kill.signal"
+	AttrLossCount                 = "cryptochain.loss.count"
+	AttrLossKind                  = "cryptochain.loss.kind"
+	AttrLossRing                  = "cryptochain.loss.ring"
 	AttrKillTargetName            = "cryptochain.kill.target_name"
 	AttrKillTargetPID             = "cryptochain.kill.target_pid"
 	AttrNetworkPayload            = "cryptochain.network.payload"
@@ -134,6 +152,8 @@ const (
 	AttrProcessWorkingDirectory   = "process.working_directory"
 	AttrServerAddress             = "server.address"
 	AttrServerPort                = "server.port"
+	AttrSuppressedCount           = "cryptochain.suppressed.count"
+	AttrSuppressedKind            = "cryptochain.suppressed.kind"
 	AttrSysctlName                = "cryptochain.sysctl.name"
 	AttrSysctlOldValue            = "cryptochain.sysctl.old_value"
 	AttrSysctlValue               = "cryptochain.sysctl.value"

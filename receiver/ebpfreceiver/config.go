@@ -16,6 +16,7 @@ import (
 // Defaults. The watched prefixes are where persistence and miner tuning happen.
 const (
 	defaultRingBufferSize   = 4 << 20
+	defaultLifecycleRing    = 8 << 20
 	defaultBatchSize        = 512
 	defaultBatchTimeout     = 200 * time.Millisecond
 	defaultPollInterval     = 100 * time.Millisecond
@@ -101,9 +102,12 @@ type Config struct {
 	// FileContentBytes bounds the read-back of a persistence file after a write (0 = off).
 	FileContentBytes int `mapstructure:"file_content_bytes"`
 
-	RingBufferSize int           `mapstructure:"ring_buffer_size"`
-	PollInterval   time.Duration `mapstructure:"poll_interval"`
-	Batch          BatchConfig   `mapstructure:"batch"`
+	// RingBufferSize is the bulk ring (every event type but exec and exit); LifecycleRingBufferSize
+	// the ring of exec and exit records, which no flood of other events can fill.
+	RingBufferSize          int           `mapstructure:"ring_buffer_size"`
+	LifecycleRingBufferSize int           `mapstructure:"lifecycle_ring_buffer_size"`
+	PollInterval            time.Duration `mapstructure:"poll_interval"`
+	Batch                   BatchConfig   `mapstructure:"batch"`
 
 	// ProcfsRoot is where the host's /proc is mounted (e.g. /host/proc in a container).
 	ProcfsRoot string `mapstructure:"procfs_root"`
@@ -168,16 +172,17 @@ func createDefaultConfig() *Config {
 	return &Config{
 		Exec: true, Exit: true, Network: true, DNS: true, Files: true, Sysctl: true, Rename: true,
 		Kill: true, FPU: true, Payload: true,
-		Snapshot:         true,
-		Argv:             ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
-		Env:              EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
-		FileContentBytes: defaultFileContentBytes,
-		ConfigFiles:      ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10, Interval: time.Minute},
-		RingBufferSize:   defaultRingBufferSize,
-		PollInterval:     defaultPollInterval,
-		Batch:            BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
-		ProcfsRoot:       "/proc",
-		HostRoot:         "/",
+		Snapshot:                true,
+		Argv:                    ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
+		Env:                     EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
+		FileContentBytes:        defaultFileContentBytes,
+		ConfigFiles:             ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10, Interval: time.Minute},
+		RingBufferSize:          defaultRingBufferSize,
+		LifecycleRingBufferSize: defaultLifecycleRing,
+		PollInterval:            defaultPollInterval,
+		Batch:                   BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
+		ProcfsRoot:              "/proc",
+		HostRoot:                "/",
 	}
 }
 
@@ -187,6 +192,9 @@ func (c *Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.RingBufferSize < 4096 || c.RingBufferSize&(c.RingBufferSize-1) != 0 || c.RingBufferSize > 1<<30 {
 		bad("ring_buffer_size: must be a power of two between 4096 and 1073741824 bytes, got %d", c.RingBufferSize)
+	}
+	if c.LifecycleRingBufferSize < 4096 || c.LifecycleRingBufferSize&(c.LifecycleRingBufferSize-1) != 0 || c.LifecycleRingBufferSize > 1<<30 {
+		bad("lifecycle_ring_buffer_size: must be a power of two between 4096 and 1073741824 bytes, got %d", c.LifecycleRingBufferSize)
 	}
 	if c.PollInterval <= 0 || c.PollInterval > 10*time.Second {
 		bad("poll_interval: must be in (0, 10s], got %s", c.PollInterval)

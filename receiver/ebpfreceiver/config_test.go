@@ -45,6 +45,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Contains(t, custom.watchedPrefixes(), "/opt/app/cron/")
 	assert.Contains(t, custom.watchedPrefixes(), "/etc/cron")
 	assert.Equal(t, 8<<20, custom.RingBufferSize)
+	assert.Equal(t, 16<<20, custom.LifecycleRingBufferSize)
 	assert.Equal(t, 50*time.Millisecond, custom.Batch.Timeout)
 	assert.Equal(t, "/host/proc", custom.ProcfsRoot)
 	assert.False(t, custom.ConfigFiles.Enabled)
@@ -57,7 +58,7 @@ func TestLoadConfig(t *testing.T) {
 
 	err = confmap.Validate(load("invalid"))
 	require.Error(t, err)
-	for _, key := range []string{"ring_buffer_size", "batch.timeout", "env.values", "watched_paths.add"} {
+	for _, key := range []string{"ring_buffer_size", "lifecycle_ring_buffer_size", "batch.timeout", "env.values", "watched_paths.add"} {
 		assert.ErrorContains(t, err, key)
 	}
 }

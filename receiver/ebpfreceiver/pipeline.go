@@ -80,6 +80,13 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	return p.batch.Len()
 }
 
+// dataLoss adds a data_loss record (no process, no context) for n records of kind k lost in ring.
+func (p *pipeline) dataLoss(ring string, k event.Kind, n uint64, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mapper.FillDataLoss(p.batch.NewRecord(&process.Actor{}), ring, k, n, now)
+}
+
 // dnsMessage decodes a DNS packet and attributes an answer to the process that asked, when the
 // hook saw no process or saw a different one (an answer read by another thread of a resolver
 // daemon). It returns nil for a packet that cannot be decoded.

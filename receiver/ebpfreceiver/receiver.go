@@ -53,9 +53,11 @@ type ebpfReceiver struct {
 	kindAttr [event.KindCount]metric.MeasurementOption
 
 	// loss accounting, owned by the housekeeping goroutine
-	lastLost   [event.KindCount]uint64
-	lastParse  uint64
-	lossStatus bool
+	lastLost          [event.KindCount]uint64
+	lastSuppressed    [event.KindCount]uint64
+	lastLifecycleLost uint64
+	lastParse         uint64
+	lossStatus        bool
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, newSource sourceFactory) (*ebpfReceiver, error) {
@@ -118,7 +120,7 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 
 func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
 	return event.Options{
-		RingBufferSize: r.cfg.RingBufferSize, PollInterval: r.cfg.PollInterval,
+		RingBufferSize: r.cfg.RingBufferSize, LifecycleRingSize: r.cfg.LifecycleRingBufferSize, PollInterval: r.cfg.PollInterval,
 		ArgvMaxArgs: r.cfg.Argv.MaxArgs, ArgvMaxBytes: r.cfg.Argv.MaxBytes,
 		EnvMaxVars: r.cfg.Env.MaxVars, EnvMaxBytes: r.cfg.Env.MaxBytes,
 		Exec: r.cfg.Exec, Exit: r.cfg.Exit, Network: r.cfg.Network, DNS: r.cfg.DNS, Files: r.cfg.Files,

@@ -3,11 +3,13 @@ package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
 
@@ -15,6 +17,18 @@ import (
 func (r *ebpfReceiver) registerGauges() error {
 	if err := r.tb.RegisterEbpfProcessesTrackedCallback(func(_ context.Context, o metric.Int64Observer) error {
 		o.Observe(int64(r.pipe.procs.Len()))
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := r.tb.RegisterEbpfLifecycleRingBufferFillCallback(func(_ context.Context, o metric.Float64Observer) error {
+		if r.src == nil {
+			return nil
+		}
+		st := r.src.Stats()
+		if st.LifecycleSize > 0 {
+			o.Observe(float64(st.LifecycleUsed) / float64(st.LifecycleSize))
+		}
 		return nil
 	}); err != nil {
 		return err
@@ -39,20 +53,38 @@ func (r *ebpfReceiver) countEvent(ev *event.Event) {
 	r.tb.EbpfEvents.Add(context.Background(), 1, r.kindAttr[k])
 }
 
-// checkLoss turns the source's cumulative counters into telemetry and a status that changes only
-// on transitions: RecoverableError while events are being lost, OK once a period passes without.
+// checkLoss turns the source's cumulative counters into telemetry, into data_loss records for the
+// processor (a record lost in a full ring has no known context), and into a status that changes
+// only on transitions: RecoverableError while events are being lost, OK once a period passes
+// without.
 func (r *ebpfReceiver) checkLoss() {
 	var st event.Stats
 	if r.src != nil {
 		st = r.src.Stats()
 	}
 	lostNow := uint64(0)
+	now := time.Now()
 	for k := event.Kind(0); k < event.KindCount; k++ {
 		if d := st.Lost[k] - r.lastLost[k]; st.Lost[k] > r.lastLost[k] {
 			r.tb.EbpfEventsLost.Add(context.Background(), int64(d), r.kindAttr[k])
 			lostNow += d
 			r.lastLost[k] = st.Lost[k]
+			ring := contract.RingBulk
+			if k.Lifecycle() {
+				ring = contract.RingLifecycle
+			}
+			r.pipe.dataLoss(ring, k, d, now)
 		}
+		if d := st.Suppressed[k] - r.lastSuppressed[k]; st.Suppressed[k] > r.lastSuppressed[k] {
+			r.tb.EbpfEventsSuppressed.Add(context.Background(), int64(d), r.kindAttr[k])
+			r.lastSuppressed[k] = st.Suppressed[k]
+		}
+	}
+	if st.LifecycleLost > r.lastLifecycleLost {
+		r.tb.EbpfLifecycleEventsLost.Add(context.Background(), int64(st.LifecycleLost-r.lastLifecycleLost))
+		r.set.Logger.Error("exec/exit records lost: the lifecycle ring buffer was full (raise lifecycle_ring_buffer_size)",
+			zap.Uint64("lost", st.LifecycleLost-r.lastLifecycleLost))
+		r.lastLifecycleLost = st.LifecycleLost
 	}
 	parse := st.ParseErrors + r.pipe.dnsParseErrors()
 	if parse > r.lastParse {
@@ -64,7 +96,7 @@ func (r *ebpfReceiver) checkLoss() {
 		r.lossStatus = true
 		r.set.Logger.Warn("kernel ring buffer full: events lost", zap.Uint64("lost", lostNow))
 		componentstatus.ReportStatus(r.host, componentstatus.NewRecoverableErrorEvent(
-			fmt.Errorf("%d events lost: the kernel ring buffer was full (raise ring_buffer_size or lower the event rate)", lostNow)))
+			fmt.Errorf("%d events lost: a kernel ring buffer was full (raise ring_buffer_size or lifecycle_ring_buffer_size, or lower the event rate)", lostNow)))
 	case lostNow == 0 && r.lossStatus:
 		r.lossStatus = false
 		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))

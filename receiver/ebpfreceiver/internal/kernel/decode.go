@@ -129,6 +129,8 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 		}
 		ev.Payload = &event.Payload{Family: r.Family, Port: r.Dport, SrcPort: r.Sport, Addr: r.Daddr,
 			Data: r.Data[:r.Len]}
+	case probesRecordKindKIND_SUPPRESSED:
+		return decodeSuppressed(raw, ev)
 	default:
 		return fmt.Errorf("unknown record kind %d", ev.Kind)
 	}
@@ -236,6 +238,29 @@ func decodeFile(raw []byte, ev *event.Event) error {
 	}
 	f.WriteIntent = r.Op != probesFileOpFOP_OPEN || f.Flags&writeIntentFlags != 0
 	ev.File = f
+	return nil
+}
+
+func decodeSuppressed(raw []byte, ev *event.Event) error {
+	r := view[probesSuppressedRec](raw)
+	if r == nil {
+		return fmt.Errorf("suppressed: %w", errShort)
+	}
+	of := event.Kind(r.OfKind)
+	if of == event.KindUnknown || of >= event.KindCount || of == event.KindSuppressed {
+		return fmt.Errorf("suppressed: unknown kind %d", r.OfKind)
+	}
+	x := &event.Suppressed{Of: of, Count: r.Count, Errno: r.Err, FirstNS: r.FirstNs, LastNS: r.LastNs,
+		Path: boundedString(chars(r.Path[:]), int(r.PathLen))}
+	switch of {
+	case event.KindFile:
+		if r.Op != 0 && int(r.Op) < len(fileOps) {
+			x.Op = fileOps[r.Op]
+		}
+	case event.KindKill:
+		x.Signal = int32(r.Op)
+	}
+	ev.Suppressed = x
 	return nil
 }
 

@@ -275,6 +275,10 @@ const (
 	probesRecordBoundARGS_CAP     probesRecordBound = 8192
 	probesRecordBoundLPM_CAP      probesRecordBound = 256
 	probesRecordBoundPREFIXES_MAX probesRecordBound = 512
+	probesRecordBoundRL_PATH_CAP  probesRecordBound = 256
+	probesRecordBoundRL_KEYS_MAX  probesRecordBound = 4096
+	probesRecordBoundRL_FIRSTS    probesRecordBound = 64
+	probesRecordBoundRL_WINDOW_MS probesRecordBound = 1000
 )
 
 type probesRecordKind uint16
@@ -291,7 +295,8 @@ const (
 	probesRecordKindKIND_KILL        probesRecordKind = 9
 	probesRecordKindKIND_FPU         probesRecordKind = 10
 	probesRecordKindKIND_PAYLOAD     probesRecordKind = 11
-	probesRecordKindKIND_COUNT       probesRecordKind = 12
+	probesRecordKindKIND_SUPPRESSED  probesRecordKind = 12
+	probesRecordKindKIND_COUNT       probesRecordKind = 13
 )
 
 type probesRenameRec struct {
@@ -299,6 +304,40 @@ type probesRenameRec struct {
 	Hdr     probesRecHdr
 	Oldcomm [16]int8
 	Newcomm [16]int8
+}
+
+type probesRingClass uint32
+
+const (
+	probesRingClassRING_LIFECYCLE_KINDS probesRingClass = 10
+)
+
+type probesRlBudget struct {
+	_      structs.HostLayout
+	Window uint64
+	Firsts uint32
+	Pad    uint32
+}
+
+type probesRlKey struct {
+	_    structs.HostLayout
+	Tgid uint32
+	Kind uint16
+	Pad  uint16
+	Hash uint64
+}
+
+type probesSuppressedRec struct {
+	_       structs.HostLayout
+	Hdr     probesRecHdr
+	OfKind  probesRecordKind
+	PathLen uint16
+	Err     int32
+	Count   uint32
+	Op      uint32
+	FirstNs uint64
+	LastNs  uint64
+	Path    [256]int8
 }
 
 type probesSysctlRec struct {
@@ -322,6 +361,7 @@ const (
 	probesMapExecHeap              = "exec_heap"
 	probesMapFileKeys              = "file_keys"
 	probesMapFpuTallies            = "fpu_tallies"
+	probesMapLifecycle             = "lifecycle"
 	probesMapLost                  = "lost"
 	probesMapPathCache             = "path_cache"
 	probesMapPathCacheHeap         = "path_cache_heap"
@@ -329,7 +369,11 @@ const (
 	probesMapPendingConnects       = "pending_connects"
 	probesMapPendingFiles          = "pending_files"
 	probesMapPrefixes              = "prefixes"
+	probesMapRatelimit             = "ratelimit"
+	probesMapRlBudgets             = "rl_budgets"
+	probesMapRlScratch             = "rl_scratch"
 	probesMapSeqno                 = "seqno"
+	probesMapSuppressed            = "suppressed"
 	probesProgHandleChmodEnter     = "handle_chmod_enter"
 	probesProgHandleChmodExit      = "handle_chmod_exit"
 	probesProgHandleConnect4       = "handle_connect4"
@@ -497,6 +541,7 @@ type probesMapSpecs struct {
 	ExecHeap        *ebpf.MapSpec `ebpf:"exec_heap"`
 	FileKeys        *ebpf.MapSpec `ebpf:"file_keys"`
 	FpuTallies      *ebpf.MapSpec `ebpf:"fpu_tallies"`
+	Lifecycle       *ebpf.MapSpec `ebpf:"lifecycle"`
 	Lost            *ebpf.MapSpec `ebpf:"lost"`
 	PathCache       *ebpf.MapSpec `ebpf:"path_cache"`
 	PathCacheHeap   *ebpf.MapSpec `ebpf:"path_cache_heap"`
@@ -504,7 +549,11 @@ type probesMapSpecs struct {
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.MapSpec `ebpf:"pending_files"`
 	Prefixes        *ebpf.MapSpec `ebpf:"prefixes"`
+	Ratelimit       *ebpf.MapSpec `ebpf:"ratelimit"`
+	RlBudgets       *ebpf.MapSpec `ebpf:"rl_budgets"`
+	RlScratch       *ebpf.MapSpec `ebpf:"rl_scratch"`
 	Seqno           *ebpf.MapSpec `ebpf:"seqno"`
+	Suppressed      *ebpf.MapSpec `ebpf:"suppressed"`
 }
 
 // probesVariableSpecs contains global variables before they are loaded into the kernel.
@@ -556,6 +605,7 @@ type probesMaps struct {
 	ExecHeap        *ebpf.Map `ebpf:"exec_heap"`
 	FileKeys        *ebpf.Map `ebpf:"file_keys"`
 	FpuTallies      *ebpf.Map `ebpf:"fpu_tallies"`
+	Lifecycle       *ebpf.Map `ebpf:"lifecycle"`
 	Lost            *ebpf.Map `ebpf:"lost"`
 	PathCache       *ebpf.Map `ebpf:"path_cache"`
 	PathCacheHeap   *ebpf.Map `ebpf:"path_cache_heap"`
@@ -563,7 +613,11 @@ type probesMaps struct {
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.Map `ebpf:"pending_files"`
 	Prefixes        *ebpf.Map `ebpf:"prefixes"`
+	Ratelimit       *ebpf.Map `ebpf:"ratelimit"`
+	RlBudgets       *ebpf.Map `ebpf:"rl_budgets"`
+	RlScratch       *ebpf.Map `ebpf:"rl_scratch"`
 	Seqno           *ebpf.Map `ebpf:"seqno"`
+	Suppressed      *ebpf.Map `ebpf:"suppressed"`
 }
 
 func (m *probesMaps) Close() error {
@@ -573,6 +627,7 @@ func (m *probesMaps) Close() error {
 		m.ExecHeap,
 		m.FileKeys,
 		m.FpuTallies,
+		m.Lifecycle,
 		m.Lost,
 		m.PathCache,
 		m.PathCacheHeap,
@@ -580,7 +635,11 @@ func (m *probesMaps) Close() error {
 		m.PendingConnects,
 		m.PendingFiles,
 		m.Prefixes,
+		m.Ratelimit,
+		m.RlBudgets,
+		m.RlScratch,
 		m.Seqno,
+		m.Suppressed,
 	)
 }
 

@@ -20,6 +20,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterEbpfLifecycleRingBufferFillCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	require.NoError(t, tb.RegisterEbpfProcessesTrackedCallback(func(_ context.Context, observer metric.Int64Observer) error {
 		observer.Observe(1)
 		return nil
@@ -30,6 +34,8 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.EbpfEvents.Add(context.Background(), 1)
 	tb.EbpfEventsLost.Add(context.Background(), 1)
+	tb.EbpfEventsSuppressed.Add(context.Background(), 1)
+	tb.EbpfLifecycleEventsLost.Add(context.Background(), 1)
 	tb.EbpfParseErrors.Add(context.Background(), 1)
 	tb.EbpfRecordsEmitted.Add(context.Background(), 1)
 	AssertEqualEbpfEvents(t, testTel,
@@ -37,6 +43,15 @@ func TestSetupTelemetry(t *testing.T) {
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfEventsLost(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfEventsSuppressed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfLifecycleEventsLost(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfLifecycleRingBufferFill(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfParseErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},

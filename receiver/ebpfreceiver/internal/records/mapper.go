@@ -120,11 +120,42 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 		a.PutInt(contract.AttrFPUMXCSR, int64(ev.FPU.MXCSR))
 		a.PutInt(contract.AttrFPUNondefault, int64(ev.FPU.NonDefault))
 		a.PutInt(contract.AttrFPUSamples, int64(ev.FPU.Samples))
+	case ev.Suppressed != nil:
+		lr.SetEventName(contract.EventSuppressed)
+		x := ev.Suppressed
+		a.PutStr(contract.AttrSuppressedKind, x.Of.String())
+		a.PutInt(contract.AttrSuppressedCount, int64(x.Count))
+		if x.Path != "" {
+			if x.Of == event.KindRename {
+				a.PutStr(contract.AttrProcessComm, untrusted.String([]byte(x.Path), maxCommBytes))
+			} else {
+				a.PutStr(contract.AttrFilePath, untrusted.String([]byte(x.Path), maxPathBytes))
+			}
+		}
+		putNonEmpty(a, contract.AttrFileOperation, x.Op)
+		if x.Errno > 0 {
+			a.PutStr(contract.AttrErrorType, errnoName(x.Errno))
+		}
+		if x.Signal != 0 {
+			a.PutInt(contract.AttrKillSignal, int64(x.Signal))
+		}
 	case ev.Payload != nil:
 		lr.SetEventName(contract.EventPayload)
 		putEndpoint(a, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
 		a.PutStr(contract.AttrNetworkPayload, untrusted.String(ev.Payload.Data, maxPayloadBytes))
 	}
+}
+
+// FillDataLoss sets a data_loss record: n records of kind k lost because ring was full, of no
+// known process.
+func (m *Mapper) FillDataLoss(lr plog.LogRecord, ring string, k event.Kind, n uint64, now time.Time) {
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(now))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(now))
+	lr.SetEventName(contract.EventDataLoss)
+	a := lr.Attributes()
+	a.PutStr(contract.AttrLossRing, ring)
+	a.PutStr(contract.AttrLossKind, k.String())
+	a.PutInt(contract.AttrLossCount, int64(min(n, 1<<62)))
 }
 
 // FillConfigFile sets a process.config_file record: a miner config file read for a suspicious exec.
