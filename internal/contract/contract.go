@@ -75,6 +75,7 @@ const (
 	AttrFindingID                = "cryptochain.finding.id"
 	AttrFindingLastSeen          = "cryptochain.finding.last_seen"
 	AttrFindingSeverity          = "cryptochain.finding.severity"
+	AttrFindingSuppressedCount   = "cryptochain.finding.suppressed_count"
 	AttrResponseMinerPIDs        = "cryptochain.response.miner_pids"
 	AttrResponsePersistencePaths = "cryptochain.response.persistence_paths"
 	AttrResponsePoolEndpoints    = "cryptochain.response.pool_endpoints"

@@ -42,6 +42,7 @@ type cryptochainProcessor struct {
 
 	mu         sync.Mutex
 	tracker    *chain.Tracker
+	loss       *lossTracker
 	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
@@ -95,6 +96,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 			MaxContexts: cfg.MaxContexts,
 			MaxEvidence: cfg.MaxEvidencePerContext,
 		}),
+		loss: newLossTracker(cfg.Window, cfg.ContextKeys),
 	}
 	for g := evidence.Group(0); g < evidence.NumGroups; g++ {
 		p.groupAttrs[g] = metric.WithAttributeSet(attribute.NewSet(attribute.String("group", g.String())))
@@ -173,6 +175,9 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		allowed := p.allow.resource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
+				if p.loss.observe(lr, res, p.batchNow) {
+					return forward != ForwardAll
+				}
 				return !p.record(lr, &ref, allowed)
 			})
 			return forward != ForwardAll && sl.LogRecords().Len() == 0
@@ -245,6 +250,8 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 		p.findings = plog.NewLogs()
 		p.hasFinding = true
 	}
-	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	lr := finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	rls := p.findings.ResourceLogs()
+	p.loss.annotate(lr, rls.At(rls.Len()-1).Resource(), p.batchNow)
 	p.emitted[f.Level]++
 }
