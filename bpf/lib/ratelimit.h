@@ -4,8 +4,10 @@
  * of a process, kind and content (path, errno, operation) in each window is sent in full; its
  * repeats until the window ends are counted in the window's entry and sent as one suppressed_rec
  * when the next window starts. Beyond RL_FIRSTS distinct contents per process and kind in a window,
- * further new contents are counted together in one entry without a path. Windows that end with
- * nothing after them are flushed by user space. Nothing here knows the rings: the caller sends. */
+ * further new contents are counted together in one entry without a path. User space sends the
+ * counts of windows that ended with nothing after them and deletes every entry idle for a window.
+ * A record is never held back without being counted in an entry. Nothing here knows the rings:
+ * the caller sends. */
 #ifndef CRYPTOCHAIN_RATELIMIT_H
 #define CRYPTOCHAIN_RATELIMIT_H
 
@@ -29,8 +31,11 @@ struct rl_budget {
 	__u32 _pad;
 };
 
+/* A plain hash, not an LRU: an LRU may push out an entry whose count was not sent yet. User space
+ * deletes the entries whose window ended (sending their count); when the table is full, records
+ * that would need a new entry are sent in full (and may fill the bulk ring, which is counted). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, RL_KEYS_MAX);
 	__type(key, struct rl_key);
 	__type(value, struct suppressed_rec);
@@ -113,6 +118,7 @@ static __always_inline bool rl_content(const void *rec, enum record_kind kind, c
 		*len = r->path_len;
 		*err = r->err;
 		*op = r->op;
+		*h = rl_mix(*h, r->flags); /* a read-only and a write open of one path differ */
 		break;
 	}
 	case KIND_EXEC_FAILED: {
@@ -202,15 +208,15 @@ static __always_inline bool rl_over_budget(struct rl_key *key, __u64 now)
 }
 
 /* rl_start opens a window for key from the record's header; a held-back record starts it with a
- * count of one. */
-static __always_inline void rl_start(struct rl_key *key, const struct rec_hdr *hdr, const char *s, __u32 len,
+ * count of one. It fails when the table is full. */
+static __always_inline long rl_start(struct rl_key *key, const struct rec_hdr *hdr, const char *s, __u32 len,
 				     __s32 err, __u32 op, __u64 now, bool held)
 {
 	__u32 zero = 0;
 	struct suppressed_rec *n = bpf_map_lookup_elem(&rl_scratch, &zero);
 
 	if (!n)
-		return;
+		return -1;
 	__builtin_memcpy(&n->hdr, hdr, sizeof(n->hdr));
 	n->hdr.kind = KIND_SUPPRESSED;
 	n->hdr.seq = 0;
@@ -225,7 +231,7 @@ static __always_inline void rl_start(struct rl_key *key, const struct rec_hdr *h
 		n->path_len = len;
 		bpf_probe_read_kernel(n->path, RL_PATH_CAP, s);
 	}
-	bpf_map_update_elem(&ratelimit, key, n, BPF_ANY);
+	return bpf_map_update_elem(&ratelimit, key, n, BPF_NOEXIST);
 }
 
 /* rl_pass says whether a filled record is to be sent (kind must be a constant: the verifier
@@ -250,12 +256,13 @@ static __always_inline bool rl_pass(const void *rec, enum record_kind kind, stru
 	if (!v) {
 		if (!rl_over_budget(&key, now)) {
 			rl_start(&key, hdr, s, len, err, op, now, false);
-			return true; /* the first of its content: sent in full */
+			return true; /* the first of its content (or no room to count it): sent in full */
 		}
 		key.hash = 0; /* too many distinct contents: counted together */
 		v = bpf_map_lookup_elem(&ratelimit, &key);
 		if (!v) {
-			rl_start(&key, hdr, s, len, err, op, now, true);
+			if (rl_start(&key, hdr, s, len, err, op, now, true) < 0)
+				return true; /* no room to count it: sent */
 			rl_count(kind);
 			return false;
 		}

@@ -560,6 +560,7 @@ func TestKernelSnapshotOfRunningProcess(t *testing.T) {
 func TestKernelLossIsCounted(t *testing.T) {
 	k := startKernel(t, func(c *Config) {
 		c.RingBufferSize = 4096
+		c.LifecycleRingBufferSize = 4096
 		c.PollInterval = 2 * time.Second
 		c.Network, c.DNS, c.Files, c.Sysctl, c.Rename = false, false, false, false, false
 		c.Kill, c.FPU, c.Payload = false, false, false

@@ -371,9 +371,10 @@ func (s *Source) Run(ctx context.Context, fn func(*event.Event)) error {
 }
 
 // flushSuppressed sends the summaries of rate-limit windows that ended with no record after them
-// (the kernel sends a window's summary only when the next record of its kind and content comes).
-// A window is taken once it ended a whole window ago and nothing was counted in it since, so the
-// kernel is not about to send it too.
+// (the kernel sends a window's summary only when the next record of its kind and content comes),
+// and deletes every entry idle that long, counted or not, so that the kernel's table (a plain hash,
+// which never drops a count on its own) keeps room. An entry is taken once its window ended a whole
+// window ago and nothing was counted in it since, so the kernel is not about to send it too.
 func (s *Source) flushSuppressed(fn func(*event.Event)) {
 	s.mu.Lock()
 	var m *ebpf.Map
@@ -398,7 +399,7 @@ func (s *Source) flushSuppressed(fn func(*event.Event)) {
 	it := m.Iterate()
 	for it.Next(&key, &val) {
 		r := view[probesSuppressedRec](val)
-		if r == nil || r.Count == 0 || now < r.FirstNs+2*window || now < r.LastNs+window {
+		if r == nil || now < r.FirstNs+2*window || now < r.LastNs+window {
 			continue
 		}
 		keys = append(keys, bytes.Clone(key))
@@ -407,7 +408,7 @@ func (s *Source) flushSuppressed(fn func(*event.Event)) {
 		if err := m.LookupAndDelete(k, &val); err != nil {
 			continue
 		}
-		if err := decode(val, s.lim, &ev); err != nil || ev.Suppressed == nil || ev.Suppressed.Count == 0 {
+		if err := decode(bytes.Clone(val), s.lim, &ev); err != nil || ev.Suppressed == nil || ev.Suppressed.Count == 0 {
 			continue
 		}
 		ev.BootNS = now
