@@ -43,7 +43,7 @@ const (
 
 // container is what a runtime's state says about one container.
 type container struct {
-	image, name                    string
+	image, name                   string
 	podName, podNamespace, podUID string
 }
 

@@ -115,7 +115,9 @@ func (n *fakeNode) addContainerd(id, image, name string) {
 		[]byte(`{"annotations":{"`+annContainerdImage+`":"`+image+`","`+annContainerdName+`":"`+name+`"}}`), 0o644))
 }
 
-func uid(i int) string { return strings.Replace("00000000-0000-4000-8000-000000000000", "0", string(rune('0'+i)), 1) }
+func uid(i int) string {
+	return strings.Replace("00000000-0000-4000-8000-000000000000", "0", string(rune('0'+i)), 1)
+}
 
 func TestMissIsLookedUpAgainOnlyAfterRefresh(t *testing.T) {
 	n := newFakeNode(t, 5*time.Second, 16)
