@@ -126,18 +126,25 @@ func readJSON(path string, max int64, v any) bool {
 type storageIndex struct {
 	images map[string]string
 	readAt time.Time
+	mtime  time.Time // of the file at that read
+	size   int64
 }
 
-// image returns the image of container id, re-reading the index when id is not in it and the last
-// read is older than refresh.
+// image returns the image of container id, re-reading the index when id is not in it and the file
+// changed since the last read (a container was created) or that read is older than refresh.
 func (s *storageIndex) image(path, id string, now time.Time, refresh time.Duration, max int) string {
 	if img, ok := s.images[id]; ok {
 		return img
 	}
-	if !s.readAt.IsZero() && now.Sub(s.readAt) < refresh {
+	var mtime time.Time
+	var size int64
+	if fi, err := os.Stat(path); err == nil {
+		mtime, size = fi.ModTime(), fi.Size()
+	}
+	if !s.readAt.IsZero() && mtime.Equal(s.mtime) && size == s.size && now.Sub(s.readAt) < refresh {
 		return ""
 	}
-	s.readAt = now
+	s.readAt, s.mtime, s.size = now, mtime, size
 	var entries []struct {
 		ID       string `json:"id"`
 		Metadata string `json:"metadata"`

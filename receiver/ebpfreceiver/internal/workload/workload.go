@@ -5,6 +5,7 @@
 package workload // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 
 import (
+	"os"
 	"sync"
 	"time"
 
@@ -42,6 +43,7 @@ type Resolver struct {
 	mu         sync.Mutex
 	pods       map[string]pod // pod uid -> pod, as of the last read of PodsDir
 	podsReadAt time.Time
+	podsMtime  time.Time // PodsDir's mtime at that read
 	containers *lru.Cache[string, containerEntry]
 	dirNames   *lru.Cache[string, string] // container id -> its pod's only container directory, "" when not one
 	storage    storageIndex               // podman/CRI-O containers.json
@@ -106,10 +108,13 @@ func (r *Resolver) podLocked(uid string) (pod, bool) {
 		return p, true
 	}
 	now := r.now()
-	if !r.podsReadAt.IsZero() && now.Sub(r.podsReadAt) < r.opts.Refresh {
+	// A pod directory made since the last read changed the directory's mtime: read again at once.
+	// Otherwise (nothing new, or a change within the mtime's granularity) once per Refresh.
+	mtime := modTime(r.opts.PodsDir)
+	if !r.podsReadAt.IsZero() && mtime.Equal(r.podsMtime) && now.Sub(r.podsReadAt) < r.opts.Refresh {
 		return pod{}, false
 	}
-	r.podsReadAt = now
+	r.podsReadAt, r.podsMtime = now, mtime
 	if fresh, err := readPods(r.opts.PodsDir, r.opts.MaxEntries); err == nil {
 		r.pods = fresh
 	}
@@ -131,6 +136,15 @@ func (r *Resolver) onlyContainerDirLocked(p pod, containerID string) string {
 	}
 	r.dirNames.Add(containerID, name)
 	return name
+}
+
+// modTime is the mtime of path, zero when it cannot be read.
+func modTime(path string) time.Time {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return fi.ModTime()
 }
 
 func (r *Resolver) containerLocked(runtime, id string) container {

@@ -122,8 +122,12 @@ func uid(i int) string {
 func TestMissIsLookedUpAgainOnlyAfterRefresh(t *testing.T) {
 	n := newFakeNode(t, 5*time.Second, 16)
 	assert.Equal(t, Info{}, n.r.Lookup(uid(1), "containerd", cid("e1")))
-	// The pod and the container appear a moment later: not read again before the refresh interval.
+	// The pod and the container appear a moment later, the pods directory's mtime unchanged (a
+	// change within its granularity): not read again before the refresh interval.
+	fi, err := os.Stat(n.pods)
+	require.NoError(t, err)
 	n.addPod("ns", "late", uid(1), "app")
+	require.NoError(t, os.Chtimes(n.pods, fi.ModTime(), fi.ModTime()))
 	n.addContainerd(cid("e1"), "example.org/late:1", "app")
 	n.now = n.now.Add(time.Second)
 	assert.Equal(t, Info{}, n.r.Lookup(uid(1), "containerd", cid("e1")))
@@ -136,6 +140,36 @@ func TestMissIsLookedUpAgainOnlyAfterRefresh(t *testing.T) {
 	require.NoError(t, os.RemoveAll(n.state))
 	n.now = n.now.Add(time.Minute)
 	assert.Equal(t, "example.org/late:1", n.r.Lookup(uid(1), "containerd", cid("e1")).Image)
+}
+
+// A pod or podman container created just after another one's lookup is found at once: the
+// directory's or the index's change is noticed, the refresh interval does not apply.
+func TestNewEntriesAreSeenAtOnce(t *testing.T) {
+	n := newFakeNode(t, time.Hour, 16)
+	n.addPod("ns", "first", uid(1), "app")
+	assert.Equal(t, "first", n.r.Lookup(uid(1), "", "").PodName)
+	assert.Equal(t, Info{}, n.r.Lookup(uid(2), "", ""), "not there yet")
+	// Directory mtimes have a clock tick's granularity: make the change visible as a real one is.
+	n.addPod("ns", "second", uid(2), "app")
+	require.NoError(t, os.Chtimes(n.pods, time.Now(), time.Now().Add(time.Second)))
+	n.now = n.now.Add(time.Second)
+	assert.Equal(t, "second", n.r.Lookup(uid(2), "", "").PodName)
+
+	index := filepath.Join(n.state, storageIndexFile)
+	require.NoError(t, os.MkdirAll(filepath.Dir(index), 0o755))
+	entry := func(id, image string) string {
+		return `{"id":"` + id + `","metadata":"{\"image-name\":\"` + image + `\"}"}`
+	}
+	require.NoError(t, os.WriteFile(index, []byte("["+entry(cid("a1"), "localhost/a:1")+"]"), 0o600))
+	assert.Equal(t, "localhost/a:1", n.r.Lookup("", "podman", cid("a1")).Image)
+	require.NoError(t, os.WriteFile(index, []byte("["+entry(cid("a1"), "localhost/a:1")+","+entry(cid("a2"), "localhost/b:2")+"]"), 0o600))
+	n.now = n.now.Add(time.Second)
+	assert.Equal(t, "localhost/b:2", n.r.Lookup("", "podman", cid("a2")).Image)
+	// An unknown id with an unchanged index costs a stat, not a read.
+	readAt := n.r.storage.readAt
+	n.now = n.now.Add(time.Second)
+	assert.Equal(t, Info{}, n.r.Lookup("", "podman", cid("a3")))
+	assert.Equal(t, readAt, n.r.storage.readAt)
 }
 
 func TestInitContainerThenMainContainer(t *testing.T) {
