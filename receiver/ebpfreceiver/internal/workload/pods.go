@@ -16,7 +16,7 @@ func (p pod) dir() string { return p.namespace + "_" + p.name + "_" + p.uid }
 // maxContainerDirs bounds the container directories read from one pod directory.
 const maxContainerDirs = 64
 
-// readPods lists the pod directories under dir, at most max of them.
+// readPods lists the pod directories under dir, at most max of them out of at most 4*max names.
 func readPods(dir string, max int) (map[string]pod, error) {
 	f, err := os.Open(dir)
 	if err != nil {
@@ -24,8 +24,9 @@ func readPods(dir string, max int) (map[string]pod, error) {
 	}
 	defer f.Close()
 	out := map[string]pod{}
-	for len(out) < max {
+	for seen := 0; len(out) < max && seen < 4*max; {
 		names, err := f.Readdirnames(256)
+		seen += len(names)
 		for _, n := range names {
 			if p, ok := parsePodDir(n); ok && len(out) < max {
 				out[p.uid] = p

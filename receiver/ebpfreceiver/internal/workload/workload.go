@@ -44,6 +44,7 @@ type Resolver struct {
 	pods       map[string]pod // pod uid -> pod, as of the last read of PodsDir
 	podsReadAt time.Time
 	podsMtime  time.Time // PodsDir's mtime at that read
+	podMisses  *lru.Cache[string, time.Time] // pod uids not found, and when
 	containers *lru.Cache[string, containerEntry]
 	dirNames   *lru.Cache[string, string] // container id -> its pod's only container directory, "" when not one
 	storage    storageIndex               // podman/CRI-O containers.json
@@ -68,7 +69,8 @@ func New(opts Options) *Resolver {
 		panic(err) // only for a non-positive size
 	}
 	dirNames, _ := lru.New[string, string](opts.MaxEntries)
-	return &Resolver{opts: opts, now: time.Now, pods: map[string]pod{}, containers: cache, dirNames: dirNames}
+	misses, _ := lru.New[string, time.Time](opts.MaxEntries)
+	return &Resolver{opts: opts, now: time.Now, pods: map[string]pod{}, containers: cache, dirNames: dirNames, podMisses: misses}
 }
 
 // Lookup returns what the node says about the pod podUID ("" outside Kubernetes) and the container
@@ -108,6 +110,11 @@ func (r *Resolver) podLocked(uid string) (pod, bool) {
 		return p, true
 	}
 	now := r.now()
+	// The pod of a process is made before the process: a uid not found stays not found for a while
+	// (the pods directory is not mounted, or the pod is gone) and costs nothing until then.
+	if at, ok := r.podMisses.Get(uid); ok && now.Sub(at) < r.opts.Refresh {
+		return pod{}, false
+	}
 	// A pod directory made since the last read changed the directory's mtime: read again at once.
 	// Otherwise (nothing new, or a change within the mtime's granularity) once per Refresh.
 	mtime := modTime(r.opts.PodsDir)
@@ -119,6 +126,9 @@ func (r *Resolver) podLocked(uid string) (pod, bool) {
 		r.pods = fresh
 	}
 	p, ok := r.pods[uid]
+	if !ok {
+		r.podMisses.Add(uid, now)
+	}
 	return p, ok
 }
 

@@ -212,3 +212,23 @@ func TestOversizedStateIsIgnored(t *testing.T) {
 	n.now = n.now.Add(2 * time.Second)
 	assert.Equal(t, Info{}, n.r.Lookup("", "containerd", cid("b1")), "truncated JSON")
 }
+
+// BenchmarkLookupHit is the cost on the event path once a container and its pod are known.
+func BenchmarkLookupHit(b *testing.B) {
+	r := New(Options{PodsDir: "testdata/pods", StateRoot: "testdata/host"})
+	r.Lookup(webUID, "containerd", cid("c1"))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Lookup(webUID, "containerd", cid("c1"))
+	}
+}
+
+// BenchmarkLookupMiss is the cost of a container id no runtime knows, within the refresh interval.
+func BenchmarkLookupMiss(b *testing.B) {
+	r := New(Options{PodsDir: "testdata/pods", StateRoot: "testdata/host"})
+	r.Lookup("00000000-0000-4000-8000-000000000000", "", cid("d9"))
+	b.ReportAllocs()
+	for b.Loop() {
+		r.Lookup("00000000-0000-4000-8000-000000000000", "", cid("d9"))
+	}
+}
