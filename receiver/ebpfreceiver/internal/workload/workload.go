@@ -43,7 +43,7 @@ type Resolver struct {
 	mu         sync.Mutex
 	pods       map[string]pod // pod uid -> pod, as of the last read of PodsDir
 	podsReadAt time.Time
-	podsMtime  time.Time // PodsDir's mtime at that read
+	podsMtime  time.Time                     // PodsDir's mtime at that read
 	podMisses  *lru.Cache[string, time.Time] // pod uids not found, and when
 	containers *lru.Cache[string, containerEntry]
 	dirNames   *lru.Cache[string, string] // container id -> its pod's only container directory, "" when not one
