@@ -84,13 +84,10 @@ func TestParsePodDir(t *testing.T) {
 
 // fakeNode is a writable pods directory and host state in a temporary directory.
 type fakeNode struct {
-	t                *testing.T
-	pods, state      string
-	now              time.Time
-	r                *Resolver
-	refresh          time.Duration
-	maxEntries       int
-	containersReadAt int
+	t           *testing.T
+	pods, state string
+	now         time.Time
+	r           *Resolver
 }
 
 func newFakeNode(t *testing.T, refresh time.Duration, maxEntries int) *fakeNode {
