@@ -76,14 +76,27 @@ type Context struct {
 	// contributes no evidence to the contexts opened from it. ParentBoot: the parent id is `boot:`.
 	Boot, ParentBoot bool
 	FindingID        string // set at the first emission
-	Level            Level  // highest severity emitted
+	// Level is the highest severity reported: emitted and accepted by the next consumer (Accepted).
+	Level Level
+	// Sent is the highest severity emitted and not yet accepted or refused; evaluation does not emit
+	// it again meanwhile.
+	Sent Level
 	// dirty is set whenever the state changes; TakeChanges clears it.
 	dirty bool
 	// queued marks a context already among the changes to take.
 	queued bool
+	// saved marks a context (or tombstone) of which the store holds a copy: dropping it must delete it.
+	saved bool
 
-	prev, next *Context // LRU list, most recent at the head
+	size  int64   // estimated bytes held (budget.go), as of the last account
+	shape shape   // what size and class were computed from
+	class evClass // eviction class: which LRU list the context is on
+
+	prev, next *Context // LRU list of its class (a tombstone: the tombstone list), most recent at the head
 }
+
+// Bytes returns the estimated memory the context holds, as of the last time the tracker accounted it.
+func (c *Context) Bytes() int64 { return c.size }
 
 func sameProc(pid1 int64, s1 string, pid2 int64, s2 string) bool {
 	return pid1 == pid2 && (s1 == "" || s2 == "" || s1 == s2)
