@@ -83,8 +83,9 @@ type Context struct {
 	Sent Level
 	// dirty is set whenever the state changes; TakeChanges clears it.
 	dirty bool
-	// queued marks a context already among the changes to take.
+	// queued marks a context already among the changes to take, at index qidx.
 	queued bool
+	qidx   int
 	// saved marks a context (or tombstone) of which the store holds a copy: dropping it must delete it.
 	saved bool
 

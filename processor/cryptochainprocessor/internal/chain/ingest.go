@@ -95,7 +95,21 @@ func (t *Tracker) queue(c *Context) {
 		return
 	}
 	c.queued = true
+	c.qidx = len(t.changed)
 	t.changed = append(t.changed, c)
+}
+
+// unqueue takes a dropped context out of the changes, so the queue never keeps it alive.
+func (t *Tracker) unqueue(c *Context) {
+	if !c.queued {
+		return
+	}
+	last := t.changed[len(t.changed)-1]
+	t.changed[c.qidx] = last
+	last.qidx = c.qidx
+	t.changed[len(t.changed)-1] = nil
+	t.changed = t.changed[:len(t.changed)-1]
+	c.queued = false
 }
 
 // Changes is what changed in the state since the last TakeChanges: what a store writes and deletes.
@@ -119,16 +133,6 @@ func (ch Changes) Links() ([]Link, bool) {
 
 // TakeChanges returns the changes since the last call and starts collecting anew.
 func (t *Tracker) TakeChanges() Changes {
-	live := t.changed[:0]
-	for _, c := range t.changed {
-		if t.contexts[c.Key] == c { // not dropped since it changed
-			live = append(live, c)
-		} else {
-			c.queued, c.dirty = false, false
-		}
-	}
-	clear(t.changed[len(live):])
-	t.changed = live
 	ch := Changes{Contexts: t.changed, Removed: t.removed, TombsRemoved: t.tombsRemoved}
 	for _, tc := range t.tombChanged {
 		tc.queued = false

@@ -185,6 +185,7 @@ func (t *Tracker) insert(c *Context) {
 }
 
 func (t *Tracker) remove(c *Context) {
+	t.unqueue(c)
 	t.unlink(c)
 	delete(t.contexts, c.Key)
 	t.bytes -= c.size
