@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -171,6 +172,12 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate func(*Config), host component.Host, fake bool) *harness {
 	t.Helper()
+	return newHarnessNext(t, mutate, host, fake, nil)
+}
+
+// newHarnessNext is newHarness with next (wrapping the sink) as the next consumer.
+func newHarnessNext(t *testing.T, mutate func(*Config), host component.Host, fake bool, next func(*consumertest.LogsSink) consumer.Logs) *harness {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	if mutate != nil {
 		mutate(cfg)
@@ -188,7 +195,11 @@ func newHarness(t *testing.T, mutate func(*Config), host component.Host, fake bo
 	}
 	// Test records are stamped around base; the wall clock must not decide what is "the future".
 	impl.now = func() time.Time { return base.Add(24 * time.Hour) }
-	proc, err := newLogsProcessor(context.Background(), set, cfg, sink, impl)
+	var nc consumer.Logs = sink
+	if next != nil {
+		nc = next(sink)
+	}
+	proc, err := newLogsProcessor(context.Background(), set, cfg, nc, impl)
 	require.NoError(t, err)
 	if host == nil {
 		host = componenttest.NewNopHost()

@@ -123,3 +123,19 @@ func decodedResource(b []byte) (pcommon.Resource, error) {
 	res := pcommon.NewResource()
 	return res, DecodeResource(b, res)
 }
+
+// Snapshot returns the open contexts, to inspect (not to change) what the store should hold.
+func (t *Tracker) Snapshot() []*Context {
+	out := make([]*Context, 0, len(t.contexts))
+	t.each(func(c *Context) { out = append(out, c) })
+	return out
+}
+
+// TombSnapshot returns the tombstones, to inspect (not to change) what the store should hold.
+func (t *Tracker) TombSnapshot() []*Context {
+	out := make([]*Context, 0, len(t.tombs.m))
+	for tc := t.tombs.list.head; tc != nil; tc = tc.next {
+		out = append(out, tc)
+	}
+	return out
+}
