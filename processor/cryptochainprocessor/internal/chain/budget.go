@@ -57,11 +57,17 @@ func (l *lru) unlink(c *Context) {
 }
 
 // shape is what a context's size and class were last computed from: while it is unchanged, so are
-// they (up to strings replaced in place, which the sweep's full recount catches).
-type shape struct {
-	items, itemsCap, procs int
-	level, sent            Level
-	finding                bool
+// they (up to strings replaced in place, which the sweep's full recount catches). It packs the item
+// and process counts (modulo 256: one record adds a few), the levels and whether a finding exists.
+type shape uint32
+
+func shapeOf(c *Context) shape {
+	f := shape(0)
+	if c.FindingID != "" {
+		f = 1
+	}
+	return shape(len(c.Items)&0xff) | shape(cap(c.Items)&0xff)<<8 | shape(len(c.Procs)&0xff)<<16 |
+		shape(c.Level&3)<<24 | shape(c.Sent&3)<<26 | f<<28 | 1<<29 // never 0: 0 means not accounted
 }
 
 // Estimated sizes (64-bit). A map entry's share covers the key and value slots, the control bytes
@@ -132,8 +138,8 @@ func (c *Context) evictionClass() evClass {
 // Unless force is set it does nothing when the shape of c did not change, which keeps it cheap on
 // the record path.
 func (t *Tracker) account(c *Context, force bool) {
-	sh := shape{len(c.Items), cap(c.Items), len(c.Procs), c.Level, c.Sent, c.FindingID != ""}
-	if !force && sh == c.shape && c.size != 0 {
+	sh := shapeOf(c)
+	if !force && sh == c.shape {
 		return
 	}
 	c.shape = sh

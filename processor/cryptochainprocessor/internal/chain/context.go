@@ -74,8 +74,9 @@ type Context struct {
 	// Boot marks a boot catch-all context (cryptochain.context.kind boot, or a `boot:` id): it
 	// gathers everything whose ancestry the receiver did not see, so it is nobody's real parent and
 	// contributes no evidence to the contexts opened from it. ParentBoot: the parent id is `boot:`.
-	Boot, ParentBoot bool
+	// (Declared after FindingID so that the small fields below pack into one word.)
 	FindingID        string // set at the first emission
+	Boot, ParentBoot bool
 	// Level is the highest severity reported: emitted and accepted by the next consumer (Accepted).
 	Level Level
 	// Sent is the highest severity emitted and not yet accepted or refused; evaluation does not emit
@@ -85,13 +86,12 @@ type Context struct {
 	dirty bool
 	// queued marks a context already among the changes to take, at index qidx.
 	queued bool
-	qidx   int
 	// saved marks a context (or tombstone) of which the store holds a copy: dropping it must delete it.
 	saved bool
-
-	size  int64   // estimated bytes held (budget.go), as of the last account
-	shape shape   // what size and class were computed from
 	class evClass // eviction class: which LRU list the context is on
+	qidx  int32
+	shape shape // what size and class were computed from
+	size  int64 // estimated bytes held (budget.go), as of the last account
 
 	prev, next *Context // LRU list of its class (a tombstone: the tombstone list), most recent at the head
 }

@@ -95,7 +95,7 @@ func (t *Tracker) queue(c *Context) {
 		return
 	}
 	c.queued = true
-	c.qidx = len(t.changed)
+	c.qidx = int32(len(t.changed))
 	t.changed = append(t.changed, c)
 }
 

@@ -189,7 +189,7 @@ func (t *Tracker) remove(c *Context) {
 	t.unlink(c)
 	delete(t.contexts, c.Key)
 	t.bytes -= c.size
-	c.size, c.shape = 0, shape{}
+	c.size, c.shape = 0, 0
 	if c.SelfID != 0 && t.byID[c.SelfID] == c {
 		delete(t.byID, c.SelfID)
 	}
