@@ -405,3 +405,30 @@ func TestFindingUnacceptedBeforeRestartIsOfferedAfter(t *testing.T) {
 	require.Len(t, fs, 1)
 	assert.Equal(t, "MEDIUM", fs[0].SeverityText())
 }
+
+// TestTombstoneSurvivesRestart: the tombstone of an evicted chain is stored, so the chain keeps its
+// finding id and escalates after a restart too.
+func TestTombstoneSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	id := storagetest.NewStorageID("chains")
+	cfg := func(c *Config) { c.Storage = &id; c.MaxContexts = 5 }
+	h1 := newHarness(t, cfg, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	h1.consume(chainOf("quiet", 0, 100)...)
+	fs := h1.findings()
+	require.Len(t, fs, 1)
+	for i := 0; i < 10; i++ {
+		h1.consume(chainOf(fmt.Sprintf("junk-%d", i), time.Second, int64(1000+i))...)
+	}
+	ctxs, tombs := openKeys(h1)
+	require.NotContains(t, ctxs, store.StorageKey(contextKeyOf("quiet")))
+	require.Contains(t, tombs, store.TombKey(contextKeyOf("quiet")))
+	h1.shutdown()
+
+	h2 := newHarness(t, cfg, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	defer h2.shutdown()
+	h2.consume(cronWrite("quiet", 2*time.Second, 50))
+	got := h2.findings()
+	require.Len(t, got, 1)
+	assert.Equal(t, "HIGH", got[0].SeverityText())
+	assert.Equal(t, attrStr(fs[0], "cryptochain.finding.id"), attrStr(got[0], "cryptochain.finding.id"))
+}
