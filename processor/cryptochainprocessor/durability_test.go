@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -92,9 +93,10 @@ func TestEvictionChurnKeepsFindingID(t *testing.T) {
 // exec records keep the processor's state within max_state_bytes.
 func TestStateStaysWithinByteBudget(t *testing.T) {
 	const budget = 4 << 20
-	h := newHarness(t, func(c *Config) { c.MaxStateBytes = budget }, nil, true)
+	h := newHarness(t, func(c *Config) { c.MaxStateBytes = budget; c.Forward = ForwardNone }, nil, true) // the sink keeps nothing
 	defer h.shutdown()
 	big := strings.Repeat("A", 4000)
+	before := heapAlloc()
 	for i := 0; i < 60; i++ {
 		k := fmt.Sprintf("big-%d", i)
 		var recs []rec
@@ -112,6 +114,10 @@ func TestStateStaysWithinByteBudget(t *testing.T) {
 		h.impl.mu.Unlock()
 		require.LessOrEqual(t, b, int64(budget), "after context %d", i)
 	}
+	// Sanity bound on the real heap: the state, plus what the pipeline and telemetry keep (small).
+	held := int64(heapAlloc()) - int64(before)
+	t.Logf("heap held after 60 large contexts: %d B (budget %d B)", held, budget)
+	assert.LessOrEqual(t, held, int64(budget)+1<<20)
 	metadatatest.AssertEqualCryptochainStateBytes(t, h.tel, []metricdata.DataPoint[int64]{{}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreValue())
 }
 
@@ -431,4 +437,12 @@ func TestTombstoneSurvivesRestart(t *testing.T) {
 	require.Len(t, got, 1)
 	assert.Equal(t, "HIGH", got[0].SeverityText())
 	assert.Equal(t, attrStr(fs[0], "cryptochain.finding.id"), attrStr(got[0], "cryptochain.finding.id"))
+}
+
+func heapAlloc() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
