@@ -211,6 +211,27 @@ func TestDecodeSysctlRenameKillFPU(t *testing.T) {
 	require.Equal(t, &event.FPU{MXCSR: 0x7f80, NonDefault: 9, Samples: 12}, ev.FPU)
 }
 
+func TestDecodeSuppressed(t *testing.T) {
+	r := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: probesRecordKindKIND_FILE,
+		PathLen: 17, Err: 13, Count: 40000, Op: uint32(probesFileOpFOP_TRUNCATE), FirstNs: 5, LastNs: 9}
+	copy(chars(r.Path[:]), "/etc/cron.d/x\x00junk")
+	var ev event.Event
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.Equal(t, &event.Suppressed{Of: event.KindFile, Count: 40000, Path: "/etc/cron.d/x", Errno: 13,
+		Op: event.FileTruncate, FirstNS: 5, LastNS: 9}, ev.Suppressed)
+
+	k := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: probesRecordKindKIND_KILL,
+		Err: 1, Count: 3, Op: 9, PathLen: 300}
+	require.NoError(t, decode(raw(&k), lim, &ev))
+	require.Equal(t, int32(9), ev.Suppressed.Signal)
+	require.Empty(t, ev.Suppressed.Op)
+
+	for _, of := range []probesRecordKind{0, probesRecordKindKIND_SUPPRESSED, probesRecordKindKIND_COUNT, 999} {
+		bad := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: of}
+		require.Error(t, decode(raw(&bad), lim, &ev), "of kind %d", of)
+	}
+}
+
 // Hostile records: every prefix of every kind, and lengths pointing past the end, are errors, not panics.
 func TestDecodeNeverPanics(t *testing.T) {
 	exit := probesExitRec{Hdr: testHdr(probesRecordKindKIND_EXIT)}
@@ -220,9 +241,10 @@ func TestDecodeNeverPanics(t *testing.T) {
 	sysctl := probesSysctlRec{Hdr: testHdr(probesRecordKindKIND_SYSCTL)}
 	file := probesFileRec{Hdr: testHdr(probesRecordKindKIND_FILE), Op: probesFileOpFOP_OPEN}
 	payload := probesPayloadRec{Hdr: testHdr(probesRecordKindKIND_PAYLOAD)}
+	suppressed := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: probesRecordKindKIND_FILE, PathLen: 0xffff}
 	full := [][]byte{
 		execRecord(0, 2, "a\x00b\x00", "X=1\x00"), raw(&exit), raw(&rename), raw(&connect), raw(&dns), raw(&sysctl),
-		raw(&file), raw(&payload), execFailedRecord("abcd", ""),
+		raw(&file), raw(&payload), execFailedRecord("abcd", ""), raw(&suppressed),
 	}
 	var ev event.Event
 	for _, r := range full {
