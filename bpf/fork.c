@@ -9,6 +9,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_tracing.h>
 #include "records.h"
+#include "kconst.h"
 #include "lib/ring.h"
 
 #define CREATORS_MAX 32768
@@ -36,8 +37,8 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = parent->tgid, ctgid = child->tgid;
 	__u64 pstart;
 
-	if (ctgid == ptgid)
-		return 0; /* a thread */
+	if (ctgid == ptgid || (child->flags & PF_KTHREAD))
+		return 0; /* a thread, or a kernel thread (its exit is not seen) */
 	pstart = parent->group_leader->start_boottime;
 	c.tgid = ptgid;
 	c.start = pstart;
