@@ -11,9 +11,6 @@
 
 #define EXIT_THREADS_MAX 64
 
-/* set when the fork program runs: exits then clean the creators map */
-volatile const __u32 forget_on = 0;
-
 /* group_times sums what thread_group_cputime() sums: the released threads (signal) plus every
  * thread still on the group's list (the exiting threads are released only after this tracepoint).
  * The precise runtime is split by the tick-sampled user/system ratio. */
@@ -64,8 +61,6 @@ int BPF_PROG(handle_exit, struct task_struct *task, bool group_dead)
 	/* task is a BTF pointer: plain loads, not one helper call per field */
 	if (task->flags & PF_KTHREAD)
 		return 0;
-	if (forget_on)
-		forget_creator(task->tgid);
 	if (excluded(task->tgid))
 		return 0;
 	seq = next_seq();

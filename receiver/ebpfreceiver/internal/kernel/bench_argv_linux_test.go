@@ -63,4 +63,3 @@ func runStats(s *Source, names []string) map[string]ebpf.ProgramStats {
 	}
 	return out
 }
-

@@ -34,11 +34,10 @@ type probesConnectRec struct {
 }
 
 type probesCreator struct {
-	_          structs.HostLayout
-	ChildStart uint64
-	Start      uint64
-	Tgid       uint32
-	Pad        uint32
+	_     structs.HostLayout
+	Start uint64
+	Tgid  uint32
+	Pad   uint32
 }
 
 type probesDnsRec struct {
@@ -416,7 +415,6 @@ const (
 	probesVarDnsOn                 = "dns_on"
 	probesVarEnvMax                = "env_max"
 	probesVarExcludeTgids          = "exclude_tgids"
-	probesVarForgetOn              = "forget_on"
 	probesVarFpuMinHits            = "fpu_min_hits"
 	probesVarFpuQuietNs            = "fpu_quiet_ns"
 	probesVarFpuTrackedBits        = "fpu_tracked_bits"
@@ -554,7 +552,6 @@ type probesVariableSpecs struct {
 	DnsOn          *ebpf.VariableSpec `ebpf:"dns_on"`
 	EnvMax         *ebpf.VariableSpec `ebpf:"env_max"`
 	ExcludeTgids   *ebpf.VariableSpec `ebpf:"exclude_tgids"`
-	ForgetOn       *ebpf.VariableSpec `ebpf:"forget_on"`
 	FpuMinHits     *ebpf.VariableSpec `ebpf:"fpu_min_hits"`
 	FpuQuietNs     *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
 	FpuTrackedBits *ebpf.VariableSpec `ebpf:"fpu_tracked_bits"`
@@ -635,7 +632,6 @@ type probesVariables struct {
 	DnsOn          *ebpf.Variable `ebpf:"dns_on"`
 	EnvMax         *ebpf.Variable `ebpf:"env_max"`
 	ExcludeTgids   *ebpf.Variable `ebpf:"exclude_tgids"`
-	ForgetOn       *ebpf.Variable `ebpf:"forget_on"`
 	FpuMinHits     *ebpf.Variable `ebpf:"fpu_min_hits"`
 	FpuQuietNs     *ebpf.Variable `ebpf:"fpu_quiet_ns"`
 	FpuTrackedBits *ebpf.Variable `ebpf:"fpu_tracked_bits"`

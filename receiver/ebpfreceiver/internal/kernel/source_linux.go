@@ -193,7 +193,6 @@ func (s *Source) configure(spec *ebpf.CollectionSpec) error {
 		"dns_on":         boolU32(s.opts.DNS),
 		"connect_on":     boolU32(s.opts.Network),
 		"host_mnt_ns":    s.opts.HostMountNS,
-		"forget_on":      boolU32(s.opts.Exec),
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]
