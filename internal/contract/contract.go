@@ -86,6 +86,7 @@ const (
 	AttrFileOperation             = "cryptochain.file.operation"
 	AttrFilePath                  = "file.path"
 	AttrFileResult                = "cryptochain.file.result"
+	AttrFileInChroot              = "cryptochain.file.in_chroot"     // bool: path relative to the writer's chroot
 	AttrFileSourcePath            = "cryptochain.file.source_path"   // rename and link: the existing path
 	AttrFileSymlinkTargetPath     = "file.symbolic_link.target_path" // symlink: what the new link points to
 	AttrKillSignal                = "cryptochain.kill.signal"
