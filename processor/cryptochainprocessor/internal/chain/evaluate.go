@@ -21,7 +21,7 @@ type Finding struct {
 // already reported it records the escalation and returns the finding to emit; otherwise nil.
 func (t *Tracker) evaluate(c *Context) *Finding {
 	t.expire(c)
-	if c.Level == Critical {
+	if c.Level == Critical && concealments(c.Items) <= c.Concealed {
 		return nil // nothing left to report
 	}
 	items := c.Items
@@ -31,9 +31,21 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 		}
 	}
 	level, sel, groups := rule(c, items, t.ancestorsFunc(c))
-	if level <= c.Level {
+	// Concealment never raises the level, but a chain that starts hiding is reported again (same
+	// id, same level) so the finding shows it.
+	hidden := 0
+	for _, i := range sel {
+		if items[i].Group == evidence.Concealment {
+			hidden++
+		}
+	}
+	if level == None || (level <= c.Level && hidden <= c.Concealed) {
 		return nil
 	}
+	if level < c.Level {
+		level = c.Level
+	}
+	c.Concealed = hidden
 	if c.FindingID == "" {
 		c.FindingID = newFindingID()
 	}
@@ -127,6 +139,8 @@ func rule(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int
 			persist = append(persist, i)
 		case evidence.Optimization:
 			optim = append(optim, i)
+		case evidence.Concealment: // shown, counted in no group
+			selected[i] = struct{}{}
 		}
 	}
 	groups := []evidence.Group{evidence.Miner, evidence.Pool}
@@ -222,4 +236,15 @@ func joinHostPort(addr string, port int64) string {
 		return addr
 	}
 	return net.JoinHostPort(addr, strconv.FormatInt(port, 10))
+}
+
+// concealments counts the concealment items of items.
+func concealments(items []Item) int {
+	n := 0
+	for i := range items {
+		if items[i].Group == evidence.Concealment {
+			n++
+		}
+	}
+	return n
 }
