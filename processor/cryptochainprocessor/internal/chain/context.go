@@ -311,58 +311,65 @@ func budgetsOf(total int) (group, kind int) {
 // by weak or failed-attempt evidence. Cost O(items), paid only by records that produce evidence.
 func (t *Tracker) place(c *Context, e *evidence.Evidence) (int, bool) {
 	group, kind := budgetsOf(t.cfg.MaxEvidence)
+	if len(c.Items) < t.cfg.MaxEvidence && len(c.Items) < kind {
+		return len(c.Items), true // no budget can be full yet
+	}
 	nKind, nGroup := 0, 0
 	vKind, vGroup, vAny := -1, -1, -1
+	var kKind, kGroup, kAny worth
 	for i := range c.Items {
 		it := &c.Items[i]
+		w := worth{rank: evidence.Rank(&it.Evidence), seen: it.Seen}
+		w.alive = c.alive(it.PID, it.Start)
 		if it.Group == e.Group {
 			nGroup++
-			if t.lessInformative(c, i, vGroup) {
-				vGroup = i
+			if vGroup < 0 || w.less(kGroup) {
+				vGroup, kGroup = i, w
 			}
 			if it.Kind == e.Kind {
 				nKind++
-				if t.lessInformative(c, i, vKind) {
-					vKind = i
+				if vKind < 0 || w.less(kKind) {
+					vKind, kKind = i, w
 				}
 			}
 		}
-		if t.lessInformative(c, i, vAny) {
-			vAny = i
+		if vAny < 0 || w.less(kAny) {
+			vAny, kAny = i, w
 		}
 	}
-	v := -1
+	v, held := -1, worth{}
 	switch {
 	case nKind >= kind:
-		v = vKind
+		v, held = vKind, kKind
 	case nGroup >= group:
-		v = vGroup
+		v, held = vGroup, kGroup
 	case len(c.Items) >= t.cfg.MaxEvidence:
-		v = vAny
+		v, held = vAny, kAny
 	default:
 		return len(c.Items), true
 	}
-	held := &c.Items[v]
-	if r, h := evidence.Rank(e), evidence.Rank(&held.Evidence); r > h || (r == h && !c.alive(held.PID, held.Start)) {
+	if r := evidence.Rank(e); r > held.rank || (r == held.rank && !held.alive) {
 		return v, true
 	}
 	return -1, false
 }
 
-// lessInformative reports whether item i tells less than item j (j < 0: nothing to compare):
-// lower rank; at equal rank an exited process's before a running one's, then the older.
-func (t *Tracker) lessInformative(c *Context, i, j int) bool {
-	if j < 0 {
-		return true
+// worth is how informative a held item is: its rank; at equal rank a running process's item before
+// an exited one's, then the newer.
+type worth struct {
+	rank  int
+	alive bool
+	seen  int64
+}
+
+func (a worth) less(b worth) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
 	}
-	a, b := &c.Items[i], &c.Items[j]
-	if ra, rb := evidence.Rank(&a.Evidence), evidence.Rank(&b.Evidence); ra != rb {
-		return ra < rb
+	if a.alive != b.alive {
+		return b.alive
 	}
-	if aa, ab := c.alive(a.PID, a.Start), c.alive(b.PID, b.Start); aa != ab {
-		return ab
-	}
-	return a.Seen < b.Seen
+	return a.seen < b.seen
 }
 
 // store puts it into c at index i from place (replacing the item there, counted as dropped).

@@ -96,6 +96,14 @@ func (t *Tracker) ancestorsFunc(c *Context) func(p *Proc) []int64 {
 // descendants), or from the contexts it was opened from (items beyond c.Items). It returns the
 // level, the indices (into items) of the items to report and the groups present.
 func rule(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
+	var hasMiner, hasPool bool
+	for i := range items {
+		hasMiner = hasMiner || items[i].Group == evidence.Miner
+		hasPool = hasPool || items[i].Group == evidence.Pool
+	}
+	if !hasMiner || !hasPool {
+		return None, nil, nil // no process line can be complete: spare the walk over processes
+	}
 	var line, coreLine, corePIDs []int64
 	selected := make(map[int]struct{})
 	core := false
