@@ -114,11 +114,15 @@ func (c *Context) proc(pid int64, start string) *Proc {
 
 // procAt returns the index in Procs of the process with the given identity, or -1.
 func (c *Context) procAt(pid int64, start string) int {
-	i, ok := c.index()[pid]
-	if !ok {
-		return -1
+	i := len(c.Procs) - 1
+	if len(c.Procs) > smallProcs {
+		j, ok := c.index()[pid]
+		if !ok {
+			return -1
+		}
+		i = int(j)
 	}
-	for j := int(i); j >= 0; j-- {
+	for j := i; j >= 0; j-- {
 		if sameProc(c.Procs[j].PID, c.Procs[j].Start, pid, start) {
 			return j
 		}
@@ -128,11 +132,23 @@ func (c *Context) procAt(pid int64, start string) int {
 
 // procByPID returns the newest process with that pid, or nil.
 func (c *Context) procByPID(pid int64) *Proc {
-	if i, ok := c.index()[pid]; ok {
-		return &c.Procs[i]
+	if len(c.Procs) > smallProcs {
+		if i, ok := c.index()[pid]; ok {
+			return &c.Procs[i]
+		}
+		return nil
+	}
+	for i := len(c.Procs) - 1; i >= 0; i-- {
+		if c.Procs[i].PID == pid {
+			return &c.Procs[i]
+		}
 	}
 	return nil
 }
+
+// smallProcs is the process count up to which a scan is cheaper than the index (and most contexts
+// never hold more: the index costs memory only where a context holds many).
+const smallProcs = 8
 
 // index returns the pid index, building it when Procs changed behind its back.
 func (c *Context) index() map[int64]int32 {
@@ -162,7 +178,6 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		}
 		return p
 	}
-	c.index()
 	c.Procs = append(c.Procs, Proc{
 		PID:       ev.PID,
 		Start:     clip(ev.Start),
@@ -170,7 +185,9 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		Ancestors: append([]int64(nil), clipAncestors(ev.Ancestors)...),
 		Exe:       clip(ev.Exe),
 	})
-	c.idx[ev.PID] = int32(len(c.Procs) - 1)
+	if c.idx != nil {
+		c.idx[ev.PID] = int32(len(c.Procs) - 1)
+	}
 	return &c.Procs[len(c.Procs)-1]
 }
 

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"hash/maphash"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,6 +187,10 @@ func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 	kept := 0
 	miner := false
 	var origin *Origin // one per record, shared by its items
+	// Grow once to the exact size: doubling would leave up to half the slice unused per context.
+	if room := t.cfg.MaxEvidence - len(c.Items); room > 0 && cap(c.Items)-len(c.Items) < len(evs) {
+		c.Items = slices.Grow(c.Items, min(len(evs), room))
+	}
 	for i := range evs {
 		if t.duplicate(c, ev, &evs[i]) {
 			continue
