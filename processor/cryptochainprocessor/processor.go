@@ -229,9 +229,9 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 		return forwardAll
 	}
 	groups := lr.Attributes().PutEmptySlice(attrGroup)
-	var seen [evidence.NumGroups]bool
+	var seen [evidence.Concealment + 1]bool // the four groups, and concealment (in none of them)
 	for i := range evs {
-		if g := evs[i].Group; g < evidence.NumGroups && !seen[g] {
+		if g := evs[i].Group; g <= evidence.Concealment && !seen[g] {
 			seen[g] = true
 			groups.AppendEmpty().SetStr(g.String())
 		}
