@@ -2,155 +2,183 @@ package chain
 
 import (
 	"fmt"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
-	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	ev "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
-// flood ingests n failing MSR opens and n failing writes into a missing cron directory, each from
-// its own short-lived process with its own path.
-func flood(tr *Tracker, id string, n int, from time.Duration) {
-	for i := range n {
-		p := proc{pid: int64(10000 + i), ancestors: []int64{10, 1}}
-		at := from + time.Duration(i)*time.Millisecond
-		msr := ev.Evidence{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr", Indicator: fmt.Sprintf("/dev/cpu/%d/msr", i), Failed: true}
-		cron := ev.Evidence{Group: ev.Persistence, Strength: ev.Strong, Kind: "cron", Indicator: fmt.Sprintf("/etc/cron.d/x%d", i), Failed: true}
-		ingest(tr, id, "", event(contract.EventFileWrite, p, at), msr, cron)
-		ingest(tr, id, "", event(contract.EventExit, p, at+time.Microsecond))
+// largeContext feeds context i the largest legal state: a resource with a 1 MiB attribute and long
+// kept values, and max_evidence items from records with 4 KiB command lines and 4 KiB indicators,
+// all distinct (nothing shared by interning).
+func largeContext(tr *Tracker, i, items int) {
+	res := pcommon.NewResource()
+	res.Attributes().PutStr("cryptochain.context.id", fmt.Sprintf("ctx-%d", i))
+	res.Attributes().PutStr("host.name", strings.Repeat("h", 4096))
+	res.Attributes().PutStr("k8s.pod.annotation.huge", strings.Repeat("a", 1<<20))
+	key := []byte(fmt.Sprintf("host\x00ctx-%d", i))
+	ref := tr.Resolve(key, res)
+	for j := 0; j < items; j++ {
+		big := fmt.Sprintf("%d-%d-", i, j) + strings.Repeat("x", 4096)
+		e := &ev.Event{Name: "cryptochain.process.exec", Time: t0.Add(time.Duration(j) * time.Millisecond),
+			PID: int64(1000 + j), Start: big[:64], Ancestors: []int64{1}, Exe: "/tmp/" + big, CmdLine: big}
+		tr.Ingest(&ref, e, []ev.Evidence{{Group: ev.Miner, Strength: ev.Weak, Kind: "miner_flag", Indicator: big,
+			Source: "test", Action: big, Command: big}})
 	}
 }
 
-func TestBudgetsKeepRoomForTheChain(t *testing.T) {
-	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 64})
-	flood(tr, "c", 500, 0)
-	c := tr.contexts["c"]
-	require.NotNil(t, c)
-	group, kind := budgetsOf(64)
-	assert.LessOrEqual(t, len(c.Items), 2*kind, "one kind per flooded group")
-	assert.LessOrEqual(t, len(c.Items), 2*group)
-	assert.Positive(t, c.Dropped)
-	_, dropped := tr.TakeCounters()
-	assert.Equal(t, c.Dropped, dropped)
-
-	miner := proc{pid: 100, ancestors: []int64{10, 1}}
-	ingest(tr, "c", "", event(contract.EventExec, miner, time.Minute), minerStrong)
-	ingest(tr, "c", "", event(contract.EventFileWrite, proc{pid: 11, ancestors: []int64{10, 1}}, time.Minute), persist)
-	ingest(tr, "c", "", event(contract.EventSysctlWrite, proc{pid: 12, ancestors: []int64{10, 1}}, time.Minute), optim)
-	fs := ingest(tr, "c", "", event(contract.EventDNSQuery, miner, time.Minute+time.Second), poolStrong)
-	require.Len(t, fs, 1)
-	assert.Equal(t, Critical, fs[0].Level)
+func heapInUse() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
-func TestStrongNeverDisplacedByWeakOrFailed(t *testing.T) {
-	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 16})
-	_, kind := budgetsOf(16)
-	p := proc{pid: 100, ancestors: []int64{1}}
-	for i := range kind {
-		e := persist
-		e.Indicator = fmt.Sprintf("/etc/cron.d/ok%d", i)
-		e.Command = ""
-		ingest(tr, "c", "", event(contract.EventFileWrite, p, time.Duration(i)), e)
+// TestByteBudgetHoldsForLargeContexts: contexts of the largest legal size, many more than fit, keep
+// the state within max_state_bytes by the estimate, and the heap the tracker really holds stays
+// within the budget too (sanity bound: the estimate does not undercount).
+func TestByteBudgetHoldsForLargeContexts(t *testing.T) {
+	const budget = 16 << 20
+	before := heapInUse()
+	tr := New(Config{Window: time.Hour, MaxContexts: 10000, MaxEvidence: 64, MaxBytes: budget, MaxTombstones: 1024})
+	for i := 0; i < 200; i++ {
+		largeContext(tr, i, 64)
+		require.LessOrEqual(t, tr.Bytes(), int64(budget), "after context %d", i)
 	}
-	ingest(tr, "c", "", event(contract.EventExit, p, time.Second))
-	flood(tr, "c", 100, 2*time.Second) // failed, from live-then-exited processes
-	var strong int
-	for _, it := range tr.contexts["c"].Items {
-		if it.Group == ev.Persistence && !it.Failed {
-			strong++
-		}
-	}
-	assert.Equal(t, kind, strong, "failed attempts displaced none of the successful writes")
+	tr.Sweep()
+	assert.LessOrEqual(t, tr.Bytes(), int64(budget))
+	evicted, _ := tr.TakeCounters()
+	assert.Positive(t, evicted)
+	assert.Positive(t, tr.Len())
+	held := int64(heapInUse()) - int64(before)
+	t.Logf("estimate %d B, heap held %d B, %d contexts, %d evicted", tr.Bytes(), held, tr.Len(), evicted)
+	assert.LessOrEqual(t, held, int64(budget), "heap held by the state")
+	runtime.KeepAlive(tr)
 }
 
-func TestFailedGivesWayToStrongWhenFull(t *testing.T) {
-	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 16})
-	flood(tr, "c", 50, 0)
-	p := proc{pid: 7, ancestors: []int64{1}}
-	ingest(tr, "c", "", event(contract.EventFileWrite, p, time.Minute), persist)
-	var found bool
-	for _, it := range tr.contexts["c"].Items {
-		found = found || (it.Group == ev.Persistence && !it.Failed)
-	}
-	assert.True(t, found)
-}
-
-func TestRepeatsAreCountedNotStored(t *testing.T) {
-	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 16})
-	for i := range 300 {
-		p := proc{pid: int64(1000 + i), ancestors: []int64{1}}
-		ingest(tr, "c", "", event(contract.EventFileOpen, p, time.Duration(i)*time.Millisecond), optimFail)
-	}
-	c := tr.contexts["c"]
-	require.Len(t, c.Items, 1)
-	assert.EqualValues(t, 299, c.Items[0].Repeats)
-	assert.Len(t, c.Procs, 1, "processes whose evidence was a repeat are not kept")
-	assert.Zero(t, c.Dropped)
-}
-
-// A running process keeps its weak evidence against a burst of equally weak evidence from
-// processes that exited.
-func TestRunningProcessOutlastsExitedBurst(t *testing.T) {
-	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 16})
-	miner := proc{pid: 100, ancestors: []int64{1}}
-	ingest(tr, "c", "", event(contract.EventConnect, miner, 0), poolWeak)
-	for i := range 100 {
-		p := proc{pid: int64(2000 + i), ancestors: []int64{1}}
-		w := poolWeak
-		w.Endpoint = fmt.Sprintf("10.0.%d.%d:3333", i/250, i%250)
-		w.Indicator = w.Endpoint
-		ingest(tr, "c", "", event(contract.EventConnect, p, time.Duration(i+1)*time.Millisecond), w)
-		ingest(tr, "c", "", event(contract.EventExit, p, time.Duration(i+1)*time.Millisecond+1))
-	}
-	var kept bool
-	for _, it := range tr.contexts["c"].Items {
-		kept = kept || it.PID == 100
-	}
-	assert.True(t, kept)
-}
-
-// The process list is bounded whatever the number of processes, and holds the ones with evidence.
-func TestProcessListBounded(t *testing.T) {
-	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 64})
-	miner := proc{pid: 100, ancestors: []int64{10, 1}}
-	ingest(tr, "c", "", event(contract.EventExec, miner, 0), minerStrong)
-	for i := range 20000 {
-		p := proc{pid: int64(10000 + i), ancestors: []int64{10, 1}}
-		e := ev.Evidence{Group: ev.Optimization, Strength: ev.Strong, Kind: fmt.Sprintf("k%d", i%40), Indicator: fmt.Sprint(i)}
-		ingest(tr, "c", "", event(contract.EventFileWrite, p, time.Duration(i)*time.Microsecond), e)
-	}
-	c := tr.contexts["c"]
-	assert.LessOrEqual(t, len(c.Procs), 2*64+8)
-	assert.NotNil(t, c.proc(100, event("", miner, 0).Start), "the miner holds evidence: pinned")
-	for i := range c.Items {
-		assert.NotNil(t, c.proc(c.Items[i].PID, c.Items[i].Start), "every item's process is known")
-	}
-}
-
-// BenchmarkFloodOneContext feeds one context records with evidence from distinct processes: the
-// cost per record must not grow with the number of records (10k, 20k and 40k once took 0.5, 2.2
-// and 8.5 s). Compare ns/op across the sizes.
-func BenchmarkFloodOneContext(b *testing.B) {
-	for _, n := range []int{10000, 20000, 40000} {
-		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			events := make([]*ev.Event, n)
-			evs := make([][]ev.Evidence, n)
-			for i := range n {
-				events[i] = event(contract.EventFileWrite, proc{pid: int64(10000 + i), ancestors: []int64{10, 1}}, time.Duration(i)*time.Microsecond)
-				evs[i] = []ev.Evidence{{Group: ev.Optimization, Strength: ev.Strong, Kind: "msr", Indicator: fmt.Sprintf("/dev/cpu/%d/msr", i), Failed: true}}
+// TestEstimateFollowsHeap: without a budget, the estimate is not below what the heap really holds
+// for contexts of typical and of large size.
+func TestEstimateFollowsHeap(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		contexts, ev int
+	}{{"large", 40, 64}, {"small", 500, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := heapInUse()
+			tr := New(Config{Window: time.Hour, MaxContexts: 100000, MaxEvidence: 64})
+			for i := 0; i < tc.contexts; i++ {
+				largeContext(tr, i, tc.ev)
 			}
-			b.ResetTimer()
-			for range b.N {
-				tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 64})
-				for i := range n {
-					ingest(tr, "c", "", events[i], evs[i]...)
-				}
-			}
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/record")
+			held := int64(heapInUse()) - int64(before)
+			t.Logf("estimate %d B, heap held %d B (ratio %.2f)", tr.Bytes(), held, float64(tr.Bytes())/float64(held))
+			assert.GreaterOrEqual(t, tr.Bytes(), held*9/10, "the estimate may not undercount by more than 10 %")
+			runtime.KeepAlive(tr)
 		})
 	}
+}
+
+// TestResourceKeptOnlyAsNeeded: a context keeps the attributes findings and responses use, values
+// cut to maxResourceValue, identity values never cut (dropped when too long).
+func TestResourceKeptOnlyAsNeeded(t *testing.T) {
+	tr := New(Config{Window: time.Hour, MaxContexts: 10, MaxEvidence: 8, ResourceKeys: []string{"my.key"}})
+	res := pcommon.NewResource()
+	a := res.Attributes()
+	a.PutStr("host.id", "h1")
+	a.PutStr("host.name", strings.Repeat("n", 5000))
+	a.PutStr("process.linux.cgroup", "/"+strings.Repeat("c", 2000))
+	a.PutStr("my.key", "mine")
+	a.PutStr("unrelated.big", strings.Repeat("u", 1<<20))
+	a.PutEmptySlice("container.name").AppendEmpty().SetStr("x")
+	c := tr.create([]byte("k"), res)
+	back := pcommon.NewResource()
+	require.NoError(t, DecodeResource(c.Resource, back))
+	got := back.Attributes().AsRaw()
+	assert.Equal(t, "h1", got["host.id"])
+	assert.Len(t, got["host.name"], maxResourceValue)
+	assert.Equal(t, "mine", got["my.key"])
+	assert.NotContains(t, got, "unrelated.big")
+	assert.NotContains(t, got, "process.linux.cgroup", "a cut cgroup path would name its parent")
+	assert.NotContains(t, got, "container.name", "only scalar values are kept")
+	assert.Less(t, len(c.Resource), 2*maxResourceValue)
+}
+
+// TestEvictionPrefersWeakUnreported: at the bound, a context with only weak evidence goes before
+// one with strong evidence, and that before one that reported a chain, whatever their recency.
+func TestEvictionPrefersWeakUnreported(t *testing.T) {
+	tr := New(Config{Window: time.Hour, MaxContexts: 3, MaxEvidence: 16, MaxTombstones: 10})
+	miner := proc{pid: 100, ancestors: []int64{1}}
+	ingest(tr, "chain", "", event("cryptochain.process.exec", miner, 0), minerStrong)
+	fs := ingest(tr, "chain", "", event("cryptochain.dns.query", miner, time.Second), poolStrong)
+	require.Len(t, fs, 1)
+	tr.Accepted("chain", fs[0].Level)
+	ingest(tr, "strong", "", event("cryptochain.process.exec", proc{pid: 7}, 2*time.Second), minerStrong)
+	ingest(tr, "weak", "", event("cryptochain.process.exec", proc{pid: 8}, 3*time.Second), minerName)
+	ingest(tr, "new1", "", event("cryptochain.process.exec", proc{pid: 9}, 4*time.Second), minerName)
+	assert.Nil(t, tr.contexts["weak"], "weak, unreported: first to go")
+	ingest(tr, "new2", "", event("cryptochain.process.exec", proc{pid: 10}, 5*time.Second), minerStrong)
+	assert.Nil(t, tr.contexts["new1"])
+	ingest(tr, "new3", "", event("cryptochain.process.exec", proc{pid: 11}, 6*time.Second), minerStrong)
+	assert.Nil(t, tr.contexts["strong"], "strong, unreported: before a reported chain")
+	assert.NotNil(t, tr.contexts["chain"], "the reported chain stays while others can go")
+	assert.Equal(t, 0, tr.Tombstones())
+}
+
+// TestTombstoneKeepsFindingIDAndEscalation: a quiet Medium chain evicted by a flood of other
+// chains comes back with its finding id; its later cron write and hugepages escalate it.
+func TestTombstoneKeepsFindingIDAndEscalation(t *testing.T) {
+	tr := New(Config{Window: time.Hour, MaxContexts: 20, MaxEvidence: 16, MaxTombstones: 200})
+	miner := proc{pid: 100, ancestors: []int64{10, 1}}
+	ingest(tr, "quiet", "", event("cryptochain.process.exec", miner, 0), minerStrong)
+	fs := ingest(tr, "quiet", "", event("cryptochain.dns.query", miner, time.Second), poolStrong)
+	require.Len(t, fs, 1)
+	id := fs[0].ID
+	tr.Accepted("quiet", Medium)
+	for i := 0; i < 100; i++ { // junk chains, each reported: the quiet one is the least recently used
+		k := fmt.Sprintf("junk-%d", i)
+		p := proc{pid: int64(200 + i), ancestors: []int64{1}}
+		ingest(tr, k, "", event("cryptochain.process.exec", p, 2*time.Second), minerStrong)
+		for _, f := range ingest(tr, k, "", event("cryptochain.dns.query", p, 2*time.Second), poolStrong) {
+			tr.Accepted(k, f.Level)
+		}
+	}
+	require.Nil(t, tr.contexts["quiet"], "evicted")
+	require.NotNil(t, tr.tombs.m["quiet"])
+
+	fs = ingest(tr, "quiet", "", event("cryptochain.file.write", proc{pid: 50, ancestors: []int64{1}}, 3*time.Second), persist)
+	require.Len(t, fs, 1)
+	assert.Equal(t, High, fs[0].Level)
+	assert.Equal(t, id, fs[0].ID)
+	assert.Contains(t, fs[0].Groups, ev.Miner)
+	tr.Accepted("quiet", High)
+	fs = ingest(tr, "quiet", "", event("cryptochain.sysctl.write", proc{pid: 51, ancestors: []int64{1}}, 4*time.Second), optim)
+	require.Len(t, fs, 1)
+	assert.Equal(t, Critical, fs[0].Level)
+	assert.Equal(t, id, fs[0].ID)
+	var endpoints []string
+	for _, it := range fs[0].Items {
+		endpoints = append(endpoints, it.Endpoint)
+	}
+	assert.Contains(t, endpoints, poolStrong.Endpoint, "the pool endpoint to block is still named")
+}
+
+// TestTombstonesBounded: tombstones are bounded in number and count against the byte budget.
+func TestTombstonesBounded(t *testing.T) {
+	tr := New(Config{Window: time.Hour, MaxContexts: 5, MaxEvidence: 16, MaxTombstones: 7})
+	for i := 0; i < 50; i++ {
+		k := fmt.Sprintf("c%d", i)
+		p := proc{pid: int64(100 + i), ancestors: []int64{1}}
+		ingest(tr, k, "", event("cryptochain.process.exec", p, 0), minerStrong)
+		ingest(tr, k, "", event("cryptochain.dns.query", p, 0), poolStrong)
+	}
+	assert.Equal(t, 7, tr.Tombstones())
+	assert.Positive(t, tr.tombs.bytes)
+	assert.NotNil(t, tr.tombs.m["c44"], "the most recently buried are kept")
+	assert.Nil(t, tr.tombs.m["c30"])
 }

@@ -21,7 +21,8 @@ type Finding struct {
 // already reported it records the escalation and returns the finding to emit; otherwise nil.
 func (t *Tracker) evaluate(c *Context) *Finding {
 	t.expire(c)
-	if c.Level == Critical && concealments(c.Items) <= c.Concealed {
+	reported := max(c.Level, c.Sent) // accepted, or emitted and awaiting the consumer's verdict
+	if reported == Critical && concealments(c.Items) <= int(c.Concealed) {
 		return nil // nothing left to report
 	}
 	items := c.Items
@@ -39,17 +40,15 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 			hidden++
 		}
 	}
-	if level == None || (level <= c.Level && hidden <= c.Concealed) {
+	if level == None || (level <= reported && hidden <= int(c.Concealed)) {
 		return nil
 	}
-	if level < c.Level {
-		level = c.Level
-	}
-	c.Concealed = hidden
+	level = max(level, reported)
+	c.Concealed = int32(hidden)
 	if c.FindingID == "" {
 		c.FindingID = newFindingID()
 	}
-	c.Level = level
+	c.Sent = level // Level follows once the next consumer accepted it (Accepted)
 	c.dirty = true
 	out := make([]Item, 0, len(sel))
 	for _, i := range sel {

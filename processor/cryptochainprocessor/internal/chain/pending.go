@@ -3,6 +3,7 @@ package chain
 import (
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
@@ -15,14 +16,29 @@ import (
 // that; records are also reordered by batching. Findings must not depend on order within it.
 const OrderWindow = 10 * time.Second
 
-// maxPending bounds the execs remembered for late links.
-const maxPending = 1024
+// maxPending bounds the execs remembered for late links, maxPendingField each string kept of one
+// (a persisted command is at most 1 KiB: the classifier cuts it there).
+const (
+	maxPending      = 1024
+	maxPendingField = 1024
+)
 
 // pendingExec is an exec that could be a re-spawn (it ran a "sh -c" command, was started by pid 1,
 // or gave evidence itself) but matched no remembered persistence command when it arrived.
 type pendingExec struct {
-	key string         // its context
-	ev  evidence.Event // the facts links.match and applyLink read, copied and bounded
+	key  string         // its context
+	ev   evidence.Event // the facts links.match and applyLink read, copied and bounded
+	size int64          // estimated bytes held (budget.go)
+}
+
+var pendingBytes = int64(unsafe.Sizeof(pendingExec{})) + mapEntryBytes
+
+// clipPending copies s bounded to maxPendingField.
+func clipPending(s string) string {
+	if len(s) > maxPendingField {
+		s = s[:maxPendingField]
+	}
+	return clip(s)
 }
 
 // pendingExecs is a ring of recent re-spawn candidates, with a count per context so that creating
@@ -31,6 +47,7 @@ type pendingExecs struct {
 	ring  []pendingExec
 	next  int
 	byKey map[string]int32
+	bytes int64 // estimated bytes held, counted in Tracker.Bytes
 }
 
 func newPendingExecs() *pendingExecs {
@@ -55,29 +72,39 @@ func respawnCandidate(ev *evidence.Event, evidenced bool) bool {
 // remember keeps ev (an exec of the context key) for links that arrive after it.
 func (pe *pendingExecs) remember(key []byte, ev *evidence.Event) {
 	e := pendingExec{ev: evidence.Event{
-		Name: contract.EventExec, Time: ev.Time, PID: ev.PID, Start: clip(ev.Start), PPID: ev.PPID,
-		Exe: clip(ev.Exe), CmdLine: clip(ev.CmdLine),
+		Name: contract.EventExec, Time: ev.Time, PID: ev.PID, Start: clipPending(ev.Start), PPID: ev.PPID,
+		Exe: clipPending(ev.Exe), CmdLine: clipPending(ev.CmdLine),
 	}}
 	if ev.Filename != ev.Exe {
-		e.ev.Filename = clip(ev.Filename)
+		e.ev.Filename = clipPending(ev.Filename)
 	} else {
 		e.ev.Filename = e.ev.Exe
 	}
 	// Only what match looks at: argv[0] and a "-c" command.
 	if len(ev.Args) > 0 {
-		e.ev.Args = []string{clip(ev.Args[0])}
+		e.ev.Args = []string{clipPending(ev.Args[0])}
 		for i := 0; i+1 < len(ev.Args); i++ {
 			if ev.Args[i] == "-c" {
-				e.ev.Args = append(e.ev.Args, "-c", clip(ev.Args[i+1]))
+				e.ev.Args = append(e.ev.Args, "-c", clipPending(ev.Args[i+1]))
 				break
 			}
 		}
 	}
+	e.size = pendingBytes + int64(len(key)+len(key)/8+16) + strBytes(e.ev.Start) + strBytes(e.ev.Exe) + strBytes(e.ev.CmdLine) +
+		int64(cap(e.ev.Args))*16
+	if e.ev.Filename != e.ev.Exe {
+		e.size += strBytes(e.ev.Filename)
+	}
+	for _, a := range e.ev.Args {
+		e.size += strBytes(a)
+	}
+	pe.bytes += e.size
 	if len(pe.ring) < cap(pe.ring) {
 		e.key = string(key)
 		pe.ring = append(pe.ring, e)
 	} else {
 		old := &pe.ring[pe.next]
+		pe.bytes -= old.size
 		if pe.byKey[old.key]--; pe.byKey[old.key] <= 0 {
 			delete(pe.byKey, old.key)
 		}
@@ -141,10 +168,14 @@ func (t *Tracker) linkCreated(c *Context) int {
 }
 
 // withinOrder reports whether an exec at ns may be the re-spawn of a write at wrote that arrived
-// after it: the exec follows the write, or precedes it by no more than clock skew between CPUs.
+// after it: the exec follows the write (by record time, one host's clock; a few ms of slack for
+// timestamps taken on different CPUs) within OrderWindow. An exec from before the write cannot have
+// run what the write put there.
 func withinOrder(ns, wrote int64) bool {
-	return ns >= wrote-int64(time.Second) && ns-wrote <= int64(OrderWindow)
+	return ns >= wrote-int64(orderSlack) && ns-wrote <= int64(OrderWindow)
 }
+
+const orderSlack = 10 * time.Millisecond
 
 // runs reports whether exec ev runs command cmd (or its executable exe), as links.match decides.
 func runs(ev *evidence.Event, cmd, exe string) bool {

@@ -25,6 +25,8 @@ func TestPendingBounded(t *testing.T) {
 		ingest(tr, fmt.Sprintf("cron:%d", i), "", shellExec(proc{pid: int64(100 + i), ppid: 1}, time.Duration(i)*time.Millisecond, "/tmp/x"))
 	}
 	assert.Len(t, tr.pending.ring, maxPending)
+	assert.Positive(t, tr.pending.bytes)
+	assert.LessOrEqual(t, tr.pending.bytes, tr.Bytes(), "counted in the state's bytes")
 	assert.LessOrEqual(t, len(tr.pending.byKey), maxPending)
 	assert.Zero(t, tr.Len(), "benign execs keep no context state")
 	// An ordinary exec (no -c, not a child of pid 1, no evidence) is not kept.
@@ -56,7 +58,7 @@ func TestLateLinkWindow(t *testing.T) {
 			id := fs[0].ID
 			fs = ingest(tr, "ssh:1", "", event(contract.EventFileWrite, proc{pid: 50, ancestors: []int64{1}}, write), persist)
 			c := tr.contexts["cron:7"]
-			assert.Equal(t, tc.want, c.Level)
+			assert.Equal(t, tc.want, max(c.Level, c.Sent))
 			if tc.want == High {
 				require.Len(t, fs, 1)
 				assert.Equal(t, id, fs[0].ID, "the escalation keeps the finding id")
