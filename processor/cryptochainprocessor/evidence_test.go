@@ -132,7 +132,7 @@ func TestInheritanceOnlyFromSameActor(t *testing.T) {
 			defer h.shutdown()
 			w := fileWrite("ssh:46", 0, 950, sh, tc.exe, "/var/spool/cron/crontabs/root", "create", "* * * * * /usr/local/bin/job\n")
 			if tc.chroot {
-				w.attrs["cryptochain.file.in_chroot"] = true
+				w.attrs["cryptochain.file.root"] = "chroot"
 			}
 			h.consume(w)
 			var recs []rec

@@ -230,7 +230,7 @@ func scenarios() []scenario {
 		fileWrite("ssh:25", 0, 1100, sh, "/usr/bin/tee", "/etc/ld.so.preload", "open", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"),
 		exec("ssh:25", time.Second, 1101, sh, "/usr/bin/perf", "perf", "record", "-g", "-p", "1234"),
 	}})
-	imageCron := func(r rec) rec { r.attrs["cryptochain.file.in_chroot"] = true; return r }
+	imageCron := func(r rec) rec { r.attrs["cryptochain.file.root"] = "chroot"; return r }
 	s = append(s, scenario{"benign_image_pull_with_cron_tables", []rec{
 		exec("ssh:26", 0, 1200, sh, "/usr/bin/podman", "podman", "pull", "docker.io/library/debian:12"),
 		imageCron(fileWrite("ssh:26", time.Second, 1200, sh, "/usr/bin/podman", "/var/spool/cron/crontabs/root", "create", "")),

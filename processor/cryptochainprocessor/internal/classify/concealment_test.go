@@ -61,7 +61,7 @@ func TestShellStartupPersistence(t *testing.T) {
 func TestChrootWriteIsNotPersistence(t *testing.T) {
 	c := newC(t)
 	ev := &evidence.Event{Name: contract.EventFileWrite, Exe: "/usr/bin/podman", Path: "/var/spool/cron/crontabs/root", Op: "create",
-		Content: "* * * * * /usr/local/bin/job\n", InChroot: true}
+		Content: "* * * * * /usr/local/bin/job\n", FileRoot: "chroot"}
 	assert.Empty(t, c.Classify(ev))
 	ev.Path, ev.Content = "/etc/ld.so.preload", "/usr/lib/libx.so\n"
 	assert.Empty(t, c.Classify(ev))

@@ -18,8 +18,8 @@ const srcCrontab = "crontab(1) replacing a table"
 // ld.so.preload is concealment. A write inside a chroot is neither.
 func (c *Classifier) persistenceFile(ev *evidence.Event, o *out) {
 	p := ev.Path
-	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" || ev.InChroot {
-		return // a chroot's files (an image being unpacked) are not the host's
+	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" || ev.FileRoot != "" {
+		return // a chroot's or an unpacked image's files start nothing on the host
 	}
 	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
 		return // package installs and systemd's own runtime units

@@ -193,10 +193,10 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 			ev.Mode = d.str(k, v, MaxString)
 		case contract.AttrFileResult:
 			ev.Result = d.str(k, v, MaxString)
-		case contract.AttrFileInChroot:
-			ev.InChroot = d.bool(k, v)
 		case contract.AttrFileContent:
 			ev.Content = d.str(k, v, MaxContent)
+		case contract.AttrFileRoot:
+			ev.FileRoot = d.str(k, v, MaxString)
 		case contract.AttrSysctlName:
 			ev.SysctlName = d.str(k, v, MaxString)
 		case contract.AttrSysctlValue:

@@ -115,6 +115,7 @@ type Event struct {
 	Flags       int64
 	Failed      bool   // file result error, exec_failed, connect error
 	Content     string // cryptochain.file.content
+	FileRoot    string // cryptochain.file.root: set when the path is not a host path (chroot, image unpack)
 	SysctlName  string
 	SysctlValue string
 
@@ -156,9 +157,6 @@ type Event struct {
 	UnusualLocation bool // cryptochain.process.exe.unusual_location
 	NameMismatch    bool // cryptochain.process.name_mismatch
 	KthreadLike     bool // cryptochain.process.kthread_like
-	// InChroot: the file path is relative to the writer's chroot, not the host root
-	// (cryptochain.file.in_chroot): a write there is not host persistence.
-	InChroot bool
 }
 
 // EnvVar is one captured environment variable.
