@@ -10,24 +10,25 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/redact/redacttest"
 )
 
-// play redacts an entry the way the receiver does and returns everything that would be exported.
-func play(r *Redactor, e redacttest.Entry) string {
+// play redacts an entry the way the receiver does and returns what would be exported; an argv is
+// redacted as a vector (the receiver) and as one line (a finding's command line): both are returned.
+func play(r *Redactor, e redacttest.Entry) []string {
 	switch {
 	case len(e.Argv) > 0:
 		args := append([]string(nil), e.Argv...)
 		r.Args(args)
-		return strings.Join(args, " ") + "\n" + r.Text(strings.Join(e.Argv, " "))
+		return []string{strings.Join(args, " "), r.Text(strings.Join(e.Argv, " "))}
 	case len(e.Env) > 0:
 		var b strings.Builder
 		for k, v := range e.Env {
 			b.WriteString(k + "=" + r.Env(k, v) + "\n")
 		}
-		return b.String()
+		return []string{b.String()}
 	case e.Payload != "":
 		p, _ := r.Payload(e.Payload)
-		return p
+		return []string{p}
 	}
-	return r.Text(e.File)
+	return []string{r.Text(e.File)}
 }
 
 func TestCorpus(t *testing.T) {
@@ -36,10 +37,14 @@ func TestCorpus(t *testing.T) {
 	require.GreaterOrEqual(t, len(corpus), 50)
 	r := Default()
 	for _, e := range corpus {
-		out := play(r, e)
-		assert.Empty(t, redacttest.Leaks([]redacttest.Entry{e}, out), "%s: %s", e.Name, out)
-		for _, k := range e.Keep {
-			assert.Contains(t, out, k, e.Name)
+		for _, out := range play(r, e) {
+			assert.Empty(t, redacttest.Leaks([]redacttest.Entry{e}, out), "%s: %s", e.Name, out)
+			if e.Payload != "" && !Mining(e.Payload) {
+				continue
+			}
+			for _, k := range e.Keep {
+				assert.Contains(t, out, k, e.Name)
+			}
 		}
 	}
 }
@@ -54,7 +59,7 @@ func TestCorpusNeedsEveryRule(t *testing.T) {
 		require.NoError(t, err)
 		leaked := 0
 		for _, e := range corpus {
-			if len(redacttest.Leaks([]redacttest.Entry{e}, play(r, e))) > 0 {
+			if len(redacttest.Leaks([]redacttest.Entry{e}, strings.Join(play(r, e), "\n"))) > 0 {
 				leaked++
 			}
 		}

@@ -134,6 +134,11 @@ func (r *Redactor) pairs(s string, argMode bool, e *edits) {
 				continue
 			}
 			lo, hi := valueSpan(s, v, argMode, false)
+			if start > 0 && (s[start-1] == '?' || s[start-1] == '&') { // a query parameter ends at & or #
+				if k := strings.IndexAny(s[lo:hi], "&#"); k >= 0 {
+					hi = lo + k
+				}
+			}
 			if lo < hi && strings.IndexByte("/$~", s[lo]) < 0 {
 				e.add(lo, hi)
 			}

@@ -3,6 +3,8 @@
 package redacttest // import "github.com/cryptochain-otel/cryptochain/internal/redact/redacttest"
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,12 +59,13 @@ func Load() ([]Entry, error) {
 	return out, nil
 }
 
-// Leaks returns the secrets of the corpus found in exported (JSON), naming the entries.
+// Leaks returns the secrets of the corpus found in exported text (plain, or JSON from Normalize),
+// naming the entries.
 func Leaks(corpus []Entry, exported string) []string {
 	var out []string
 	for _, e := range corpus {
 		for _, s := range e.Secrets() {
-			if strings.Contains(exported, s) || strings.Contains(exported, jsonEscaped(s)) {
+			if Contains(exported, s) {
 				out = append(out, fmt.Sprintf("%s: %q", e.Name, s))
 			}
 		}
@@ -70,7 +73,33 @@ func Leaks(corpus []Entry, exported string) []string {
 	return out
 }
 
-func jsonEscaped(s string) string {
-	r := strings.NewReplacer(`"`, `\"`, `\`, `\\`, "<", `\u003c`, ">", `\u003e`, "&", `\u0026`, "=", `\u003d`)
-	return r.Replace(s)
+// Contains reports s in exported, as is or JSON-escaped.
+func Contains(exported, s string) bool {
+	if strings.Contains(exported, s) {
+		return true
+	}
+	q, _ := json.Marshal(s)
+	return strings.Contains(exported, string(q[1:len(q)-1]))
+}
+
+// Normalize re-encodes JSON documents (one a line) with the minimal escaping of encoding/json
+// without HTML escaping, so that a search for a byte sequence does not depend on how the encoder
+// that produced them escapes.
+func Normalize(docs []byte) (string, error) {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	for _, line := range bytes.Split(docs, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(line, &v); err != nil {
+			return "", err
+		}
+		if err := enc.Encode(v); err != nil {
+			return "", err
+		}
+	}
+	return b.String(), nil
 }
