@@ -46,6 +46,11 @@ func TestLoadConfig(t *testing.T) {
 					{Key: "host.name", Regex: "^gpu-farm-[0-9]+$"},
 				},
 			},
+			Redaction: RedactionConfig{
+				Disable:          []string{"payload_filter"},
+				ExtraPatterns:    []string{"corp-[0-9a-f]{16}"},
+				ExtraSecretNames: []string{"*WALLET_PIN*"},
+			},
 		}},
 		{name: "empty_context_keys", wantErr: "context_keys"},
 		{name: "zero_window", wantErr: "window"},
@@ -53,6 +58,9 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_pattern", wantErr: "indicators.patterns[0]"},
 		{name: "bad_allowlist_regex", wantErr: "allowlist.resource_attributes[0].regex"},
 		{name: "allowlist_value_and_regex", wantErr: "allowlist.resource_attributes[0]"},
+		{name: "bad_redaction_rule", wantErr: "redaction.disable[0]"},
+		{name: "bad_redaction_pattern", wantErr: "redaction.extra_patterns[0]"},
+		{name: "bad_secret_name", wantErr: "redaction.extra_secret_names[0]"},
 		{name: "unknown_key", wantErr: "windows"},
 	}
 	for _, tt := range tests {

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
@@ -38,6 +39,7 @@ type cryptochainProcessor struct {
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
 	allow  *allowlist
+	red    *redact.Redactor
 	now    func() time.Time
 
 	mu         sync.Mutex
@@ -82,12 +84,17 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 	if err != nil {
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
+	red, err := redact.New(cfg.redaction())
+	if err != nil {
+		return nil, fmt.Errorf("redaction: %w", err)
+	}
 	p := &cryptochainProcessor{
 		cfg:    cfg,
 		set:    set,
 		logger: set.Logger,
 		tb:     tb,
 		allow:  allow,
+		red:    red,
 		now:    time.Now,
 		cl:     cl,
 		tracker: chain.New(chain.Config{
@@ -173,7 +180,11 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		allowed := p.allow.resource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				return !p.record(lr, &ref, allowed)
+				keep := p.record(lr, &ref, allowed)
+				if keep {
+					redactRecord(p.red, lr) // classified from the original values; forwarded redacted
+				}
+				return !keep
 			})
 			return forward != ForwardAll && sl.LogRecords().Len() == 0
 		})
@@ -245,6 +256,6 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 		p.findings = plog.NewLogs()
 		p.hasFinding = true
 	}
-	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	redactRecord(p.red, finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now()))
 	p.emitted[f.Level]++
 }
