@@ -144,12 +144,27 @@ var notSecretWords = []string{"bypass", "passthrough", "passive", "compass", "au
 	"_path", "-stdin", "-env", "-cmd", "-command", "-prompt", "-length", "-type", "-method", "-mode", "-url", "-dir",
 	"-helper", "-policy", "-ttl", "-name", "-id", "-fd", "-format", "-endpoint", "-server", "-host", "-port"}
 
+// secretInitials are the first letters of secretWords: a name without any of them at a position
+// where a word could start is not secret (one pass, no word search for most flags).
+var secretInitials = func() (t [256]bool) {
+	for _, w := range secretWords {
+		t[w[0]] = true
+		t[upper(w[0])] = true
+	}
+	return t
+}()
+
 func secretFlag(name string) bool {
 	hit := false
-	for _, w := range secretWords {
-		if indexFold(name, w) >= 0 {
-			hit = true
-			break
+	for i := 0; i < len(name) && !hit; i++ {
+		if !secretInitials[name[i]] {
+			continue
+		}
+		for _, w := range secretWords {
+			if len(name)-i >= len(w) && equalFold(name[i:i+len(w)], w) {
+				hit = true
+				break
+			}
 		}
 	}
 	if !hit {

@@ -30,7 +30,7 @@ type matcher struct {
 // names decides whether a name is secret. Verdicts for exact names are cached (env names repeat).
 type names struct {
 	m     []matcher
-	mu    sync.Mutex
+	mu    sync.RWMutex
 	cache map[string]bool
 }
 
@@ -69,18 +69,18 @@ func newNames(patterns []string) *names {
 	return n
 }
 
-// cached is match with a bounded verdict cache, for names that repeat (environment variables).
-func (n *names) cached(name string) bool {
-	n.mu.Lock()
-	if v, ok := n.cache[name]; ok {
-		n.mu.Unlock()
+// verdict is match with a bounded verdict cache, for names that repeat (environment variables).
+func (n *names) verdict(name string) bool {
+	n.mu.RLock()
+	v, ok := n.cache[name]
+	n.mu.RUnlock()
+	if ok {
 		return v
 	}
-	n.mu.Unlock()
-	v := n.match(name)
+	v = n.match(name)
 	n.mu.Lock()
 	if len(n.cache) >= nameCacheMax {
-		n.cache = map[string]bool{}
+		clear(n.cache)
 	}
 	n.cache[strings.Clone(name)] = v
 	n.mu.Unlock()

@@ -125,7 +125,7 @@ func (r *Redactor) on(rule string) bool {
 
 // IsSecretName reports whether an environment variable name is a secret name.
 func (r *Redactor) IsSecretName(name string) bool {
-	return r.names.cached(name)
+	return r.names.verdict(name)
 }
 
 // Env returns the value of environment variable name to export.
@@ -135,7 +135,7 @@ func (r *Redactor) Env(name, value string) string {
 		case EnvValuesNone:
 			return Mark
 		case EnvValuesNonSecret:
-			if r.names.cached(name) {
+			if r.names.verdict(name) {
 				return Mark
 			}
 		}
@@ -202,12 +202,16 @@ func (r *Redactor) scan(s string, argMode bool, e *edits) {
 	if strings.Contains(s, "://") && (r.on(RuleURLUserinfo) || r.on(RuleURLQuery)) {
 		r.urls(s, e)
 	}
-	if strings.ContainsAny(s, ":=") {
+	if strings.IndexByte(s, ':') >= 0 || strings.IndexByte(s, '=') >= 0 {
 		r.pairs(s, argMode, e)
 	}
-	if len(s) >= 16 && r.on(RuleTokenShapes) {
-		tokens(s, e)
-		pem(s, e)
+	if len(s) >= minTokenRun && r.on(RuleTokenShapes) {
+		if longestTokenRun(s) >= minTokenRun {
+			tokens(s, e)
+		}
+		if strings.Contains(s, "-----BEGIN ") {
+			pem(s, e)
+		}
 	}
 	for _, re := range r.extra {
 		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {

@@ -28,12 +28,40 @@ var shapes = []shape{
 	{"eyJ", 30, 'j'}, // JWT: checked for two dots below
 }
 
-var byFirst [256][]int
+var (
+	byFirst    [256][]int
+	tokenBytes [256]bool // bytes a token (prefix and body) is made of
+)
+
+// minTokenRun is the shortest run of token bytes (without / and :) that can hold the secret part
+// of a shape (xoxb- and 10).
+const minTokenRun = 15
 
 func init() {
 	for i, sh := range shapes {
 		byFirst[sh.prefix[0]] = append(byFirst[sh.prefix[0]], i)
 	}
+	for c := 0; c < 256; c++ {
+		b := byte(c)
+		tokenBytes[c] = isAlnum(b) || b == '_' || b == '-' || b == '.'
+	}
+}
+
+// longestTokenRun is the length of the longest run of token bytes in s: most strings (paths,
+// words, numbers) have none long enough for any shape, and skip the shape search.
+func longestTokenRun(s string) int {
+	best, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if tokenBytes[s[i]] {
+			run++
+			if run > best {
+				best = run
+			}
+		} else {
+			run = 0
+		}
+	}
+	return best
 }
 
 func inClass(c, class byte) bool {
