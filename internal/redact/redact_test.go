@@ -3,6 +3,7 @@ package redact
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -133,6 +134,20 @@ func TestPayload(t *testing.T) {
 	off, _ := New(Config{Disable: []string{RulePayloadFilter}})
 	_, ok = off.Payload("GET / HTTP/1.1\r\n")
 	assert.True(t, ok)
+}
+
+// TestFloodIsLinear: inputs that repeat what the rules look for cost about as much as plain text of
+// the same size (an attacker controls argv, environment and file content).
+func TestFloodIsLinear(t *testing.T) {
+	r := Default()
+	for _, unit := range []string{"eyJ", "PASS=", "a:", "Authorization: ", "http://a:b@", "?token=", "-----BEGIN ", "ghp_", "-p ", `"pass": "`, "AKIA"} {
+		s := strings.Repeat(unit, 65536/len(unit)) // the largest file content the receiver reads back
+		start := time.Now()
+		_ = r.Text(s)
+		r.Args(strings.Fields(s))
+		_ = r.Env("X", s)
+		assert.Less(t, time.Since(start), 300*time.Millisecond, "%q repeated", unit)
+	}
 }
 
 func FuzzText(f *testing.F) {

@@ -141,6 +141,7 @@ func (r *Redactor) pairs(s string, argMode bool, e *edits) {
 			}
 			if lo < hi && strings.IndexByte("/$~", s[lo]) < 0 {
 				e.add(lo, hi)
+				i = max(i, hi-1) // what is inside a redacted value does not matter (and is not rescanned)
 			}
 			continue
 		}
@@ -161,6 +162,7 @@ func (r *Redactor) pairs(s string, argMode bool, e *edits) {
 				}
 			}
 			e.add(v, hi)
+			i = max(i, hi-1)
 			continue
 		}
 		// key: value needs a quoted key or a blank after the colon (YAML, JSON, headers)
@@ -176,6 +178,7 @@ func (r *Redactor) pairs(s string, argMode bool, e *edits) {
 		lo, hi := valueSpan(s, v, false, quoted)
 		if lo < hi && !(s[lo] == '[' || s[lo] == '{') {
 			e.add(lo, hi)
+			i = max(i, hi-1)
 		}
 	}
 }

@@ -38,6 +38,9 @@ var (
 const minTokenRun = 15
 
 func init() {
+	if len(shapes) > 64 {
+		panic("redact: more than 64 token shapes")
+	}
 	for i, sh := range shapes {
 		byFirst[sh.prefix[0]] = append(byFirst[sh.prefix[0]], i)
 	}
@@ -87,8 +90,11 @@ func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
-// tokens redacts the bodies of well-known token formats.
+// tokens redacts the bodies of well-known token formats. A shape whose body fell short is not
+// tried again inside the same run (a later start in it has a shorter body): linear time whatever
+// the input repeats.
 func tokens(s string, e *edits) {
+	var skip [64]int // per shape: no retry before this index
 	for i := 0; i < len(s); i++ {
 		cand := byFirst[s[i]]
 		if cand == nil {
@@ -96,7 +102,7 @@ func tokens(s string, e *edits) {
 		}
 		for _, k := range cand {
 			sh := &shapes[k]
-			if !strings.HasPrefix(s[i:], sh.prefix) {
+			if i < skip[k] || !strings.HasPrefix(s[i:], sh.prefix) {
 				continue
 			}
 			if i > 0 && isAlnum(s[i-1]) && !strings.Contains(sh.prefix, "/") {
@@ -108,10 +114,12 @@ func tokens(s string, e *edits) {
 				hi++
 			}
 			if hi-lo < sh.min {
+				skip[k] = hi
 				continue
 			}
 			if sh.prefix == "eyJ" {
 				if strings.Count(s[i:hi], ".") < 2 {
+					skip[k] = hi
 					continue
 				}
 				lo = i
