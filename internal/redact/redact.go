@@ -176,6 +176,9 @@ func (r *Redactor) Args(args []string) bool {
 		}
 		if len(a) >= 8 || len(e) > 0 {
 			r.scan(a, true, &e)
+			if flags && strings.IndexByte(a, ' ') >= 0 { // a command in one argument: sh -c "curl -u a:b …"
+				textFlags(a, &e)
+			}
 		}
 		if len(e) > 0 {
 			args[i] = e.apply(a)

@@ -182,7 +182,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				keep := p.record(lr, &ref, allowed)
 				if keep {
-					redactRecord(p.red, lr) // classified from the original values; forwarded redacted
+					redactForwarded(p.red, lr) // classified from the original values; forwarded redacted
 				}
 				return !keep
 			})
@@ -256,6 +256,6 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 		p.findings = plog.NewLogs()
 		p.hasFinding = true
 	}
-	redactRecord(p.red, finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now()))
+	redactFinding(p.red, finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now()))
 	p.emitted[f.Level]++
 }

@@ -141,7 +141,7 @@ func TestGoldenOnRedactedInput(t *testing.T) {
 			require.NoError(t, err)
 			in, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
 			require.NoError(t, err)
-			eachRecord(in, func(_ pcommon.Resource, lr plog.LogRecord) { redactRecord(r, lr) })
+			eachRecord(in, func(_ pcommon.Resource, lr plog.LogRecord) { redactFinding(r, lr) }) // every string
 			raw, err = os.ReadFile(filepath.Join(dir, "expected_findings.json"))
 			require.NoError(t, err)
 			want, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
