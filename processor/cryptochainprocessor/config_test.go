@@ -30,6 +30,8 @@ func TestLoadConfig(t *testing.T) {
 			Window:                30 * time.Minute,
 			MaxContexts:           500,
 			MaxEvidencePerContext: 32,
+			MaxStateBytes:         32 << 20,
+			MaxTombstones:         100,
 			Forward:               ForwardAll,
 			Storage:               &storageID,
 			Indicators: IndicatorsConfig{
@@ -61,6 +63,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_redaction_rule", wantErr: "redaction.disable[0]"},
 		{name: "bad_redaction_pattern", wantErr: "redaction.extra_patterns[0]"},
 		{name: "bad_secret_name", wantErr: "redaction.extra_secret_names[0]"},
+		{name: "small_state_bytes", wantErr: "max_state_bytes"},
+		{name: "negative_tombstones", wantErr: "max_tombstones"},
 		{name: "unknown_key", wantErr: "windows"},
 	}
 	for _, tt := range tests {

@@ -17,6 +17,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 func newMapper() *Mapper {
@@ -215,6 +216,29 @@ func TestBatchGroupsByContext(t *testing.T) {
 	assert.Equal(t, "scope", r0.ScopeLogs().At(0).Scope().Name())
 }
 
+func TestBatchWorkloadResource(t *testing.T) {
+	b := NewBatch(Host{Name: "node-1"}, "scope")
+	b.NewRecord(&process.Actor{Context: process.Context{ID: "cgroup:3", Kind: "cgroup"}, Cgroup: process.Cgroup{
+		Path: "/kubepods/pod3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91/abc", ContainerID: "abc", PodUID: "3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91",
+		Runtime:  "containerd",
+		Workload: workload.Info{Namespace: "prod", PodName: "web-7d9f8", ContainerName: "nginx", Image: "docker.io/library/nginx:1.27"},
+	}})
+	b.NewRecord(&process.Actor{Context: process.Context{ID: "cgroup:4", Kind: "cgroup"}, Cgroup: process.Cgroup{ContainerID: "def", Workload: workload.Info{Image: "localhost/x:1"}}})
+	ld := b.Take()
+	require.Equal(t, 2, ld.ResourceLogs().Len())
+	a := ld.ResourceLogs().At(0).Resource().Attributes().AsRaw()
+	assert.Equal(t, "prod", a["k8s.namespace.name"])
+	assert.Equal(t, "web-7d9f8", a["k8s.pod.name"])
+	assert.Equal(t, "nginx", a["k8s.container.name"])
+	assert.Equal(t, "docker.io/library/nginx:1.27", a["container.image.name"])
+	assert.Equal(t, "3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91", a["k8s.pod.uid"])
+	a = ld.ResourceLogs().At(1).Resource().Attributes().AsRaw()
+	assert.Equal(t, "localhost/x:1", a["container.image.name"])
+	for _, k := range []string{"k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "k8s.pod.uid"} {
+		assert.NotContains(t, a, k, "unknown names are absent, not empty")
+	}
+}
+
 func TestClock(t *testing.T) {
 	c := NewClock()
 	now := time.Now()
@@ -262,4 +286,62 @@ func FuzzFill(f *testing.F) {
 		})
 		fill(t, m, &event.Event{Proc: ev.Proc, File: &event.File{Op: p, Path: p, SourcePath: p, Content: args}}, process.Actor{}, Extra{})
 	})
+}
+
+// argv whose middle was not captured: the head and the end are bounded separately, the index the
+// end starts at and the skipped bytes are reported, so flags after filler survive the mapper too.
+func TestArgsWithGap(t *testing.T) {
+	m := newMapper() // 4 args, 64 bytes
+	var args [][]byte
+	for i := 0; i < 10; i++ {
+		args = append(args, []byte("--filler"))
+	}
+	args = append(args, []byte("-o"), []byte("pool:443"), []byte("-u"), []byte("WALLET"))
+	x := &event.Exec{Args: args, Argc: 3006, ArgsTruncated: true, ArgsTailAt: 10, ArgsSkipped: 9000, CreatorPID: 7, FromSnapshot: false}
+	lr := fill(t, m, &event.Event{Proc: event.Process{PID: 1, PPID: 1}, Exec: x}, process.Actor{}, Extra{})
+	a := lr.Attributes()
+	s := get(t, a, "process.command_args").Slice().AsRaw()
+	assert.Equal(t, []any{"--filler", "--filler", "--filler", "--filler", "-o", "pool:443", "-u", "WALLET"}, s)
+	assert.Equal(t, int64(4), get(t, a, contract.AttrProcessArgsTailIndex).Int())
+	assert.Equal(t, int64(9000), get(t, a, contract.AttrProcessArgsSkippedBytes).Int())
+	assert.True(t, get(t, a, "cryptochain.process.args_truncated").Bool())
+	assert.Equal(t, contract.LineageFork, get(t, a, contract.AttrProcessLineage).Str())
+	assert.Equal(t, int64(7), get(t, a, contract.AttrProcessCreatorPID).Int(), "creator differs from the parent at exec")
+
+	// the end of argv is cut to the byte bound from its end
+	x.Args = append(args[:10:10], []byte(strings.Repeat("x", 60)), []byte("-u"), []byte("WALLET"))
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 1, PPID: 7}, Exec: x}, process.Actor{}, Extra{})
+	a = lr.Attributes()
+	assert.Equal(t, []any{"--filler", "--filler", "--filler", "--filler", "-u", "WALLET"}, get(t, a, "process.command_args").Slice().AsRaw())
+	_, has := a.Get(contract.AttrProcessCreatorPID)
+	assert.False(t, has, "the creator is the parent")
+
+	x.CreatorPID, x.FromSnapshot = 0, true
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 1}, Exec: x}, process.Actor{}, Extra{})
+	assert.Equal(t, contract.LineageSnapshot, get(t, lr.Attributes(), contract.AttrProcessLineage).Str())
+}
+
+func TestFileRootMarks(t *testing.T) {
+	m := newMapper()
+	for _, c := range []struct {
+		f         event.File
+		container string
+		want      string
+	}{
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, Chroot: true}, "", contract.FileRootChroot},
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, OtherMountNS: true}, "", contract.FileRootPrivate},
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, OtherMountNS: true}, strings.Repeat("a", 64), ""},
+		{event.File{Op: event.FileCreate, Path: "/etc/cron.d/x"}, "", ""},
+	} {
+		f := c.f
+		actor := process.Actor{Cgroup: process.Cgroup{ContainerID: c.container}}
+		a := fill(t, m, &event.Event{Proc: event.Process{PID: 1}, File: &f}, actor, Extra{}).Attributes()
+		v, ok := a.Get(contract.AttrFileRoot)
+		if c.want == "" {
+			assert.False(t, ok, "%+v in %q", c.f, c.container)
+		} else {
+			assert.Equal(t, c.want, v.Str())
+		}
+		assert.Equal(t, c.f.Resolved, get(t, a, contract.AttrFileResolved).Bool())
+	}
 }
