@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
@@ -59,6 +60,9 @@ type ebpfReceiver struct {
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, newSource sourceFactory) (*ebpfReceiver, error) {
+	if _, err := redact.New(cfg.redaction()); err != nil {
+		return nil, fmt.Errorf("ebpf receiver: redaction: %w", err)
+	}
 	r := &ebpfReceiver{cfg: cfg, set: set, next: next, newSource: newSource}
 	for k := event.Kind(0); k < event.KindCount; k++ {
 		r.kindAttr[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", k.String())))

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
@@ -24,10 +25,11 @@ const (
 	defaultMaxAncest = 8
 )
 
-// Mapper fills log records from events.
+// Mapper fills log records from events. Every string that can carry a secret passes the Redactor
+// before it is put into a record.
 type Mapper struct {
 	Clock    *Clock
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	// Bounds re-applied in user space (the kernel bounds too).
 	MaxArgs, MaxArgBytes int
 	MaxEnv, MaxEnvBytes  int
@@ -127,7 +129,9 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.Payload != nil:
 		lr.SetEventName(contract.EventPayload)
 		putEndpoint(a, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
-		a.PutStr(contract.AttrNetworkPayload, untrusted.String(ev.Payload.Data, maxPayloadBytes))
+		if p, ok := m.Redactor.Payload(untrusted.String(ev.Payload.Data, maxPayloadBytes)); ok {
+			a.PutStr(contract.AttrNetworkPayload, p)
+		}
 	}
 }
 
@@ -139,7 +143,7 @@ func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *proce
 	a := lr.Attributes()
 	m.common(a, ev, actor)
 	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(filePath), maxPathBytes))
-	a.PutStr(contract.AttrFileContent, untrusted.String(content, 0))
+	a.PutStr(contract.AttrFileContent, m.Redactor.Text(untrusted.String(content, 0)))
 }
 
 func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
@@ -255,11 +259,11 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 			break
 		}
 		used += len(e)
-		name, value, ok := m.Redactor.Apply(untrusted.String(e, 0))
-		if !ok {
+		name, value, _ := strings.Cut(untrusted.String(e, 0), "=")
+		if name == "" {
 			continue
 		}
-		a.PutStr(contract.AttrEnvPrefix+name, value)
+		a.PutStr(contract.AttrEnvPrefix+name, m.Redactor.Env(name, value))
 		n++
 	}
 	if truncated {
@@ -291,12 +295,13 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool, ta
 	} else {
 		tailAt = 0
 	}
-	s := a.PutEmptySlice(contract.AttrProcessCommandArgs)
-	var line strings.Builder
+	var buf [16]string
+	strs := buf[:0]
+	tailIndex := -1
 	used := 0
 	for i, arg := range args {
 		if tailAt > 0 && i == tailAt {
-			a.PutInt(contract.AttrProcessArgsTailIndex, int64(s.Len()))
+			tailIndex = len(strs)
 			used = 0 // the end of argv has its own byte bound
 		} else if (tailAt == 0 || i < tailAt) && (i >= m.MaxArgs || used >= m.MaxArgBytes) {
 			truncated = true
@@ -310,6 +315,16 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool, ta
 			truncated = true
 		}
 		used += len(str)
+		strs = append(strs, str)
+	}
+	m.Redactor.Args(strs)
+	s := a.PutEmptySlice(contract.AttrProcessCommandArgs)
+	s.EnsureCapacity(len(strs))
+	if tailIndex >= 0 {
+		a.PutInt(contract.AttrProcessArgsTailIndex, int64(tailIndex))
+	}
+	var line strings.Builder
+	for i, str := range strs {
 		s.AppendEmpty().SetStr(str)
 		if i == 0 {
 			a.PutStr(contract.AttrProcessCommand, str)
@@ -395,7 +410,7 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 		c = f.Content
 	}
 	if len(c) > 0 {
-		a.PutStr(contract.AttrFileContent, untrusted.String(c, 0))
+		a.PutStr(contract.AttrFileContent, m.Redactor.Text(untrusted.String(c, 0)))
 	}
 }
 
