@@ -32,6 +32,11 @@ type Proc struct {
 	Context   Context
 
 	exitedAt time.Time
+	// ancestors is the answer of store.ancestors for this image once it is final (the walk
+	// reached pid 0 or the limit), so the records of a busy process do not walk the table again.
+	// The store clears it whenever it stores an image. Never modified once set: it is shared.
+	ancestors     []int64
+	ancestorsDone bool
 }
 
 // Cgroup is where a process runs: its cgroup v2 id and path and the workload the path names.

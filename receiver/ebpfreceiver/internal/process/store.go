@@ -34,6 +34,7 @@ func newStore(size int, grace time.Duration) *store {
 func (t *store) put(p *Proc) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	p.ancestors, p.ancestorsDone = nil, false // a copied image (a fork) must not keep its parent's
 	t.procs.Add(p.Key, p)
 	if cur, ok := t.byPID[p.PID]; !ok || cur.Start <= p.Start {
 		t.byPID[p.PID] = p.Key
