@@ -72,8 +72,9 @@ func (t *Table) fromProcfs(pid uint32) (*Proc, bool) {
 // ancestors returns the pids above k, nearest first, at most max. The walk stops at a parent the
 // table does not know (its pid is still included) and at pid 0. A complete answer (ending at pid 0
 // or at max) is kept on the image and reused, and a child's answer starts from its parent's: the
-// ancestors of a process do not change, only a parent the table did not know yet can appear. The
-// returned slice is shared: callers must not modify it.
+// ancestors of a process do not change, only a parent the table did not know yet can appear, so an
+// unfinished answer is reused only until the store takes a new image. The returned slice is
+// shared: callers must not modify it.
 func (t *store) ancestors(k Key, max int) []int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -81,7 +82,7 @@ func (t *store) ancestors(k Key, max int) []int64 {
 	if !ok {
 		return nil
 	}
-	if p.ancestorsDone && cap(p.ancestors) >= max {
+	if (p.ancestorsDone || p.ancestors != nil && p.ancestorsGen == t.gen) && cap(p.ancestors) >= max {
 		return p.ancestors[:min(len(p.ancestors), max)]
 	}
 	var out []int64
@@ -95,9 +96,7 @@ func (t *store) ancestors(k Key, max int) []int64 {
 	} else {
 		out, done = t.walk(p, max)
 	}
-	if done {
-		p.ancestors, p.ancestorsDone = out, true
-	}
+	p.ancestors, p.ancestorsDone, p.ancestorsGen = out, done, t.gen
 	return out
 }
 

@@ -17,6 +17,7 @@ type store struct {
 	byPID map[uint32]Key // latest incarnation of each pid
 	grace time.Duration
 	exits []Key
+	gen   uint64 // images stored so far: an unfinished ancestor list is valid while it stays
 }
 
 // newStore makes a store holding at most size processes; exited ones are forgotten after grace.
@@ -35,6 +36,7 @@ func (t *store) put(p *Proc) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p.ancestors, p.ancestorsDone = nil, false // a copied image (a fork) must not keep its parent's
+	t.gen++
 	t.procs.Add(p.Key, p)
 	if cur, ok := t.byPID[p.PID]; !ok || cur.Start <= p.Start {
 		t.byPID[p.PID] = p.Key

@@ -2,9 +2,45 @@ package records
 
 import (
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
+
+// clean is untrusted.String for a string the kernel decoder already made: the common case (valid
+// UTF-8, no NUL, within max) is returned as it is, without a copy.
+func clean(s string, max int) string {
+	if (max == 0 || len(s) <= max) && strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return untrusted.String([]byte(s), max)
+}
+
+// timeCache remembers the RFC 3339 text of recent instants: a process's creation time (and its
+// parent's) repeats on every record it causes. Direct-mapped, so a miss costs one format.
+type timeCache struct {
+	entries [64]struct {
+		ns     uint64
+		offset int64
+		text   string
+	}
+}
+
+// format returns the text of the wall time of bootNS under the clock's current offset.
+func (c *timeCache) format(clock *Clock, bootNS uint64) string {
+	off := clock.offset.Load()
+	e := &c.entries[(bootNS^bootNS>>17)%uint64(len(c.entries))]
+	if e.ns == bootNS && e.offset == off && e.text != "" {
+		return e.text
+	}
+	e.ns, e.offset = bootNS, off
+	e.text = time.Unix(0, int64(bootNS)+off).UTC().Format(time.RFC3339Nano)
+	return e.text
+}
 
 func putNonEmpty(m pcommon.Map, k, v string) {
 	if v != "" {
