@@ -32,8 +32,9 @@ type Mapper struct {
 	MaxArgs, MaxArgBytes int
 	MaxEnv, MaxEnvBytes  int
 
-	times timeCache // creation times repeat on every record of a process
-	addrs addrCache // a busy process connects to the same peers
+	times   timeCache // creation times repeat on every record of a process
+	addrs   addrCache // a busy process connects to the same peers
+	envKeys envKeys   // attribute keys of environment names: the same few names on every exec
 }
 
 // Extra carries facts found by the receiver rather than the kernel.
@@ -244,7 +245,7 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 		if !ok {
 			continue
 		}
-		a.PutStr(contract.AttrEnvPrefix+name, value)
+		a.PutStr(m.envKeys.key(name), value)
 		n++
 	}
 	if truncated {

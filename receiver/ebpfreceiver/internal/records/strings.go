@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
 
@@ -65,4 +66,23 @@ func errnoName(e int32) string {
 		return s
 	}
 	return "errno " + strconv.Itoa(int(e))
+}
+
+// envKeys remembers the attribute key of each environment name seen (bounded).
+type envKeys struct {
+	m map[string]string
+}
+
+const envKeysMax = 4096
+
+func (k *envKeys) key(name string) string {
+	if s, ok := k.m[name]; ok {
+		return s
+	}
+	s := contract.AttrEnvPrefix + name
+	if k.m == nil || len(k.m) >= envKeysMax {
+		k.m = make(map[string]string, 64)
+	}
+	k.m[strings.Clone(name)] = s // the name may point into a large environment entry
+	return s
 }
