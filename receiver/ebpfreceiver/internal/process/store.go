@@ -17,7 +17,12 @@ type store struct {
 	byPID map[uint32]Key // latest incarnation of each pid
 	grace time.Duration
 	exits []Key
-	gen   uint64 // images stored so far: an unfinished ancestor list is valid while it stays
+	gen   uint64 // images stored or removed so far: what was learned under a generation stays valid while it stays
+
+	// the last exact-key answer of getLocked, valid while gen stays: a busy process asks again
+	lastKey  Key
+	lastProc *Proc
+	lastGen  uint64
 }
 
 // newStore makes a store holding at most size processes; exited ones are forgotten after grace.
@@ -52,7 +57,11 @@ func (t *store) get(k Key) (*Proc, bool) {
 
 func (t *store) getLocked(k Key) (*Proc, bool) {
 	if k.Start != 0 {
+		if t.lastProc != nil && t.lastGen == t.gen && k == t.lastKey {
+			return t.lastProc, true
+		}
 		if p, ok := t.procs.Get(k); ok {
+			t.lastKey, t.lastProc, t.lastGen = k, p, t.gen
 			return p, true
 		}
 	}
@@ -96,6 +105,7 @@ func (t *store) sweep(now time.Time) {
 			break
 		}
 		t.procs.Remove(k)
+		t.gen++
 	}
 	t.exits = append(t.exits[:0], t.exits[i:]...)
 }
