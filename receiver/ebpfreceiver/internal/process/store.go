@@ -23,11 +23,19 @@ type store struct {
 	lastKey  Key
 	lastProc *Proc
 	lastGen  uint64
+
+	// departed keeps the last images swept after their grace period, by exact key: a creator
+	// recorded at fork may exec its orphan long after it exited itself (sleep, then exec).
+	departed *lru.Cache[Key, *Proc]
 }
+
+// departedSize bounds the images kept after exit for late orphans' execs.
+const departedSize = 4096
 
 // newStore makes a store holding at most size processes; exited ones are forgotten after grace.
 func newStore(size int, grace time.Duration) *store {
 	t := &store{byPID: make(map[uint32]Key, size), grace: grace}
+	t.departed, _ = lru.New[Key, *Proc](departedSize)
 	t.procs, _ = lru.NewWithEvict[Key, *Proc](size, func(k Key, _ *Proc) {
 		if t.byPID[k.PID] == k {
 			delete(t.byPID, k.PID)
@@ -104,10 +112,19 @@ func (t *store) sweep(now time.Time) {
 		if now.Sub(p.exitedAt) < t.grace {
 			break
 		}
+		t.departed.Add(k, p)
 		t.procs.Remove(k)
 		t.gen++
 	}
 	t.exits = append(t.exits[:0], t.exits[i:]...)
+}
+
+// creator returns the process with exactly key k, live, in its grace period, or departed.
+func (t *store) creator(k Key) (*Proc, bool) {
+	if p, ok := t.get(k); ok {
+		return p, true
+	}
+	return t.departed.Get(k)
 }
 
 // len is the number of processes held.
