@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -52,6 +53,8 @@ type ebpfReceiver struct {
 	wg       sync.WaitGroup
 	consume  sync.Mutex // one ConsumeLogs at a time, in order
 	kindAttr [event.KindCount]metric.MeasurementOption
+
+	eventCounts [event.KindCount]atomic.Uint64 // events read since the last flush, by kind
 
 	// loss accounting, owned by the housekeeping goroutine
 	lastLost   [event.KindCount]uint64
@@ -209,6 +212,7 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 func (r *ebpfReceiver) flush(ctx context.Context) {
 	r.consume.Lock()
 	defer r.consume.Unlock()
+	r.reportEventCounts(ctx)
 	ld, n := r.pipe.take()
 	if n == 0 {
 		return
@@ -237,6 +241,9 @@ func (r *ebpfReceiver) Shutdown(ctx context.Context) error {
 	if r.pipe != nil {
 		r.pipe.duePending(time.Now(), true)
 		r.consume.Lock()
+		if r.tb != nil {
+			r.reportEventCounts(ctx)
+		}
 		if ld, n := r.pipe.take(); n > 0 {
 			r.send(ctx, ld, n)
 		}

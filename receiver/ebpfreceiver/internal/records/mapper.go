@@ -33,6 +33,10 @@ type Mapper struct {
 	// Bounds re-applied in user space (the kernel bounds too).
 	MaxArgs, MaxArgBytes int
 	MaxEnv, MaxEnvBytes  int
+
+	times   timeCache // creation times repeat on every record of a process
+	addrs   addrCache // a busy process connects to the same peers
+	envKeys envKeys   // attribute keys of environment names: the same few names on every exec
 }
 
 // Extra carries facts found by the receiver rather than the kernel.
@@ -60,7 +64,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.ExecFailed != nil:
 		lr.SetEventName(contract.EventExecFailed)
 		x := ev.ExecFailed
-		a.PutStr(contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
+		a.PutStr(contract.AttrProcessFilename, clean(x.Filename, maxPathBytes))
 		m.args(a, x.Args, len(x.Args), x.ArgsTruncated, 0)
 		a.PutStr(contract.AttrErrorType, errnoName(x.Errno))
 	case ev.Exit != nil:
@@ -84,7 +88,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.Connect != nil:
 		lr.SetEventName(contract.EventConnect)
 		c := ev.Connect
-		putEndpoint(a, c.Family, c.Transport, c.Addr, c.Port)
+		putEndpoint(a, &m.addrs, c.Family, c.Transport, c.Addr, c.Port)
 		switch {
 		case c.InProgress:
 			a.PutStr(contract.AttrConnectResult, "in_progress")
@@ -128,7 +132,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 		a.PutInt(contract.AttrFPUSamples, int64(ev.FPU.Samples))
 	case ev.Payload != nil:
 		lr.SetEventName(contract.EventPayload)
-		putEndpoint(a, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
+		putEndpoint(a, &m.addrs, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
 		if p, ok := m.Redactor.Payload(untrusted.String(ev.Payload.Data, maxPayloadBytes)); ok {
 			a.PutStr(contract.AttrNetworkPayload, p)
 		}
@@ -153,13 +157,13 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 	}
 	a.PutInt(contract.AttrProcessPID, int64(p.PID))
 	if p.StartBootNS != 0 {
-		a.PutStr(contract.AttrProcessCreationTime, m.Clock.Wall(p.StartBootNS).UTC().Format(time.RFC3339Nano))
+		a.PutStr(contract.AttrProcessCreationTime, m.times.format(m.Clock, p.StartBootNS))
 	}
 	if p.PPID != 0 {
 		a.PutInt(contract.AttrProcessParentPID, int64(p.PPID))
 	}
 	if p.ParentStartNS != 0 {
-		a.PutStr(contract.AttrProcessParentCreationTime, m.Clock.Wall(p.ParentStartNS).UTC().Format(time.RFC3339Nano))
+		a.PutStr(contract.AttrProcessParentCreationTime, m.times.format(m.Clock, p.ParentStartNS))
 	}
 	exe := ""
 	if ev.Exec != nil {
@@ -171,11 +175,11 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 		exe = actor.Proc.Exe
 	}
 	if exe != "" {
-		exe = untrusted.String([]byte(exe), maxPathBytes)
+		exe = clean(exe, maxPathBytes)
 		a.PutStr(contract.AttrProcessExecutablePath, exe)
 		a.PutStr(contract.AttrProcessExecutableName, path.Base(exe))
 	}
-	putNonEmpty(a, contract.AttrProcessComm, untrusted.String([]byte(p.Comm), maxCommBytes))
+	putNonEmpty(a, contract.AttrProcessComm, clean(p.Comm, maxCommBytes))
 	if p.VPID != 0 && p.VPID != p.PID {
 		a.PutInt(contract.AttrProcessVPID, int64(p.VPID))
 	}
@@ -210,13 +214,13 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	default:
 		a.PutStr(contract.AttrProcessLineage, contract.LineageParent)
 	}
-	putNonEmpty(a, contract.AttrProcessWorkingDirectory, untrusted.String([]byte(x.Cwd), maxPathBytes))
+	putNonEmpty(a, contract.AttrProcessWorkingDirectory, clean(x.Cwd, maxPathBytes))
 	a.PutInt(contract.AttrProcessUserID, int64(ev.Proc.EUID))
 	a.PutInt(contract.AttrProcessRealUserID, int64(ev.Proc.UID))
 	if ev.Proc.LoginUID != 4294967295 {
 		a.PutInt(contract.AttrProcessLoginUID, int64(ev.Proc.LoginUID))
 	}
-	putNonEmpty(a, contract.AttrProcessTTY, untrusted.String([]byte(x.TTY), 64))
+	putNonEmpty(a, contract.AttrProcessTTY, clean(x.TTY, 64))
 	a.PutBool(contract.AttrProcessInteractive, x.TTY != "")
 	if x.SID != 0 {
 		a.PutInt(contract.AttrProcessSessionLeaderPID, int64(x.SID))
@@ -224,9 +228,9 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	if x.PGID != 0 {
 		a.PutInt(contract.AttrProcessGroupLeaderPID, int64(x.PGID))
 	}
-	putNonEmpty(a, contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
+	putNonEmpty(a, contract.AttrProcessFilename, clean(x.Filename, maxPathBytes))
 	if x.Interpreter != "" && x.Interpreter != x.Filename {
-		a.PutStr(contract.AttrProcessInterpreter, untrusted.String([]byte(x.Interpreter), maxPathBytes))
+		a.PutStr(contract.AttrProcessInterpreter, clean(x.Interpreter, maxPathBytes))
 	}
 	a.PutBool(contract.AttrProcessExeMemfd, x.ExeMemfd)
 	a.PutBool(contract.AttrProcessExeDeleted, x.ExeDeleted)
@@ -263,7 +267,7 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 		if name == "" {
 			continue
 		}
-		a.PutStr(contract.AttrEnvPrefix+name, m.Redactor.Env(name, value))
+		a.PutStr(m.envKeys.key(name), m.Redactor.Env(name, value))
 		n++
 	}
 	if truncated {
@@ -344,10 +348,10 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool, ta
 func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *dnsparse.Message) {
 	if p.Egress {
 		lr.SetEventName(contract.EventDNSQuery)
-		putEndpoint(a, p.Family, p.Transport, p.DstAddr, p.DstPort)
+		putEndpoint(a, &m.addrs, p.Family, p.Transport, p.DstAddr, p.DstPort)
 	} else {
 		lr.SetEventName(contract.EventDNSAnswer)
-		putEndpoint(a, p.Family, p.Transport, p.SrcAddr, p.SrcPort)
+		putEndpoint(a, &m.addrs, p.Family, p.Transport, p.SrcAddr, p.SrcPort)
 	}
 	if msg == nil {
 		return
@@ -376,7 +380,7 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 	} else {
 		lr.SetEventName(contract.EventFileOpen)
 	}
-	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(f.Path), maxPathBytes))
+	a.PutStr(contract.AttrFilePath, clean(f.Path, maxPathBytes))
 	a.PutStr(contract.AttrFileOperation, f.Op)
 	a.PutBool(contract.AttrFileResolved, f.Resolved)
 	switch {
@@ -386,9 +390,9 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 		a.PutStr(contract.AttrFileRoot, contract.FileRootPrivate)
 	}
 	if f.Op == event.FileSymlink {
-		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
+		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, clean(f.SourcePath, maxPathBytes))
 	} else {
-		putNonEmpty(a, contract.AttrFileSourcePath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
+		putNonEmpty(a, contract.AttrFileSourcePath, clean(f.SourcePath, maxPathBytes))
 	}
 	if f.Op == event.FileOpen || f.Op == event.FileCreate || f.Op == event.FileTruncate {
 		a.PutInt(contract.AttrFileFlags, int64(f.Flags))
@@ -414,14 +418,36 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 	}
 }
 
-func putEndpoint(a pcommon.Map, family uint16, transport uint8, addr [16]byte, port uint16) {
+// addrCache remembers the text of the last few peer addresses.
+type addrCache struct {
+	entries [16]struct {
+		family uint16
+		addr   [16]byte
+		text   string
+	}
+}
+
+func (c *addrCache) text(family uint16, addr [16]byte) string {
+	e := &c.entries[(uint(addr[3])^uint(addr[15])^uint(addr[14])<<2)%uint(len(c.entries))]
+	if e.text != "" && e.family == family && e.addr == addr {
+		return e.text
+	}
+	if family == 2 {
+		e.text = netip.AddrFrom4([4]byte(addr[:4])).String()
+	} else {
+		e.text = netip.AddrFrom16(addr).Unmap().String() // v4-mapped peers read as plain IPv4
+	}
+	e.family, e.addr = family, addr
+	return e.text
+}
+
+func putEndpoint(a pcommon.Map, addrs *addrCache, family uint16, transport uint8, addr [16]byte, port uint16) {
 	switch family {
 	case 2:
-		a.PutStr(contract.AttrServerAddress, netip.AddrFrom4([4]byte(addr[:4])).String())
+		a.PutStr(contract.AttrServerAddress, addrs.text(family, addr))
 		a.PutStr(contract.AttrNetworkType, "ipv4")
 	case 10:
-		ip := netip.AddrFrom16(addr).Unmap() // v4-mapped peers read as plain IPv4
-		a.PutStr(contract.AttrServerAddress, ip.String())
+		a.PutStr(contract.AttrServerAddress, addrs.text(family, addr))
 		a.PutStr(contract.AttrNetworkType, "ipv6")
 	}
 	a.PutInt(contract.AttrServerPort, int64(port))
