@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 )
 
 // Defaults. The watched prefixes are where persistence and miner tuning happen.
@@ -64,13 +65,9 @@ func mergePrefixes(lists ...[]string) []string {
 var DefaultAlwaysPrefixes = []string{"/dev/cpu/"}
 
 // DefaultSecretPatterns are env var name patterns (matched upper-case, `*` wildcard) whose values
-// are redacted by default.
-var DefaultSecretPatterns = []string{
-	"*KEY*", "*TOKEN*", "*SECRET*", "*PASS*", "*PWD*", "*CREDENTIAL*", "*AUTH*", "*COOKIE*",
-	"*SESSION*", "*PRIVATE*", "*SIGNATURE*", "*CERT*", "*DSN*", "*CONNECTION_STRING*", "*DATABASE_URL*",
-	"AWS_*", "AZURE_*", "GOOGLE_*", "GCP_*", "GH_*", "GITHUB_*", "GITLAB_*", "NPM_*", "DOCKER_*",
-	"VAULT_*", "KUBECONFIG*",
-}
+// are redacted by default; they also name the secret keys of NAME=value assignments and JSON/YAML
+// keys in argv, file content and cron lines.
+var DefaultSecretPatterns = redact.DefaultSecretNames
 
 // Config is the ebpf receiver configuration.
 type Config struct {
@@ -93,6 +90,10 @@ type Config struct {
 
 	Argv ArgvConfig `mapstructure:"argv"`
 	Env  EnvConfig  `mapstructure:"env"`
+
+	// Redaction selects the rules that take secrets out of argv, environment values, payloads and
+	// file content before any record leaves the receiver.
+	Redaction RedactionConfig `mapstructure:"redaction"`
 
 	WatchedPaths WatchedPathsConfig `mapstructure:"watched_paths"`
 
@@ -152,6 +153,17 @@ type EnvConfig struct {
 	// ExtraSecretPatterns are added to the secret-name patterns in use.
 	ExtraSecretPatterns []string `mapstructure:"extra_secret_patterns"`
 	_                   struct{}
+}
+
+// RedactionConfig turns redaction rules off and adds patterns.
+type RedactionConfig struct {
+	// Disable lists rules to turn off (argv_flags, url_userinfo, url_query, http_headers,
+	// secret_assignments, mining_pass, env_names, token_shapes, high_entropy, payload_filter).
+	Disable []string `mapstructure:"disable"`
+	// ExtraPatterns are regular expressions whose matches (or first capture group) are redacted in
+	// argv, environment values, payloads and file content.
+	ExtraPatterns []string `mapstructure:"extra_patterns"`
+	_             struct{}
 }
 
 // WatchedPathsConfig selects the path prefixes whose write intent is reported.
@@ -245,6 +257,9 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
+	if err := (redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns}).Validate(); err != nil {
+		bad("redaction.%v", err)
+	}
 	for key, prefixes := range map[string][]string{"watched_paths.add": c.WatchedPaths.Add, "watched_paths.replace": c.WatchedPaths.Replace} {
 		for _, p := range prefixes {
 			if !strings.HasPrefix(p, "/") || len(p) > 255 {
@@ -301,6 +316,12 @@ func (c *Config) watchedPrefixes() []string {
 		}
 	}
 	return out
+}
+
+// redaction is the redact configuration of the receiver.
+func (c *Config) redaction() redact.Config {
+	return redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns,
+		SecretNames: c.secretPatterns(), EnvValues: c.Env.Values}
 }
 
 func (c *Config) secretPatterns() []string {

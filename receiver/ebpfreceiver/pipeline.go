@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
@@ -34,6 +35,10 @@ type pipeline struct {
 }
 
 func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string) *pipeline {
+	red, err := redact.New(cfg.redaction())
+	if err != nil { // newReceiver refused this config already; never export with less redaction
+		red = redact.Default()
+	}
 	p := &pipeline{
 		procs: process.New(process.Options{ProcfsRoot: cfg.ProcfsRoot, CgroupRoot: cgroupRoot, Limits: process.Limits{
 			MaxArgs: cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes, MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes},
@@ -42,7 +47,7 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 		persist: readback.NewPersistence(cfg.ProcfsRoot, cfg.HostRoot, cfg.FileContentBytes),
 		mapper: &records.Mapper{
 			Clock:    records.NewClock(),
-			Redactor: &records.Redactor{Values: cfg.Env.Values, Patterns: cfg.secretPatterns()},
+			Redactor: red,
 			MaxArgs:  cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes,
 			MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes,
 		},

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
@@ -52,6 +54,8 @@ type ebpfReceiver struct {
 	consume  sync.Mutex // one ConsumeLogs at a time, in order
 	kindAttr [event.KindCount]metric.MeasurementOption
 
+	eventCounts [event.KindCount]atomic.Uint64 // events read since the last flush, by kind
+
 	// loss accounting, owned by the housekeeping goroutine
 	lastLost          [event.KindCount]uint64
 	lastSuppressed    [event.KindCount]uint64
@@ -61,6 +65,9 @@ type ebpfReceiver struct {
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, newSource sourceFactory) (*ebpfReceiver, error) {
+	if _, err := redact.New(cfg.redaction()); err != nil {
+		return nil, fmt.Errorf("ebpf receiver: redaction: %w", err)
+	}
 	r := &ebpfReceiver{cfg: cfg, set: set, next: next, newSource: newSource}
 	for k := event.Kind(0); k < event.KindCount; k++ {
 		r.kindAttr[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", k.String())))
@@ -207,6 +214,7 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 func (r *ebpfReceiver) flush(ctx context.Context) {
 	r.consume.Lock()
 	defer r.consume.Unlock()
+	r.reportEventCounts(ctx)
 	ld, n := r.pipe.take()
 	if n == 0 {
 		return
@@ -235,6 +243,9 @@ func (r *ebpfReceiver) Shutdown(ctx context.Context) error {
 	if r.pipe != nil {
 		r.pipe.duePending(time.Now(), true)
 		r.consume.Lock()
+		if r.tb != nil {
+			r.reportEventCounts(ctx)
+		}
 		if ld, n := r.pipe.take(); n > 0 {
 			r.send(ctx, ld, n)
 		}

@@ -364,13 +364,13 @@ func TestConfig(t *testing.T) {
 	_, err = New(Config{PassiveDNSEntries: -1})
 	assert.ErrorContains(t, err, "passive_dns_entries")
 
-	c, err := New(Config{ExtraPatterns: []string{`mypool\.internal:\d+`}, ExtraMinerNames: []string{"Sysmon-Agent"}, ExtraPoolDomains: []string{"corp-pool.example"}, ExtraPersistence: []string{"/etc/profile.d/"}, PassiveDNSEntries: 1})
+	c, err := New(Config{ExtraPatterns: []string{`mypool\.internal:\d+`}, ExtraMinerNames: []string{"Sysmon-Agent"}, ExtraPoolDomains: []string{"corp-pool.example"}, ExtraPersistence: []string{"/opt/agent/hooks.d/"}, PassiveDNSEntries: 1})
 	require.NoError(t, err)
 	got := c.Classify(exec("/usr/bin/sysmon-agent", "--target", "mypool.internal:7777"))
 	assert.True(t, has(got, "miner/strong/pattern"), "%v", summary(got))
 	assert.True(t, has(got, "miner/weak/miner_name"), "%v", summary(got))
 	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "a.corp-pool.example"}), "pool/strong/pool_domain"))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/etc/profile.d/x.sh", Op: "create"}), "persistence/strong/custom"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/opt/agent/hooks.d/x.sh", Op: "create"}), "persistence/strong/custom"))
 	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, DNSName: "a.corp-pool.example", DNSAnswers: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}})
 	assert.Equal(t, 1, c.PassiveDNSLen(), "bounded")
 }

@@ -32,6 +32,29 @@ const writeIntentFlags = 0o1 | 0o2 | 0o100 | 0o1000
 type decodeLimits struct {
 	maxArgs int
 	maxEnv  int
+	comms   *commCache // nil: every comm is a new string
+}
+
+// commCache hands out the same string for a comm seen a moment ago: the comms of a busy host
+// repeat, and every record carries one. Direct-mapped, one goroutine.
+type commCache [256]string
+
+func (c *commCache) get(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if c == nil {
+		return string(b)
+	}
+	h := uint(len(b))
+	for _, x := range b {
+		h = h*31 + uint(x)
+	}
+	e := &c[h%uint(len(c))]
+	if *e != string(b) {
+		*e = string(b)
+	}
+	return *e
 }
 
 var errShort = errors.New("record too short")
@@ -62,7 +85,7 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 		EUID:          h.Euid,
 		LoginUID:      h.Loginuid,
 		SessionID:     h.Sessionid,
-		Comm:          cstring(chars(h.Comm[:])),
+		Comm:          lim.comms.get(chars(h.Comm[:])),
 		Lean:          h.Flags&probesHdrFlagHDR_F_LEAN != 0,
 	}
 	switch h.Kind {

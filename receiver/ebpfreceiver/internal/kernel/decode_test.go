@@ -4,9 +4,11 @@ package kernel
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
@@ -351,6 +353,22 @@ func TestPrefixHeads(t *testing.T) {
 	require.NoError(t, err)
 	_, _, n = prefixHeads(tab, 0)
 	require.Equal(t, uint32(headAll), n, "too many heads turn the pre-filter off")
+}
+
+func TestCommCache(t *testing.T) {
+	c := new(commCache)
+	a := c.get([]byte("bash\x00\x00junk"))
+	b := c.get([]byte("bash\x00"))
+	assert.Equal(t, "bash", a)
+	assert.Equal(t, unsafe.StringData(a), unsafe.StringData(b), "a repeated comm is the same string")
+	for i := range 1000 { // collisions replace entries, never return another comm
+		name := fmt.Sprintf("w%d", i)
+		assert.Equal(t, name, c.get([]byte(name)))
+	}
+	assert.Equal(t, "bash", c.get([]byte("bash")))
+	assert.Equal(t, "", c.get([]byte("\x00bash")))
+	var none *commCache
+	assert.Equal(t, "sh", none.get([]byte("sh\x00")))
 }
 
 func TestDecodeExecArgsGap(t *testing.T) {

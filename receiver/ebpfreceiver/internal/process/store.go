@@ -17,6 +17,13 @@ type store struct {
 	byPID map[uint32]Key // latest incarnation of each pid
 	grace time.Duration
 	exits []Key
+	gen   uint64 // images stored or removed so far: what was learned under a generation stays valid while it stays
+
+	// the last exact-key answer of getLocked, valid while gen stays: a busy process asks again
+	lastKey  Key
+	lastProc *Proc
+	lastGen  uint64
+
 	// departed keeps the last images swept after their grace period, by exact key: a creator
 	// recorded at fork may exec its orphan long after it exited itself (sleep, then exec).
 	departed *lru.Cache[Key, *Proc]
@@ -41,6 +48,8 @@ func newStore(size int, grace time.Duration) *store {
 func (t *store) put(p *Proc) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	p.ancestors, p.ancestorsDone = nil, false // a copied image (a fork) must not keep its parent's
+	t.gen++
 	t.procs.Add(p.Key, p)
 	if cur, ok := t.byPID[p.PID]; !ok || cur.Start <= p.Start {
 		t.byPID[p.PID] = p.Key
@@ -56,7 +65,11 @@ func (t *store) get(k Key) (*Proc, bool) {
 
 func (t *store) getLocked(k Key) (*Proc, bool) {
 	if k.Start != 0 {
+		if t.lastProc != nil && t.lastGen == t.gen && k == t.lastKey {
+			return t.lastProc, true
+		}
 		if p, ok := t.procs.Get(k); ok {
+			t.lastKey, t.lastProc, t.lastGen = k, p, t.gen
 			return p, true
 		}
 	}
@@ -101,6 +114,7 @@ func (t *store) sweep(now time.Time) {
 		}
 		t.departed.Add(k, p)
 		t.procs.Remove(k)
+		t.gen++
 	}
 	t.exits = append(t.exits[:0], t.exits[i:]...)
 }

@@ -146,7 +146,7 @@ func (t *Table) exec(ev *event.Event, atStart bool) *Proc {
 		proc.Args = append(proc.Args, untrusted.String(a, ruleArgBytes))
 	}
 	for _, e := range ev.Exec.Env {
-		if hasCIMarker(string(e[:min(len(e), ciMarkerBytes)])) {
+		if hasCIMarkerBytes(e[:min(len(e), ciMarkerBytes)]) {
 			proc.CI = true
 			break
 		}
