@@ -85,6 +85,8 @@ const (
 	AttrFileMode                  = "file.mode" // octal string, e.g. "0644" (FormatFileMode)
 	AttrFileOperation             = "cryptochain.file.operation"
 	AttrFilePath                  = "file.path"
+	AttrFileReadRoot              = "cryptochain.file.read_root"   // read-back: "writer" or "host"
+	AttrFileReadStatus            = "cryptochain.file.read_status" // read-back: "ok", "missing", "timeout", ...
 	AttrFileResult                = "cryptochain.file.result"
 	AttrFileSourcePath            = "cryptochain.file.source_path"   // rename and link: the existing path
 	AttrFileSymlinkTargetPath     = "file.symbolic_link.target_path" // symlink: what the new link points to

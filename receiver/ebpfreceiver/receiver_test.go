@@ -224,6 +224,8 @@ func TestPipelineWithFakeSource(t *testing.T) {
 	fw, ok := find(recs, "cryptochain.file.write", 600)
 	require.True(t, ok)
 	assert.Equal(t, "* * * * * root /tmp/.x/run\n", str(fw.lr.Attributes(), "cryptochain.file.content"))
+	assert.Equal(t, "ok", str(fw.lr.Attributes(), "cryptochain.file.read_status"))
+	assert.Equal(t, "host", str(fw.lr.Attributes(), "cryptochain.file.read_root"), "the writer is gone: read under the host root, and said so")
 
 	ex, ok := find(recs, "cryptochain.process.exit", 601)
 	require.True(t, ok)
@@ -296,9 +298,17 @@ func TestLossIsCountedAndReported(t *testing.T) {
 	r.checkLoss()
 	assert.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError, componentstatus.StatusOK}, host.statuses(),
 		"status changes on transitions only")
-	metadatatest.AssertEqualEbpfEventsLost(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 7, Attributes: attribute.NewSet(attribute.String("type", "exec"))},
-		{Value: 2, Attributes: attribute.NewSet(attribute.String("type", "connect"))},
+	// Every kind has a series from the start (zero until something is lost).
+	want := []metricdata.DataPoint[int64]{}
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		v := map[event.Kind]int64{event.KindExec: 7, event.KindConnect: 2}[k]
+		want = append(want, metricdata.DataPoint[int64]{Value: v, Attributes: attribute.NewSet(attribute.String("type", k.String()))})
+	}
+	metadatatest.AssertEqualEbpfEventsLost(t, tel, want, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualEbpfRecordsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualEbpfReadbackDropped(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 0, Attributes: attribute.NewSet(attribute.String("kind", "persistence"))},
+		{Value: 0, Attributes: attribute.NewSet(attribute.String("kind", "config_file"))},
 	}, metricdatatest.IgnoreTimestamp())
 }
 

@@ -31,6 +31,21 @@ func (r *ebpfReceiver) registerGauges() error {
 	})
 }
 
+// initCounters records a zero for every loss counter, so that "nothing lost" is a series that
+// exists (alert rules and dashboards can tell it from "not exported").
+func (r *ebpfReceiver) initCounters() {
+	ctx := context.Background()
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		r.tb.EbpfEventsLost.Add(ctx, 0, r.kindAttr[k])
+	}
+	r.tb.EbpfParseErrors.Add(ctx, 0)
+	r.tb.EbpfRecordsDropped.Add(ctx, 0)
+	r.tb.EbpfReadbackTimeouts.Add(ctx, 0)
+	for _, a := range r.readbackAttr {
+		r.tb.EbpfReadbackDropped.Add(ctx, 0, a)
+	}
+}
+
 func (r *ebpfReceiver) countEvent(ev *event.Event) {
 	k := ev.Kind
 	if k >= event.KindCount {
@@ -59,6 +74,7 @@ func (r *ebpfReceiver) checkLoss() {
 		r.tb.EbpfParseErrors.Add(context.Background(), int64(parse-r.lastParse))
 		r.lastParse = parse
 	}
+	r.checkReadBack()
 	switch {
 	case lostNow > 0 && !r.lossStatus:
 		r.lossStatus = true
@@ -68,5 +84,21 @@ func (r *ebpfReceiver) checkLoss() {
 	case lostNow == 0 && r.lossStatus:
 		r.lossStatus = false
 		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
+}
+
+// checkReadBack turns the read-back counters into telemetry.
+func (r *ebpfReceiver) checkReadBack() {
+	ctx := context.Background()
+	persist, conf := r.pipe.readBackDropped()
+	for i, now := range [2]uint64{persist, conf} {
+		if now > r.lastReadBack[i] {
+			r.tb.EbpfReadbackDropped.Add(ctx, int64(now-r.lastReadBack[i]), r.readbackAttr[i])
+			r.lastReadBack[i] = now
+		}
+	}
+	if t := r.pipe.reads.Timeouts(); t > r.lastTimeouts {
+		r.tb.EbpfReadbackTimeouts.Add(ctx, int64(t-r.lastTimeouts))
+		r.lastTimeouts = t
 	}
 }

@@ -38,6 +38,9 @@ type Extra struct {
 	DNS         *dnsparse.Message
 	KillTarget  string // comm or executable name of a kill target
 	FileContent []byte // read-back content of a persistence file
+	// FileReadStatus and FileReadRoot say how a persistence file's read-back went ("" = none).
+	FileReadStatus string
+	FileReadRoot   string
 }
 
 // Fill sets the record from ev. observed is when the receiver read the event.
@@ -98,6 +101,8 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 		m.dns(lr, a, ev.DNS, extra.DNS)
 	case ev.File != nil:
 		m.file(lr, a, ev.File, extra.FileContent)
+		putNonEmpty(a, contract.AttrFileReadStatus, extra.FileReadStatus)
+		putNonEmpty(a, contract.AttrFileReadRoot, extra.FileReadRoot)
 	case ev.Sysctl != nil:
 		lr.SetEventName(contract.EventSysctlWrite)
 		name := untrusted.String([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
@@ -128,7 +133,8 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 }
 
 // FillConfigFile sets a process.config_file record: a miner config file read for a suspicious exec.
-func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, observed time.Time) {
+// root says where it was read from (cryptochain.file.read_root).
+func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, root string, observed time.Time) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(contract.EventConfigFile)
@@ -136,6 +142,7 @@ func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *proce
 	m.common(a, ev, actor)
 	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(filePath), maxPathBytes))
 	a.PutStr(contract.AttrFileContent, untrusted.String(content, 0))
+	putNonEmpty(a, contract.AttrFileReadRoot, root)
 }
 
 func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
