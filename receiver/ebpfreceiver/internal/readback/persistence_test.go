@@ -152,7 +152,11 @@ func TestPersistenceQueueShareOfOneUser(t *testing.T) {
 	var c collected
 	p := NewPersistence("/proc", "/", 64, newWorker(16, time.Second), c.emit)
 	user := &process.Actor{Proc: &process.Proc{EUID: 1000}}
-	lean := func() *event.Event { ev := cronWrite(uint32(os.Getpid()), "/etc/cron.d/x"); ev.Proc.Lean = true; return ev }
+	lean := func() *event.Event {
+		ev := cronWrite(uint32(os.Getpid()), "/etc/cron.d/x")
+		ev.Proc.Lean = true
+		return ev
+	}
 	took := 0
 	for range 100 {
 		if held, _ := p.Hold(lean(), user, time.Now()); held {
