@@ -59,6 +59,6 @@ func TestDefaultConfigServesBlindnessMetrics(t *testing.T) {
 	for _, w := range want {
 		assert.Contains(t, body, w)
 	}
-	assert.NotContains(t, body, "_total", "the Collector's default naming: no type suffix")
+	assert.NotContains(t, body, "otelcol_ebpf_events_lost_total", "the Collector's default naming: no type suffix")
 	c.stop()
 }
