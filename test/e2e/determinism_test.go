@@ -14,7 +14,7 @@ import (
 
 // determinismCI is the subset CI plays: the chains whose grade hangs on a read-back (pool only in a
 // config file, a fixed install directory replayed), the full Critical chain and a bare-IP pool.
-var determinismCI = []string{"renamed-config-miner", "config-only-miner", "critical-chain", "stratum-bare-ip-443"}
+var determinismCI = []string{"service-config-tls-bare-ip", "renamed-config-miner", "config-only-miner", "critical-chain", "stratum-bare-ip-443"}
 
 // TestDeterminism plays each malicious scenario several times in a row against one running agent
 // and requires the same grade every time: the expected severity, each escalation once, one finding
