@@ -89,6 +89,9 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 	if cgroupRoot == "" {
 		cgroupRoot = process.FindCgroup2Mount(filepath.Join(r.cfg.ProcfsRoot, "mounts"))
 	}
+	if r.cfg.ConfigFiles.Interval != 0 {
+		r.set.Logger.Warn("config_files.per_executable_interval is deprecated and ignored: every suspicious exec's config files are read")
+	}
 	r.pipe = newPipeline(r.cfg, hostInfo(r.cfg), metadata.ScopeName, cgroupRoot)
 	r.out = newSender(r)
 	r.initCounters()
