@@ -2,13 +2,10 @@ package readback
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 )
-
-var errUnsupported = errors.New("read-back is not supported on this platform")
 
 // Result is the outcome of one read.
 type Result struct {

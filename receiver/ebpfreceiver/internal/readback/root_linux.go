@@ -55,11 +55,6 @@ func (r *Root) Close() {
 	}
 }
 
-// same says whether two held roots are the same directory.
-func (r *Root) same(o *Root) bool {
-	return r != nil && o != nil && r.dev == o.dev && r.ino == o.ino
-}
-
 // dup returns a descriptor of the root the caller must close (a read that hangs keeps its own).
 func (r *Root) dup() (int, error) {
 	return unix.FcntlInt(uintptr(r.fd), unix.F_DUPFD_CLOEXEC, 0)

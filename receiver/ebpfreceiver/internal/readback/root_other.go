@@ -2,6 +2,8 @@
 
 package readback
 
+import "errors"
+
 // Root is a held root directory; reads are not supported on this platform.
 type Root struct{ Via string }
 
@@ -11,9 +13,7 @@ func HoldRoot(string, string, uint32, bool) *Root { return nil }
 // Close releases the root.
 func (r *Root) Close() {}
 
-func (r *Root) same(o *Root) bool { return false }
-
-func (r *Root) dup() (int, error) { return -1, errUnsupported }
+func (r *Root) dup() (int, error) { return -1, errors.ErrUnsupported }
 
 func readIn(int, string, int, int64) ([]byte, string) { return nil, StatusError }
 
