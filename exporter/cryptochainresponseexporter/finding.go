@@ -15,10 +15,8 @@ import (
 )
 
 // Keys inside a finding this exporter reads (docs/events.md, "Findings") that internal/contract does
-// not name: the evidence entries' fields and the container image, which no receiver emits yet.
+// not name: the evidence entries' fields.
 const (
-	resContainerImage = "container.image.name"
-
 	evTime        = "time"
 	evKind        = "kind"
 	evStrength    = "strength"
@@ -86,7 +84,7 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 		ID: str(a, contract.AttrFindingID), Severity: strings.ToLower(str(a, contract.AttrFindingSeverity)),
 		ContextID: str(a, contract.AttrFindingContextID),
 		HostName:  str(res, contract.ResourceHostName), HostID: str(res, contract.ResourceHostID),
-		ContainerID: str(res, contract.ResourceContainerID), Image: str(res, resContainerImage),
+		ContainerID: str(res, contract.ResourceContainerID), Image: str(res, contract.ResourceContainerImageName),
 		Cgroup:   strings.TrimPrefix(str(res, contract.ResourceProcessLinuxCgroup), cgroupV2Field),
 		Resource: map[string]string{},
 	}
@@ -94,7 +92,8 @@ func decode(res pcommon.Map, lr plog.LogRecord) finding {
 		f.Severity = strings.ToLower(lr.SeverityText())
 	}
 	f.LastSeen, _ = time.Parse(time.RFC3339Nano, str(a, contract.AttrFindingLastSeen))
-	for _, k := range []string{contract.ResourceHostName, contract.ResourceHostID, contract.ResourceContainerID, contract.ResourceContextID} {
+	for _, k := range []string{contract.ResourceHostName, contract.ResourceHostID, contract.ResourceContainerID, contract.ResourceContextID,
+		contract.ResourceContainerImageName, contract.ResourceK8sNamespaceName, contract.ResourceK8sPodName} {
 		if v := str(res, k); v != "" {
 			f.Resource[k] = v
 		}

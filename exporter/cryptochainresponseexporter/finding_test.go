@@ -43,7 +43,35 @@ func TestDecodeFinding(t *testing.T) {
 	assert.Equal(t, []string{"pool.example:3333", "pool.example"}, f.Unresolved)
 	assert.Equal(t, []string{"/etc/cron.d/x"}, f.Persistence)
 	assert.Equal(t, map[string]string{"host.name": "node-a", "host.id": "test-host-id", "container.id": "abc",
-		"cryptochain.context.id": "login_session:test"}, f.Resource)
+		"container.image.name": "localhost/x:1", "cryptochain.context.id": "login_session:test"}, f.Resource)
+}
+
+// allowlist.container_images matches the container.image.name the receiver puts on the resource
+// and the processor carries onto the finding; the pod's names are kept for the audit record.
+func TestContainerImageAllowlist(t *testing.T) {
+	ld := testFinding{id: "f-img", severity: "critical", containerID: "abc", image: "docker.io/library/nginx:1.27",
+		hostName: "node-a", minerPIDs: []int{4242}}.logs()
+	res := ld.ResourceLogs().At(0).Resource().Attributes()
+	res.PutStr(contract.ResourceK8sNamespaceName, "prod")
+	res.PutStr(contract.ResourceK8sPodName, "web-7d9f8")
+	fs := findings(ld)
+	require.Len(t, fs, 1)
+	assert.Equal(t, "prod", fs[0].Resource["k8s.namespace.name"])
+	assert.Equal(t, "web-7d9f8", fs[0].Resource["k8s.pod.name"])
+	for _, tc := range []struct {
+		images []string
+		want   string
+	}{
+		{[]string{"docker.io/library/nginx:1.27"}, "container image docker.io/library/nginx:1.27 is allowlisted"},
+		{[]string{"nginx:1.27"}, ""}, // spelt otherwise than the runtime names it: no match
+		{nil, ""},
+	} {
+		a := &actor{cfg: &Config{Allowlist: AllowlistConfig{ContainerImages: tc.images}}}
+		assert.Equal(t, tc.want, a.findingAllowlisted(&fs[0]), "%v", tc.images)
+	}
+	noImage := testFinding{id: "f-host", severity: "critical", hostName: "node-a", minerPIDs: []int{4242}}.logs()
+	a := &actor{cfg: &Config{Allowlist: AllowlistConfig{ContainerImages: []string{""}}}}
+	assert.Empty(t, a.findingAllowlisted(&findings(noImage)[0]), "a finding without an image never matches")
 }
 
 func TestDecodeWrongTypesNeverPanic(t *testing.T) {

@@ -49,7 +49,7 @@ func (tf testFinding) logs() plog.Logs {
 		res.PutStr(contract.ResourceContainerID, tf.containerID)
 	}
 	if tf.image != "" {
-		res.PutStr(resContainerImage, tf.image)
+		res.PutStr(contract.ResourceContainerImageName, tf.image)
 	}
 	res.PutStr(contract.ResourceContextID, "login_session:test")
 	lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()

@@ -8,15 +8,29 @@ import "fmt"
 // Resource attribute keys: the execution context a record belongs to.
 const (
 	ResourceContainerID          = "container.id"
+	ResourceContainerImageName   = "container.image.name"
 	ResourceContainerRuntimeName = "container.runtime.name"
 	ResourceContextID            = "cryptochain.context.id"
 	ResourceContextKind          = "cryptochain.context.kind"
 	ResourceContextParentID      = "cryptochain.context.parent_id"
 	ResourceHostID               = "host.id"
 	ResourceHostName             = "host.name"
+	ResourceK8sContainerName     = "k8s.container.name"
+	ResourceK8sNamespaceName     = "k8s.namespace.name"
+	ResourceK8sPodName           = "k8s.pod.name"
 	ResourceK8sPodUID            = "k8s.pod.uid"
 	ResourceProcessLinuxCgroup   = "process.linux.cgroup"
 )
+
+// ResourceKeys lists every resource attribute key above: what the receiver may write on a
+// resource and a finding carries over from it.
+var ResourceKeys = []string{
+	ResourceContainerID, ResourceContainerImageName, ResourceContainerRuntimeName,
+	ResourceContextID, ResourceContextKind, ResourceContextParentID,
+	ResourceHostID, ResourceHostName,
+	ResourceK8sContainerName, ResourceK8sNamespaceName, ResourceK8sPodName, ResourceK8sPodUID,
+	ResourceProcessLinuxCgroup,
+}
 
 // Context kinds (values of cryptochain.context.kind): why an execution context was opened.
 const (

@@ -4,6 +4,8 @@ import (
 	"regexp"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 )
 
 // allowlist exempts authorized miners and known-good tools: their records produce no evidence.
@@ -47,7 +49,7 @@ func (a *allowlist) resource(res pcommon.Resource) bool {
 	}
 	attrs := res.Attributes()
 	if len(a.images) > 0 {
-		if v, ok := attrs.Get("container.image.name"); ok {
+		if v, ok := attrs.Get(contract.ResourceContainerImageName); ok {
 			if _, hit := a.images[v.AsString()]; hit {
 				return true
 			}

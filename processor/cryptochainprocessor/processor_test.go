@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadatatest"
 )
 
@@ -485,4 +486,49 @@ func TestCrontabFailedSpoolWriteIsNotPersistence(t *testing.T) {
 	fs := h.findings()
 	require.Len(t, fs, 1)
 	assert.Equal(t, "MEDIUM", fs[0].SeverityText())
+}
+
+// A finding's resource carries every resource key the receiver writes, the pod and image names
+// included: the response exporter's allowlist and a backend's filters read them there.
+func TestFindingCarriesWorkloadResource(t *testing.T) {
+	h := newHarness(t, nil, nil, true)
+	defer h.shutdown()
+	workload := map[string]string{
+		contract.ResourceContainerID:          strings.Repeat("c1", 32),
+		contract.ResourceContainerImageName:   "docker.io/library/nginx:1.27",
+		contract.ResourceContainerRuntimeName: "containerd",
+		contract.ResourceContextKind:          "cgroup",
+		contract.ResourceK8sContainerName:     "nginx",
+		contract.ResourceK8sNamespaceName:     "prod",
+		contract.ResourceK8sPodName:           "web-7d9f8",
+		contract.ResourceK8sPodUID:            "3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91",
+		contract.ResourceProcessLinuxCgroup:   "0::/kubepods/burstable/pod3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91/" + strings.Repeat("c1", 32),
+	}
+	ld := logsOf(minerExec("c", 0, 100, line), poolDNS("c", time.Second, 100, line))
+	for i := 0; i < ld.ResourceLogs().Len(); i++ {
+		for k, v := range workload {
+			ld.ResourceLogs().At(i).Resource().Attributes().PutStr(k, v)
+		}
+	}
+	require.NoError(t, h.proc.ConsumeLogs(context.Background(), ld))
+	var res []map[string]any
+	for _, out := range h.sink.AllLogs() {
+		eachRecord(out, func(r pcommon.Resource, lr plog.LogRecord) {
+			if lr.EventName() == contract.EventFinding {
+				res = append(res, r.Attributes().AsRaw())
+			}
+		})
+	}
+	require.Len(t, res, 1)
+	for k, v := range workload {
+		assert.Equal(t, v, res[0][k], k)
+	}
+	// Every key of the contract is covered: the test harness sets the host and context ids.
+	for _, k := range contract.ResourceKeys {
+		switch k {
+		case contract.ResourceHostID, contract.ResourceHostName, contract.ResourceContextID, contract.ResourceContextParentID:
+		default:
+			assert.Contains(t, workload, k, "a resource key this test does not send through")
+		}
+	}
 }

@@ -112,7 +112,22 @@ type Config struct {
 	// HostRoot is where the host's / is mounted; /etc/machine-id is read under it.
 	HostRoot string `mapstructure:"host_root"`
 
+	// Workload names the pod and image of containers from the node's files.
+	Workload WorkloadConfig `mapstructure:"workload"`
+
 	_ struct{}
+}
+
+// WorkloadConfig says where the node's files that name a container's pod and image are: the
+// kubelet's pod log directories and the container runtimes' state (no API server is asked).
+type WorkloadConfig struct {
+	// PodsDir is the kubelet's pod log directory as the collector sees it ("" = no pod names).
+	PodsDir string `mapstructure:"pods_dir"`
+	// RuntimeState reads the runtimes' container state under host_root for image and container names.
+	RuntimeState bool `mapstructure:"runtime_state"`
+	// RefreshInterval is the least time between two re-reads after a miss.
+	RefreshInterval time.Duration `mapstructure:"refresh_interval"`
+	_               struct{}
 }
 
 // ArgvConfig bounds the captured argv.
@@ -179,6 +194,7 @@ func createDefaultConfig() *Config {
 		Batch:            BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
 		ProcfsRoot:       "/proc",
 		HostRoot:         "/",
+		Workload:         WorkloadConfig{PodsDir: "/var/log/pods", RuntimeState: true, RefreshInterval: 5 * time.Second},
 	}
 }
 
@@ -249,6 +265,12 @@ func (c *Config) Validate() error {
 	}
 	if !strings.HasPrefix(c.HostRoot, "/") {
 		bad("host_root: must be an absolute path, got %q", c.HostRoot)
+	}
+	if c.Workload.PodsDir != "" && !strings.HasPrefix(c.Workload.PodsDir, "/") {
+		bad("workload.pods_dir: must be an absolute path or empty, got %q", c.Workload.PodsDir)
+	}
+	if c.Workload.RefreshInterval < 100*time.Millisecond || c.Workload.RefreshInterval > 10*time.Minute {
+		bad("workload.refresh_interval: must be in [100ms, 10m], got %s", c.Workload.RefreshInterval)
 	}
 	return errors.Join(errs...)
 }

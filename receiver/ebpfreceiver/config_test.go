@@ -49,6 +49,7 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, "/host/proc", custom.ProcfsRoot)
 	assert.False(t, custom.ConfigFiles.Enabled)
 	assert.Equal(t, 10*time.Minute, custom.ConfigFiles.Interval)
+	assert.Equal(t, WorkloadConfig{PodsDir: "/host/var/log/pods", RuntimeState: false, RefreshInterval: 30 * time.Second}, custom.Workload)
 
 	snap := load("snapshot_only")
 	require.NoError(t, confmap.Validate(snap))
@@ -81,6 +82,9 @@ func TestValidateNamesKeys(t *testing.T) {
 		{"config_files.per_executable_interval", func(c *Config) { c.ConfigFiles.Interval = -1 }},
 		{"cgroupfs_root", func(c *Config) { c.CgroupfsRoot = "cg" }},
 		{"host_root", func(c *Config) { c.HostRoot = "" }},
+		{"workload.pods_dir", func(c *Config) { c.Workload.PodsDir = "var/log/pods" }},
+		{"workload.refresh_interval", func(c *Config) { c.Workload.RefreshInterval = 0 }},
+		{"workload.refresh_interval", func(c *Config) { c.Workload.RefreshInterval = time.Hour }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.key, func(t *testing.T) {

@@ -32,6 +32,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 )
 
 // The tests in this file run the whole receiver against the real kernel. The test process is the
@@ -515,6 +516,72 @@ func TestKernelPodmanContainer(t *testing.T) {
 	}
 	assert.Contains(t, str(f.res, "process.linux.cgroup"), "libpod-"+id)
 	assert.Contains(t, []string{"cgroup", "container_exec"}, str(f.res, "cryptochain.context.kind"))
+	// podman's containers.json names the image the container was created from.
+	assert.Equal(t, image, str(f.res, "container.image.name"))
+	for _, k := range []string{"k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "k8s.pod.uid"} {
+		assert.NotContains(t, f.res.AsRaw(), k, "no pod outside Kubernetes")
+	}
+}
+
+// TestKernelKubepodsCgroup puts a process into a real cgroup laid out as a kubelet with the systemd
+// driver names a containerd container of a pod, next to a pod log directory and a containerd task
+// bundle in a temporary host root: its records name the pod, the container and the image.
+func TestKernelKubepodsCgroup(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	cgRoot := process.FindCgroup2Mount("/proc/mounts")
+	require.NotEmpty(t, cgRoot, "no cgroup2 mount")
+	uid := "5e1b7c3a-9d2f-4e8a-b6c4-" + randName("")[:8] + "abcd"
+	id := strings.Repeat(randName("")[:8], 8)
+	top := filepath.Join(cgRoot, randName("cryptochain-test-"))
+	scope := filepath.Join(top, "kubepods-besteffort-pod"+strings.ReplaceAll(uid, "-", "_")+".slice", "cri-containerd-"+id+".scope")
+	require.NoError(t, os.MkdirAll(scope, 0o755))
+	t.Cleanup(func() {
+		// Innermost first; a cgroup is removable once its processes are gone.
+		for _, d := range []string{scope, filepath.Dir(scope), top} {
+			for i := 0; i < 50; i++ {
+				if err := os.Remove(d); err == nil || os.IsNotExist(err) {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if _, err := os.Stat(d); err == nil {
+				t.Errorf("cgroup %s left behind", d)
+			}
+		}
+	})
+
+	host := t.TempDir()
+	pods := filepath.Join(host, "var", "log", "pods")
+	require.NoError(t, os.MkdirAll(filepath.Join(pods, "prod_web-7d9f8_"+uid, "nginx"), 0o755))
+	bundle := filepath.Join(host, "run", "containerd", "io.containerd.runtime.v2.task", "k8s.io", id)
+	require.NoError(t, os.MkdirAll(bundle, 0o755))
+	// Without the sandbox annotations: the pod's names can only come from the pod log directory.
+	require.NoError(t, os.WriteFile(filepath.Join(bundle, "config.json"), []byte(`{"annotations":{
+		"io.kubernetes.cri.container-name":"nginx","io.kubernetes.cri.image-name":"docker.io/library/nginx:1.27"}}`), 0o644))
+	k := startKernel(t, func(c *Config) { c.HostRoot = host; c.Workload.PodsDir = pods })
+
+	// A shell waits on its stdin while it is moved into the cgroup, then execs the marker.
+	marker := randName("marker-")
+	cmd := exec.Command("/bin/sh", "-c", "read x; exec /bin/echo "+marker)
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	require.NoError(t, os.WriteFile(filepath.Join(scope, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644))
+	_, err = stdin.Write([]byte("go\n"))
+	require.NoError(t, err)
+	require.NoError(t, cmd.Wait())
+
+	f := k.wait(t, "the marker's exec in the kubepods cgroup", func(f flat) bool {
+		return f.lr.EventName() == "cryptochain.process.exec" && str(f.lr.Attributes(), "process.command_line") == "/bin/echo "+marker
+	})
+	assert.Equal(t, id, str(f.res, "container.id"))
+	assert.Equal(t, "containerd", str(f.res, "container.runtime.name"))
+	assert.Equal(t, uid, str(f.res, "k8s.pod.uid"))
+	assert.Equal(t, "prod", str(f.res, "k8s.namespace.name"))
+	assert.Equal(t, "web-7d9f8", str(f.res, "k8s.pod.name"))
+	assert.Equal(t, "nginx", str(f.res, "k8s.container.name"))
+	assert.Equal(t, "docker.io/library/nginx:1.27", str(f.res, "container.image.name"))
 }
 
 // ensureImage imports a busybox rootfs as a local image once (no registry).

@@ -12,6 +12,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 const dnsPending = 4096 // DNS queries waiting for their answer
@@ -36,7 +37,8 @@ type pipeline struct {
 func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string) *pipeline {
 	p := &pipeline{
 		procs: process.New(process.Options{ProcfsRoot: cfg.ProcfsRoot, CgroupRoot: cgroupRoot, Limits: process.Limits{
-			MaxArgs: cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes, MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes}}),
+			MaxArgs: cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes, MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes},
+			Workload: newWorkload(cfg)}),
 		dns:   dnsparse.NewMatcher[event.Process](dnsPending),
 		reads: readback.NewWorker(),
 		mapper: &records.Mapper{
@@ -52,6 +54,18 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 		p.conf = readback.NewConfigReader(cfg.ConfigFiles.MaxBytes, cfg.ProcfsRoot, cfg.HostRoot, p.reads, p.emitConfig)
 	}
 	return p
+}
+
+// newWorkload makes the resolver of pod and image names, nil when both sources are off.
+func newWorkload(cfg *Config) *workload.Resolver {
+	opts := workload.Options{PodsDir: cfg.Workload.PodsDir, Refresh: cfg.Workload.RefreshInterval}
+	if cfg.Workload.RuntimeState {
+		opts.StateRoot = cfg.HostRoot
+	}
+	if opts.PodsDir == "" && opts.StateRoot == "" {
+		return nil
+	}
+	return workload.New(opts)
 }
 
 // handle maps one event; it returns the number of records in the batch afterwards.

@@ -353,7 +353,9 @@ func TestDeployedAgentGatewayBackend(t *testing.T) {
 		"backend.headersSecret=backend-headers",
 		// This host is hybrid: its cgroup2 tree is /sys/fs/cgroup/unified.
 		"agent.cgroup2HostPath="+cgroup2Mount(t),
-		"agent.stateHostPath="+state)
+		"agent.stateHostPath="+state,
+		// Not a Kubernetes node: empty stand-ins, so the test creates nothing on the host.
+		"agent.workloadMetadata.podLogsHostPath="+t.TempDir(), "agent.workloadMetadata.containerdTaskHostPath="+t.TempDir())
 	configMaps := func(name string) map[string]string { return objs.get(t, "ConfigMap", name).Data }
 
 	certs := makeCerts(t, "")
@@ -455,7 +457,8 @@ func TestDeployedStandaloneAgent(t *testing.T) {
 	objs, _ := renderChart(t,
 		"image.repository=localhost/otelcol-cryptochain", "image.tag=e2e",
 		"backend.endpoint="+backendIP+":4317", "backend.caSecret=backend-ca", "backend.headersSecret=backend-headers",
-		"agent.cgroup2HostPath="+cgroup2Mount(t), "agent.stateHostPath="+t.TempDir())
+		"agent.cgroup2HostPath="+cgroup2Mount(t), "agent.stateHostPath="+t.TempDir(),
+		"agent.workloadMetadata.podLogsHostPath="+t.TempDir(), "agent.workloadMetadata.containerdTaskHostPath="+t.TempDir())
 	backendCA, backendCrt, backendKey := serverCert(t, backendIP)
 	w := startBackend(t, image, net, backendIP, backendCrt, backendKey)
 	agent := runPod(t, image, objs.get(t, "DaemonSet", "cryptochain-agent").Spec.Template.Spec, podInputs{

@@ -221,7 +221,8 @@ func TestHelmAgentLeastPrivilege(t *testing.T) {
 					assert.True(t, m.ReadOnly, "host %s is mounted read-only", v.HostPath.Path)
 				}
 			}
-			for _, p := range []string{"/proc", "/sys/fs/cgroup", "/etc", "/sys/kernel/btf", "/sys/kernel/tracing"} {
+			for _, p := range []string{"/proc", "/sys/fs/cgroup", "/etc", "/sys/kernel/btf", "/sys/kernel/tracing",
+				"/var/log/pods", "/run/containerd/io.containerd.runtime.v2.task/k8s.io"} {
 				ro, ok := mounts[p]
 				assert.True(t, ok && ro, "host %s mounted read-only", p)
 			}
@@ -262,6 +263,79 @@ func TestHelmAgentLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestHelmWorkloadMetadata checks that the host paths the receiver names pods and images from are
+// mounted read-only exactly where its configuration looks (under host_root), and not at all when
+// turned off.
+func TestHelmWorkloadMetadata(t *testing.T) {
+	type receiverConf struct {
+		Receivers struct {
+			Ebpf struct {
+				HostRoot string `yaml:"host_root"`
+				Workload struct {
+					PodsDir      string `yaml:"pods_dir"`
+					RuntimeState bool   `yaml:"runtime_state"`
+				} `yaml:"workload"`
+			} `yaml:"ebpf"`
+		} `yaml:"receivers"`
+	}
+	agent := func(t *testing.T, set ...string) (map[string]string, map[string]bool, receiverConf) {
+		objs, _ := renderChart(t, set...)
+		pod := objs.get(t, "DaemonSet", "cryptochain-agent").Spec.Template.Spec
+		hostPaths := map[string]string{}
+		for _, v := range pod.Volumes {
+			if v.HostPath != nil {
+				hostPaths[v.Name] = v.HostPath.Path
+			}
+		}
+		mounts := map[string]string{} // mount path -> host path
+		ro := map[string]bool{}
+		for _, m := range pod.Containers[0].VolumeMounts {
+			if hp, ok := hostPaths[m.Name]; ok {
+				mounts[m.MountPath] = hp
+				ro[m.MountPath] = m.ReadOnly
+			}
+		}
+		var conf receiverConf
+		require.NoError(t, yaml.Unmarshal([]byte(objs.get(t, "ConfigMap", "cryptochain-agent").Data["agent.yaml"]), &conf))
+		return mounts, ro, conf
+	}
+	for _, mode := range []string{"gateway.enabled=false", "gateway.enabled=true"} {
+		t.Run(mode, func(t *testing.T) {
+			mounts, ro, conf := agent(t, mode, "agent.workloadMetadata.crioContainersHostPath=/run/containers/storage/overlay-containers")
+			e := conf.Receivers.Ebpf
+			assert.Equal(t, "/host", e.HostRoot)
+			assert.True(t, e.Workload.RuntimeState)
+			assert.Equal(t, "/var/log/pods", mounts[e.Workload.PodsDir], "pods_dir is the kubelet's directory")
+			// The runtimes' state, where the receiver reads it under host_root.
+			for in, host := range map[string]string{
+				"/run/containerd/io.containerd.runtime.v2.task/k8s.io": "/run/containerd/io.containerd.runtime.v2.task/k8s.io",
+				"/run/containers/storage/overlay-containers":           "/run/containers/storage/overlay-containers",
+			} {
+				assert.Equal(t, host, mounts[e.HostRoot+in], in)
+			}
+			for p := range mounts {
+				if p != "/var/lib/otelcol-cryptochain" {
+					assert.True(t, ro[p], "%s is read-only", p)
+				}
+			}
+		})
+	}
+	t.Run("k3s containerd", func(t *testing.T) {
+		mounts, _, _ := agent(t, "agent.workloadMetadata.containerdTaskHostPath=/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io")
+		assert.Equal(t, "/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io", mounts["/host/run/containerd/io.containerd.runtime.v2.task/k8s.io"])
+		assert.NotContains(t, mounts, "/host/run/containers/storage/overlay-containers", "CRI-O's state is not mounted by default")
+	})
+	t.Run("off", func(t *testing.T) {
+		mounts, _, conf := agent(t, "agent.workloadMetadata.enabled=false")
+		assert.Empty(t, conf.Receivers.Ebpf.Workload.PodsDir)
+		assert.False(t, conf.Receivers.Ebpf.Workload.RuntimeState)
+		for p := range mounts {
+			assert.NotContains(t, p, "/var/log/pods")
+			assert.NotContains(t, p, "/run/")
+		}
+	})
 }
 
 // TestHelmGateway checks the gateway's objects: an unprivileged Deployment with the TLS Secret,
@@ -340,4 +414,46 @@ func TestHelmConfigsValidate(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestHelmValuesDocumented checks that deploy/README.md's value table names every value of the
+// chart: a key is documented by its dotted path (`agent.stateHostPath`), by a row naming its
+// parent and `.leaf` (`tls.certManager.duration`, `.renewBefore`), or through a documented parent.
+func TestHelmValuesDocumented(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(chartDir, "values.yaml"))
+	require.NoError(t, err)
+	var values map[string]any
+	require.NoError(t, yaml.Unmarshal(data, &values))
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "README.md"))
+	require.NoError(t, err)
+	var cells []string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "| `") {
+			cells = append(cells, strings.Split(l, "|")[1])
+		}
+	}
+	documented := func(path string) bool {
+		parent, leaf := path[:max(strings.LastIndex(path, "."), 0)], path[strings.LastIndex(path, ".")+1:]
+		for _, c := range cells {
+			if strings.Contains(c, "`"+path+"`") || (parent != "" && strings.Contains(c, "`."+leaf+"`") && strings.Contains(c, "`"+parent+".")) {
+				return true
+			}
+		}
+		return false
+	}
+	var walk func(m map[string]any, prefix string)
+	walk = func(m map[string]any, prefix string) {
+		for k, v := range m {
+			p := prefix + k
+			if documented(p) {
+				continue
+			}
+			if sub, ok := v.(map[string]any); ok && len(sub) > 0 {
+				walk(sub, p+".")
+				continue
+			}
+			t.Errorf("value %s is not in deploy/README.md's table", p)
+		}
+	}
+	walk(values, "")
 }

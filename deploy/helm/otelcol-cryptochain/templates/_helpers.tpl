@@ -104,6 +104,20 @@ service:
 {{- end }}
 
 {{/* The config file of one component: its own YAML, the common part, then the user's map. */}}
+{{/* The receiver's pod and image lookups, in the paths the agent DaemonSet mounts them at. */}}
+{{- define "cc.workload" -}}
+receivers:
+  ebpf:
+    workload:
+      {{- if .Values.agent.workloadMetadata.enabled }}
+      pods_dir: /host/var/log/pods
+      runtime_state: true
+      {{- else }}
+      pods_dir: ""
+      runtime_state: false
+      {{- end }}
+{{- end }}
+
 {{- define "cc.configFile" -}}
 {{- $conf := fromYaml .own }}
 {{- $conf = mustMergeOverwrite $conf (fromYaml (include "cc.common" .root)) (deepCopy .user) }}

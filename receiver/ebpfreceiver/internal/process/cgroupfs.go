@@ -150,6 +150,9 @@ func (t *Table) cgroupOf(ev *event.Event) Cgroup {
 	cg := Cgroup{ID: ev.Proc.CgroupID, Path: t.cgroupPath(ev)}
 	id := parseCgroup(cg.Path)
 	cg.ContainerID, cg.PodUID, cg.Runtime = id.ContainerID, id.PodUID, id.Runtime
+	if t.workload != nil && (cg.ContainerID != "" || cg.PodUID != "") {
+		cg.Workload = t.workload.Lookup(cg.PodUID, cg.Runtime, cg.ContainerID)
+	}
 	return cg
 }
 

@@ -5,6 +5,8 @@ package process // import "github.com/cryptochain-otel/cryptochain/receiver/ebpf
 import (
 	"path"
 	"time"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 // Key identifies a process: host tgid and start time (ns since boot). Pids are reused, so the
@@ -36,11 +38,12 @@ type Proc struct {
 
 // Cgroup is where a process runs: its cgroup v2 id and path and the workload the path names.
 type Cgroup struct {
-	ID          uint64 // kernfs inode of the cgroup directory
-	Path        string // relative to the cgroup2 mount, e.g. /system.slice/cron.service
-	ContainerID string // full 64-hex container id, "" on the host
-	PodUID      string // k8s pod uid with dashes, "" outside kubepods
-	Runtime     string // container runtime named by the cgroup path (docker, containerd, crio, podman)
+	ID          uint64        // kernfs inode of the cgroup directory
+	Path        string        // relative to the cgroup2 mount, e.g. /system.slice/cron.service
+	ContainerID string        // full 64-hex container id, "" on the host
+	PodUID      string        // k8s pod uid with dashes, "" outside kubepods
+	Runtime     string        // container runtime named by the cgroup path (docker, containerd, crio, podman)
+	Workload    workload.Info // pod, container and image names the node's files give for the above
 }
 
 // Actor is the process an event is about, as the table knows it: the process (nil when unknown),

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 const (
@@ -31,6 +32,7 @@ type Options struct {
 	ProcfsRoot string // the host's /proc, possibly mounted elsewhere
 	CgroupRoot string // the host's cgroup2 mount, "" when there is none
 	Limits     Limits
+	Workload   *workload.Resolver // names pods and images of containers; nil = none
 }
 
 // Table is the receiver's one view of processes: Exec and Actor are its doors, everything else
@@ -42,6 +44,7 @@ type Table struct {
 	contexts *contexts
 	cgroups  *cgroupResolver
 	procfs   *procfsReader
+	workload *workload.Resolver
 	missing  *lru.Cache[uint32, time.Time] // pids procfs could not give us lately: not asked again soon
 }
 
@@ -55,6 +58,7 @@ func New(opts Options) *Table {
 		procs:    newStore(tableSize, exitGrace),
 		contexts: newContexts(contextCgroups, bootID(opts.ProcfsRoot)),
 		cgroups:  newCgroupResolver(opts.CgroupRoot),
+		workload: opts.Workload,
 		missing:  missing,
 	}
 	t.procfs = &procfsReader{root: opts.ProcfsRoot, clockTicks: 100, limits: opts.Limits, cgroupID: t.cgroupID}
@@ -83,7 +87,7 @@ func (t *Table) Actor(ev *event.Event, now time.Time) Actor {
 	proc, ok := t.learn(ev)
 	if !ok {
 		cg := t.cgroupOf(ev)
-		return Actor{Context: t.contexts.enter(cg.Path), Cgroup: Cgroup{Path: cg.Path, ContainerID: cg.ContainerID, PodUID: cg.PodUID, Runtime: cg.Runtime}}
+		return Actor{Context: t.contexts.enter(cg.Path), Cgroup: Cgroup{Path: cg.Path, ContainerID: cg.ContainerID, PodUID: cg.PodUID, Runtime: cg.Runtime, Workload: cg.Workload}}
 	}
 	completeLean(&ev.Proc, proc)
 	if ev.Rename != nil {

@@ -1,6 +1,9 @@
 package process
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -8,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 func execEvent(pid, ppid uint32, start, parentStart uint64, exe string, args ...string) *event.Event {
@@ -56,4 +60,30 @@ func TestTableDoors(t *testing.T) {
 	none := tb.Actor(&event.Event{Kind: event.KindConnect, Proc: event.Process{PID: 999, StartBootNS: 9e9}, Connect: &event.Connect{}}, time.Now())
 	assert.Nil(t, none.Proc, "unknown and not in procfs")
 	assert.Equal(t, KindCgroup, none.Context.Kind)
+}
+
+// A process in a kubepods cgroup gets the names the node's files give for its pod and container.
+func TestTableNamesTheWorkload(t *testing.T) {
+	cgRoot := t.TempDir()
+	uid := "3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91"
+	id := strings.Repeat("c1", 32)
+	rel := "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" + strings.ReplaceAll(uid, "-", "_") + ".slice/cri-containerd-" + id + ".scope"
+	require.NoError(t, os.MkdirAll(filepath.Join(cgRoot, rel), 0o755))
+	tb := New(Options{ProcfsRoot: t.TempDir(), CgroupRoot: cgRoot,
+		Workload: workload.New(workload.Options{PodsDir: "../workload/testdata/pods", StateRoot: "../workload/testdata/host"})})
+	ev := execEvent(300, 1, 1e9, 1, "/usr/sbin/nginx", "nginx")
+	ev.Proc.CgroupID = statInode(filepath.Join(cgRoot, rel))
+	require.NotZero(t, ev.Proc.CgroupID)
+	a := tb.Exec(ev)
+	assert.Equal(t, rel, a.Cgroup.Path)
+	assert.Equal(t, uid, a.Cgroup.PodUID)
+	assert.Equal(t, workload.Info{Namespace: "prod", PodName: "web-7d9f8", ContainerName: "nginx", Image: "docker.io/library/nginx:1.27"}, a.Cgroup.Workload)
+
+	// A later event of a process the table never saw exec, in the same cgroup, gets them too.
+	other := &event.Event{Kind: event.KindConnect, Proc: event.Process{PID: 301, StartBootNS: 2e9, CgroupID: ev.Proc.CgroupID}, Connect: &event.Connect{}}
+	assert.Equal(t, "docker.io/library/nginx:1.27", tb.Actor(other, time.Now()).Cgroup.Workload.Image)
+
+	// The host's processes are not looked up.
+	host := tb.Exec(execEvent(400, 1, 3e9, 1, "/bin/true", "true"))
+	assert.Equal(t, workload.Info{}, host.Cgroup.Workload)
 }

@@ -64,6 +64,10 @@ func (b *Batch) NewRecord(actor *process.Actor) plog.LogRecord {
 		putNonEmpty(a, contract.ResourceContainerID, actor.Cgroup.ContainerID)
 		putNonEmpty(a, contract.ResourceContainerRuntimeName, actor.Cgroup.Runtime)
 		putNonEmpty(a, contract.ResourceK8sPodUID, actor.Cgroup.PodUID)
+		putNonEmpty(a, contract.ResourceK8sNamespaceName, actor.Cgroup.Workload.Namespace)
+		putNonEmpty(a, contract.ResourceK8sPodName, actor.Cgroup.Workload.PodName)
+		putNonEmpty(a, contract.ResourceK8sContainerName, actor.Cgroup.Workload.ContainerName)
+		putNonEmpty(a, contract.ResourceContainerImageName, actor.Cgroup.Workload.Image)
 		if actor.Cgroup.Path != "" {
 			a.PutStr(contract.ResourceProcessLinuxCgroup, "0::"+actor.Cgroup.Path)
 		}

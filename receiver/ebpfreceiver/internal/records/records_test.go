@@ -16,6 +16,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 func newMapper() *Mapper {
@@ -204,6 +205,29 @@ func TestBatchGroupsByContext(t *testing.T) {
 		"cryptochain.context.id": "cron:1", "cryptochain.context.kind": "cron", "cryptochain.context.parent_id": "boot:0"}, r0.Resource().Attributes().AsRaw())
 	assert.Equal(t, "x", ld.ResourceLogs().At(1).Resource().Attributes().AsRaw()["container.id"])
 	assert.Equal(t, "scope", r0.ScopeLogs().At(0).Scope().Name())
+}
+
+func TestBatchWorkloadResource(t *testing.T) {
+	b := NewBatch(Host{Name: "node-1"}, "scope")
+	b.NewRecord(&process.Actor{Context: process.Context{ID: "cgroup:3", Kind: "cgroup"}, Cgroup: process.Cgroup{
+		Path: "/kubepods/pod3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91/abc", ContainerID: "abc", PodUID: "3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91",
+		Runtime:  "containerd",
+		Workload: workload.Info{Namespace: "prod", PodName: "web-7d9f8", ContainerName: "nginx", Image: "docker.io/library/nginx:1.27"},
+	}})
+	b.NewRecord(&process.Actor{Context: process.Context{ID: "cgroup:4", Kind: "cgroup"}, Cgroup: process.Cgroup{ContainerID: "def", Workload: workload.Info{Image: "localhost/x:1"}}})
+	ld := b.Take()
+	require.Equal(t, 2, ld.ResourceLogs().Len())
+	a := ld.ResourceLogs().At(0).Resource().Attributes().AsRaw()
+	assert.Equal(t, "prod", a["k8s.namespace.name"])
+	assert.Equal(t, "web-7d9f8", a["k8s.pod.name"])
+	assert.Equal(t, "nginx", a["k8s.container.name"])
+	assert.Equal(t, "docker.io/library/nginx:1.27", a["container.image.name"])
+	assert.Equal(t, "3f1c2a4e-8b7d-4c2e-9a1f-0d5e6b7c8a91", a["k8s.pod.uid"])
+	a = ld.ResourceLogs().At(1).Resource().Attributes().AsRaw()
+	assert.Equal(t, "localhost/x:1", a["container.image.name"])
+	for _, k := range []string{"k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "k8s.pod.uid"} {
+		assert.NotContains(t, a, k, "unknown names are absent, not empty")
+	}
 }
 
 func TestClock(t *testing.T) {
