@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -394,4 +395,31 @@ func waitRecord(t *testing.T, sink *consumertest.LogsSink, ok func(flat) bool) f
 	}
 	t.Fatal("record not seen within 5s")
 	return flat{}
+}
+
+// A fifo planted at a persistence path neither blocks the events after it nor is opened: the write is
+// reported with read_status not_regular, and later events flow meanwhile.
+func TestPersistenceFifoDoesNotStallEvents(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ProcfsRoot = t.TempDir() // the writer is gone: its host root is read
+	require.NoError(t, os.MkdirAll(filepath.Join(cfg.HostRoot, "etc/cron.d"), 0o755))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(cfg.HostRoot, "etc/cron.d/fifo"), 0o644))
+	_, src, sink, _ := startFake(t, cfg, nil)
+	writer := execEv(600, 1, 2e9, 1, "sh", "/bin/sh", "/bin/sh")
+	src.push(writer,
+		&event.Event{Kind: event.KindFile, BootNS: 3e9, Proc: writer.Proc, File: &event.File{Op: event.FileCreate, Path: "/etc/cron.d/fifo", WriteIntent: true, Mode: 0o644}},
+		execEv(601, 1, 4e9, 1, "later", "/bin/later", "later"))
+	require.Eventually(t, func() bool {
+		_, ok := find(collected(sink), "cryptochain.process.exec", 601)
+		return ok
+	}, 5*time.Second, 10*time.Millisecond, "events after the write are not held up")
+	var fw flat
+	require.Eventually(t, func() bool {
+		var ok bool
+		fw, ok = find(collected(sink), "cryptochain.file.write", 600)
+		return ok
+	}, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "not_regular", str(fw.lr.Attributes(), "cryptochain.file.read_status"))
+	assert.Equal(t, "host", str(fw.lr.Attributes(), "cryptochain.file.read_root"))
+	assert.Empty(t, str(fw.lr.Attributes(), "cryptochain.file.content"))
 }
