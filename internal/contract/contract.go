@@ -115,6 +115,8 @@ const (
 	AttrFileMode                  = "file.mode" // octal string, e.g. "0644" (FormatFileMode)
 	AttrFileOperation             = "cryptochain.file.operation"
 	AttrFilePath                  = "file.path"
+	AttrFileReadRoot              = "cryptochain.file.read_root"   // read-back: "writer" or "host"
+	AttrFileReadStatus            = "cryptochain.file.read_status" // read-back: "ok", "missing", "timeout", ...
 	AttrFileResult                = "cryptochain.file.result"
 	AttrFileResolved              = "cryptochain.file.resolved"      // file.path is the opened file's own path, rebuilt by the kernel
 	AttrFileRoot                  = "cryptochain.file.root"          // FileRoot*: file.path is relative to a root that is not the host's

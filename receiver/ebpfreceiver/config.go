@@ -181,7 +181,8 @@ type ConfigFilesConfig struct {
 	Enabled bool `mapstructure:"enabled"`
 	// MaxBytes bounds each read.
 	MaxBytes int `mapstructure:"max_bytes"`
-	// Interval is how long an executable is not looked at again after a look.
+	// Interval is deprecated and ignored (accepted so existing configurations still load): every
+	// suspicious exec's config files are read, identical pending reads are merged.
 	Interval time.Duration `mapstructure:"per_executable_interval"`
 	_        struct{}
 }
@@ -203,7 +204,7 @@ func createDefaultConfig() *Config {
 		Argv:                    ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
 		Env:                     EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
 		FileContentBytes:        defaultFileContentBytes,
-		ConfigFiles:             ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10, Interval: time.Minute},
+		ConfigFiles:             ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10},
 		RingBufferSize:          defaultRingBufferSize,
 		LifecycleRingBufferSize: defaultLifecycleRing,
 		PollInterval:            defaultPollInterval,

@@ -45,6 +45,23 @@ func (r *ebpfReceiver) registerGauges() error {
 	})
 }
 
+// initCounters records a zero for every loss counter, so that "nothing lost" is a series that
+// exists (alert rules and dashboards can tell it from "not exported").
+func (r *ebpfReceiver) initCounters() {
+	ctx := context.Background()
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		r.tb.EbpfEventsLost.Add(ctx, 0, r.kindAttr[k])
+		r.tb.EbpfEventsSuppressed.Add(ctx, 0, r.kindAttr[k])
+	}
+	r.tb.EbpfLifecycleEventsLost.Add(ctx, 0)
+	r.tb.EbpfParseErrors.Add(ctx, 0)
+	r.tb.EbpfRecordsDropped.Add(ctx, 0)
+	r.tb.EbpfReadbackTimeouts.Add(ctx, 0)
+	for _, a := range r.readbackAttr {
+		r.tb.EbpfReadbackDropped.Add(ctx, 0, a)
+	}
+}
+
 // countEvent counts an event by kind; the counts reach the telemetry at the next flush, so the
 // per-event path pays one atomic add instead of a metric update.
 func (r *ebpfReceiver) countEvent(ev *event.Event) {
@@ -102,6 +119,7 @@ func (r *ebpfReceiver) checkLoss() {
 		r.tb.EbpfParseErrors.Add(context.Background(), int64(parse-r.lastParse))
 		r.lastParse = parse
 	}
+	r.checkReadBack()
 	switch {
 	case lostNow > 0 && !r.lossStatus:
 		r.lossStatus = true
@@ -111,5 +129,21 @@ func (r *ebpfReceiver) checkLoss() {
 	case lostNow == 0 && r.lossStatus:
 		r.lossStatus = false
 		componentstatus.ReportStatus(r.host, componentstatus.NewEvent(componentstatus.StatusOK))
+	}
+}
+
+// checkReadBack turns the read-back counters into telemetry.
+func (r *ebpfReceiver) checkReadBack() {
+	ctx := context.Background()
+	persist, conf := r.pipe.readBackDropped()
+	for i, now := range [2]uint64{persist, conf} {
+		if now > r.lastReadBack[i] {
+			r.tb.EbpfReadbackDropped.Add(ctx, int64(now-r.lastReadBack[i]), r.readbackAttr[i])
+			r.lastReadBack[i] = now
+		}
+	}
+	if t := r.pipe.reads.Timeouts(); t > r.lastTimeouts {
+		r.tb.EbpfReadbackTimeouts.Add(ctx, int64(t-r.lastTimeouts))
+		r.lastTimeouts = t
 	}
 }

@@ -35,6 +35,9 @@ type TelemetryBuilder struct {
 	EbpfLifecycleRingBufferFill metric.Float64ObservableGauge
 	EbpfParseErrors             metric.Int64Counter
 	EbpfProcessesTracked        metric.Int64ObservableGauge
+	EbpfReadbackDropped         metric.Int64Counter
+	EbpfReadbackTimeouts        metric.Int64Counter
+	EbpfRecordsDropped          metric.Int64Counter
 	EbpfRecordsEmitted          metric.Int64Counter
 	EbpfRingBufferFill          metric.Float64ObservableGauge
 }
@@ -173,6 +176,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ebpf_processes_tracked",
 		metric.WithDescription("Processes currently held in the receiver's process table. [Development]"),
 		metric.WithUnit("{process}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfReadbackDropped, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_readback_dropped",
+		metric.WithDescription("Read-backs not done because the read-back queue was full (or, for a container process already gone, nothing of it was reachable), by kind: persistence (the write is reported without content) or config_file (the exec's miner config files are not read). [Development]"),
+		metric.WithUnit("{read}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfReadbackTimeouts, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_readback_timeouts",
+		metric.WithDescription("File read-backs given up because the file system did not answer in time (a stalled FUSE or network mount). [Development]"),
+		metric.WithUnit("{read}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfRecordsDropped, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_records_dropped",
+		metric.WithDescription("Log records dropped because the next consumer refused them permanently, kept refusing them past the retry time, or the send queue was full. [Development]"),
+		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.EbpfRecordsEmitted, err = builder.meter.Int64Counter(

@@ -37,6 +37,9 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.EbpfEventsSuppressed.Add(context.Background(), 1)
 	tb.EbpfLifecycleEventsLost.Add(context.Background(), 1)
 	tb.EbpfParseErrors.Add(context.Background(), 1)
+	tb.EbpfReadbackDropped.Add(context.Background(), 1)
+	tb.EbpfReadbackTimeouts.Add(context.Background(), 1)
+	tb.EbpfRecordsDropped.Add(context.Background(), 1)
 	tb.EbpfRecordsEmitted.Add(context.Background(), 1)
 	AssertEqualEbpfEvents(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -57,6 +60,15 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfProcessesTracked(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfReadbackDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfReadbackTimeouts(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfRecordsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfRecordsEmitted(t, testTel,

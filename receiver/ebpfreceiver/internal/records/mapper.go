@@ -44,6 +44,9 @@ type Extra struct {
 	DNS         *dnsparse.Message
 	KillTarget  string // comm or executable name of a kill target
 	FileContent []byte // read-back content of a persistence file
+	// FileReadStatus and FileReadRoot say how a persistence file's read-back went ("" = none).
+	FileReadStatus string
+	FileReadRoot   string
 }
 
 // Fill sets the record from ev. observed is when the receiver read the event.
@@ -108,6 +111,8 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 			containerID = actor.Cgroup.ContainerID
 		}
 		m.file(lr, a, ev.File, extra.FileContent, containerID)
+		putNonEmpty(a, contract.AttrFileReadStatus, extra.FileReadStatus)
+		putNonEmpty(a, contract.AttrFileReadRoot, extra.FileReadRoot)
 	case ev.Sysctl != nil:
 		lr.SetEventName(contract.EventSysctlWrite)
 		name := untrusted.String([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
@@ -171,7 +176,8 @@ func (m *Mapper) FillDataLoss(lr plog.LogRecord, ring string, k event.Kind, n ui
 }
 
 // FillConfigFile sets a process.config_file record: a miner config file read for a suspicious exec.
-func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, observed time.Time) {
+// root says where it was read from (cryptochain.file.read_root).
+func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, root string, observed time.Time) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(contract.EventConfigFile)
@@ -179,6 +185,7 @@ func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *proce
 	m.common(a, ev, actor)
 	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(filePath), maxPathBytes))
 	a.PutStr(contract.AttrFileContent, m.Redactor.Text(untrusted.String(content, 0)))
+	putNonEmpty(a, contract.AttrFileReadRoot, root)
 }
 
 func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
