@@ -36,6 +36,25 @@ type Config struct {
 	Indicators IndicatorsConfig `mapstructure:"indicators"`
 	// Allowlist narrows detection for authorized miners and known-good tools.
 	Allowlist AllowlistConfig `mapstructure:"allowlist"`
+	// Campaigns groups hosts that share indicators into campaigns (gateway mode).
+	Campaigns CampaignsConfig `mapstructure:"campaigns"`
+}
+
+// CampaignsConfig configures fleet hunting: campaigns of hosts that share a wallet, a pool host or
+// a miner executable hash.
+type CampaignsConfig struct {
+	// Enabled turns campaigns on; meant for a gateway that sees many hosts.
+	Enabled bool `mapstructure:"enabled"`
+	// MinHosts is how many member hosts a campaign needs before its record is emitted.
+	MinHosts int `mapstructure:"min_hosts"`
+	// MaxCampaigns bounds the campaigns kept; the least recently seen is evicted.
+	MaxCampaigns int `mapstructure:"max_campaigns"`
+	// MaxHosts bounds the member hosts kept per campaign; further hosts are counted.
+	MaxHosts int `mapstructure:"max_hosts"`
+	// MaxContainers bounds the containers kept per campaign; further containers are counted.
+	MaxContainers int `mapstructure:"max_containers"`
+	// MaxIndicators bounds the shared indicators kept per campaign.
+	MaxIndicators int `mapstructure:"max_indicators"`
 }
 
 // IndicatorsConfig holds extra indicators on top of the embedded lists.
@@ -125,6 +144,25 @@ func (c *Config) Validate() error {
 			if _, err := regexp.Compile(m.Regex); err != nil {
 				errs = append(errs, fmt.Errorf("%s.regex: %w", key, err))
 			}
+		}
+	}
+	if c.Campaigns.Enabled {
+		for _, b := range []struct {
+			key string
+			v   int
+		}{
+			{"campaigns.min_hosts", c.Campaigns.MinHosts},
+			{"campaigns.max_campaigns", c.Campaigns.MaxCampaigns},
+			{"campaigns.max_hosts", c.Campaigns.MaxHosts},
+			{"campaigns.max_containers", c.Campaigns.MaxContainers},
+			{"campaigns.max_indicators", c.Campaigns.MaxIndicators},
+		} {
+			if b.v <= 0 {
+				errs = append(errs, fmt.Errorf("%s: must be positive, got %d", b.key, b.v))
+			}
+		}
+		if c.Campaigns.MinHosts > c.Campaigns.MaxHosts && c.Campaigns.MaxHosts > 0 {
+			errs = append(errs, fmt.Errorf("campaigns.min_hosts: must not exceed campaigns.max_hosts (%d), got %d", c.Campaigns.MaxHosts, c.Campaigns.MinHosts))
 		}
 	}
 	return errors.Join(errs...)

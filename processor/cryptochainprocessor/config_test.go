@@ -46,6 +46,7 @@ func TestLoadConfig(t *testing.T) {
 					{Key: "host.name", Regex: "^gpu-farm-[0-9]+$"},
 				},
 			},
+			Campaigns: CampaignsConfig{Enabled: true, MinHosts: 3, MaxCampaigns: 50, MaxHosts: 100, MaxContainers: 10, MaxIndicators: 8},
 		}},
 		{name: "empty_context_keys", wantErr: "context_keys"},
 		{name: "zero_window", wantErr: "window"},
@@ -54,6 +55,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_allowlist_regex", wantErr: "allowlist.resource_attributes[0].regex"},
 		{name: "allowlist_value_and_regex", wantErr: "allowlist.resource_attributes[0]"},
 		{name: "unknown_key", wantErr: "windows"},
+		{name: "bad_campaigns", wantErr: "campaigns.max_campaigns"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

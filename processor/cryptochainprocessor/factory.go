@@ -36,6 +36,13 @@ func createDefaultConfig() component.Config {
 		MaxContexts:           defaultMaxContexts,
 		MaxEvidencePerContext: defaultMaxEvidencePerContext,
 		Forward:               ForwardIndicators,
+		Campaigns: CampaignsConfig{
+			MinHosts:      2,
+			MaxCampaigns:  1000,
+			MaxHosts:      256,
+			MaxContainers: 256,
+			MaxIndicators: 32,
+		},
 	}
 }
 

@@ -2,6 +2,7 @@ package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -45,6 +46,7 @@ type cryptochainProcessor struct {
 	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
+	camp       *campaigns // nil unless campaigns.enabled
 	keyBuf     []byte
 	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
 	findings   plog.Logs        // findings of the current call, valid when hasFinding
@@ -90,6 +92,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 		allow:  allow,
 		now:    time.Now,
 		cl:     cl,
+		camp:   newCampaigns(cfg.Campaigns),
 		tracker: chain.New(chain.Config{
 			Window:      cfg.Window,
 			MaxContexts: cfg.MaxContexts,
@@ -111,6 +114,9 @@ func (p *cryptochainProcessor) start(ctx context.Context, host component.Host) e
 			return err
 		}
 	}
+	if err := p.campaignStart(ctx, host); err != nil {
+		return err
+	}
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
 	go p.sweepLoop(sweepInterval(p.cfg.Window))
@@ -123,12 +129,12 @@ func (p *cryptochainProcessor) shutdown(ctx context.Context) error {
 		p.wg.Wait()
 		p.stop = nil
 	}
-	var err error
+	err := p.campaignShutdown(ctx)
 	if p.store != nil {
 		p.mu.Lock()
 		p.persist(ctx)
 		p.mu.Unlock()
-		err = p.store.Close(ctx)
+		err = errors.Join(err, p.store.Close(ctx))
 		p.store = nil
 	}
 	p.tb.Shutdown()
@@ -171,6 +177,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		res := rl.Resource()
 		ref := p.tracker.Resolve(p.contextKey(res), res)
 		allowed := p.allow.resource(res)
+		p.campaignResource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				return !p.record(lr, &ref, allowed)
@@ -179,6 +186,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		})
 		return forward != ForwardAll && rl.ScopeLogs().Len() == 0
 	})
+	p.campaignEmit()
 	if p.hasFinding {
 		p.findings.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 		p.hasFinding = false
@@ -195,6 +203,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 	forwardAll := p.cfg.Forward == ForwardAll
 	name := lr.EventName()
 	if name == finding.EventName {
+		p.campaignUpstream(lr)
 		return p.cfg.Forward != ForwardNone // findings of an upstream processor pass on
 	}
 	if !evidence.KnownEvent(name) {
@@ -222,6 +231,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 			p.classified[evs[i].Group]++
 		}
 	}
+	p.campaignRecord(lr, ev, evs)
 	for _, f := range p.tracker.Ingest(ref, ev, evs) {
 		p.emit(f)
 	}
@@ -246,5 +256,6 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 		p.hasFinding = true
 	}
 	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	p.campaignFinding(f)
 	p.emitted[f.Level]++
 }

@@ -33,4 +33,5 @@ func (p *cryptochainProcessor) flush(ctx context.Context) {
 	}
 	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
 	p.persist(ctx)
+	p.campaignPersist(ctx, false)
 }

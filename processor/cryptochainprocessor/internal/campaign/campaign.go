@@ -77,7 +77,8 @@ func SHA256(s string) (Indicator, bool) {
 type Observation struct {
 	Host       string // host.name, else host.id; required
 	Container  string // container.id, empty on the host itself
-	Time       time.Time
+	Time       time.Time // newest time of what was shown
+	Since      time.Time // oldest time of what was shown, when earlier than Time
 	Finding    bool // from a finding: may create or extend a campaign
 	Indicators []Indicator
 }
@@ -167,8 +168,12 @@ func (t *Tracker) Observe(o Observation) *Campaign {
 		c.LastSeen = o.Time
 		t.dirty = true
 	}
-	if o.Time.Before(c.FirstSeen) {
-		c.FirstSeen = o.Time
+	first := o.Time
+	if !o.Since.IsZero() && o.Since.Before(first) {
+		first = o.Since
+	}
+	if first.Before(c.FirstSeen) {
+		c.FirstSeen = first
 	}
 	if o.Finding {
 		for _, ind := range o.Indicators {
@@ -249,7 +254,11 @@ func (t *Tracker) member(c *Campaign, o Observation, shown []string) bool {
 		t.dirty = true
 		return false
 	}
-	c.Members = append(c.Members, Member{Host: o.Host, Basis: basis, FirstSeen: o.Time, LastSeen: o.Time, Indicators: shown})
+	first := o.Time
+	if !o.Since.IsZero() && o.Since.Before(first) {
+		first = o.Since
+	}
+	c.Members = append(c.Members, Member{Host: o.Host, Basis: basis, FirstSeen: first, LastSeen: o.Time, Indicators: shown})
 	return true
 }
 
