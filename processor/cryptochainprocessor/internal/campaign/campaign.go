@@ -75,11 +75,11 @@ func SHA256(s string) (Indicator, bool) {
 
 // Observation is what one host showed at one time.
 type Observation struct {
-	Host       string // host.name, else host.id; required
-	Container  string // container.id, empty on the host itself
+	Host       string    // host.name, else host.id; required
+	Container  string    // container.id, empty on the host itself
 	Time       time.Time // newest time of what was shown
 	Since      time.Time // oldest time of what was shown, when earlier than Time
-	Finding    bool // from a finding: may create or extend a campaign
+	Finding    bool      // from a finding: may create or extend a campaign
 	Indicators []Indicator
 }
 
