@@ -64,6 +64,7 @@ const (
 	EventPayload     = "cryptochain.network.payload"
 	EventRename      = "cryptochain.process.rename"
 	EventSysctlWrite = "cryptochain.sysctl.write"
+	EventUsage       = "cryptochain.process.usage"
 )
 
 // Finding attribute keys that consumers of findings (the response exporter) read; the processor
@@ -113,6 +114,7 @@ const (
 	AttrProcessArgsTruncated      = "cryptochain.process.args_truncated"
 	AttrProcessCPUSystem          = "cryptochain.process.cpu.system"
 	AttrProcessCPUTime            = "cryptochain.process.cpu.time"
+	AttrProcessMemoryRSS          = "cryptochain.process.memory.rss"
 	AttrProcessCPUUser            = "cryptochain.process.cpu.user"
 	AttrProcessCgroupID           = "cryptochain.process.cgroup_id"
 	AttrProcessComm               = "cryptochain.process.comm"

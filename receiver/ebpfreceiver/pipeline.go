@@ -12,6 +12,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/usage"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
@@ -29,6 +30,7 @@ type pipeline struct {
 	conf    *readback.ConfigReader // nil when config_files is off
 	mapper  *records.Mapper
 	batch   *records.Batch
+	usage   *usage.Watcher[usageProc] // nil when usage.interval is 0
 
 	parseErrors uint64 // DNS packets that could not be decoded
 }
@@ -47,6 +49,7 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 			MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes,
 		},
 		batch: records.NewBatch(host, scope),
+		usage: newUsage(cfg),
 	}
 	if cfg.ConfigFiles.Enabled {
 		p.conf = readback.NewConfigReader(cfg.ConfigFiles.MaxBytes, cfg.ConfigFiles.Interval, cfg.ProcfsRoot)
@@ -87,6 +90,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	if ev.Kill != nil {
 		extra.KillTarget = p.procs.Name(ev.Kill.TargetPID)
 	}
+	p.watchUsage(ev, &actor)
 	if p.persist.Hold(ev, &actor, observed) {
 		return p.batch.Len()
 	}

@@ -176,7 +176,7 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 	defer r.wg.Done()
 	tick := time.NewTicker(min(r.cfg.Batch.Timeout, readback.Delay/2))
 	defer tick.Stop()
-	lastFlush, lastLoss, lastClock := time.Now(), time.Now(), time.Now()
+	lastFlush, lastLoss, lastClock, lastUsage := time.Now(), time.Now(), time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -191,6 +191,10 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 				r.checkLoss()
 				r.pipe.housekeeping(now)
 				lastLoss = now
+			}
+			if r.cfg.Usage.Interval > 0 && now.Sub(lastUsage) >= r.cfg.Usage.Interval {
+				r.pipe.sampleUsage(now)
+				lastUsage = now
 			}
 			if now.Sub(lastClock) >= clockRefresh {
 				r.pipe.refreshClock()
