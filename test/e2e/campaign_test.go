@@ -122,17 +122,28 @@ func TestGatewayCampaignAcrossTwoAgents(t *testing.T) {
 	}
 	require.Equal(t, map[string]bool{"node-a": true, "node-b": true}, hosts, "one finding per host: %v", fs)
 
+	// Other activity on the machine may make campaigns of its own: judge those of this wallet.
+	wallet := sc.Expect.Evidence.Wallet
+	ours := func() []map[string]any {
+		var out []map[string]any
+		for _, c := range campaignsIn(t, findings) {
+			if slices.Contains(anyStrs(c[attrCampaignWallets]), wallet) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
 	var cs []map[string]any
 	deadline := time.Now().Add(findingTimeout)
 	for time.Now().Before(deadline) {
-		if cs = campaignsIn(t, findings); len(cs) > 0 {
+		if cs = ours(); len(cs) > 0 {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	require.NotEmpty(t, cs, "no %s record", eventCampaign)
+	require.NotEmpty(t, cs, "no %s record with wallet %s: %v", eventCampaign, wallet, campaignsIn(t, findings))
 	time.Sleep(quietPeriod)
-	cs = campaignsIn(t, findings)
+	cs = ours()
 	ids := map[string]bool{}
 	for _, c := range cs {
 		ids[fmt.Sprint(c[attrCampaignID])] = true
@@ -142,7 +153,6 @@ func TestGatewayCampaignAcrossTwoAgents(t *testing.T) {
 	got := anyStrs(last[attrCampaignHosts])
 	slices.Sort(got)
 	assert.Equal(t, []string{"node-a", "node-b"}, got)
-	assert.Contains(t, anyStrs(last[attrCampaignWallets]), sc.Expect.Evidence.Wallet)
 	assert.NotEmpty(t, last[attrCampaignFirst])
 	assert.NotEmpty(t, last[attrCampaignLastSeen])
 	members, _ := last[attrCampaignMembers].([]any)

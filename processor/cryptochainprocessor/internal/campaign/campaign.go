@@ -10,6 +10,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -46,7 +47,8 @@ func Wallet(s string) (Indicator, bool) {
 	return Indicator{KindWallet, s}, s != "" && len(s) <= maxIndicatorLen
 }
 
-// Pool takes a host, host:port or URL and keeps the lower-case host.
+// Pool takes a host, host:port or URL and keeps the lower-case host. Loopback, link-local and
+// unspecified addresses and "localhost" are no indicator: they name a different machine on each host.
 func Pool(s string) (Indicator, bool) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "://") {
@@ -58,6 +60,16 @@ func Pool(s string) (Indicator, bool) {
 		s = h
 	}
 	s = strings.TrimSuffix(strings.ToLower(strings.Trim(s, "[]")), ".")
+	if a, err := netip.ParseAddr(s); err == nil {
+		a = a.Unmap()
+		if a.IsLoopback() || a.IsUnspecified() || a.IsLinkLocalUnicast() {
+			return Indicator{}, false
+		}
+		s = a.String()
+	}
+	if s == "localhost" || strings.HasSuffix(s, ".localhost") {
+		return Indicator{}, false
+	}
 	return Indicator{KindPool, s}, s != "" && len(s) <= maxIndicatorLen && !strings.ContainsAny(s, "/ ")
 }
 

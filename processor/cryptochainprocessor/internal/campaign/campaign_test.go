@@ -29,9 +29,11 @@ func TestNormalize(t *testing.T) {
 		assert.True(t, ok, in)
 		assert.Equal(t, want, got.Value, in)
 	}
-	_, ok := Pool("")
-	assert.False(t, ok)
-	_, ok = Wallet("  ")
+	for _, local := range []string{"", "127.0.0.1:3333", "[::1]:3333", "localhost:3333", "0.0.0.0", "169.254.1.1", "stratum+tcp://[::ffff:127.0.0.1]:3333"} {
+		_, ok := Pool(local)
+		assert.False(t, ok, local)
+	}
+	_, ok := Wallet("  ")
 	assert.False(t, ok)
 	_, ok = SHA256("abc")
 	assert.False(t, ok)
