@@ -143,3 +143,59 @@ func TestCampaignsConfigValidate(t *testing.T) {
 	cfg.Campaigns.MinHosts = 300
 	require.ErrorContains(t, cfg.Validate(), "campaigns.min_hosts: must not exceed")
 }
+
+func usageOf(ctx string, at time.Duration, pid int64, cpu float64, rss int64) rec {
+	return rec{ctx: ctx, name: "cryptochain.process.usage", at: at, pid: pid, attrs: map[string]any{
+		"cryptochain.process.cpu.time": cpu, "cryptochain.process.memory.rss": rss}}
+}
+
+func (h *harness) impacts() []plog.LogRecord {
+	var out []plog.LogRecord
+	for _, ld := range h.sink.AllLogs() {
+		eachRecord(ld, func(_ pcommon.Resource, lr plog.LogRecord) {
+			if lr.EventName() == ImpactEventName {
+				out = append(out, lr)
+			}
+		})
+	}
+	return out
+}
+
+func TestImpactUpdatesOfARunningMiner(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Impact.PricePerCoreHour = 0.36; c.Impact.Currency = "EUR" }, nil, true)
+	defer h.shutdown()
+	h.consume(usageOf("c", 0, 100, 1, 1<<20)) // before any finding: nothing to update
+	h.consume(minerExec("c", time.Second, 100, line), poolDNS("c", 2*time.Second, 100, line))
+	fs := h.findings()
+	require.Len(t, fs, 1)
+	id := attrStr(fs[0], "cryptochain.finding.id")
+
+	h.consume(usageOf("c", time.Minute, 100, 60, 64<<20), usageOf("c", time.Minute, 555, 99, 1)) // 555: not the miner
+	h.consume(usageOf("c", time.Minute+30*time.Second, 100, 90, 64<<20))                         // within the interval
+	h.consume(usageOf("c", 2*time.Minute, 100, 120, 70<<20))
+	im := h.impacts()
+	require.Len(t, im, 2)
+	for _, lr := range im {
+		assert.Equal(t, id, attrStr(lr, "cryptochain.finding.id"), "same finding id")
+		assert.Equal(t, "EUR", attrStr(lr, "cryptochain.impact.currency"))
+	}
+	cpu := func(lr plog.LogRecord) float64 {
+		v, _ := lr.Attributes().Get("cryptochain.impact.cpu_seconds")
+		return v.Double()
+	}
+	assert.Equal(t, 60.0, cpu(im[0]))
+	assert.Equal(t, 120.0, cpu(im[1]))
+	cost, _ := im[1].Attributes().Get("cryptochain.impact.estimated_cost")
+	assert.InDelta(t, 0.012, cost.Double(), 1e-12)
+	rss, _ := im[1].Attributes().Get("cryptochain.impact.memory_rss_bytes")
+	assert.Equal(t, int64(70<<20), rss.Int())
+	assert.Len(t, h.findings(), 1, "impact updates are not findings")
+}
+
+func TestImpactOff(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Impact.Interval = 0 }, nil, true)
+	defer h.shutdown()
+	h.consume(minerExec("c", time.Second, 100, line), poolDNS("c", 2*time.Second, 100, line))
+	h.consume(usageOf("c", time.Minute, 100, 60, 64<<20))
+	assert.Empty(t, h.impacts())
+}

@@ -48,6 +48,18 @@ type Config struct {
 	Allowlist AllowlistConfig `mapstructure:"allowlist"`
 	// Campaigns groups hosts that share indicators into campaigns (gateway mode).
 	Campaigns CampaignsConfig `mapstructure:"campaigns"`
+	// Impact updates findings with the resource use of their running miners.
+	Impact ImpactConfig `mapstructure:"impact"`
+}
+
+// ImpactConfig configures impact updates of findings from cryptochain.process.usage records.
+type ImpactConfig struct {
+	// Interval is the least time between two impact updates of one finding; 0 turns them off.
+	Interval time.Duration `mapstructure:"interval"`
+	// PricePerCoreHour prices one CPU core for one hour, for the estimated cost.
+	PricePerCoreHour float64 `mapstructure:"price_per_core_hour"`
+	// Currency names the currency of the price (e.g. an ISO 4217 code).
+	Currency string `mapstructure:"currency"`
 }
 
 // CampaignsConfig configures fleet hunting: campaigns of hosts that share a wallet, a pool host or
@@ -161,6 +173,15 @@ func (c *Config) Validate() error {
 				errs = append(errs, fmt.Errorf("%s.regex: %w", key, err))
 			}
 		}
+	}
+	if c.Impact.Interval < 0 {
+		errs = append(errs, fmt.Errorf("impact.interval: must not be negative, got %s", c.Impact.Interval))
+	}
+	if c.Impact.PricePerCoreHour < 0 || c.Impact.PricePerCoreHour != c.Impact.PricePerCoreHour {
+		errs = append(errs, fmt.Errorf("impact.price_per_core_hour: must be a non-negative number, got %v", c.Impact.PricePerCoreHour))
+	}
+	if c.Impact.Currency == "" {
+		errs = append(errs, errors.New("impact.currency: must not be empty"))
 	}
 	if c.Campaigns.Enabled {
 		for _, b := range []struct {

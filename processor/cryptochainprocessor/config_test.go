@@ -49,6 +49,7 @@ func TestLoadConfig(t *testing.T) {
 				},
 			},
 			Campaigns: CampaignsConfig{Enabled: true, MinHosts: 3, MaxCampaigns: 50, MaxHosts: 100, MaxContainers: 10, MaxIndicators: 8},
+			Impact:    ImpactConfig{Interval: 5 * time.Minute, PricePerCoreHour: 0.12, Currency: "EUR"},
 		}},
 		{name: "empty_context_keys", wantErr: "context_keys"},
 		{name: "zero_window", wantErr: "window"},
@@ -60,6 +61,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "negative_tombstones", wantErr: "max_tombstones"},
 		{name: "unknown_key", wantErr: "windows"},
 		{name: "bad_campaigns", wantErr: "campaigns.max_campaigns"},
+		{name: "bad_impact_price", wantErr: "impact.price_per_core_hour"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

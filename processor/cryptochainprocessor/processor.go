@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -21,6 +22,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/impact"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
 )
@@ -49,10 +51,12 @@ type cryptochainProcessor struct {
 	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
-	saveAt     time.Time     // no save before (backoff after a failed one)
-	saveDelay  time.Duration // current backoff
-	offered    *delivery     // findings of the current call, settled once the next consumer answered
-	camp       *campaigns    // nil unless campaigns.enabled
+	saveAt     time.Time       // no save before (backoff after a failed one)
+	saveDelay  time.Duration   // current backoff
+	offered    *delivery       // findings of the current call, settled once the next consumer answered
+	camp       *campaigns      // nil unless campaigns.enabled
+	imp        *impact.Tracker // nil when impact.interval is 0
+	curRes     pcommon.Resource
 	keyBuf     []byte
 	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
 	findings   plog.Logs        // findings of the current call, valid when hasFinding
@@ -102,6 +106,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 		clock:  time.Now,
 		cl:     cl,
 		camp:   newCampaigns(cfg.Campaigns),
+		imp:    newImpact(cfg.Impact, cfg.MaxContexts),
 		tracker: chain.New(chain.Config{
 			Window:        cfg.Window,
 			MaxContexts:   cfg.MaxContexts,
@@ -232,7 +237,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		res := rl.Resource()
 		ref := p.tracker.Resolve(p.contextKey(res), res)
 		allowed := p.allow.resource(res)
-		p.campaignResource(res)
+		p.noteResource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				return !p.record(lr, &ref, allowed)
@@ -260,6 +265,10 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 	if name == finding.EventName {
 		p.campaignUpstream(lr)
 		return p.cfg.Forward != ForwardNone // findings of an upstream processor pass on
+	}
+	if name == contract.EventUsage {
+		p.impactUsage(lr, ref)
+		return forwardAll
 	}
 	if !evidence.KnownEvent(name) {
 		return forwardAll
@@ -312,6 +321,7 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 	}
 	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
 	p.campaignFinding(f)
+	p.impactFinding(f)
 	p.emitted[f.Level]++
 	if p.offered != nil {
 		p.offered.add(f)
