@@ -1,10 +1,12 @@
 package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
 
 import (
+	"bytes"
 	"net/netip"
 	"time"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/usage"
 )
@@ -22,12 +24,37 @@ func newUsage(cfg *Config) *usage.Watcher[usageProc] {
 	return usage.New[usageProc](cfg.ProcfsRoot, cfg.Usage.MaxProcesses)
 }
 
-// watchUsage starts sampling a process that connected to a non-loopback address. Called with p.mu held.
+// watchUsage starts sampling a process that connected to a non-loopback address, or whose exec
+// looks like a miner's (executable in an unusual location, memfd or deleted, a kernel-thread-like
+// name, a stratum URL argument). Called with p.mu held.
 func (p *pipeline) watchUsage(ev *event.Event, actor *process.Actor) {
-	if p.usage == nil || ev.Connect == nil || ev.Proc.PID == 0 || loopback(ev.Connect) {
+	if p.usage == nil || ev.Proc.PID == 0 {
+		return
+	}
+	switch {
+	case ev.Connect != nil && !loopback(ev.Connect):
+	case ev.Exec != nil && minerLike(ev):
+	default:
 		return
 	}
 	p.usage.Watch(ev.Proc.PID, ev.Proc.StartBootNS, usageProc{ev: event.Event{Proc: ev.Proc}, actor: *actor})
+}
+
+func minerLike(ev *event.Event) bool {
+	x := ev.Exec
+	exe := x.ExePath
+	if exe == "" {
+		exe = x.Filename
+	}
+	if masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) || masquerade.KthreadLike(ev.Proc.Comm) {
+		return true
+	}
+	for _, a := range x.Args {
+		if bytes.Contains(a, []byte("stratum+")) {
+			return true
+		}
+	}
+	return false
 }
 
 func loopback(c *event.Connect) bool {
