@@ -40,6 +40,11 @@ func agentAsHost(port int, state, tls, host string) string {
 
 // campaignsIn returns the campaign records of an exporter file, as attribute maps.
 func campaignsIn(t *testing.T, path string) []map[string]any {
+	return recordsIn(t, path, eventCampaign)
+}
+
+// recordsIn returns the records named event of an exporter file, as attribute maps.
+func recordsIn(t *testing.T, path, event string) []map[string]any {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -57,7 +62,7 @@ func campaignsIn(t *testing.T, path string) []map[string]any {
 			for j := 0; j < sls.Len(); j++ {
 				lrs := sls.At(j).LogRecords()
 				for k := 0; k < lrs.Len(); k++ {
-					if lrs.At(k).EventName() == eventCampaign {
+					if lrs.At(k).EventName() == event {
 						out = append(out, lrs.At(k).Attributes().AsRaw())
 					}
 				}
