@@ -68,13 +68,20 @@ enum exec_flag : __u32 {
 	EXEC_F_ENV_TRUNC = 2,
 	EXEC_F_MEMFD = 4,
 	EXEC_F_DELETED = 8,
+	EXEC_F_ARGS_GAP = 16, /* argv longer than head + tail: args_skipped bytes between them are not sent */
+	EXEC_F_CREATOR = 32,  /* creator_tgid/creator_start hold the lineage recorded at fork */
 };
+
+/* Bytes of argv sent from its end when argv is longer than args_max + ARGS_TAIL. */
+#define ARGS_TAIL 2048
 
 #define EXEC_OFF_MASK 16383
 #define EXEC_DATA_SZ (EXEC_OFF_MASK + 1 + ARGS_CAP)
 
 /* A successful exec. The record is exec_rec followed by its data, of the lengths given, in order:
- * filename, interp, exe, cwd, tty, cgroup leaf name, argv block, env block. */
+ * filename, interp, exe, cwd, tty, cgroup leaf name, argv head, argv tail, env block. The argv
+ * tail (args_tail_len bytes, EXEC_F_ARGS_GAP) is the end of argv; args_skipped bytes lie between
+ * the head and the tail, and the tail's first string may start mid-string. */
 struct exec_rec {
 	struct rec_hdr hdr;
 	__u32 argc;
@@ -90,6 +97,11 @@ struct exec_rec {
 	__u16 tty_len;
 	__u16 cgname_len;
 	__u16 _pad[2];
+	__u32 args_tail_len;
+	__u32 args_skipped;
+	__u64 creator_start; /* EXEC_F_CREATOR: the process whose image the forking process ran */
+	__u32 creator_tgid;
+	__u32 _pad2;
 };
 
 /* The per-CPU buffer an exec record is built in; only the filled part is sent. */
@@ -209,10 +221,18 @@ enum prefix_match : __u8 {
 	PFX_ALWAYS = 2,  /* every open is reported */
 };
 
+/* file_rec.fflags */
+enum file_flag : __u8 {
+	FILE_F_RESOLVED = 1, /* path is the opened file's own path, rebuilt at syscall exit */
+	FILE_F_CHROOT = 2,   /* the task's root is not its mount namespace's root: path is relative to it */
+	FILE_F_MNTNS = 4,    /* the task's mount namespace is not the host's (a container, a pivot_root) */
+	FILE_F_NAME_MATCH = 64, /* kernel-internal: the caller's string fell under a prefix */
+};
+
 struct file_rec {
 	struct rec_hdr hdr;
 	enum file_op op;
-	__u8 _pad0;
+	enum file_flag fflags;
 	__u16 path_len;
 	__u16 path2_len;
 	__u16 _pad;
@@ -220,7 +240,8 @@ struct file_rec {
 	__u32 mode;
 	__s32 err; /* positive errno, 0 success */
 	__u32 _pad2;
-	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path) */
+	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path); relative to
+				    * the task's root */
 	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
 };
 
@@ -284,6 +305,7 @@ struct record_types {
 	struct lpm_key lpm;
 	enum record_bound bound;
 	enum prefix_match match;
+	enum file_flag file_flag;
 };
 
 #endif

@@ -101,6 +101,8 @@ const (
 	AttrFileOperation             = "cryptochain.file.operation"
 	AttrFilePath                  = "file.path"
 	AttrFileResult                = "cryptochain.file.result"
+	AttrFileResolved              = "cryptochain.file.resolved"      // file.path is the opened file's own path, rebuilt by the kernel
+	AttrFileRoot                  = "cryptochain.file.root"          // FileRoot*: file.path is relative to a root that is not the host's
 	AttrFileSourcePath            = "cryptochain.file.source_path"   // rename and link: the existing path
 	AttrFileSymlinkTargetPath     = "file.symbolic_link.target_path" // symlink: what the new link points to
 	AttrKillSignal                = "cryptochain.kill.signal"
@@ -112,6 +114,10 @@ const (
 	AttrProcessAncestors          = "cryptochain.process.ancestors"
 	AttrProcessArgsCount          = "process.args_count"
 	AttrProcessArgsTruncated      = "cryptochain.process.args_truncated"
+	AttrProcessArgsSkippedBytes   = "cryptochain.process.args_skipped_bytes" // bytes of argv between its captured head and end
+	AttrProcessArgsTailIndex      = "cryptochain.process.args_tail_index"    // command_args index where the end of argv starts
+	AttrProcessCreatorPID         = "cryptochain.process.creator.pid"        // who forked it, when its parent at exec is another process
+	AttrProcessLineage            = "cryptochain.process.lineage"            // Lineage*: where the process's parent in the lineage comes from
 	AttrProcessCPUSystem          = "cryptochain.process.cpu.system"
 	AttrProcessCPUTime            = "cryptochain.process.cpu.time"
 	AttrProcessMemoryRSS          = "cryptochain.process.memory.rss"
@@ -153,6 +159,23 @@ const (
 	AttrSysctlName                = "cryptochain.sysctl.name"
 	AttrSysctlOldValue            = "cryptochain.sysctl.old_value"
 	AttrSysctlValue               = "cryptochain.sysctl.value"
+)
+
+// Values of AttrProcessLineage.
+const (
+	LineageFork     = "fork"     // the creator recorded at fork: survives reparenting
+	LineageParent   = "parent"   // the parent at exec (no fork record: started before the receiver, or evicted)
+	LineageSnapshot = "snapshot" // the parent when procfs was read at start: an orphan's creator is unknown
+)
+
+// Values of AttrFileRoot: why a file path is not a host path. Files under such a root start nothing on
+// the host (an image layer unpacked by a container runtime, a build chroot): they are not host
+// persistence.
+const (
+	FileRootChroot = "chroot" // the process's root is not its mount namespace's root
+	// FileRootPrivate: the process has its own mount namespace and runs in no container (a runtime's
+	// pivot_root into an image layer while unpacking it).
+	FileRootPrivate = "private_mount_namespace"
 )
 
 // FormatFileMode renders permission bits the way file.mode carries them: four octal digits ("0644").

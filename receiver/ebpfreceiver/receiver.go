@@ -126,6 +126,7 @@ func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
 		WatchedPrefixes: r.cfg.watchedPrefixes(), AlwaysPrefixes: DefaultAlwaysPrefixes,
 		ExcludePIDs: []uint32{uint32(os.Getpid())},
 		CgroupRoot:  cgroupRoot,
+		HostMountNS: process.HostMountNamespace(r.cfg.ProcfsRoot),
 	}
 }
 

@@ -157,6 +157,9 @@ func TestPersistence(t *testing.T) {
 		fw("/etc/cron.deny.bak", "open", "", false),
 		fw("/var/log/cron.log", "open", "", false),
 		{Name: contract.EventFileWrite, Exe: "/usr/bin/dpkg", Path: "/lib/systemd/system/nginx.service", Op: "rename"},
+		// inside a chroot, or an image layer a container runtime unpacks in a mount namespace of its own
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/bash", Path: "/etc/cron.d/x", Op: "create", FileRoot: contract.FileRootChroot},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/podman", Path: "/var/spool/cron/crontabs/root", Op: "create", FileRoot: contract.FileRootPrivate},
 		{Name: contract.EventFileWrite, Exe: "/usr/lib/systemd/systemd", Path: "/run/systemd/system/session-1.scope", Op: "create"},
 		{Name: contract.EventFileOpen, Path: "/etc/crontab", Op: "open"},
 		// crontab's staging files: the rename onto the user's table is the act.

@@ -17,8 +17,8 @@ const srcCrontab = "crontab(1) replacing a table"
 // configured paths), with the command it will run when the content was captured.
 func (c *Classifier) persistenceFile(ev *evidence.Event, o *out) {
 	p := ev.Path
-	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" {
-		return
+	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" || ev.FileRoot != "" {
+		return // a chroot's or an unpacked image's files start nothing on the host
 	}
 	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
 		return // package installs and systemd's own runtime units

@@ -105,6 +105,7 @@ type Event struct {
 	Flags       int64
 	Failed      bool   // file result error, exec_failed, connect error
 	Content     string // cryptochain.file.content
+	FileRoot    string // cryptochain.file.root: set when the path is not a host path (chroot, image unpack)
 	SysctlName  string
 	SysctlValue string
 

@@ -81,13 +81,21 @@ type Event struct {
 
 // Exec is a successful exec, read after the new image is in place.
 type Exec struct {
-	Filename       string // the path handed to exec
-	Interpreter    string // bprm->interp when it differs from Filename (scripts)
-	ExePath        string // path of the executable file actually mapped
-	Cwd            string
-	Args           [][]byte // argv, bounded; elements may be empty and may hold any bytes
-	Argc           int      // the true argument count
-	ArgsTruncated  bool
+	Filename      string // the path handed to exec
+	Interpreter   string // bprm->interp when it differs from Filename (scripts)
+	ExePath       string // path of the executable file actually mapped
+	Cwd           string
+	Args          [][]byte // argv, bounded; elements may be empty and may hold any bytes
+	Argc          int      // the true argument count
+	ArgsTruncated bool
+	// ArgsTailAt > 0: argv was longer than its captured head and end; Args[:ArgsTailAt] is the head,
+	// Args[ArgsTailAt:] the end of argv, and ArgsSkipped bytes between them were not captured.
+	ArgsTailAt  int
+	ArgsSkipped int
+	// Creator is the process whose image this one ran before its exec, recorded at fork (zero when
+	// unknown): the process that started it, whatever its parent is now.
+	CreatorPID     uint32
+	CreatorStart   uint64
 	Env            [][]byte // KEY=VALUE entries, bounded
 	EnvTruncated   bool
 	ExeMemfd       bool
@@ -154,14 +162,17 @@ const (
 
 // File is write intent on a watched path, or any open of an always-watched path (/dev/cpu/*/msr).
 type File struct {
-	Op          string
-	Path        string // absolute when it could be resolved
-	SourcePath  string // rename/link source, symlink target
-	Flags       uint32
-	Mode        uint32
-	Errno       int32 // 0 on success, positive errno on failure, -1 unknown
-	WriteIntent bool
-	Content     []byte // first bytes written to a persistence file, when captured
+	Op           string
+	Path         string // absolute when it could be resolved, relative to the acting task's root
+	Resolved     bool   // Path is the opened file's own path (canonical), not the caller's string
+	Chroot       bool   // the task's root is not its mount namespace's root: Path is relative to it
+	OtherMountNS bool   // the task's mount namespace is not the host's (a container, a pivot_root)
+	SourcePath   string // rename/link source, symlink target
+	Flags        uint32
+	Mode         uint32
+	Errno        int32 // 0 on success, positive errno on failure, -1 unknown
+	WriteIntent  bool
+	Content      []byte // first bytes written to a persistence file, when captured
 }
 
 // Sysctl is a write to /proc/sys.
@@ -223,6 +234,9 @@ type Options struct {
 	ExcludePIDs []uint32
 	// CgroupRoot is the cgroup v2 mount where cgroup programs attach ("" = found from /proc/mounts).
 	CgroupRoot string
+	// HostMountNS is the inode of the host's mount namespace (/proc/1/ns/mnt); file records of tasks
+	// in another one are marked. 0: unknown, nothing is marked.
+	HostMountNS uint32
 }
 
 // Source produces host events.

@@ -175,13 +175,25 @@ func decodeExec(raw []byte, lim decodeLimits, ev *event.Event) error {
 	x.TTY = string(c.next(int(r.TtyLen)))
 	x.CgroupLeafName = string(c.next(int(r.CgnameLen)))
 	args := c.next(int(r.ArgsLen))
+	var argsTail []byte
+	if r.Flags&probesExecFlagEXEC_F_ARGS_GAP != 0 {
+		argsTail = c.next(int(r.ArgsTailLen))
+	}
 	env := c.next(int(r.EnvLen))
 	if c.err != nil {
 		return fmt.Errorf("exec: %w", c.err)
 	}
 	x.Args, x.ArgsTruncated = splitBlock(args, r.Flags&probesExecFlagEXEC_F_ARGS_TRUNC != 0, lim.maxArgs)
+	if argsTail != nil {
+		x.Args, x.ArgsTailAt = joinTail(x.Args, argsTail, lim.maxArgs)
+		x.ArgsSkipped = int(r.ArgsSkipped)
+		x.ArgsTruncated = true
+	}
 	if !x.ArgsTruncated && int(r.Argc) > len(x.Args) {
 		x.ArgsTruncated = true
+	}
+	if r.Flags&probesExecFlagEXEC_F_CREATOR != 0 {
+		x.CreatorPID, x.CreatorStart = r.CreatorTgid, r.CreatorStart
 	}
 	x.Env, x.EnvTruncated = splitBlock(env, r.Flags&probesExecFlagEXEC_F_ENV_TRUNC != 0, lim.maxEnv)
 	ev.Exec = x
@@ -227,16 +239,42 @@ func decodeFile(raw []byte, ev *event.Event) error {
 		return fmt.Errorf("file: unknown operation %d", r.Op)
 	}
 	f := &event.File{
-		Op:         fileOps[r.Op],
-		Path:       boundedString(chars(r.Path[:]), int(r.PathLen)),
-		SourcePath: boundedString(chars(r.Path2[:]), int(r.Path2Len)),
-		Flags:      r.Flags,
-		Mode:       r.Mode,
-		Errno:      r.Err,
+		Op:           fileOps[r.Op],
+		Path:         boundedString(chars(r.Path[:]), int(r.PathLen)),
+		SourcePath:   boundedString(chars(r.Path2[:]), int(r.Path2Len)),
+		Flags:        r.Flags,
+		Mode:         r.Mode,
+		Errno:        r.Err,
+		Resolved:     r.Fflags&probesFileFlagFILE_F_RESOLVED != 0,
+		Chroot:       r.Fflags&probesFileFlagFILE_F_CHROOT != 0,
+		OtherMountNS: r.Fflags&probesFileFlagFILE_F_MNTNS != 0,
 	}
 	f.WriteIntent = r.Op != probesFileOpFOP_OPEN || f.Flags&writeIntentFlags != 0
 	ev.File = f
 	return nil
+}
+
+// joinTail appends the end of an argv block that was cut in the middle to its head, and returns the
+// joined argv and the index the tail starts at. The head's last element may be cut (it is kept, as
+// for any truncated block); the tail's first element most likely started before the tail and is
+// dropped. maxElems > 0 bounds the tail to its last maxElems elements (the head is bounded already).
+func joinTail(head [][]byte, tail []byte, maxElems int) ([][]byte, int) {
+	if i := bytes.IndexByte(tail, 0); i >= 0 {
+		tail = tail[i+1:]
+	} else {
+		tail = nil
+	}
+	parts, _ := splitBlock(tail, false, 0)
+	if maxElems > 0 && len(parts) > maxElems {
+		parts = parts[len(parts)-maxElems:]
+	}
+	at := len(head)
+	if len(parts) == 0 {
+		return head, 0
+	}
+	out := make([][]byte, 0, len(head)+len(parts))
+	out = append(out, head...)
+	return append(out, parts...), at
 }
 
 // splitBlock splits a NUL-separated argv or environment block, keeping empty elements. A block that

@@ -330,3 +330,54 @@ func TestPrefixHeads(t *testing.T) {
 	_, _, n = prefixHeads(tab, 0)
 	require.Equal(t, uint32(headAll), n, "too many heads turn the pre-filter off")
 }
+
+func TestDecodeExecArgsGap(t *testing.T) {
+	r := probesExecRec{Hdr: testHdr(probesRecordKindKIND_EXEC), Argc: 3006, Flags: probesExecFlagEXEC_F_ARGS_TRUNC |
+		probesExecFlagEXEC_F_ARGS_GAP | probesExecFlagEXEC_F_CREATOR, CreatorTgid: 77, CreatorStart: 5555}
+	head := "/bin/xmrig\x00--fill\x00--fi" // cut inside an element
+	tail := "ller\x00-o\x00pool:443\x00-u\x00W\x00"
+	r.ArgsLen, r.ArgsTailLen, r.ArgsSkipped, r.EnvLen = uint32(len(head)), uint32(len(tail)), 40000, 4
+	var ev event.Event
+	require.NoError(t, decode(raw(&r, head, tail, "A=1\x00"), decodeLimits{maxArgs: 3}, &ev))
+	x := ev.Exec
+	require.Equal(t, []string{"/bin/xmrig", "--fill", "--fi", "pool:443", "-u", "W"}, strs(x.Args),
+		"head bounded to 3; the tail's first (partial) element dropped, its last 3 kept")
+	require.Equal(t, 3, x.ArgsTailAt)
+	require.Equal(t, 40000, x.ArgsSkipped)
+	require.True(t, x.ArgsTruncated)
+	require.Equal(t, [][]byte{[]byte("A=1")}, x.Env, "the environment follows the tail")
+	require.Equal(t, uint32(77), x.CreatorPID)
+	require.Equal(t, uint64(5555), x.CreatorStart)
+
+	// without the flags: no tail, no creator
+	r.Flags = 0
+	r.ArgsTailLen = 0
+	require.NoError(t, decode(raw(&r, head, "A=1\x00"), lim, &ev))
+	require.Zero(t, ev.Exec.ArgsTailAt)
+	require.Zero(t, ev.Exec.CreatorPID)
+	// a tail longer than the record is an error, not a panic
+	r.Flags, r.ArgsTailLen = probesExecFlagEXEC_F_ARGS_GAP, 1<<20
+	require.Error(t, decode(raw(&r, head, tail), lim, &ev))
+}
+
+func TestDecodeFileMarks(t *testing.T) {
+	r := probesFileRec{Hdr: testHdr(probesRecordKindKIND_FILE), Op: probesFileOpFOP_CREATE, PathLen: 14,
+		Fflags: probesFileFlagFILE_F_RESOLVED | probesFileFlagFILE_F_CHROOT | probesFileFlagFILE_F_MNTNS}
+	copy(chars(r.Path[:]), "/etc/cron.d/xy")
+	var ev event.Event
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.True(t, ev.File.Resolved)
+	require.True(t, ev.File.Chroot)
+	require.True(t, ev.File.OtherMountNS)
+	r.Fflags = 0
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.False(t, ev.File.Resolved || ev.File.Chroot || ev.File.OtherMountNS)
+}
+
+func strs(b [][]byte) []string {
+	out := make([]string, len(b))
+	for i, s := range b {
+		out[i] = string(s)
+	}
+	return out
+}

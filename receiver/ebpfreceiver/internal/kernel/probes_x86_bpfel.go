@@ -33,6 +33,13 @@ type probesConnectRec struct {
 	Addr   [16]uint8
 }
 
+type probesCreator struct {
+	_     structs.HostLayout
+	Start uint64
+	Tgid  uint32
+	Pad   uint32
+}
+
 type probesDnsRec struct {
 	_      structs.HostLayout
 	Hdr    probesRecHdr
@@ -77,24 +84,31 @@ const (
 	probesExecFlagEXEC_F_ENV_TRUNC  probesExecFlag = 2
 	probesExecFlagEXEC_F_MEMFD      probesExecFlag = 4
 	probesExecFlagEXEC_F_DELETED    probesExecFlag = 8
+	probesExecFlagEXEC_F_ARGS_GAP   probesExecFlag = 16
+	probesExecFlagEXEC_F_CREATOR    probesExecFlag = 32
 )
 
 type probesExecRec struct {
-	_           structs.HostLayout
-	Hdr         probesRecHdr
-	Argc        uint32
-	ArgsLen     uint32
-	EnvLen      uint32
-	Flags       probesExecFlag
-	Sid         uint32
-	Pgid        uint32
-	FilenameLen uint16
-	InterpLen   uint16
-	ExeLen      uint16
-	CwdLen      uint16
-	TtyLen      uint16
-	CgnameLen   uint16
-	Pad         [2]uint16
+	_            structs.HostLayout
+	Hdr          probesRecHdr
+	Argc         uint32
+	ArgsLen      uint32
+	EnvLen       uint32
+	Flags        probesExecFlag
+	Sid          uint32
+	Pgid         uint32
+	FilenameLen  uint16
+	InterpLen    uint16
+	ExeLen       uint16
+	CwdLen       uint16
+	TtyLen       uint16
+	CgnameLen    uint16
+	Pad          [2]uint16
+	ArgsTailLen  uint32
+	ArgsSkipped  uint32
+	CreatorStart uint64
+	CreatorTgid  uint32
+	Pad2         uint32
 }
 
 type probesExitRec struct {
@@ -105,6 +119,15 @@ type probesExitRec struct {
 	Utime uint64
 	Stime uint64
 }
+
+type probesFileFlag uint8
+
+const (
+	probesFileFlagFILE_F_RESOLVED   probesFileFlag = 1
+	probesFileFlagFILE_F_CHROOT     probesFileFlag = 2
+	probesFileFlagFILE_F_MNTNS      probesFileFlag = 4
+	probesFileFlagFILE_F_NAME_MATCH probesFileFlag = 64
+)
 
 type probesFileOp uint8
 
@@ -123,7 +146,7 @@ type probesFileRec struct {
 	_        structs.HostLayout
 	Hdr      probesRecHdr
 	Op       probesFileOp
-	Pad0     uint8
+	Fflags   probesFileFlag
 	PathLen  uint16
 	Path2Len uint16
 	Pad      uint16
@@ -203,6 +226,8 @@ type probesPathScratch struct {
 		Dentry          uint64
 		Mnt             uint64
 		MntRoot         uint64
+		StopDentry      uint64
+		StopMnt         uint64
 		Pos             int32
 		O_mntParent     uint32
 		O_mntMountpoint uint32
@@ -317,6 +342,7 @@ type probesSysctlRec struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	probesMapCreators              = "creators"
 	probesMapEvents                = "events"
 	probesMapExecFailedHeap        = "exec_failed_heap"
 	probesMapExecHeap              = "exec_heap"
@@ -348,6 +374,7 @@ const (
 	probesProgHandleFchmodat2Exit  = "handle_fchmodat2_exit"
 	probesProgHandleFchmodatEnter  = "handle_fchmodat_enter"
 	probesProgHandleFchmodatExit   = "handle_fchmodat_exit"
+	probesProgHandleFork           = "handle_fork"
 	probesProgHandleFpu            = "handle_fpu"
 	probesProgHandleKillExit       = "handle_kill_exit"
 	probesProgHandleLinkEnter      = "handle_link_enter"
@@ -392,6 +419,7 @@ const (
 	probesVarFpuQuietNs            = "fpu_quiet_ns"
 	probesVarFpuTrackedBits        = "fpu_tracked_bits"
 	probesVarFpuWindowNs           = "fpu_window_ns"
+	probesVarHostMntNs             = "host_mnt_ns"
 	probesVarPayloadOn             = "payload_on"
 	probesVarRecordTypes           = "record_types"
 	probesVarWakeupBytes           = "wakeup_bytes"
@@ -457,6 +485,7 @@ type probesProgramSpecs struct {
 	HandleFchmodat2Exit  *ebpf.ProgramSpec `ebpf:"handle_fchmodat2_exit"`
 	HandleFchmodatEnter  *ebpf.ProgramSpec `ebpf:"handle_fchmodat_enter"`
 	HandleFchmodatExit   *ebpf.ProgramSpec `ebpf:"handle_fchmodat_exit"`
+	HandleFork           *ebpf.ProgramSpec `ebpf:"handle_fork"`
 	HandleFpu            *ebpf.ProgramSpec `ebpf:"handle_fpu"`
 	HandleKillExit       *ebpf.ProgramSpec `ebpf:"handle_kill_exit"`
 	HandleLinkEnter      *ebpf.ProgramSpec `ebpf:"handle_link_enter"`
@@ -492,6 +521,7 @@ type probesProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesMapSpecs struct {
+	Creators        *ebpf.MapSpec `ebpf:"creators"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
 	ExecFailedHeap  *ebpf.MapSpec `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.MapSpec `ebpf:"exec_heap"`
@@ -526,6 +556,7 @@ type probesVariableSpecs struct {
 	FpuQuietNs     *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
 	FpuTrackedBits *ebpf.VariableSpec `ebpf:"fpu_tracked_bits"`
 	FpuWindowNs    *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
+	HostMntNs      *ebpf.VariableSpec `ebpf:"host_mnt_ns"`
 	PayloadOn      *ebpf.VariableSpec `ebpf:"payload_on"`
 	RecordTypes    *ebpf.VariableSpec `ebpf:"record_types"`
 	WakeupBytes    *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -551,6 +582,7 @@ func (o *probesObjects) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesMaps struct {
+	Creators        *ebpf.Map `ebpf:"creators"`
 	Events          *ebpf.Map `ebpf:"events"`
 	ExecFailedHeap  *ebpf.Map `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.Map `ebpf:"exec_heap"`
@@ -568,6 +600,7 @@ type probesMaps struct {
 
 func (m *probesMaps) Close() error {
 	return _ProbesClose(
+		m.Creators,
 		m.Events,
 		m.ExecFailedHeap,
 		m.ExecHeap,
@@ -603,6 +636,7 @@ type probesVariables struct {
 	FpuQuietNs     *ebpf.Variable `ebpf:"fpu_quiet_ns"`
 	FpuTrackedBits *ebpf.Variable `ebpf:"fpu_tracked_bits"`
 	FpuWindowNs    *ebpf.Variable `ebpf:"fpu_window_ns"`
+	HostMntNs      *ebpf.Variable `ebpf:"host_mnt_ns"`
 	PayloadOn      *ebpf.Variable `ebpf:"payload_on"`
 	RecordTypes    *ebpf.Variable `ebpf:"record_types"`
 	WakeupBytes    *ebpf.Variable `ebpf:"wakeup_bytes"`
@@ -630,6 +664,7 @@ type probesPrograms struct {
 	HandleFchmodat2Exit  *ebpf.Program `ebpf:"handle_fchmodat2_exit"`
 	HandleFchmodatEnter  *ebpf.Program `ebpf:"handle_fchmodat_enter"`
 	HandleFchmodatExit   *ebpf.Program `ebpf:"handle_fchmodat_exit"`
+	HandleFork           *ebpf.Program `ebpf:"handle_fork"`
 	HandleFpu            *ebpf.Program `ebpf:"handle_fpu"`
 	HandleKillExit       *ebpf.Program `ebpf:"handle_kill_exit"`
 	HandleLinkEnter      *ebpf.Program `ebpf:"handle_link_enter"`
@@ -681,6 +716,7 @@ func (p *probesPrograms) Close() error {
 		p.HandleFchmodat2Exit,
 		p.HandleFchmodatEnter,
 		p.HandleFchmodatExit,
+		p.HandleFork,
 		p.HandleFpu,
 		p.HandleKillExit,
 		p.HandleLinkEnter,

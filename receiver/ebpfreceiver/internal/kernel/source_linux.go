@@ -192,6 +192,7 @@ func (s *Source) configure(spec *ebpf.CollectionSpec) error {
 		"payload_on":     boolU32(s.opts.Payload),
 		"dns_on":         boolU32(s.opts.DNS),
 		"connect_on":     boolU32(s.opts.Network),
+		"host_mnt_ns":    s.opts.HostMountNS,
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]

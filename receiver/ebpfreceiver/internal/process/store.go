@@ -17,11 +17,18 @@ type store struct {
 	byPID map[uint32]Key // latest incarnation of each pid
 	grace time.Duration
 	exits []Key
+	// departed keeps the last images swept after their grace period, by exact key: a creator
+	// recorded at fork may exec its orphan long after it exited itself (sleep, then exec).
+	departed *lru.Cache[Key, *Proc]
 }
+
+// departedSize bounds the images kept after exit for late orphans' execs.
+const departedSize = 4096
 
 // newStore makes a store holding at most size processes; exited ones are forgotten after grace.
 func newStore(size int, grace time.Duration) *store {
 	t := &store{byPID: make(map[uint32]Key, size), grace: grace}
+	t.departed, _ = lru.New[Key, *Proc](departedSize)
 	t.procs, _ = lru.NewWithEvict[Key, *Proc](size, func(k Key, _ *Proc) {
 		if t.byPID[k.PID] == k {
 			delete(t.byPID, k.PID)
@@ -92,9 +99,18 @@ func (t *store) sweep(now time.Time) {
 		if now.Sub(p.exitedAt) < t.grace {
 			break
 		}
+		t.departed.Add(k, p)
 		t.procs.Remove(k)
 	}
 	t.exits = append(t.exits[:0], t.exits[i:]...)
+}
+
+// creator returns the process with exactly key k, live, in its grace period, or departed.
+func (t *store) creator(k Key) (*Proc, bool) {
+	if p, ok := t.get(k); ok {
+		return p, true
+	}
+	return t.departed.Get(k)
 }
 
 // len is the number of processes held.

@@ -59,7 +59,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 		lr.SetEventName(contract.EventExecFailed)
 		x := ev.ExecFailed
 		a.PutStr(contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
-		m.args(a, x.Args, len(x.Args), x.ArgsTruncated)
+		m.args(a, x.Args, len(x.Args), x.ArgsTruncated, 0)
 		a.PutStr(contract.AttrErrorType, errnoName(x.Errno))
 	case ev.Exit != nil:
 		lr.SetEventName(contract.EventExit)
@@ -97,7 +97,11 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.DNS != nil:
 		m.dns(lr, a, ev.DNS, extra.DNS)
 	case ev.File != nil:
-		m.file(lr, a, ev.File, extra.FileContent)
+		containerID := ""
+		if actor != nil {
+			containerID = actor.Cgroup.ContainerID
+		}
+		m.file(lr, a, ev.File, extra.FileContent, containerID)
 	case ev.Sysctl != nil:
 		lr.SetEventName(contract.EventSysctlWrite)
 		name := untrusted.String([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
@@ -187,7 +191,21 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 
 func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	x := ev.Exec
-	m.args(a, x.Args, x.Argc, x.ArgsTruncated)
+	m.args(a, x.Args, x.Argc, x.ArgsTruncated, x.ArgsTailAt)
+	if x.ArgsTailAt > 0 {
+		a.PutInt(contract.AttrProcessArgsSkippedBytes, int64(x.ArgsSkipped))
+	}
+	switch {
+	case x.CreatorPID != 0:
+		a.PutStr(contract.AttrProcessLineage, contract.LineageFork)
+		if x.CreatorPID != ev.Proc.PPID {
+			a.PutInt(contract.AttrProcessCreatorPID, int64(x.CreatorPID))
+		}
+	case x.FromSnapshot:
+		a.PutStr(contract.AttrProcessLineage, contract.LineageSnapshot)
+	default:
+		a.PutStr(contract.AttrProcessLineage, contract.LineageParent)
+	}
 	putNonEmpty(a, contract.AttrProcessWorkingDirectory, untrusted.String([]byte(x.Cwd), maxPathBytes))
 	a.PutInt(contract.AttrProcessUserID, int64(ev.Proc.EUID))
 	a.PutInt(contract.AttrProcessRealUserID, int64(ev.Proc.UID))
@@ -249,17 +267,43 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	}
 }
 
-func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool) {
+// args puts argv. tailAt > 0 says args[tailAt:] is the end of an argv whose middle was not
+// captured: the head and the end are bounded separately (each by the argv bounds), so that flags
+// placed after filler survive, and the index the end starts at is reported.
+func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool, tailAt int) {
 	if len(args) == 0 && argc == 0 {
 		return
+	}
+	if tailAt > 0 && tailAt < len(args) {
+		tail := args[tailAt:]
+		if len(tail) > m.MaxArgs {
+			tail = tail[len(tail)-m.MaxArgs:]
+		}
+		for used, i := 0, len(tail)-1; i >= 0; i-- { // the end of argv within the byte bound
+			if used += len(tail[i]); used > m.MaxArgBytes {
+				tail = tail[i+1:]
+				break
+			}
+		}
+		head := args[:tailAt]
+		args = make([][]byte, 0, len(head)+len(tail))
+		args = append(append(args, head...), tail...)
+	} else {
+		tailAt = 0
 	}
 	s := a.PutEmptySlice(contract.AttrProcessCommandArgs)
 	var line strings.Builder
 	used := 0
 	for i, arg := range args {
-		if i >= m.MaxArgs || used >= m.MaxArgBytes {
+		if tailAt > 0 && i == tailAt {
+			a.PutInt(contract.AttrProcessArgsTailIndex, int64(s.Len()))
+			used = 0 // the end of argv has its own byte bound
+		} else if (tailAt == 0 || i < tailAt) && (i >= m.MaxArgs || used >= m.MaxArgBytes) {
 			truncated = true
-			break
+			if tailAt == 0 {
+				break
+			}
+			continue
 		}
 		str := untrusted.String(arg, m.MaxArgBytes-used)
 		if len(str) < len(arg) {
@@ -309,7 +353,9 @@ func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *
 	}
 }
 
-func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content []byte) {
+// file puts a file record. containerID is the acting process's container ("" on the host): a task in
+// its own mount namespace outside any container has a private root (an image layer being unpacked).
+func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content []byte, containerID string) {
 	if f.WriteIntent || f.Op != event.FileOpen {
 		lr.SetEventName(contract.EventFileWrite)
 	} else {
@@ -317,6 +363,13 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 	}
 	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(f.Path), maxPathBytes))
 	a.PutStr(contract.AttrFileOperation, f.Op)
+	a.PutBool(contract.AttrFileResolved, f.Resolved)
+	switch {
+	case f.Chroot:
+		a.PutStr(contract.AttrFileRoot, contract.FileRootChroot)
+	case f.OtherMountNS && containerID == "":
+		a.PutStr(contract.AttrFileRoot, contract.FileRootPrivate)
+	}
 	if f.Op == event.FileSymlink {
 		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
 	} else {

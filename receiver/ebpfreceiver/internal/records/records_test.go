@@ -266,3 +266,61 @@ func FuzzFill(f *testing.F) {
 		fill(t, m, &event.Event{Proc: ev.Proc, File: &event.File{Op: p, Path: p, SourcePath: p, Content: args}}, process.Actor{}, Extra{})
 	})
 }
+
+// argv whose middle was not captured: the head and the end are bounded separately, the index the
+// end starts at and the skipped bytes are reported, so flags after filler survive the mapper too.
+func TestArgsWithGap(t *testing.T) {
+	m := newMapper() // 4 args, 64 bytes
+	var args [][]byte
+	for i := 0; i < 10; i++ {
+		args = append(args, []byte("--filler"))
+	}
+	args = append(args, []byte("-o"), []byte("pool:443"), []byte("-u"), []byte("WALLET"))
+	x := &event.Exec{Args: args, Argc: 3006, ArgsTruncated: true, ArgsTailAt: 10, ArgsSkipped: 9000, CreatorPID: 7, FromSnapshot: false}
+	lr := fill(t, m, &event.Event{Proc: event.Process{PID: 1, PPID: 1}, Exec: x}, process.Actor{}, Extra{})
+	a := lr.Attributes()
+	s := get(t, a, "process.command_args").Slice().AsRaw()
+	assert.Equal(t, []any{"--filler", "--filler", "--filler", "--filler", "-o", "pool:443", "-u", "WALLET"}, s)
+	assert.Equal(t, int64(4), get(t, a, contract.AttrProcessArgsTailIndex).Int())
+	assert.Equal(t, int64(9000), get(t, a, contract.AttrProcessArgsSkippedBytes).Int())
+	assert.True(t, get(t, a, "cryptochain.process.args_truncated").Bool())
+	assert.Equal(t, contract.LineageFork, get(t, a, contract.AttrProcessLineage).Str())
+	assert.Equal(t, int64(7), get(t, a, contract.AttrProcessCreatorPID).Int(), "creator differs from the parent at exec")
+
+	// the end of argv is cut to the byte bound from its end
+	x.Args = append(args[:10:10], []byte(strings.Repeat("x", 60)), []byte("-u"), []byte("WALLET"))
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 1, PPID: 7}, Exec: x}, process.Actor{}, Extra{})
+	a = lr.Attributes()
+	assert.Equal(t, []any{"--filler", "--filler", "--filler", "--filler", "-u", "WALLET"}, get(t, a, "process.command_args").Slice().AsRaw())
+	_, has := a.Get(contract.AttrProcessCreatorPID)
+	assert.False(t, has, "the creator is the parent")
+
+	x.CreatorPID, x.FromSnapshot = 0, true
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 1}, Exec: x}, process.Actor{}, Extra{})
+	assert.Equal(t, contract.LineageSnapshot, get(t, lr.Attributes(), contract.AttrProcessLineage).Str())
+}
+
+func TestFileRootMarks(t *testing.T) {
+	m := newMapper()
+	for _, c := range []struct {
+		f         event.File
+		container string
+		want      string
+	}{
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, Chroot: true}, "", contract.FileRootChroot},
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, OtherMountNS: true}, "", contract.FileRootPrivate},
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, OtherMountNS: true}, strings.Repeat("a", 64), ""},
+		{event.File{Op: event.FileCreate, Path: "/etc/cron.d/x"}, "", ""},
+	} {
+		f := c.f
+		actor := process.Actor{Cgroup: process.Cgroup{ContainerID: c.container}}
+		a := fill(t, m, &event.Event{Proc: event.Process{PID: 1}, File: &f}, actor, Extra{}).Attributes()
+		v, ok := a.Get(contract.AttrFileRoot)
+		if c.want == "" {
+			assert.False(t, ok, "%+v in %q", c.f, c.container)
+		} else {
+			assert.Equal(t, c.want, v.Str())
+		}
+		assert.Equal(t, c.f.Resolved, get(t, a, contract.AttrFileResolved).Bool())
+	}
+}
