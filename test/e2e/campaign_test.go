@@ -160,6 +160,7 @@ func TestGatewayCampaignAcrossTwoAgents(t *testing.T) {
 	assert.Equal(t, []string{"node-a", "node-b"}, got)
 	assert.NotEmpty(t, last[attrCampaignFirst])
 	assert.NotEmpty(t, last[attrCampaignLastSeen])
+	t.Logf("campaign records of this wallet: %d; last: %v", len(cs), last)
 	members, _ := last[attrCampaignMembers].([]any)
 	assert.Len(t, members, 2)
 }

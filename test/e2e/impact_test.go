@@ -60,6 +60,9 @@ func TestImpactOfARunningMiner(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	require.GreaterOrEqual(t, len(ims), 2, "impact updates of finding %s: %v (all: %v)", id, ims, recordsIn(t, peerFile, eventImpact))
+	for _, im := range ims {
+		t.Logf("impact update: cpu_seconds=%v memory_rss_bytes=%v estimated_cost=%v", im[attrImpactCPU], im[attrImpactRSS], im[attrImpactCost])
+	}
 	first, last := ims[0][attrImpactCPU].(float64), ims[len(ims)-1][attrImpactCPU].(float64)
 	assert.Greater(t, last, first, "CPU seconds grow while the miner runs: %v", ims)
 	assert.Positive(t, last)
