@@ -66,6 +66,7 @@ const (
 	EventRename      = "cryptochain.process.rename"
 	EventSuppressed  = "cryptochain.suppressed"
 	EventSysctlWrite = "cryptochain.sysctl.write"
+	EventUsage       = "cryptochain.process.usage"
 )
 
 // Values of cryptochain.finding.data_loss: why a finding may be built on incomplete input.
@@ -140,6 +141,7 @@ const (
 	AttrProcessLineage            = "cryptochain.process.lineage"            // Lineage*: where the process's parent in the lineage comes from
 	AttrProcessCPUSystem          = "cryptochain.process.cpu.system"
 	AttrProcessCPUTime            = "cryptochain.process.cpu.time"
+	AttrProcessMemoryRSS          = "cryptochain.process.memory.rss"
 	AttrProcessCPUUser            = "cryptochain.process.cpu.user"
 	AttrProcessCgroupID           = "cryptochain.process.cgroup_id"
 	AttrProcessComm               = "cryptochain.process.comm"

@@ -50,6 +50,10 @@ type Config struct {
 	Allowlist AllowlistConfig `mapstructure:"allowlist"`
 	// Redaction selects the rules that take secrets out of findings and forwarded records.
 	Redaction RedactionConfig `mapstructure:"redaction"`
+	// Campaigns groups hosts that share indicators into campaigns (gateway mode).
+	Campaigns CampaignsConfig `mapstructure:"campaigns"`
+	// Impact updates findings with the resource use of their running miners.
+	Impact ImpactConfig `mapstructure:"impact"`
 }
 
 // RedactionConfig turns redaction rules off and adds patterns and secret names.
@@ -67,6 +71,33 @@ type RedactionConfig struct {
 func (c *Config) redaction() redact.Config {
 	return redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns,
 		SecretNames: append(append([]string{}, redact.DefaultSecretNames...), c.Redaction.ExtraSecretNames...)}
+}
+
+// ImpactConfig configures impact updates of findings from cryptochain.process.usage records.
+type ImpactConfig struct {
+	// Interval is the least time between two impact updates of one finding; 0 turns them off.
+	Interval time.Duration `mapstructure:"interval"`
+	// PricePerCoreHour prices one CPU core for one hour, for the estimated cost.
+	PricePerCoreHour float64 `mapstructure:"price_per_core_hour"`
+	// Currency names the currency of the price (e.g. an ISO 4217 code).
+	Currency string `mapstructure:"currency"`
+}
+
+// CampaignsConfig configures fleet hunting: campaigns of hosts that share a wallet, a pool host or
+// a miner executable hash.
+type CampaignsConfig struct {
+	// Enabled turns campaigns on; meant for a gateway that sees many hosts.
+	Enabled bool `mapstructure:"enabled"`
+	// MinHosts is how many member hosts a campaign needs before its record is emitted.
+	MinHosts int `mapstructure:"min_hosts"`
+	// MaxCampaigns bounds the campaigns kept; the least recently seen is evicted.
+	MaxCampaigns int `mapstructure:"max_campaigns"`
+	// MaxHosts bounds the member hosts kept per campaign; further hosts are counted.
+	MaxHosts int `mapstructure:"max_hosts"`
+	// MaxContainers bounds the containers kept per campaign; further containers are counted.
+	MaxContainers int `mapstructure:"max_containers"`
+	// MaxIndicators bounds the shared indicators kept per campaign.
+	MaxIndicators int `mapstructure:"max_indicators"`
 }
 
 // IndicatorsConfig holds extra indicators on top of the embedded lists.
@@ -170,6 +201,34 @@ func (c *Config) Validate() error {
 			if _, err := regexp.Compile(m.Regex); err != nil {
 				errs = append(errs, fmt.Errorf("%s.regex: %w", key, err))
 			}
+		}
+	}
+	if c.Impact.Interval < 0 {
+		errs = append(errs, fmt.Errorf("impact.interval: must not be negative, got %s", c.Impact.Interval))
+	}
+	if c.Impact.PricePerCoreHour < 0 || c.Impact.PricePerCoreHour != c.Impact.PricePerCoreHour {
+		errs = append(errs, fmt.Errorf("impact.price_per_core_hour: must be a non-negative number, got %v", c.Impact.PricePerCoreHour))
+	}
+	if c.Impact.Currency == "" {
+		errs = append(errs, errors.New("impact.currency: must not be empty"))
+	}
+	if c.Campaigns.Enabled {
+		for _, b := range []struct {
+			key string
+			v   int
+		}{
+			{"campaigns.min_hosts", c.Campaigns.MinHosts},
+			{"campaigns.max_campaigns", c.Campaigns.MaxCampaigns},
+			{"campaigns.max_hosts", c.Campaigns.MaxHosts},
+			{"campaigns.max_containers", c.Campaigns.MaxContainers},
+			{"campaigns.max_indicators", c.Campaigns.MaxIndicators},
+		} {
+			if b.v <= 0 {
+				errs = append(errs, fmt.Errorf("%s: must be positive, got %d", b.key, b.v))
+			}
+		}
+		if c.Campaigns.MinHosts > c.Campaigns.MaxHosts && c.Campaigns.MaxHosts > 0 {
+			errs = append(errs, fmt.Errorf("campaigns.min_hosts: must not exceed campaigns.max_hosts (%d), got %d", c.Campaigns.MaxHosts, c.Campaigns.MinHosts))
 		}
 	}
 	return errors.Join(errs...)

@@ -53,6 +53,8 @@ func TestLoadConfig(t *testing.T) {
 				ExtraPatterns:    []string{"corp-[0-9a-f]{16}"},
 				ExtraSecretNames: []string{"*WALLET_PIN*"},
 			},
+			Campaigns: CampaignsConfig{Enabled: true, MinHosts: 3, MaxCampaigns: 50, MaxHosts: 100, MaxContainers: 10, MaxIndicators: 8},
+			Impact:    ImpactConfig{Interval: 5 * time.Minute, PricePerCoreHour: 0.12, Currency: "EUR"},
 		}},
 		{name: "empty_context_keys", wantErr: "context_keys"},
 		{name: "zero_window", wantErr: "window"},
@@ -66,6 +68,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "small_state_bytes", wantErr: "max_state_bytes"},
 		{name: "negative_tombstones", wantErr: "max_tombstones"},
 		{name: "unknown_key", wantErr: "windows"},
+		{name: "bad_campaigns", wantErr: "campaigns.max_campaigns"},
+		{name: "bad_impact_price", wantErr: "impact.price_per_core_hour"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

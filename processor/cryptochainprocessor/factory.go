@@ -40,6 +40,14 @@ func createDefaultConfig() component.Config {
 		MaxStateBytes:         defaultMaxStateBytes,
 		MaxTombstones:         defaultMaxTombstones,
 		Forward:               ForwardIndicators,
+		Impact:                ImpactConfig{Interval: time.Minute, PricePerCoreHour: 0.05, Currency: "USD"},
+		Campaigns: CampaignsConfig{
+			MinHosts:      2,
+			MaxCampaigns:  1000,
+			MaxHosts:      256,
+			MaxContainers: 256,
+			MaxIndicators: 32,
+		},
 	}
 }
 

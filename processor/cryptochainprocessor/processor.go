@@ -2,12 +2,14 @@ package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -21,6 +23,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/impact"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/store"
 )
@@ -51,9 +54,12 @@ type cryptochainProcessor struct {
 	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
-	saveAt     time.Time     // no save before (backoff after a failed one)
-	saveDelay  time.Duration // current backoff
-	offered    *delivery     // findings of the current call, settled once the next consumer answered
+	saveAt     time.Time       // no save before (backoff after a failed one)
+	saveDelay  time.Duration   // current backoff
+	offered    *delivery       // findings of the current call, settled once the next consumer answered
+	camp       *campaigns      // nil unless campaigns.enabled
+	imp        *impact.Tracker // nil when impact.interval is 0
+	curRes     pcommon.Resource
 	keyBuf     []byte
 	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
 	findings   plog.Logs        // findings of the current call, valid when hasFinding
@@ -107,6 +113,8 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 		now:    time.Now,
 		clock:  time.Now,
 		cl:     cl,
+		camp:   newCampaigns(cfg.Campaigns),
+		imp:    newImpact(cfg.Impact, cfg.MaxContexts),
 		tracker: chain.New(chain.Config{
 			Window:        cfg.Window,
 			MaxContexts:   cfg.MaxContexts,
@@ -132,6 +140,9 @@ func (p *cryptochainProcessor) start(ctx context.Context, host component.Host) e
 			return err
 		}
 	}
+	if err := p.campaignStart(ctx, host); err != nil {
+		return err
+	}
 	p.stop = make(chan struct{})
 	p.wg.Add(1)
 	go p.sweepLoop(sweepInterval(p.cfg.Window))
@@ -144,7 +155,7 @@ func (p *cryptochainProcessor) shutdown(ctx context.Context) error {
 		p.wg.Wait()
 		p.stop = nil
 	}
-	var err error
+	err := p.campaignShutdown(ctx)
 	if p.store != nil {
 		p.mu.Lock()
 		p.persist(ctx, true)
@@ -153,7 +164,7 @@ func (p *cryptochainProcessor) shutdown(ctx context.Context) error {
 		if pending > 0 {
 			p.logger.Error("Open chains could not be saved at shutdown", zap.Int("pending", pending))
 		}
-		err = p.store.Close(ctx)
+		err = errors.Join(err, p.store.Close(ctx))
 		p.store = nil
 	}
 	p.tb.Shutdown()
@@ -235,6 +246,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		res := rl.Resource()
 		ref := p.tracker.Resolve(p.contextKey(res), res)
 		allowed := p.allow.resource(res)
+		p.noteResource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
 				var keep bool
@@ -252,6 +264,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		})
 		return forward != ForwardAll && rl.ScopeLogs().Len() == 0
 	})
+	p.campaignEmit()
 	if p.hasFinding {
 		p.findings.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
 		p.hasFinding = false
@@ -268,7 +281,12 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 	forwardAll := p.cfg.Forward == ForwardAll
 	name := lr.EventName()
 	if name == finding.EventName {
+		p.campaignUpstream(lr)
 		return p.cfg.Forward != ForwardNone // findings of an upstream processor pass on
+	}
+	if name == contract.EventUsage {
+		p.impactUsage(lr, ref)
+		return forwardAll
 	}
 	if !evidence.KnownEvent(name) {
 		return forwardAll
@@ -295,6 +313,7 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 			p.classified[evs[i].Group]++
 		}
 	}
+	p.campaignRecord(lr, ev, evs)
 	for _, f := range p.tracker.Ingest(ref, ev, evs) {
 		p.emit(f)
 	}
@@ -322,6 +341,8 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 	rls := p.findings.ResourceLogs()
 	p.loss.annotate(lr, rls.At(rls.Len()-1).Resource(), p.batchNow)
 	redactFinding(p.red, lr)
+	p.campaignFinding(f)
+	p.impactFinding(f)
 	p.emitted[f.Level]++
 	if p.offered != nil {
 		p.offered.add(f)

@@ -100,6 +100,9 @@ type Config struct {
 	// ConfigFiles reads the miner config files of suspicious executables.
 	ConfigFiles ConfigFilesConfig `mapstructure:"config_files"`
 
+	// Usage samples the resource use of processes that connected to a non-loopback address.
+	Usage UsageConfig `mapstructure:"usage"`
+
 	// FileContentBytes bounds the read-back of a persistence file after a write (0 = off).
 	FileContentBytes int `mapstructure:"file_content_bytes"`
 
@@ -187,6 +190,16 @@ type ConfigFilesConfig struct {
 	_        struct{}
 }
 
+// UsageConfig controls the cryptochain.process.usage records: CPU time and resident memory of
+// processes that connected to a non-loopback address, read from procfs while they run.
+type UsageConfig struct {
+	// Interval between samples; 0 turns usage records off.
+	Interval time.Duration `mapstructure:"interval"`
+	// MaxProcesses bounds the processes watched at once; further ones are not sampled.
+	MaxProcesses int `mapstructure:"max_processes"`
+	_            struct{}
+}
+
 // BatchConfig controls how records are grouped into plog.Logs.
 type BatchConfig struct {
 	Size    int           `mapstructure:"size"`
@@ -205,6 +218,7 @@ func createDefaultConfig() *Config {
 		Env:                     EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
 		FileContentBytes:        defaultFileContentBytes,
 		ConfigFiles:             ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10},
+		Usage:                   UsageConfig{Interval: time.Minute, MaxProcesses: 256},
 		RingBufferSize:          defaultRingBufferSize,
 		LifecycleRingBufferSize: defaultLifecycleRing,
 		PollInterval:            defaultPollInterval,
@@ -279,6 +293,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ConfigFiles.Interval < 0 {
 		bad("config_files.per_executable_interval: must not be negative, got %s", c.ConfigFiles.Interval)
+	}
+	if c.Usage.Interval < 0 || (c.Usage.Interval > 0 && c.Usage.Interval < time.Second) {
+		bad("usage.interval: must be 0 (off) or at least 1s, got %s", c.Usage.Interval)
+	}
+	if c.Usage.MaxProcesses < 1 || c.Usage.MaxProcesses > 65536 {
+		bad("usage.max_processes: must be in [1, 65536], got %d", c.Usage.MaxProcesses)
 	}
 	if !strings.HasPrefix(c.ProcfsRoot, "/") {
 		bad("procfs_root: must be an absolute path, got %q", c.ProcfsRoot)

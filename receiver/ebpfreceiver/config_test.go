@@ -85,6 +85,8 @@ func TestValidateNamesKeys(t *testing.T) {
 		{"procfs_root", func(c *Config) { c.ProcfsRoot = "proc" }},
 		{"config_files.max_bytes", func(c *Config) { c.ConfigFiles.MaxBytes = 1 }},
 		{"config_files.per_executable_interval", func(c *Config) { c.ConfigFiles.Interval = -1 }},
+		{"usage.interval", func(c *Config) { c.Usage.Interval = time.Millisecond }},
+		{"usage.max_processes", func(c *Config) { c.Usage.MaxProcesses = 0 }},
 		{"cgroupfs_root", func(c *Config) { c.CgroupfsRoot = "cg" }},
 		{"host_root", func(c *Config) { c.HostRoot = "" }},
 		{"workload.pods_dir", func(c *Config) { c.Workload.PodsDir = "var/log/pods" }},

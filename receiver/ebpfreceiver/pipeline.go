@@ -13,6 +13,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/usage"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
@@ -31,6 +32,7 @@ type pipeline struct {
 	conf    *readback.ConfigReader // nil when config_files is off
 	mapper  *records.Mapper
 	batch   *records.Batch
+	usage   *usage.Watcher[usageProc] // nil when usage.interval is 0
 
 	parseErrors uint64 // DNS packets that could not be decoded
 }
@@ -53,6 +55,7 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 			MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes,
 		},
 		batch: records.NewBatch(host, scope),
+		usage: newUsage(cfg),
 	}
 	p.persist = readback.NewPersistence(cfg.ProcfsRoot, cfg.HostRoot, cfg.FileContentBytes, p.reads, p.emitPersistence)
 	if cfg.ConfigFiles.Enabled {
@@ -94,6 +97,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	if ev.Kill != nil {
 		extra.KillTarget = p.procs.Name(ev.Kill.TargetPID)
 	}
+	p.watchUsage(ev, &actor)
 	held, status := p.persist.Hold(ev, &actor, observed)
 	if held {
 		return p.batch.Len()

@@ -198,7 +198,7 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 	defer r.wg.Done()
 	tick := time.NewTicker(min(r.cfg.Batch.Timeout, lossCheckPeriod))
 	defer tick.Stop()
-	lastFlush, lastLoss, lastClock := time.Now(), time.Now(), time.Now()
+	lastFlush, lastLoss, lastClock, lastUsage := time.Now(), time.Now(), time.Now(), time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -212,6 +212,10 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 				r.checkLoss()
 				r.pipe.housekeeping(now)
 				lastLoss = now
+			}
+			if r.cfg.Usage.Interval > 0 && now.Sub(lastUsage) >= r.cfg.Usage.Interval {
+				r.pipe.sampleUsage(now)
+				lastUsage = now
 			}
 			if now.Sub(lastClock) >= clockRefresh {
 				r.pipe.refreshClock()

@@ -1,0 +1,122 @@
+package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"
+
+import (
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/finding"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/impact"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
+)
+
+// Impact update record (docs/events.md, README "Impact").
+const (
+	ImpactEventName       = "cryptochain.finding.impact"
+	attrImpactCPUSeconds  = "cryptochain.impact.cpu_seconds"
+	attrImpactMemoryRSS   = "cryptochain.impact.memory_rss_bytes"
+	attrImpactCost        = "cryptochain.impact.estimated_cost"
+	attrImpactCurrency    = "cryptochain.impact.currency"
+	attrImpactPrice       = "cryptochain.impact.price_per_core_hour"
+	attrImpactSampledPIDs = "cryptochain.impact.pids"
+)
+
+func newImpact(cfg ImpactConfig, maxFindings int) *impact.Tracker {
+	if cfg.Interval <= 0 {
+		return nil
+	}
+	return impact.New(cfg.Interval, cfg.PricePerCoreHour, maxFindings)
+}
+
+// noteResource remembers the resource whose records follow, for campaigns and impact.
+func (p *cryptochainProcessor) noteResource(res pcommon.Resource) {
+	p.curRes = res
+	p.campaignResource(res)
+}
+
+// impactFinding registers the miner processes of an emitted finding for impact updates.
+func (p *cryptochainProcessor) impactFinding(f *chain.Finding) {
+	if p.imp == nil {
+		return
+	}
+	var miners []impact.Proc
+	for i := range f.Items {
+		it := &f.Items[i]
+		if it.Group == evidence.Miner && it.PID != 0 {
+			miners = append(miners, impact.Proc{PID: it.PID, Start: it.Start})
+		}
+	}
+	_, sev := finding.Severity(f.Level)
+	p.imp.Found(f.Context.Key, f.ID, sev, f.Context.Resource, miners)
+}
+
+// impactUsage folds one cryptochain.process.usage record into its context's finding and emits an
+// impact update when one is due.
+func (p *cryptochainProcessor) impactUsage(lr plog.LogRecord, ref *chain.Ref) {
+	if p.imp == nil || !ref.Active() {
+		return
+	}
+	a := lr.Attributes()
+	pid, ok := a.Get(contract.AttrProcessPID)
+	if !ok || pid.Type() != pcommon.ValueTypeInt {
+		return
+	}
+	cpu, ok := a.Get(contract.AttrProcessCPUTime)
+	if !ok || cpu.Type() != pcommon.ValueTypeDouble || cpu.Double() < 0 {
+		p.malformed++
+		return
+	}
+	var rss int64
+	if v, ok := a.Get(contract.AttrProcessMemoryRSS); ok && v.Type() == pcommon.ValueTypeInt {
+		rss = max(v.Int(), 0)
+	}
+	start := ""
+	if v, ok := a.Get(contract.AttrProcessCreationTime); ok {
+		start = v.Str()
+	}
+	at := lr.Timestamp().AsTime()
+	if lr.Timestamp() == 0 || at.After(p.batchLate) {
+		at = p.batchNow
+	}
+	u, due := p.imp.Usage(string(p.contextKey(p.curRes)), pid.Int(), start, at, cpu.Double(), rss)
+	if !due {
+		return
+	}
+	if !p.hasFinding {
+		p.findings = plog.NewLogs()
+		p.hasFinding = true
+	}
+	rl := p.findings.ResourceLogs().AppendEmpty()
+	_ = chain.DecodeResource(u.Resource, rl.Resource())
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName(metadata.ScopeName)
+	p.appendImpact(sl.LogRecords().AppendEmpty(), &u, at)
+}
+
+func (p *cryptochainProcessor) appendImpact(lr plog.LogRecord, u *impact.Update, at time.Time) {
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(at))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(p.now()))
+	lr.SetEventName(ImpactEventName)
+	lr.SetSeverityNumber(plog.SeverityNumberInfo)
+	lr.SetSeverityText("INFO")
+	cfg := p.cfg.Impact
+	lr.Body().SetStr(fmt.Sprintf("Impact of finding %s: %.0f CPU seconds, %d MiB resident, estimated cost %.4f %s",
+		u.ID, u.CPUSeconds, u.RSSBytes>>20, u.Cost, cfg.Currency))
+	a := lr.Attributes()
+	a.PutStr(finding.AttrID, u.ID)
+	a.PutStr(finding.AttrSeverity, u.Severity)
+	a.PutDouble(attrImpactCPUSeconds, u.CPUSeconds)
+	a.PutInt(attrImpactMemoryRSS, u.RSSBytes)
+	a.PutDouble(attrImpactCost, u.Cost)
+	a.PutStr(attrImpactCurrency, cfg.Currency)
+	a.PutDouble(attrImpactPrice, cfg.PricePerCoreHour)
+	pids := a.PutEmptySlice(attrImpactSampledPIDs)
+	for _, pid := range u.PIDs {
+		pids.AppendEmpty().SetInt(pid)
+	}
+}

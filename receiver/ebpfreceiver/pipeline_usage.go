@@ -1,0 +1,83 @@
+package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver"
+
+import (
+	"bytes"
+	"net/netip"
+	"time"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/usage"
+)
+
+// usageProc is what a usage record names: the process as its connect saw it.
+type usageProc struct {
+	ev    event.Event // Proc only
+	actor process.Actor
+}
+
+func newUsage(cfg *Config) *usage.Watcher[usageProc] {
+	if cfg.Usage.Interval <= 0 {
+		return nil
+	}
+	return usage.New[usageProc](cfg.ProcfsRoot, cfg.Usage.MaxProcesses)
+}
+
+// watchUsage starts sampling a process that connected to a non-loopback address, or whose exec
+// looks like a miner's (executable in an unusual location, memfd or deleted, a kernel-thread-like
+// name, a stratum URL argument). Called with p.mu held.
+func (p *pipeline) watchUsage(ev *event.Event, actor *process.Actor) {
+	if p.usage == nil || ev.Proc.PID == 0 {
+		return
+	}
+	switch {
+	case ev.Connect != nil && !loopback(ev.Connect):
+	case ev.Exec != nil && minerLike(ev):
+	default:
+		return
+	}
+	p.usage.Watch(ev.Proc.PID, ev.Proc.StartBootNS, usageProc{ev: event.Event{Proc: ev.Proc}, actor: *actor})
+}
+
+func minerLike(ev *event.Event) bool {
+	x := ev.Exec
+	exe := x.ExePath
+	if exe == "" {
+		exe = x.Filename
+	}
+	if masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) || masquerade.KthreadLike(ev.Proc.Comm) {
+		return true
+	}
+	for _, a := range x.Args {
+		if bytes.Contains(a, []byte("stratum+")) {
+			return true
+		}
+	}
+	return false
+}
+
+func loopback(c *event.Connect) bool {
+	var a netip.Addr
+	switch c.Family {
+	case 2:
+		a = netip.AddrFrom4([4]byte(c.Addr[:4]))
+	case 10:
+		a = netip.AddrFrom16(c.Addr).Unmap()
+	default:
+		return true
+	}
+	return a.IsLoopback() || a.IsUnspecified()
+}
+
+// sampleUsage adds a process.usage record for every watched process still running.
+func (p *pipeline) sampleUsage(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.usage == nil {
+		return
+	}
+	p.usage.Sample(func(_ uint32, u usageProc, s usage.Sample) {
+		p.mapper.FillUsage(p.batch.NewRecord(&u.actor), &u.ev, &u.actor, s.CPUSeconds, s.RSSBytes, now)
+	})
+}
