@@ -21,6 +21,17 @@ func TestHostMountNamespace(t *testing.T) {
 	require.NoError(t, syscall.Stat(p, &st))
 	assert.Equal(t, uint32(st.Ino), HostMountNamespace(root), "pid 1's namespace under the procfs root")
 
+	// kthreadd's namespace is the initial one, asked before pid 1's.
+	require.NoError(t, os.MkdirAll(filepath.Join(root, "2/ns"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(root, "2/comm"), []byte("kthreadd\n"), 0o644))
+	k := filepath.Join(root, "2/ns/mnt")
+	require.NoError(t, os.WriteFile(k, nil, 0o644))
+	require.NoError(t, syscall.Stat(k, &st))
+	assert.Equal(t, uint32(st.Ino), HostMountNamespace(root), "kthreadd's namespace first")
+	require.NoError(t, os.WriteFile(filepath.Join(root, "2/comm"), []byte("sh\n"), 0o644))
+	require.NoError(t, syscall.Stat(p, &st))
+	assert.Equal(t, uint32(st.Ino), HostMountNamespace(root), "pid 2 is not kthreadd (no host PIDs): pid 1's")
+
 	require.NoError(t, syscall.Stat("/proc/self/ns/mnt", &st))
 	assert.Equal(t, uint32(st.Ino), HostMountNamespace(t.TempDir()), "pid 1 unreadable: the receiver's own")
 }
