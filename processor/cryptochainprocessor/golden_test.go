@@ -204,6 +204,8 @@ func scenarios() []scenario {
 	}
 	s = append(s, scenario{"medium_opened_from_boot_context", bootChild})
 
+	s = append(s, entryPointScenarios()...)
+
 	// Look-alikes: none of these may produce a finding.
 	s = append(s, scenario{"benign_database_hugepages", []rec{
 		sysctl("boot:10", 0, 400, []int64{1}, "vm.nr_hugepages", "4096"),

@@ -32,6 +32,7 @@ type rec struct {
 	pid    int64
 	anc    []int64
 	attrs  map[string]any
+	res    map[string]string // more resource attributes (container, image), when set
 }
 
 // logsOf builds one ResourceLogs per run of records with the same context.
@@ -49,6 +50,9 @@ func logsOf(recs ...rec) plog.Logs {
 			}
 			if r.parent != "" {
 				rl.Resource().Attributes().PutStr("cryptochain.context.parent_id", r.parent)
+			}
+			for k, v := range r.res {
+				rl.Resource().Attributes().PutStr(k, v)
 			}
 			sl = rl.ScopeLogs().AppendEmpty()
 			last = r.ctx

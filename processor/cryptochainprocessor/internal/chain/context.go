@@ -44,6 +44,7 @@ type Proc struct {
 	PPID      int64
 	Ancestors []int64 // nearest first, from cryptochain.process.ancestors
 	Exe       string
+	ExeHash   string // SHA-256 of the executable, from its exec record
 	Exited    bool
 	CPU       float64 // seconds of CPU reported by process.exit
 	HasCPU    bool
@@ -124,6 +125,9 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		if p.Exe == "" && ev.Exe != "" {
 			p.Exe = clip(ev.Exe)
 		}
+		if ev.ExeHash != "" {
+			p.ExeHash = ev.ExeHash
+		}
 		return p
 	}
 	c.Procs = append(c.Procs, Proc{
@@ -132,6 +136,7 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		PPID:      ev.PPID,
 		Ancestors: append([]int64(nil), clipAncestors(ev.Ancestors)...),
 		Exe:       clip(ev.Exe),
+		ExeHash:   ev.ExeHash,
 	})
 	return &c.Procs[len(c.Procs)-1]
 }
