@@ -9,6 +9,7 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/exehash"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
@@ -27,6 +28,7 @@ type pipeline struct {
 	dns     *dnsparse.Matcher[event.Process]
 	persist *readback.Persistence
 	conf    *readback.ConfigReader // nil when config_files is off
+	hashes  *exehash.Hasher
 	mapper  *records.Mapper
 	batch   *records.Batch
 
@@ -40,6 +42,7 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 			Workload: newWorkload(cfg)}),
 		dns:     dnsparse.NewMatcher[event.Process](dnsPending),
 		persist: readback.NewPersistence(cfg.ProcfsRoot, cfg.HostRoot, cfg.FileContentBytes),
+		hashes:  exehash.New(cfg.ProcfsRoot, exehash.DefaultMaxBytes, exehash.DefaultBytesPerSec),
 		mapper: &records.Mapper{
 			Clock:    records.NewClock(),
 			Redactor: &records.Redactor{Values: cfg.Env.Values, Patterns: cfg.secretPatterns()},
@@ -78,6 +81,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 		if p.conf != nil {
 			p.conf.Offer(ev, actor, observed)
 		}
+		extra.ExeHash, extra.ExeHashSkip = p.exeHash(ev)
 	case ev.DNS != nil:
 		extra.DNS = p.dnsMessage(ev)
 		actor = p.procs.Actor(ev, observed)
