@@ -213,6 +213,7 @@ func BenchmarkMemoryPerContext(b *testing.B) {
 			for b.Loop() {
 				cfg := createDefaultConfig().(*Config)
 				cfg.MaxContexts = contexts
+				cfg.MaxStateBytes = 1 << 40 // unbounded: the cost of one context, not the budget's bound
 				p := newBenchProcessor(b, cfg)
 				// Measured from before the input exists, so the input's memory never counts.
 				var before, after runtime.MemStats
@@ -244,6 +245,10 @@ func BenchmarkMemoryPerContext(b *testing.B) {
 				}
 				grown := float64(after.HeapAlloc) - float64(before.HeapAlloc)
 				b.ReportMetric(grown/contexts, "B/context")
+				impl := p.(deliveringLogs).p
+				impl.mu.Lock()
+				b.ReportMetric(float64(impl.tracker.Bytes())/contexts, "estimate-B/context")
+				impl.mu.Unlock()
 				b.ReportMetric(grown/(1<<20), "MiB/100k")
 				runtime.KeepAlive(p)
 			}

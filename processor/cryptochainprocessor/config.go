@@ -16,6 +16,9 @@ const (
 	ForwardNone       = "none"       // findings only
 )
 
+// minStateBytes is the smallest max_state_bytes: room for the bounded tables and some contexts.
+const minStateBytes = 1 << 20
+
 // Config configures the cryptochain processor.
 type Config struct {
 	// ContextKeys are the resource attributes whose values identify an execution context.
@@ -28,6 +31,13 @@ type Config struct {
 	MaxContexts int `mapstructure:"max_contexts"`
 	// MaxEvidencePerContext bounds the evidence kept per context; further items are dropped and counted.
 	MaxEvidencePerContext int `mapstructure:"max_evidence_per_context"`
+	// MaxStateBytes bounds the estimated memory of the whole correlation state (contexts, tombstones,
+	// lineage cache, re-spawn links); beyond it contexts are evicted, those with only weak evidence
+	// and nothing reported first.
+	MaxStateBytes int64 `mapstructure:"max_state_bytes"`
+	// MaxTombstones bounds the tombstones kept of evicted contexts that reported a chain (finding id,
+	// level, key evidence), so that a returning chain keeps its id and escalates; 0 keeps none.
+	MaxTombstones int `mapstructure:"max_tombstones"`
 	// Forward is one of "indicators" (default), "all" or "none".
 	Forward string `mapstructure:"forward"`
 	// Storage is the id of a storage extension (e.g. file_storage) that keeps open chains across restarts.
@@ -86,6 +96,12 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxEvidencePerContext <= 0 {
 		errs = append(errs, fmt.Errorf("max_evidence_per_context: must be positive, got %d", c.MaxEvidencePerContext))
+	}
+	if c.MaxStateBytes < minStateBytes {
+		errs = append(errs, fmt.Errorf("max_state_bytes: must be at least %d (1 MiB), got %d", minStateBytes, c.MaxStateBytes))
+	}
+	if c.MaxTombstones < 0 {
+		errs = append(errs, fmt.Errorf("max_tombstones: must not be negative, got %d", c.MaxTombstones))
 	}
 	switch c.Forward {
 	case ForwardIndicators, ForwardAll, ForwardNone:

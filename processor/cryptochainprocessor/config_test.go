@@ -30,6 +30,8 @@ func TestLoadConfig(t *testing.T) {
 			Window:                30 * time.Minute,
 			MaxContexts:           500,
 			MaxEvidencePerContext: 32,
+			MaxStateBytes:         32 << 20,
+			MaxTombstones:         100,
 			Forward:               ForwardAll,
 			Storage:               &storageID,
 			Indicators: IndicatorsConfig{
@@ -53,6 +55,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_pattern", wantErr: "indicators.patterns[0]"},
 		{name: "bad_allowlist_regex", wantErr: "allowlist.resource_attributes[0].regex"},
 		{name: "allowlist_value_and_regex", wantErr: "allowlist.resource_attributes[0]"},
+		{name: "small_state_bytes", wantErr: "max_state_bytes"},
+		{name: "negative_tombstones", wantErr: "max_tombstones"},
 		{name: "unknown_key", wantErr: "windows"},
 	}
 	for _, tt := range tests {

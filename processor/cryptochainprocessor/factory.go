@@ -18,6 +18,8 @@ const (
 	defaultWindow                = time.Hour
 	defaultMaxContexts           = 10000
 	defaultMaxEvidencePerContext = 64
+	defaultMaxStateBytes         = 64 << 20
+	defaultMaxTombstones         = 4096
 )
 
 // NewFactory returns the factory of the cryptochain processor.
@@ -35,6 +37,8 @@ func createDefaultConfig() component.Config {
 		Window:                defaultWindow,
 		MaxContexts:           defaultMaxContexts,
 		MaxEvidencePerContext: defaultMaxEvidencePerContext,
+		MaxStateBytes:         defaultMaxStateBytes,
+		MaxTombstones:         defaultMaxTombstones,
 		Forward:               ForwardIndicators,
 	}
 }
@@ -48,9 +52,14 @@ func createLogs(ctx context.Context, set processor.Settings, cfg component.Confi
 }
 
 func newLogsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs, p *cryptochainProcessor) (processor.Logs, error) {
-	return processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
+	p.next = next
+	lp, err := processorhelper.NewLogs(ctx, set, cfg, next, p.processLogs,
 		processorhelper.WithStart(p.start),
 		processorhelper.WithShutdown(p.shutdown),
 		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: true}),
 	)
+	if err != nil {
+		return nil, err
+	}
+	return deliveringLogs{Logs: lp, p: p}, nil
 }

@@ -5,12 +5,14 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -174,6 +176,12 @@ type harness struct {
 
 func newHarness(t *testing.T, mutate func(*Config), host component.Host, fake bool) *harness {
 	t.Helper()
+	return newHarnessNext(t, mutate, host, fake, nil)
+}
+
+// newHarnessNext is newHarness with next (wrapping the sink) as the next consumer.
+func newHarnessNext(t *testing.T, mutate func(*Config), host component.Host, fake bool, next func(*consumertest.LogsSink) consumer.Logs) *harness {
+	t.Helper()
 	cfg := createDefaultConfig().(*Config)
 	if mutate != nil {
 		mutate(cfg)
@@ -191,7 +199,11 @@ func newHarness(t *testing.T, mutate func(*Config), host component.Host, fake bo
 	}
 	// Test records are stamped around base; the wall clock must not decide what is "the future".
 	impl.now = func() time.Time { return base.Add(24 * time.Hour) }
-	proc, err := newLogsProcessor(context.Background(), set, cfg, sink, impl)
+	var nc consumer.Logs = sink
+	if next != nil {
+		nc = next(sink)
+	}
+	proc, err := newLogsProcessor(context.Background(), set, cfg, nc, impl)
 	require.NoError(t, err)
 	if host == nil {
 		host = componenttest.NewNopHost()
@@ -246,4 +258,22 @@ func componenttestTelemetry(t *testing.T) *componenttest.Telemetry {
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
 	return tel
+}
+
+// fakeClock is a settable wall clock for retries (cryptochainProcessor.clock).
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
 }

@@ -77,11 +77,18 @@ func TestStorageErrorsCounted(t *testing.T) {
 	host := hostWith{id: failingStorage{}}
 	h := newHarness(t, func(c *Config) { c.Storage = &id }, host, true)
 	defer h.shutdown()
+	clock := &fakeClock{t: base}
+	h.impl.clock = clock.now
 	h.consume(minerExec("c", 0, 100, line))
 	h.consume(poolDNS("c", time.Second, 100, line))
 	assert.Len(t, h.findings(), 1, "detection goes on when storage fails")
-	// One failed restore (the client cannot list entries) and two failed batch writes.
+	// One failed restore (the client cannot list entries) and one failed batch write: the second
+	// call falls within the backoff.
+	metadatatest.AssertEqualCryptochainStorageErrors(t, h.tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+	clock.add(firstSaveDelay)
+	h.consume(benignExec("c", 2*time.Second, 7))
 	metadatatest.AssertEqualCryptochainStorageErrors(t, h.tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualCryptochainStoragePending(t, h.tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 }
 
 // TestRestartKeepsContextTree: after a restart, persistence in the parent session still escalates the

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
@@ -38,13 +39,18 @@ type cryptochainProcessor struct {
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
 	allow  *allowlist
-	now    func() time.Time
+	now    func() time.Time // record-time reference: what counts as the future
+	clock  func() time.Time // wall clock of retries (delivery, saves)
+	next   consumer.Logs    // the next consumer, for findings offered again between calls
 
 	mu         sync.Mutex
 	tracker    *chain.Tracker
 	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
+	saveAt     time.Time     // no save before (backoff after a failed one)
+	saveDelay  time.Duration // current backoff
+	offered    *delivery     // findings of the current call, settled once the next consumer answered
 	keyBuf     []byte
 	dec        evidence.Decoder // reused: a benign record allocates nothing to decode
 	findings   plog.Logs        // findings of the current call, valid when hasFinding
@@ -56,6 +62,8 @@ type cryptochainProcessor struct {
 	classified [evidence.NumGroups]int64
 	emitted    [chain.Critical + 1]int64
 	malformed  int64
+	refused    int64 // findings the next consumer refused
+	abandoned  int64 // findings given up after repeated refusals
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -89,11 +97,15 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 		tb:     tb,
 		allow:  allow,
 		now:    time.Now,
+		clock:  time.Now,
 		cl:     cl,
 		tracker: chain.New(chain.Config{
-			Window:      cfg.Window,
-			MaxContexts: cfg.MaxContexts,
-			MaxEvidence: cfg.MaxEvidencePerContext,
+			Window:        cfg.Window,
+			MaxContexts:   cfg.MaxContexts,
+			MaxEvidence:   cfg.MaxEvidencePerContext,
+			MaxBytes:      cfg.MaxStateBytes,
+			MaxTombstones: cfg.MaxTombstones,
+			ResourceKeys:  cfg.ContextKeys,
 		}),
 	}
 	for g := evidence.Group(0); g < evidence.NumGroups; g++ {
@@ -126,8 +138,12 @@ func (p *cryptochainProcessor) shutdown(ctx context.Context) error {
 	var err error
 	if p.store != nil {
 		p.mu.Lock()
-		p.persist(ctx)
+		p.persist(ctx, true)
+		pending := p.tracker.PendingSaves()
 		p.mu.Unlock()
+		if pending > 0 {
+			p.logger.Error("Open chains could not be saved at shutdown", zap.Int("pending", pending))
+		}
 		err = p.store.Close(ctx)
 		p.store = nil
 	}
@@ -141,21 +157,53 @@ func sweepInterval(window time.Duration) time.Duration {
 	return min(max(window/10, time.Second), time.Minute)
 }
 
+// sweepLoop expires idle contexts every `every`, and each second offers again the findings the next
+// consumer refused and retries a failed save, so neither waits for the next records.
 func (p *cryptochainProcessor) sweepLoop(every time.Duration) {
 	defer p.wg.Done()
-	t := time.NewTicker(every)
+	tick := min(every, time.Second)
+	t := time.NewTicker(tick)
 	defer t.Stop()
+	var since time.Duration
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
+			since += tick
+			ctx := context.Background()
 			p.mu.Lock()
-			p.tracker.Sweep()
-			p.flush(context.Background())
+			if since >= every {
+				since = 0
+				p.tracker.Sweep()
+			}
+			ld, d := p.offerAgain()
+			p.flush(ctx)
 			p.mu.Unlock()
+			if d != nil {
+				p.settle(d, p.next.ConsumeLogs(ctx, ld))
+			}
 		}
 	}
+}
+
+// offerAgain renders the refused findings that are due (p.mu held); nil when there are none.
+func (p *cryptochainProcessor) offerAgain() (plog.Logs, *delivery) {
+	if p.next == nil || !p.tracker.RetryPending() {
+		return plog.Logs{}, nil
+	}
+	fs := p.tracker.Retry(p.clock().UnixNano())
+	if len(fs) == 0 {
+		return plog.Logs{}, nil
+	}
+	d := &delivery{}
+	ld := plog.NewLogs()
+	for _, f := range fs {
+		finding.Append(ld.ResourceLogs(), f, metadata.ScopeName, p.now())
+		p.emitted[f.Level]++
+		d.add(f)
+	}
+	return ld, d
 }
 
 // processLogs classifies every record, updates the chains and appends the findings the batch
@@ -164,8 +212,15 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.hasFinding = false
+	p.offered, _ = ctx.Value(deliveryKey{}).(*delivery)
+	defer func() { p.offered = nil }()
 	p.batchNow = p.now()
 	p.batchLate = p.batchNow.Add(p.cfg.Window)
+	if p.tracker.RetryPending() { // refused findings ride along with this call's
+		for _, f := range p.tracker.Retry(p.clock().UnixNano()) {
+			p.emit(f)
+		}
+	}
 	forward := p.cfg.Forward
 	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
 		res := rl.Resource()
@@ -247,4 +302,9 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 	}
 	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
 	p.emitted[f.Level]++
+	if p.offered != nil {
+		p.offered.add(f)
+	} else { // not called through the pipeline (no one to answer): counts as delivered
+		p.tracker.Accepted(f.Context.Key, f.Level)
+	}
 }

@@ -31,6 +31,19 @@ func (p *cryptochainProcessor) flush(ctx context.Context) {
 	if dropped > 0 {
 		p.tb.CryptochainEvidenceDropped.Add(ctx, dropped)
 	}
+	if p.refused > 0 {
+		p.tb.CryptochainFindingsRefused.Add(ctx, p.refused)
+		p.refused = 0
+	}
+	if p.abandoned > 0 {
+		p.tb.CryptochainFindingsUndelivered.Add(ctx, p.abandoned)
+		p.abandoned = 0
+	}
+	p.persist(ctx, false)
 	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
-	p.persist(ctx)
+	p.tb.CryptochainTombstones.Record(ctx, int64(p.tracker.Tombstones()))
+	p.tb.CryptochainStateBytes.Record(ctx, p.tracker.Bytes())
+	if p.store != nil {
+		p.tb.CryptochainStoragePending.Record(ctx, int64(p.tracker.PendingSaves()))
+	}
 }

@@ -260,6 +260,9 @@ func TestSweepDropsEmptyContexts(t *testing.T) {
 	tr.observe(a, a.Hash, event("cryptochain.process.exit", proc{pid: 5}, time.Second))
 	b := ctxFor(tr, "b")
 	tr.add(b, event("cryptochain.process.exec", proc{pid: 6}, 3*time.Hour), []ev.Evidence{minerStrong})
+	tr.queue(a)
+	tr.queue(b)
+	tr.Saved(tr.TakeChanges()) // stored: dropping them must delete them
 	assert.Equal(t, 1, tr.Sweep())
 	assert.Equal(t, 1, tr.Len())
 	assert.Equal(t, []string{"a"}, tr.removed)

@@ -75,16 +75,30 @@ type Context struct {
 	// Boot marks a boot catch-all context (cryptochain.context.kind boot, or a `boot:` id): it
 	// gathers everything whose ancestry the receiver did not see, so it is nobody's real parent and
 	// contributes no evidence to the contexts opened from it. ParentBoot: the parent id is `boot:`.
-	Boot, ParentBoot bool
+	// (Declared after FindingID so that the small fields below pack into one word.)
 	FindingID        string // set at the first emission
-	Level            Level  // highest severity emitted
+	Boot, ParentBoot bool
+	// Level is the highest severity reported: emitted and accepted by the next consumer (Accepted).
+	Level Level
+	// Sent is the highest severity emitted and not yet accepted or refused; evaluation does not emit
+	// it again meanwhile.
+	Sent Level
 	// dirty is set whenever the state changes; TakeChanges clears it.
 	dirty bool
-	// queued marks a context already among the changes to take.
+	// queued marks a context already among the changes to take, at index qidx.
 	queued bool
+	// saved marks a context (or tombstone) of which the store holds a copy: dropping it must delete it.
+	saved bool
+	class evClass // eviction class: which LRU list the context is on
+	qidx  int32
+	shape shape // what size and class were computed from
+	size  int64 // estimated bytes held (budget.go), as of the last account
 
-	prev, next *Context // LRU list, most recent at the head
+	prev, next *Context // LRU list of its class (a tombstone: the tombstone list), most recent at the head
 }
+
+// Bytes returns the estimated memory the context holds, as of the last time the tracker accounted it.
+func (c *Context) Bytes() int64 { return c.size }
 
 func sameProc(pid1 int64, s1 string, pid2 int64, s2 string) bool {
 	return pid1 == pid2 && (s1 == "" || s2 == "" || s1 == s2)

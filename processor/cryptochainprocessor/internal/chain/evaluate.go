@@ -21,7 +21,8 @@ type Finding struct {
 // already reported it records the escalation and returns the finding to emit; otherwise nil.
 func (t *Tracker) evaluate(c *Context) *Finding {
 	t.expire(c)
-	if c.Level == Critical {
+	reported := max(c.Level, c.Sent) // accepted, or emitted and awaiting the consumer's verdict
+	if reported == Critical {
 		return nil // nothing left to report
 	}
 	items := c.Items
@@ -31,13 +32,13 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 		}
 	}
 	level, sel, groups := rule(c, items, t.ancestorsFunc(c))
-	if level <= c.Level {
+	if level <= reported {
 		return nil
 	}
 	if c.FindingID == "" {
 		c.FindingID = newFindingID()
 	}
-	c.Level = level
+	c.Sent = level // Level follows once the next consumer accepted it (Accepted)
 	c.dirty = true
 	out := make([]Item, 0, len(sel))
 	for _, i := range sel {

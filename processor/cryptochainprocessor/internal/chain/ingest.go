@@ -44,6 +44,8 @@ func (t *Tracker) Ingest(r *Ref, ev *evidence.Event, evs []evidence.Evidence) []
 	if len(evs) == 0 && !linkable {
 		if t.observe(c, hash, ev) {
 			t.report(c)
+			t.account(c, false)
+			t.enforce(c)
 		}
 		if c != nil {
 			t.queue(c)
@@ -67,6 +69,7 @@ func (t *Tracker) Ingest(r *Ref, ev *evidence.Event, evs []evidence.Evidence) []
 			if g := evs[i].Group; g == evidence.Persistence || g == evidence.Optimization {
 				for _, d := range t.descendants(c) {
 					t.report(d)
+					t.account(d, false)
 					t.queue(d)
 				}
 				break
@@ -74,6 +77,8 @@ func (t *Tracker) Ingest(r *Ref, ev *evidence.Event, evs []evidence.Evidence) []
 		}
 	}
 	t.queue(c)
+	t.account(c, false)
+	t.enforce(c)
 	return t.found
 }
 
@@ -90,15 +95,31 @@ func (t *Tracker) queue(c *Context) {
 		return
 	}
 	c.queued = true
+	c.qidx = int32(len(t.changed))
 	t.changed = append(t.changed, c)
+}
+
+// unqueue takes a dropped context out of the changes, so the queue never keeps it alive.
+func (t *Tracker) unqueue(c *Context) {
+	if !c.queued {
+		return
+	}
+	last := t.changed[len(t.changed)-1]
+	t.changed[c.qidx] = last
+	last.qidx = c.qidx
+	t.changed[len(t.changed)-1] = nil
+	t.changed = t.changed[:len(t.changed)-1]
+	c.queued = false
 }
 
 // Changes is what changed in the state since the last TakeChanges: what a store writes and deletes.
 // Its slices are reused by the next TakeChanges.
 type Changes struct {
-	Contexts []*Context // changed contexts, each once
-	Removed  []string   // keys of contexts dropped (evicted or expired)
-	links    *links     // set when the remembered persistence commands changed
+	Contexts     []*Context // changed contexts, each once
+	Removed      []string   // keys of contexts dropped (evicted or expired) of which a copy was saved
+	Tombs        []*Context // tombstones buried or changed (tombstone.go)
+	TombsRemoved []string   // keys of tombstones dropped or revived of which a copy was saved
+	links        *links     // set when the remembered persistence commands changed
 }
 
 // Links returns the remembered persistence commands, oldest first, when they changed (nil, false
@@ -112,7 +133,14 @@ func (ch Changes) Links() ([]Link, bool) {
 
 // TakeChanges returns the changes since the last call and starts collecting anew.
 func (t *Tracker) TakeChanges() Changes {
-	ch := Changes{Contexts: t.changed, Removed: t.removed}
+	ch := Changes{Contexts: t.changed, Removed: t.removed, TombsRemoved: t.tombsRemoved}
+	for _, tc := range t.tombChanged {
+		tc.queued = false
+		if t.tombs.m[tc.Key] == tc { // not dropped or revived since
+			ch.Tombs = append(ch.Tombs, tc)
+		}
+	}
+	t.tombChanged, t.tombsRemoved = nil, nil
 	if t.links.dirty {
 		t.links.dirty = false
 		ch.links = t.links

@@ -111,7 +111,7 @@ func TestSweepQueuesChanges(t *testing.T) {
 	ingest(tr, "c", "", event("cryptochain.process.exit", proc{pid: 7}, time.Second))
 	ingest(tr, "c", "", event("cryptochain.process.exec", proc{pid: 8}, time.Hour), minerStrong)
 	ingest(tr, "b", "", event("cryptochain.process.exec", proc{pid: 6}, 3*time.Hour), minerStrong)
-	tr.TakeChanges()
+	tr.Saved(tr.TakeChanges())
 	assert.Equal(t, 1, tr.Sweep())
 	ch := tr.TakeChanges()
 	assert.Equal(t, []string{"a"}, ch.Removed)

@@ -17,7 +17,8 @@ type links struct {
 	m     map[linkKey]*link
 	ring  []linkKey
 	next  int
-	dirty bool // changed since the persistence layer last saved it
+	dirty bool  // changed since the persistence layer last saved it
+	bytes int64 // estimated bytes held (budget.go)
 }
 
 // linkKey is a command (cmd) or an executable path (exe); a struct key looks up without allocating.
@@ -30,6 +31,7 @@ type link struct {
 	item    Item   // the persistence evidence as observed by the writer
 	fromKey string // writer context key
 	from    string // writer context display id
+	size    int64  // estimated bytes, counted once per key naming it
 }
 
 func newLinks(n int) *links {
@@ -37,16 +39,22 @@ func newLinks(n int) *links {
 }
 
 func (l *links) put(k linkKey, v *link) {
-	if _, ok := l.m[k]; !ok {
+	if old, ok := l.m[k]; ok {
+		l.bytes -= old.size
+	} else {
 		if len(l.ring) < cap(l.ring) {
 			l.ring = append(l.ring, k)
 		} else {
+			if old := l.m[l.ring[l.next]]; old != nil {
+				l.bytes -= old.size
+			}
 			delete(l.m, l.ring[l.next])
 			l.ring[l.next] = k
 			l.next = (l.next + 1) % len(l.ring)
 		}
 	}
 	l.m[k] = v
+	l.bytes += v.size
 }
 
 func (l *links) remember(c *Context, it *Item) {
@@ -56,6 +64,8 @@ func (l *links) remember(c *Context, it *Item) {
 func (l *links) add(v *link) {
 	o := *v.item.Origin
 	v.item.Origin = &o
+	v.size = mapEntryBytes + 2*mapEntryBytes + itemBytes + evidenceBytes(&v.item.Evidence) + originSize(&o) +
+		strBytes(v.fromKey) + strBytes(v.from)
 	l.dirty = true
 	cmd := strings.TrimSpace(v.item.Command)
 	l.put(linkKey{s: cmd}, v)

@@ -25,14 +25,21 @@ type Config struct {
 	// time, the process still running) before it counts as Pool evidence when it came after the
 	// RandomX event. A connection made before the RandomX event counts at once.
 	LongLived time.Duration
+	// MaxBytes bounds the estimated memory of the whole state (contexts, tombstones, the lineage
+	// cache, re-spawn links, interned strings); 0 means no byte bound. Beyond it contexts are evicted
+	// (budget.go).
+	MaxBytes int64
+	// MaxTombstones bounds the tombstones kept of evicted contexts that reported a chain.
+	MaxTombstones int
+	// ResourceKeys are resource attributes kept besides the built-in ones (the context keys).
+	ResourceKeys []string
 }
 
 // Tracker holds all contexts. It is not safe for concurrent use; the processor serialises calls.
 type Tracker struct {
 	cfg      Config
 	contexts map[string]*Context
-	head     *Context // most recently used
-	tail     *Context // least recently used
+	lists    [numClasses]lru // contexts by eviction class, each least recently used at its tail
 	procs    *procCache
 	links    *links
 	maxTime  int64
@@ -41,6 +48,13 @@ type Tracker struct {
 	interned map[string]string
 	byID     map[uint64]*Context   // SelfID → context
 	children map[uint64][]*Context // ParentID → contexts opened from it
+	keep     map[string]bool       // resource attributes kept in state
+
+	bytes       int64 // estimated bytes of the contexts (sum of Context.size)
+	internBytes int64 // estimated bytes of the interned strings
+	tombs       tombstones
+	// retry holds the contexts whose finding awaits a (new) offer to the next consumer (deliver.go).
+	retry map[string]retryState
 
 	// Counters since the last TakeCounters call.
 	evicted int64
@@ -50,7 +64,10 @@ type Tracker struct {
 	// out by the previous TakeChanges, reused by the next.
 	changed, spare        []*Context
 	removed, spareRemoved []string
-	found                 []*Finding // findings of the current Ingest
+	// The same for tombstones: buried or changed, and keys of tombstones dropped or revived.
+	tombChanged  []*Context
+	tombsRemoved []string
+	found        []*Finding // findings of the current Ingest
 }
 
 var seed = maphash.MakeSeed()
@@ -69,6 +86,13 @@ func New(cfg Config) *Tracker {
 	if cfg.LongLived <= 0 {
 		cfg.LongLived = 30 * time.Second
 	}
+	keep := make(map[string]bool, len(keptResourceKeys)+len(cfg.ResourceKeys))
+	for _, k := range keptResourceKeys {
+		keep[k] = true
+	}
+	for _, k := range cfg.ResourceKeys {
+		keep[k] = true
+	}
 	return &Tracker{
 		cfg:      cfg,
 		contexts: make(map[string]*Context),
@@ -77,6 +101,9 @@ func New(cfg Config) *Tracker {
 		interned: make(map[string]string),
 		byID:     make(map[uint64]*Context),
 		children: make(map[uint64][]*Context),
+		keep:     keep,
+		tombs:    tombstones{m: make(map[string]*Context)},
+		retry:    make(map[string]retryState),
 	}
 }
 
@@ -99,36 +126,53 @@ func (t *Tracker) lookup(key []byte) *Context {
 	return c
 }
 
-// create adds a new context for key with a copy of res, evicting the least recently used context
-// when max_contexts is reached.
+// create adds a new context for key with the kept part of res, evicting when max_contexts is
+// reached. A context that was evicted after reporting a chain comes back from its tombstone: same
+// finding id, same reported level, the evidence that made the chain.
 func (t *Tracker) create(key []byte, res pcommon.Resource) *Context {
-	c := &Context{Key: string(key), Hash: HashKey(key), Resource: EncodeResource(res)}
+	var c *Context
+	if len(t.tombs.m) > 0 {
+		c = t.revive(string(key))
+	}
+	if c == nil {
+		c = &Context{Key: string(key), Hash: HashKey(key)}
+	}
+	c.Resource = t.keptResource(res)
 	c.SelfID, c.ParentID, c.Boot, c.ParentBoot = lineageIDs(res)
 	t.insert(c)
+	t.account(c, true)
 	return c
 }
 
-// Restore inserts a context loaded from storage (its Key and Resource set).
+// Restore inserts a context loaded from storage (its Key and Resource set). Its stored copy exists:
+// evicting it deletes that copy. It is evaluated again by the next Retry, so a finding emitted but
+// never accepted before the restart is offered again.
 func (t *Tracker) Restore(c *Context) {
 	if old := t.contexts[c.Key]; old != nil {
+		old.saved = false // replaced, not removed
 		t.remove(old)
-		t.removed = t.removed[:len(t.removed)-1] // replaced, not removed
 	}
+	t.sanitize(c)
+	c.saved = true
 	c.Hash = HashKey([]byte(c.Key))
 	res := pcommon.NewResource()
 	if DecodeResource(c.Resource, res) == nil {
 		c.SelfID, c.ParentID, c.Boot, c.ParentBoot = lineageIDs(res)
+		c.Resource = t.keptResource(res) // a previous version kept the whole resource
 	}
 	if c.MaxTime > t.maxTime {
 		t.maxTime = c.MaxTime
 	}
 	t.insert(c)
+	t.account(c, true)
+	t.enforce(c)
+	if t.contexts[c.Key] == c {
+		t.retry[c.Key] = retryState{}
+	}
 }
 
 func (t *Tracker) insert(c *Context) {
-	for t.cfg.MaxContexts > 0 && len(t.contexts) >= t.cfg.MaxContexts && t.tail != nil {
-		t.evicted++
-		t.remove(t.tail)
+	for t.cfg.MaxContexts > 0 && len(t.contexts) >= t.cfg.MaxContexts && t.evictOne(nil) {
 	}
 	t.contexts[c.Key] = c
 	t.pushFront(c)
@@ -141,8 +185,11 @@ func (t *Tracker) insert(c *Context) {
 }
 
 func (t *Tracker) remove(c *Context) {
+	t.unqueue(c)
 	t.unlink(c)
 	delete(t.contexts, c.Key)
+	t.bytes -= c.size
+	c.size, c.shape = 0, 0
 	if c.SelfID != 0 && t.byID[c.SelfID] == c {
 		delete(t.byID, c.SelfID)
 	}
@@ -160,15 +207,20 @@ func (t *Tracker) remove(c *Context) {
 			t.children[c.ParentID] = kids
 		}
 	}
-	t.removed = append(t.removed, c.Key)
+	if c.saved {
+		t.removed = append(t.removed, c.Key)
+		c.saved = false
+	}
 }
 
-// each calls fn for every context, least recently used first.
+// each calls fn for every context, class by class, least recently used first.
 func (t *Tracker) each(fn func(*Context)) {
-	for c := t.tail; c != nil; {
-		prev := c.prev
-		fn(c)
-		c = prev
+	for i := range t.lists {
+		for c := t.lists[i].tail; c != nil; {
+			prev := c.prev
+			fn(c)
+			c = prev
+		}
 	}
 }
 
@@ -394,6 +446,8 @@ func (t *Tracker) expireAt(c *Context, now int64) bool {
 
 // Sweep expires evidence in every context against the newest record time seen anywhere, and drops
 // contexts left empty; the changes are kept for TakeChanges. It returns the number of contexts dropped.
+// Sizes are recomputed in full, tombstones of chains past the window are dropped, and the byte
+// budget is enforced.
 func (t *Tracker) Sweep() int {
 	now := t.maxTime
 	dropped := 0
@@ -402,9 +456,13 @@ func (t *Tracker) Sweep() int {
 		if len(c.Items) == 0 {
 			t.remove(c)
 			dropped++
+			return
 		}
+		t.account(c, true)
 	})
 	t.each(t.queue)
+	t.sweepTombs(now)
+	t.enforce(nil)
 	return dropped
 }
 
@@ -417,41 +475,23 @@ func newFindingID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-func (t *Tracker) pushFront(c *Context) {
-	c.prev = nil
-	c.next = t.head
-	if t.head != nil {
-		t.head.prev = c
-	}
-	t.head = c
-	if t.tail == nil {
-		t.tail = c
-	}
-}
+func (t *Tracker) pushFront(c *Context) { t.lists[c.class].pushFront(c) }
 
-func (t *Tracker) unlink(c *Context) {
-	if c.prev != nil {
-		c.prev.next = c.next
-	} else if t.head == c {
-		t.head = c.next
-	}
-	if c.next != nil {
-		c.next.prev = c.prev
-	} else if t.tail == c {
-		t.tail = c.prev
-	}
-	c.prev, c.next = nil, nil
-}
+func (t *Tracker) unlink(c *Context) { t.lists[c.class].unlink(c) }
 
 func (t *Tracker) moveToFront(c *Context) {
-	if t.head == c {
+	l := &t.lists[c.class]
+	if l.head == c {
 		return
 	}
-	t.unlink(c)
-	t.pushFront(c)
+	l.unlink(c)
+	l.pushFront(c)
 }
 
-const maxInterned = 4096
+const (
+	maxInterned    = 4096
+	maxInternedLen = 256 // longer strings are rarely shared; interning them would pin them
+)
 
 func (t *Tracker) intern(s string) string {
 	if s == "" {
@@ -460,8 +500,9 @@ func (t *Tracker) intern(s string) string {
 	if v, ok := t.interned[s]; ok {
 		return v
 	}
-	if len(t.interned) < maxInterned {
+	if len(t.interned) < maxInterned && len(s) <= maxInternedLen {
 		t.interned[s] = s
+		t.internBytes += mapEntryBytes + strBytes(s)
 	}
 	return s
 }
@@ -517,7 +558,7 @@ func (t *Tracker) descendants(c *Context) []*Context {
 				if k == c {
 					continue
 				}
-				if k.Level >= Medium {
+				if max(k.Level, k.Sent) >= Medium {
 					out = append(out, k)
 				}
 				if k.SelfID != 0 {

@@ -23,17 +23,22 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                       metric.Meter
-	mu                          sync.Mutex
-	registrations               []metric.Registration
-	CryptochainActiveContexts   metric.Int64Gauge
-	CryptochainClassifierPanics metric.Int64Counter
-	CryptochainEventsClassified metric.Int64Counter
-	CryptochainEvictedContexts  metric.Int64Counter
-	CryptochainEvidenceDropped  metric.Int64Counter
-	CryptochainFindings         metric.Int64Counter
-	CryptochainRecordsMalformed metric.Int64Counter
-	CryptochainStorageErrors    metric.Int64Counter
+	meter                          metric.Meter
+	mu                             sync.Mutex
+	registrations                  []metric.Registration
+	CryptochainActiveContexts      metric.Int64Gauge
+	CryptochainClassifierPanics    metric.Int64Counter
+	CryptochainEventsClassified    metric.Int64Counter
+	CryptochainEvictedContexts     metric.Int64Counter
+	CryptochainEvidenceDropped     metric.Int64Counter
+	CryptochainFindings            metric.Int64Counter
+	CryptochainFindingsRefused     metric.Int64Counter
+	CryptochainFindingsUndelivered metric.Int64Counter
+	CryptochainRecordsMalformed    metric.Int64Counter
+	CryptochainStateBytes          metric.Int64Gauge
+	CryptochainStorageErrors       metric.Int64Counter
+	CryptochainStoragePending      metric.Int64Gauge
+	CryptochainTombstones          metric.Int64Gauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -85,7 +90,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.CryptochainEvictedContexts, err = builder.meter.Int64Counter(
 		"otelcol_cryptochain_evicted_contexts",
-		metric.WithDescription("Number of execution contexts evicted because `max_contexts` was reached. [Development]"),
+		metric.WithDescription("Number of execution contexts evicted because `max_contexts` or `max_state_bytes` was reached (those that reported a chain leave a tombstone). [Development]"),
 		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
@@ -101,16 +106,46 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{finding}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.CryptochainFindingsRefused, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_findings_refused",
+		metric.WithDescription("Number of findings the next consumer refused; each is offered again, with backoff. [Development]"),
+		metric.WithUnit("{finding}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainFindingsUndelivered, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_findings_undelivered",
+		metric.WithDescription("Number of findings given up after repeated refusals by the next consumer (the chain reports again on its next evidence). [Development]"),
+		metric.WithUnit("{finding}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.CryptochainRecordsMalformed, err = builder.meter.Int64Counter(
 		"otelcol_cryptochain_records_malformed",
 		metric.WithDescription("Number of records skipped because they claim a known event name but carry wrongly typed or missing attributes. [Development]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.CryptochainStateBytes, err = builder.meter.Int64Gauge(
+		"otelcol_cryptochain_state_bytes",
+		metric.WithDescription("Estimated memory of the correlation state (contexts, tombstones, lineage cache, re-spawn links), bounded by `max_state_bytes`. [Development]"),
+		metric.WithUnit("By"),
+	)
+	errs = errors.Join(errs, err)
 	builder.CryptochainStorageErrors, err = builder.meter.Int64Counter(
 		"otelcol_cryptochain_storage_errors",
 		metric.WithDescription("Number of failed reads or writes of persisted chain state. [Development]"),
 		metric.WithUnit("{error}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainStoragePending, err = builder.meter.Int64Gauge(
+		"otelcol_cryptochain_storage_pending",
+		metric.WithDescription("Number of context and tombstone writes and deletes waiting for a save to succeed (0 when the store is up to date). [Development]"),
+		metric.WithUnit("{operation}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainTombstones, err = builder.meter.Int64Gauge(
+		"otelcol_cryptochain_tombstones",
+		metric.WithDescription("Number of tombstones kept of evicted contexts that reported a chain. [Development]"),
+		metric.WithUnit("{context}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

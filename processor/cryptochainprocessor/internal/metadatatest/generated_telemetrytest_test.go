@@ -25,8 +25,13 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CryptochainEvictedContexts.Add(context.Background(), 1)
 	tb.CryptochainEvidenceDropped.Add(context.Background(), 1)
 	tb.CryptochainFindings.Add(context.Background(), 1)
+	tb.CryptochainFindingsRefused.Add(context.Background(), 1)
+	tb.CryptochainFindingsUndelivered.Add(context.Background(), 1)
 	tb.CryptochainRecordsMalformed.Add(context.Background(), 1)
+	tb.CryptochainStateBytes.Record(context.Background(), 1)
 	tb.CryptochainStorageErrors.Add(context.Background(), 1)
+	tb.CryptochainStoragePending.Record(context.Background(), 1)
+	tb.CryptochainTombstones.Record(context.Background(), 1)
 	AssertEqualCryptochainActiveContexts(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -45,10 +50,25 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualCryptochainFindings(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainFindingsRefused(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainFindingsUndelivered(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainRecordsMalformed(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainStateBytes(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainStorageErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainStoragePending(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainTombstones(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 
