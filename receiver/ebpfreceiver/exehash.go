@@ -34,24 +34,29 @@ func hashWanted(ev *event.Event) bool {
 	if exe == "" {
 		exe = x.Filename
 	}
-	args := make([]string, 0, min(len(x.Args), maxScanArgs))
-	for _, a := range x.Args[:min(len(x.Args), maxScanArgs)] {
-		args = append(args, untrusted.String(a, 4096))
-	}
+	argv := x.Args[:min(len(x.Args), maxScanArgs)]
 	argv0 := ""
-	if len(args) > 0 {
-		argv0 = args[0]
+	if len(argv) > 0 {
+		argv0 = untrusted.String(argv[0], 4096)
 	}
 	if masquerade.UnusualLocation(exe, x.ExeMemfd, x.ExeDeleted) ||
 		masquerade.NameMismatch(argv0, x.Filename, exe, x.Interpreter != "" && x.Interpreter != x.Filename) ||
-		masquerade.KthreadLike(argv0) || masquerade.KthreadLike(ev.Proc.Comm) ||
-		minerconfig.ConfigFlag(args) != "" {
+		masquerade.KthreadLike(argv0) || masquerade.KthreadLike(ev.Proc.Comm) {
 		return true
 	}
-	for _, a := range x.Args[:min(len(x.Args), maxScanArgs)] {
+	config := false
+	for _, a := range argv {
 		if bytes.Contains(a, []byte("stratum")) || bytes.HasPrefix(a, []byte("--donate-level")) || bytes.HasPrefix(a, []byte("--randomx")) {
 			return true
 		}
+		config = config || bytes.HasPrefix(a, []byte("-c")) || bytes.HasPrefix(a, []byte("--config"))
 	}
-	return false
+	if !config { // the common case: no argv copy
+		return false
+	}
+	args := make([]string, 0, len(argv))
+	for _, a := range argv {
+		args = append(args, untrusted.String(a, 4096))
+	}
+	return minerconfig.ConfigFlag(args) != ""
 }
