@@ -8,6 +8,7 @@ import (
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/shellcmd"
 )
 
@@ -55,8 +56,9 @@ func putAnalystSummary(a pcommon.Map, f *chain.Finding, minerPIDs []int64) {
 	var hashes []string
 	for _, pid := range minerPIDs {
 		for i := range f.Context.Procs {
-			// A shell whose -c script names the miner is no miner binary: its hash must not reach a blocklist.
-			if p := &f.Context.Procs[i]; p.PID == pid && isMinerProc(f, p) && !isShell(p.Exe) {
+			// Only a process with strong miner evidence is a miner binary: a launcher with a weak hint (run
+			// from /tmp) or a shell whose -c script names the miner must not reach a blocklist.
+			if p := &f.Context.Procs[i]; p.PID == pid && strongMiner(f, p) && !isShell(p.Exe) {
 				hashes = addStr(hashes, p.ExeHash)
 			}
 		}
@@ -64,6 +66,17 @@ func putAnalystSummary(a pcommon.Map, f *chain.Finding, minerPIDs []int64) {
 	if len(hashes) > 0 {
 		putStrs(a, AttrMinerSHA256, hashes)
 	}
+}
+
+func strongMiner(f *chain.Finding, p *chain.Proc) bool {
+	for i := range f.Items {
+		it := &f.Items[i]
+		if it.Group == evidence.Miner && it.Strength == evidence.Strong && it.PID == p.PID &&
+			(it.Start == "" || p.Start == "" || it.Start == p.Start) {
+			return true
+		}
+	}
+	return false
 }
 
 func isShell(exe string) bool {

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
@@ -56,4 +57,24 @@ func TestSHA256Hex(t *testing.T) {
 	assert.Equal(t, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", evidence.SHA256Hex(h))
 	assert.Equal(t, "", evidence.SHA256Hex(h[:63]+"g"))
 	assert.Equal(t, "", evidence.SHA256Hex("not a hash"))
+}
+
+// A launcher with only weak miner evidence (run from /tmp) and a shell whose script names the miner
+// are among the miner pids, but their hashes never reach the blocklist attribute.
+func TestMinerSHA256OnlyOfStrongMinerBinaries(t *testing.T) {
+	const miner, launcher, shell = "aa", "bb", "cc"
+	f := &chain.Finding{Context: &chain.Context{Procs: []chain.Proc{
+		{PID: 1000, Exe: "/tmp/.x/xmrig", ExeHash: miner},
+		{PID: 990, Exe: "/tmp/.l/launcher", ExeHash: launcher},
+		{PID: 980, Exe: "/bin/dash", ExeHash: shell},
+	}}, Items: []chain.Item{
+		{Evidence: evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: "pool_url"}, Origin: &chain.Origin{PID: 1000}},
+		{Evidence: evidence.Evidence{Group: evidence.Miner, Strength: evidence.Weak, Kind: "masquerade"}, Origin: &chain.Origin{PID: 990}},
+		{Evidence: evidence.Evidence{Group: evidence.Miner, Strength: evidence.Strong, Kind: "pool_url"}, Origin: &chain.Origin{PID: 980}},
+	}}
+	a := pcommon.NewMap()
+	putAnalystSummary(a, f, []int64{1000, 990, 980})
+	v, ok := a.Get(AttrMinerSHA256)
+	assert.True(t, ok)
+	assert.Equal(t, []any{miner}, v.Slice().AsRaw())
 }
