@@ -54,7 +54,7 @@ func entryPointScenarios() []scenario {
 	// A container started with the miner as its first process: a cgroup context with an image.
 	image := map[string]string{"container.id": "5f0e1c2a9b8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f",
 		"container.image.name": "docker.io/library/alpine-miner:3.19"}
-	inCont := func(r rec) rec { r.res = image; return r }
+	inCont := func(r rec) rec { r.res = image; r.parent = "systemd:37"; return r } // podman run from a service
 	cont := []rec{}
 	for _, r := range minerRun("cgroup:32", 0) {
 		cont = append(cont, inCont(r))
@@ -79,7 +79,7 @@ func TestEntryPoints(t *testing.T) {
 		"entry_service_shell_web_server":       {"service_shell", "T1190", xmrigSHA256},
 		"entry_login_session_miner_hash":       {"login_session", "T1078", xmrigSHA256},
 		"entry_login_session_nohup_daemonized": {"daemonized,login_session", "T1078", ""},
-		"entry_container_started_with_miner":   {"cgroup", "T1610", ""},
+		"entry_container_started_with_miner":   {"cgroup,systemd", "T1610", ""},
 		"entry_container_exec":                 {"container_exec,cgroup", "T1609", ""},
 		"cron_respawn_linked":                  {"cron", "T1053.003", ""},
 	}

@@ -53,8 +53,8 @@ func logsOf(recs ...rec) plog.Logs {
 			if r.parent != "" {
 				rl.Resource().Attributes().PutStr("cryptochain.context.parent_id", r.parent)
 			}
-			for k, v := range r.res {
-				rl.Resource().Attributes().PutStr(k, v)
+			for _, k := range slices.Sorted(maps.Keys(r.res)) { // a stable golden input
+				rl.Resource().Attributes().PutStr(k, r.res[k])
 			}
 			sl = rl.ScopeLogs().AppendEmpty()
 			last = r.ctx

@@ -72,16 +72,18 @@ func deriveEntryPoint(f *chain.Finding, res pcommon.Map) entryPoint {
 	if p := entryProc(f); p != nil {
 		e.exe, e.pid = p.Exe, p.PID
 	}
-	// The root-most kind that tells something about the start wins: a daemonized miner opened from a
-	// login session started with that login.
+	// A container started with the chain says more than whatever started its runtime (a systemd
+	// service, a login). Otherwise the root-most kind that tells something about the start wins: a
+	// daemonized miner opened from a login session started with that login.
+	if e.container != "" && len(e.kinds) > 0 && e.kinds[0] == contract.ContextCgroup {
+		e.access, e.why = deployCont, "a new container whose first process belongs to the chain"
+		return e
+	}
 	for i := len(e.kinds) - 1; i >= 0; i-- {
 		if a, ok := accessByKind[e.kinds[i]]; ok {
 			e.access, e.why = a.t, a.why
 			break
 		}
-	}
-	if e.access.ID == "" && e.container != "" && len(e.kinds) > 0 && e.kinds[0] == contract.ContextCgroup {
-		e.access, e.why = deployCont, "a new container whose first process belongs to the chain"
 	}
 	return e
 }
