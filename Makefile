@@ -14,7 +14,7 @@ SIM     := _build/chainsim _build/fakeminer
 DIST_SRC := builder-config.yaml go.mod go.sum $(shell find receiver processor exporter config -type f -not -name '*_test.go' 2>/dev/null)
 
 .DEFAULT_GOAL := help
-.PHONY: help deps build run test e2e bench generate mdatagen lint demo clean image certs install helm-lint manifests
+.PHONY: help deps build run test e2e determinism bench generate mdatagen lint demo clean image certs install helm-lint manifests
 
 help: ## List the targets.
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -51,6 +51,14 @@ test: ## Run every test: unit, privileged (root) and end-to-end (installs test d
 e2e: ## Run only the end-to-end tests against the built distribution.
 	@$(MAKE) --no-print-directory $(DIST)
 	$(GO) test -count=1 -v -timeout 15m ./test/e2e/
+
+# Every malicious scenario of testdata/scenarios, DETERMINISM_RUNS times in a row against one agent (CI plays
+# a subset twice as part of `make e2e`).
+DETERMINISM_RUNS ?= 10
+determinism: ## Play every malicious scenario 10 times in a row; each must get the same grade every time (root).
+	@$(MAKE) --no-print-directory $(DIST)
+	CRYPTOCHAIN_DETERMINISM_RUNS=$(DETERMINISM_RUNS) CRYPTOCHAIN_DETERMINISM_SCENARIOS=all \
+	  $(GO) test -count=1 -v -timeout 90m -run '^TestDeterminism$$' ./test/e2e/
 
 bench: ## Run the Go benchmarks (figures go to BENCHMARKS.md by hand).
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -152,6 +152,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	r->sid = pid_nr(task->signal->pids[PIDTYPE_SID]);
 	r->pgid = pid_nr(task->signal->pids[PIDTYPE_PGID]);
 	r->flags = 0;
+	take_creator(r, task);
 
 	filename = bprm->filename;
 	interp = bprm->interp;
@@ -199,11 +200,39 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	r->cgname_len = n;
 	off += n;
 
+	/* argv: its first args_max bytes, and when it is longer than args_max + ARGS_TAIL its last
+	 * ARGS_TAIL bytes too, so that flags placed after filler are still seen */
 	n = put_block(data, off, mm->arg_start, mm->arg_end, args_max, &trunc);
-	if (trunc)
-		r->flags |= EXEC_F_ARGS_TRUNC;
 	r->args_len = n;
 	off += n;
+	r->args_tail_len = 0;
+	r->args_skipped = 0;
+	if (trunc) {
+		unsigned long total = mm->arg_end - mm->arg_start;
+		unsigned long tail_start = mm->arg_end - ARGS_TAIL;
+		bool tail_trunc = false;
+
+		if (total > (unsigned long)n + ARGS_TAIL) {
+			n = put_block(data, off, tail_start, mm->arg_end, ARGS_TAIL, &tail_trunc);
+			if (n) {
+				r->flags |= EXEC_F_ARGS_GAP;
+				r->args_tail_len = n;
+				r->args_skipped = total - r->args_len - n;
+				off += n;
+			} else {
+				r->flags |= EXEC_F_ARGS_TRUNC;
+			}
+		} else {
+			/* head and tail overlap: one read of the whole block, which is at most
+			 * args_max + ARGS_TAIL bytes */
+			off -= r->args_len;
+			n = put_block(data, off, mm->arg_start, mm->arg_end, args_max + ARGS_TAIL, &tail_trunc);
+			if (tail_trunc) /* args_max near ARGS_CAP */
+				r->flags |= EXEC_F_ARGS_TRUNC;
+			r->args_len = n;
+			off += n;
+		}
+	}
 
 	trunc = false;
 	n = put_block(data, off, mm->env_start, mm->env_end, env_max, &trunc);

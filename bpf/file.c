@@ -3,8 +3,15 @@
  * truncates, renames, links, symlinks, unlinks and chmods under WATCHED prefixes, and every open
  * under ALWAYS prefixes (/dev/cpu/) whatever its flags or result. Syscall-entry tracepoints, so
  * attempts that fail are seen; the record waits per thread for the syscall's result.
- * Relative paths are resolved against the cwd or the dirfd (bounded dentry walk) when the
- * operation has write intent; "." and ".." are not folded. */
+ *
+ * A successful open with write intent is reported by the path of the file the kernel opened,
+ * rebuilt at syscall exit from the new descriptor (FILE_F_RESOLVED), and matched on that path:
+ * "//", "." and "..", symlinked directories, /proc/self/root, /proc/<pid>/cwd and dirfd-relative
+ * spellings all give the canonical path. Everything else (failed opens, read-only opens of ALWAYS
+ * prefixes, renames, links, symlinks, unlinks, chmods) keeps the caller's string, resolved against
+ * the cwd or the dirfd when relative; "." and ".." are not folded there. Paths are relative to the
+ * task's root: FILE_F_CHROOT marks a task whose root is not its mount namespace's root,
+ * FILE_F_MNTNS a task in another mount namespace than the host's. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -56,6 +63,8 @@ volatile const __u64 always_masks[HEAD_MAX];
 volatile const __u32 any_heads_n = HEAD_ALL;
 volatile const __u64 any_heads[HEAD_MAX];
 volatile const __u64 any_masks[HEAD_MAX];
+/* The host's mount namespace (inode of /proc/1/ns/mnt), set from user space; 0: unknown. */
+volatile const __u32 host_mnt_ns = 0;
 
 /* head_miss says whether an absolute path certainly falls under none of the prefixes of the table
  * (always, or every prefix). Relative and unreadable paths are left to the full check. */
@@ -159,15 +168,20 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 zero = 0, one = 1;
 	bool write = op != FOP_OPEN || (flags & (O_WRONLY | O_RDWR | O_CREAT | O_TRUNC));
+	/* a write open is decided again at exit on the opened file's path, whatever its spelling */
+	bool at_exit = op == FOP_OPEN && write;
 	struct path_key *k1, *k2;
 	struct file_rec *r;
-	__u32 len1, len2 = 0, m, match = 0;
+	__u32 len1 = 0, len2 = 0, m, match = 0;
 
 	if (excluded(id >> 32))
 		return 0;
 	/* only the first path decides the match unless match2: a miss of its head ends it here */
-	if (!match2 && head_miss(upath, !write))
-		return 0;
+	if (!match2 && head_miss(upath, !write)) {
+		if (!at_exit)
+			return 0;
+		goto stage; /* no string read: only the opened file's path can match */
+	}
 	k1 = bpf_map_lookup_elem(&file_keys, &zero);
 	k2 = bpf_map_lookup_elem(&file_keys, &one);
 	if (!k1 || !k2)
@@ -186,8 +200,9 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 				match = m;
 		}
 	}
-	if (!match)
+	if (!match && !at_exit)
 		return 0;
+stage:
 	r = bpf_task_storage_get(&pending_files, bpf_get_current_task_btf(), 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!r)
 		return 0;
@@ -196,15 +211,17 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 	else if (op == FOP_OPEN && (flags & O_CREAT))
 		op = FOP_CREATE;
 	r->op = op;
-	r->_pad0 = 0;
+	r->fflags = match ? FILE_F_NAME_MATCH : 0;
 	r->flags = flags;
 	r->mode = mode;
 	r->err = 0;
 	r->_pad = 0;
 	r->_pad2 = 0;
 	r->path_len = len1 > FILE_PATH_CAP - 1 ? FILE_PATH_CAP - 1 : len1;
-	bpf_probe_read_kernel(r->path, FILE_PATH_CAP, k1->data);
 	r->path2_len = 0;
+	if (!match)
+		return 0; /* staged for the exit check only: the string is not needed */
+	bpf_probe_read_kernel(r->path, FILE_PATH_CAP, k1->data);
 	if (upath2) {
 		r->path2_len = len2 > FILE_PATH_CAP - 1 ? FILE_PATH_CAP - 1 : len2;
 		bpf_probe_read_kernel(r->path2, FILE_PATH_CAP, k2->data);
@@ -212,13 +229,88 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 	return 0;
 }
 
-static __always_inline int file_exit(long ret)
+/* root_flags says where the task's root is: FILE_F_CHROOT when it is not its mount namespace's
+ * root, FILE_F_MNTNS when the namespace is not the host's. The namespace's root mount usually has
+ * others stacked on it (the real root over the initial rootfs), so "not the namespace's root" is
+ * read as: the root is a directory inside its mount, or its mount is mounted on a directory of
+ * another mount (one level is checked: a chroot into a bind mount). */
+static __always_inline __u8 root_flags(struct task_struct *t)
 {
-	struct file_rec *r = bpf_task_storage_get(&pending_files, bpf_get_current_task_btf(), 0, 0);
+	struct fs_struct *fs = t->fs;
+	struct dentry *rd = fs->root.dentry;
+	struct vfsmount *rm = fs->root.mnt;
+	struct mount *m = (struct mount *)((void *)rm - bpf_core_field_offset(struct mount, mnt));
+	struct mount *parent = BPF_CORE_READ(m, mnt_parent);
+	__u8 f = 0;
+
+	if (rd != BPF_CORE_READ(rm, mnt_root) ||
+	    (parent != m && BPF_CORE_READ(m, mnt_mountpoint) != BPF_CORE_READ(parent, mnt.mnt_root)))
+		f |= FILE_F_CHROOT;
+	if (host_mnt_ns && BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum) != host_mnt_ns)
+		f |= FILE_F_MNTNS;
+	return f;
+}
+
+/* resolve_fd rebuilds the path of descriptor fd of t, relative to t's root, into r->path and
+ * returns what the prefixes say of it (0 when it matches none or cannot be read). */
+static __always_inline __u32 resolve_fd(struct file_rec *r, struct task_struct *t, long fd)
+{
+	__u32 zero = 0;
+	struct file **fds = t->files->fdt->fd;
+	unsigned int max = t->files->fdt->max_fds;
+	struct file *f = 0;
+	struct path_key *k;
+	const char *src;
+	__u32 len, m;
+	int pos;
+
+	if (fd < 0 || fd >= max)
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return 0;
+	pos = walk_path_from(BPF_CORE_READ(f, f_path.dentry), BPF_CORE_READ(f, f_path.mnt), t->fs->root.dentry,
+			     t->fs->root.mnt);
+	src = path_src(pos);
+	k = bpf_map_lookup_elem(&file_keys, &zero);
+	if (!src || !k)
+		return 0;
+	len = PATH_SCRATCH - pos;
+	bpf_probe_read_kernel(k->data, LPM_CAP, src);
+	m = lookup_prefix(k, len);
+	if (!(m & (PFX_ALWAYS | PFX_WATCHED)))
+		return 0;
+	if (len > FILE_PATH_CAP - 1)
+		len = FILE_PATH_CAP - 1;
+	bpf_probe_read_kernel(r->path, len & (FILE_PATH_CAP - 1), src);
+	r->path[len & (FILE_PATH_CAP - 1)] = 0;
+	r->path_len = len;
+	return m;
+}
+
+static __always_inline int file_exit(long ret, bool opened)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file_rec *r = bpf_task_storage_get(&pending_files, t, 0, 0);
+	__u8 fl;
 	__u64 seq;
 
 	if (!r || !r->op)
 		return 0;
+	fl = root_flags(t);
+	if (opened && ret >= 0) {
+		/* the opened file's own path decides, whatever the caller's string looked like (a
+		 * symlink planted under a watched directory is seen when it is made, as a symlink) */
+		if (!resolve_fd(r, t, ret)) {
+			r->op = 0;
+			return 0;
+		}
+		fl |= FILE_F_RESOLVED;
+	} else if (!(r->fflags & FILE_F_NAME_MATCH)) {
+		r->op = 0; /* staged for the exit check only, and nothing was opened */
+		return 0;
+	}
+	r->fflags = fl;
 	seq = next_seq();
 	fill_hdr_lean(&r->hdr, bpf_get_current_task_btf(), KIND_FILE, seq);
 	r->err = ret < 0 ? -ret : 0;
@@ -328,26 +420,26 @@ int handle_fchmodat2_enter(struct trace_event_raw_sys_enter *ctx)
 	return file_enter(FOP_CHMOD, ARG(0), STR(1), 0, 0, false, ARG(3), ARG(2));
 }
 
-#define FILE_EXIT(name)                                                   \
+#define FILE_EXIT(name, opened)                                           \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                        \
 	int handle_##name##_exit(struct trace_event_raw_sys_exit *ctx)    \
 	{                                                                 \
-		return file_exit(ctx->ret);                               \
+		return file_exit(ctx->ret, opened);                       \
 	}
 
-FILE_EXIT(open)
-FILE_EXIT(openat)
-FILE_EXIT(openat2)
-FILE_EXIT(creat)
-FILE_EXIT(rename)
-FILE_EXIT(renameat)
-FILE_EXIT(renameat2)
-FILE_EXIT(link)
-FILE_EXIT(linkat)
-FILE_EXIT(symlink)
-FILE_EXIT(symlinkat)
-FILE_EXIT(unlink)
-FILE_EXIT(unlinkat)
-FILE_EXIT(chmod)
-FILE_EXIT(fchmodat)
-FILE_EXIT(fchmodat2)
+FILE_EXIT(open, true)
+FILE_EXIT(openat, true)
+FILE_EXIT(openat2, true)
+FILE_EXIT(creat, true)
+FILE_EXIT(rename, false)
+FILE_EXIT(renameat, false)
+FILE_EXIT(renameat2, false)
+FILE_EXIT(link, false)
+FILE_EXIT(linkat, false)
+FILE_EXIT(symlink, false)
+FILE_EXIT(symlinkat, false)
+FILE_EXIT(unlink, false)
+FILE_EXIT(unlinkat, false)
+FILE_EXIT(chmod, false)
+FILE_EXIT(fchmodat, false)
+FILE_EXIT(fchmodat2, false)

@@ -2,6 +2,7 @@
 /* One compilation unit (bpf2go compiles one file) so that every family shares the ring buffer,
  * the sequence number and the loss counters. User space leaves out the programs of disabled
  * families before loading. */
+#include "fork.c"
 #include "exec.c"
 #include "exit.c"
 #include "rename.c"

@@ -22,7 +22,16 @@ enum record_kind : __u16 {
 	KIND_KILL = 9,        /* signal sent to another process */
 	KIND_FPU = 10,        /* non-default MXCSR rounding recurring in one process */
 	KIND_PAYLOAD = 11,    /* first bytes sent on a new TCP connection */
-	KIND_COUNT = 12,      /* entries of the lost map */
+	KIND_SUPPRESSED = 12, /* summary of repeated records held back by the rate limiter */
+	KIND_COUNT = 13,      /* entries of the lost and suppressed maps */
+};
+
+/* Which ring a kind goes through (lib/ring.h). Process lifecycle records have a ring of their own,
+ * so that no flood of another family can push them out: only what a process does by existing
+ * (exec, exit) goes there; everything an unprivileged loop can repeat cheaply goes to the bulk
+ * ring and, where repeatable, through the rate limiter (lib/ratelimit.h). */
+enum ring_class : __u32 {
+	RING_LIFECYCLE_KINDS = (1 << KIND_EXEC) | (1 << KIND_EXIT),
 };
 
 /* rec_hdr.flags */
@@ -37,6 +46,10 @@ enum record_bound : __u32 {
 	ARGS_CAP = 8192,    /* ceiling of args_max / env_max */
 	LPM_CAP = 256,      /* bytes of a prefix the trie can match */
 	PREFIXES_MAX = 512, /* entries of the prefixes trie */
+	RL_PATH_CAP = 256,  /* bytes of the path, filename or comm a summary keeps */
+	RL_KEYS_MAX = 4096, /* distinct (process, kind, content) entries the rate limiter tracks */
+	RL_FIRSTS = 64,     /* distinct contents per process and kind reported in full per window */
+	RL_WINDOW_MS = 1000, /* rate-limit window */
 };
 
 /* Every record starts with this header. 96 bytes. */
@@ -68,13 +81,20 @@ enum exec_flag : __u32 {
 	EXEC_F_ENV_TRUNC = 2,
 	EXEC_F_MEMFD = 4,
 	EXEC_F_DELETED = 8,
+	EXEC_F_ARGS_GAP = 16, /* argv longer than head + tail: args_skipped bytes between them are not sent */
+	EXEC_F_CREATOR = 32,  /* creator_tgid/creator_start hold the lineage recorded at fork */
 };
+
+/* Bytes of argv sent from its end when argv is longer than args_max + ARGS_TAIL. */
+#define ARGS_TAIL 2048
 
 #define EXEC_OFF_MASK 16383
 #define EXEC_DATA_SZ (EXEC_OFF_MASK + 1 + ARGS_CAP)
 
 /* A successful exec. The record is exec_rec followed by its data, of the lengths given, in order:
- * filename, interp, exe, cwd, tty, cgroup leaf name, argv block, env block. */
+ * filename, interp, exe, cwd, tty, cgroup leaf name, argv head, argv tail, env block. The argv
+ * tail (args_tail_len bytes, EXEC_F_ARGS_GAP) is the end of argv; args_skipped bytes lie between
+ * the head and the tail, and the tail's first string may start mid-string. */
 struct exec_rec {
 	struct rec_hdr hdr;
 	__u32 argc;
@@ -90,6 +110,11 @@ struct exec_rec {
 	__u16 tty_len;
 	__u16 cgname_len;
 	__u16 _pad[2];
+	__u32 args_tail_len;
+	__u32 args_skipped;
+	__u64 creator_start; /* EXEC_F_CREATOR: the process whose image the forking process ran */
+	__u32 creator_tgid;
+	__u32 _pad2;
 };
 
 /* The per-CPU buffer an exec record is built in; only the filled part is sent. */
@@ -209,10 +234,18 @@ enum prefix_match : __u8 {
 	PFX_ALWAYS = 2,  /* every open is reported */
 };
 
+/* file_rec.fflags */
+enum file_flag : __u8 {
+	FILE_F_RESOLVED = 1, /* path is the opened file's own path, rebuilt at syscall exit */
+	FILE_F_CHROOT = 2,   /* the task's root is not its mount namespace's root: path is relative to it */
+	FILE_F_MNTNS = 4,    /* the task's mount namespace is not the host's (a container, a pivot_root) */
+	FILE_F_NAME_MATCH = 64, /* kernel-internal: the caller's string fell under a prefix */
+};
+
 struct file_rec {
 	struct rec_hdr hdr;
 	enum file_op op;
-	__u8 _pad0;
+	enum file_flag fflags;
 	__u16 path_len;
 	__u16 path2_len;
 	__u16 _pad;
@@ -220,7 +253,8 @@ struct file_rec {
 	__u32 mode;
 	__s32 err; /* positive errno, 0 success */
 	__u32 _pad2;
-	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path) */
+	char path[FILE_PATH_CAP];  /* the target (rename/link destination, symlink path); relative to
+				    * the task's root */
 	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
 };
 
@@ -266,6 +300,24 @@ struct fpu_rec {
 	__u32 _pad;
 };
 
+/* ---- lib/ratelimit.h ---- */
+
+/* A summary of records of one process held back by the rate limiter: the first of a kind and
+ * content in each window is sent in full, the repeats until the window ends are only counted and
+ * sent as one of these. It is also the rate limiter's map value (user space flushes the windows
+ * that ended with nothing after them). */
+struct suppressed_rec {
+	struct rec_hdr hdr;       /* the process; kind KIND_SUPPRESSED */
+	enum record_kind of_kind; /* kind of the records held back */
+	__u16 path_len;           /* 0: more distinct contents than RL_FIRSTS, summarised together */
+	__s32 err;                /* their positive errno */
+	__u32 count;              /* records held back */
+	__u32 op;                 /* file_op (file), signal (kill) */
+	__u64 first_ns;           /* start of the window (boot ns) */
+	__u64 last_ns;            /* last record held back (boot ns) */
+	char path[RL_PATH_CAP];   /* path (file), filename (failed exec), new comm (rename) */
+};
+
 /* Records reached only through pointers in inlined code, and enums no field uses, get no BTF of
  * their own: a pointer to this struct, never read (main.c), makes clang emit all of them, so that
  * bpf2go can generate them. */
@@ -281,9 +333,12 @@ struct record_types {
 	struct sysctl_rec sysctl;
 	struct kill_rec kill;
 	struct fpu_rec fpu;
+	struct suppressed_rec suppressed;
 	struct lpm_key lpm;
 	enum record_bound bound;
 	enum prefix_match match;
+	enum ring_class ring;
+	enum file_flag file_flag;
 };
 
 #endif

@@ -22,6 +22,8 @@ struct walk_ctx {
 	__u64 dentry;
 	__u64 mnt; /* struct mount * */
 	__u64 mnt_root;
+	__u64 stop_dentry; /* the task's root (dentry, struct vfsmount *) when the walk stops there; 0: none */
+	__u64 stop_mnt;
 	__s32 pos;
 	__u32 o_mnt_parent, o_mnt_mountpoint, o_mnt_vfs, o_vfs_root;
 	__u32 o_d_parent, o_d_name, o_qstr_name, o_qstr_len;
@@ -77,6 +79,8 @@ static long walk_step(__u32 i, struct walk_arg *arg)
 	pos = c->pos;
 	if (pos <= 0 || pos > PATH_SCRATCH)
 		return 1;
+	if (dentry == c->stop_dentry && c->mnt + c->o_mnt_vfs == c->stop_mnt)
+		return 1; /* the task's root (a chroot): the path is relative to it, as d_path gives it */
 	if (dentry == c->mnt_root) {
 		__u64 mp = read_ptr(c->mnt, c->o_mnt_parent);
 		if (mp == c->mnt || !mp)
@@ -109,9 +113,11 @@ static long walk_step(__u32 i, struct walk_arg *arg)
 	return 0;
 }
 
-/* walk_path writes the path of (dentry, vfsmnt) into the per-CPU scratch and returns its start offset
- * (the path is buf[start..PATH_SCRATCH)), or -1. A path deeper than PATH_DEPTH loses its top. */
-static __always_inline int walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
+/* walk_path_from writes the path of (dentry, vfsmnt) into the per-CPU scratch and returns its start
+ * offset (the path is buf[start..PATH_SCRATCH)), or -1. A path deeper than PATH_DEPTH loses its top.
+ * The walk stops at the mount namespace's root, or earlier at (root_dentry, root_mnt) when given. */
+static __always_inline int walk_path_from(struct dentry *dentry, struct vfsmount *vfsmnt, struct dentry *root_dentry,
+					  struct vfsmount *root_mnt)
 {
 	__u32 zero = 0;
 	struct path_scratch *s = bpf_map_lookup_elem(&path_heap, &zero);
@@ -132,6 +138,8 @@ static __always_inline int walk_path(struct dentry *dentry, struct vfsmount *vfs
 	cp->dentry = (__u64)dentry;
 	cp->mnt = (__u64)vfsmnt - cp->o_mnt_vfs;
 	cp->mnt_root = (__u64)BPF_CORE_READ(vfsmnt, mnt_root);
+	cp->stop_dentry = (__u64)root_dentry;
+	cp->stop_mnt = (__u64)root_mnt;
 	cp->pos = PATH_SCRATCH;
 	cp->_pad = cp->o_d_name == cp->o_d_parent + 8 && cp->o_qstr_len == 4 && cp->o_qstr_name == 8;
 	{
@@ -144,6 +152,12 @@ static __always_inline int walk_path(struct dentry *dentry, struct vfsmount *vfs
 		s->buf[PATH_SCRATCH - 1] = '/';
 	}
 	return pos;
+}
+
+/* walk_path walks up to the mount namespace's root (exe and cwd paths, dirfd joins). */
+static __always_inline int walk_path(struct dentry *dentry, struct vfsmount *vfsmnt)
+{
+	return walk_path_from(dentry, vfsmnt, 0, 0);
 }
 
 /* path_src returns the scratch address of a walk result. */

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -308,7 +309,13 @@ func (p *player) miner(m *scenario.Miner) error {
 			return err
 		}
 	}
-	cmd := exec.CommandContext(p.ctx, path, m.Args...)
+	args := append(scenario.Padding(m.PadArgs), m.Args...)
+	cmd := exec.CommandContext(p.ctx, path, args...)
+	if m.DoubleFork {
+		// sh forks a subshell that forks the miner's process in the background and exits at once;
+		// the miner's process waits until it is an orphan, then execs.
+		cmd = exec.CommandContext(p.ctx, "/bin/sh", append([]string{"-c", `( ( sleep 0.3; exec "$0" "$@" ) & ); exit 0`, path}, args...)...)
+	}
 	if m.ViaCron {
 		launcher, err := p.fakeCron()
 		if err != nil {
@@ -328,6 +335,17 @@ func (p *player) miner(m *scenario.Miner) error {
 	}
 	minerPid := cmd.Process.Pid
 	p.res.Pids = append(p.res.Pids, minerPid)
+	if m.DoubleFork {
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("double fork: %w", err)
+		}
+		if minerPid = runningExe(path, 5*time.Second); minerPid == 0 {
+			return fmt.Errorf("double fork: the orphaned miner %s did not start", path)
+		}
+		p.res.Pids = append(p.res.Pids, minerPid)
+		p.res.MinerPids = append(p.res.MinerPids, minerPid)
+		return waitGone(p.ctx, minerPid)
+	}
 	if m.ViaCron {
 		minerPid = childOf(minerPid, 5*time.Second)
 		p.res.Pids = append(p.res.Pids, minerPid)
@@ -424,7 +442,7 @@ func (p *player) modprobe(args []string) error {
 }
 
 func (p *player) exec(e *scenario.Exec) error {
-	argv := append([]string(nil), e.Argv...)
+	argv := append(append([]string{e.Argv[0]}, scenario.Padding(e.PadArgs)...), e.Argv[1:]...)
 	// "@fakeminer" names the simulator's own fake binary (for look-alikes
 	// that use one of its non-mining modes).
 	if argv[0] == "@fakeminer" {
@@ -495,6 +513,46 @@ func (p *player) fakeCron() (string, error) {
 }
 
 // childOf waits for the first child of pid to appear and returns it (0 if none).
+// runningExe returns the pid of a process running the executable path, 0 when none appears within
+// timeout (an orphan is nobody's child chainsim can wait for).
+func runningExe(path string, timeout time.Duration) int {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		ents, _ := os.ReadDir("/proc")
+		for _, e := range ents {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == path {
+				return pid
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return 0
+}
+
+// waitGone waits until process pid has exited (it is not chainsim's child), or ctx is done.
+func waitGone(ctx context.Context, pid int) error {
+	for {
+		if err := syscall.Kill(pid, 0); err != nil {
+			return nil
+		}
+		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); err == nil {
+			if f := strings.Fields(string(b)); len(f) > 2 && f[2] == "Z" {
+				return nil // exited; its new parent has not reaped it yet
+			}
+		}
+		select {
+		case <-ctx.Done():
+			syscall.Kill(pid, syscall.SIGKILL)
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 func childOf(pid int, timeout time.Duration) int {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {

@@ -104,3 +104,26 @@ func TestDryRunChangesNothing(t *testing.T) {
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// A double-forked process is found by its executable once it runs as an orphan, and waited for
+// without being chainsim's child.
+func TestOrphanFoundAndWaited(t *testing.T) {
+	dir := t.TempDir()
+	sleep := filepath.Join(dir, "orphan-sleep")
+	require.NoError(t, copyExecutable("/bin/sleep", sleep))
+	sh := exec.Command("/bin/sh", "-c", `( ( sleep 0.2; exec "$0" 0.5 ) & ); exit 0`, sleep)
+	require.NoError(t, sh.Run())
+	pid := runningExe(sleep, 5*time.Second)
+	require.NotZero(t, pid, "the orphan execs after its middle process exited")
+	ppid := 0
+	if b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat"); err == nil {
+		f := strings.Fields(string(b))
+		ppid, _ = strconv.Atoi(f[3])
+	}
+	assert.NotEqual(t, sh.Process.Pid, ppid)
+	start := time.Now()
+	require.NoError(t, waitGone(t.Context(), pid))
+	assert.Less(t, time.Since(start), 3*time.Second)
+	assert.Zero(t, runningExe(sleep, 50*time.Millisecond))
+	assert.Len(t, scenario.Padding(3), 3)
+}

@@ -19,7 +19,8 @@ func TestInPersistenceLocation(t *testing.T) {
 		"/etc/cron.d/../passwd":                           false,
 		"/etc/passwd":                                     false,
 		"/etc/crontab.bak":                                false,
-		"/home/alice/.bashrc":                             false,
+		"/home/alice/.bashrc":                             false, // shell startup: persistence, never quarantined
+		"/etc/profile.d/update.sh":                        false,
 		"/home/a/b/.config/systemd/user/x.service":        false, // "*" is one element
 		"/tmp/.chainsim-1-1/xmrig":                        false,
 		"etc/cron.d/job":                                  false,

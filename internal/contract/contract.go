@@ -51,6 +51,7 @@ const (
 const (
 	EventConfigFile  = "cryptochain.process.config_file"
 	EventConnect     = "cryptochain.network.connect"
+	EventDataLoss    = "cryptochain.data_loss"
 	EventDNSAnswer   = "cryptochain.dns.answer"
 	EventDNSQuery    = "cryptochain.dns.query"
 	EventExec        = "cryptochain.process.exec"
@@ -63,19 +64,34 @@ const (
 	EventKill        = "cryptochain.process.kill"
 	EventPayload     = "cryptochain.network.payload"
 	EventRename      = "cryptochain.process.rename"
+	EventSuppressed  = "cryptochain.suppressed"
 	EventSysctlWrite = "cryptochain.sysctl.write"
+)
+
+// Values of cryptochain.finding.data_loss: why a finding may be built on incomplete input.
+const (
+	DataLossSuppressed = "suppressed" // repeated records of the finding's context were summarised
+	DataLossRing       = "ring_loss"  // records of unknown context were lost while the finding was built
+)
+
+// Values of cryptochain.loss.ring.
+const (
+	RingLifecycle = "lifecycle"
+	RingBulk      = "bulk"
 )
 
 // Finding attribute keys that consumers of findings (the response exporter) read; the processor
 // writes them.
 const (
 	AttrFindingContextID         = "cryptochain.finding.context.id"
+	AttrFindingDataLoss          = "cryptochain.finding.data_loss"
 	AttrFindingEntryPoint        = "cryptochain.finding.entry_point"
 	AttrFindingEvidencePrefix    = "cryptochain.finding.evidence."
 	AttrFindingID                = "cryptochain.finding.id"
 	AttrFindingLastSeen          = "cryptochain.finding.last_seen"
 	AttrFindingRemediation       = "cryptochain.finding.remediation"
 	AttrFindingSeverity          = "cryptochain.finding.severity"
+	AttrFindingSuppressedCount   = "cryptochain.finding.suppressed_count"
 	AttrResponseMinerPIDs        = "cryptochain.response.miner_pids"
 	AttrResponseMinerSHA256      = "cryptochain.response.miner_sha256"
 	AttrResponsePersistencePaths = "cryptochain.response.persistence_paths"
@@ -102,10 +118,17 @@ const (
 	AttrFileMode                  = "file.mode" // octal string, e.g. "0644" (FormatFileMode)
 	AttrFileOperation             = "cryptochain.file.operation"
 	AttrFilePath                  = "file.path"
+	AttrFileReadRoot              = "cryptochain.file.read_root"   // read-back: "writer" or "host"
+	AttrFileReadStatus            = "cryptochain.file.read_status" // read-back: "ok", "missing", "timeout", ...
 	AttrFileResult                = "cryptochain.file.result"
+	AttrFileResolved              = "cryptochain.file.resolved"      // file.path is the opened file's own path, rebuilt by the kernel
+	AttrFileRoot                  = "cryptochain.file.root"          // FileRoot*: file.path is relative to a root that is not the host's
 	AttrFileSourcePath            = "cryptochain.file.source_path"   // rename and link: the existing path
 	AttrFileSymlinkTargetPath     = "file.symbolic_link.target_path" // symlink: what the new link points to
 	AttrKillSignal                = "cryptochain.kill.signal"
+	AttrLossCount                 = "cryptochain.loss.count"
+	AttrLossKind                  = "cryptochain.loss.kind"
+	AttrLossRing                  = "cryptochain.loss.ring"
 	AttrKillTargetName            = "cryptochain.kill.target_name"
 	AttrKillTargetPID             = "cryptochain.kill.target_pid"
 	AttrNetworkPayload            = "cryptochain.network.payload"
@@ -114,6 +137,10 @@ const (
 	AttrProcessAncestors          = "cryptochain.process.ancestors"
 	AttrProcessArgsCount          = "process.args_count"
 	AttrProcessArgsTruncated      = "cryptochain.process.args_truncated"
+	AttrProcessArgsSkippedBytes   = "cryptochain.process.args_skipped_bytes" // bytes of argv between its captured head and end
+	AttrProcessArgsTailIndex      = "cryptochain.process.args_tail_index"    // command_args index where the end of argv starts
+	AttrProcessCreatorPID         = "cryptochain.process.creator.pid"        // who forked it, when its parent at exec is another process
+	AttrProcessLineage            = "cryptochain.process.lineage"            // Lineage*: where the process's parent in the lineage comes from
 	AttrProcessCPUSystem          = "cryptochain.process.cpu.system"
 	AttrProcessCPUTime            = "cryptochain.process.cpu.time"
 	AttrProcessCPUUser            = "cryptochain.process.cpu.user"
@@ -153,9 +180,28 @@ const (
 	AttrProcessWorkingDirectory   = "process.working_directory"
 	AttrServerAddress             = "server.address"
 	AttrServerPort                = "server.port"
+	AttrSuppressedCount           = "cryptochain.suppressed.count"
+	AttrSuppressedKind            = "cryptochain.suppressed.kind"
 	AttrSysctlName                = "cryptochain.sysctl.name"
 	AttrSysctlOldValue            = "cryptochain.sysctl.old_value"
 	AttrSysctlValue               = "cryptochain.sysctl.value"
+)
+
+// Values of AttrProcessLineage.
+const (
+	LineageFork     = "fork"     // the creator recorded at fork: survives reparenting
+	LineageParent   = "parent"   // the parent at exec (no fork record: started before the receiver, or evicted)
+	LineageSnapshot = "snapshot" // the parent when procfs was read at start: an orphan's creator is unknown
+)
+
+// Values of AttrFileRoot: why a file path is not a host path. Files under such a root start nothing on
+// the host (an image layer unpacked by a container runtime, a build chroot): they are not host
+// persistence.
+const (
+	FileRootChroot = "chroot" // the process's root is not its mount namespace's root
+	// FileRootPrivate: the process has its own mount namespace and runs in no container (a runtime's
+	// pivot_root into an image layer while unpacking it).
+	FileRootPrivate = "private_mount_namespace"
 )
 
 // FormatFileMode renders permission bits the way file.mode carries them: four octal digits ("0644").

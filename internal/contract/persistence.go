@@ -19,8 +19,9 @@ const (
 	MechanismAnacron = "anacron"
 	MechanismAt      = "at"
 	MechanismSystemd = "systemd" // system and user units
-	MechanismRC      = "rc"      // rc.local, SysV and OpenRC scripts
-	MechanismPreload = "preload" // /etc/ld.so.preload
+	MechanismRC      = "rc"      // rc.local, SysV, OpenRC and upstart scripts
+	MechanismShell   = "shell"   // login and interactive shell startup files, XDG autostart
+	MechanismPreload = "preload" // /etc/ld.so.preload: the processor grades it as concealment
 )
 
 // PersistenceLocation is one row of the persistence-location table.
@@ -39,7 +40,7 @@ var persistenceTable = sync.OnceValue(func() []PersistenceLocation {
 })
 
 func parsePersistence(data string) ([]PersistenceLocation, error) {
-	known := []string{MechanismCron, MechanismAnacron, MechanismAt, MechanismSystemd, MechanismRC, MechanismPreload}
+	known := []string{MechanismCron, MechanismAnacron, MechanismAt, MechanismSystemd, MechanismRC, MechanismShell, MechanismPreload}
 	var out []PersistenceLocation
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(strings.NewReader(data))

@@ -19,7 +19,7 @@ func TestPersistenceTableParses(t *testing.T) {
 		assert.NotEmpty(t, l.Source, l.Pattern)
 	}
 	for _, m := range []string{contract.MechanismCron, contract.MechanismAnacron, contract.MechanismAt,
-		contract.MechanismSystemd, contract.MechanismRC, contract.MechanismPreload} {
+		contract.MechanismSystemd, contract.MechanismRC, contract.MechanismShell, contract.MechanismPreload} {
 		assert.True(t, mechs[m], "no location for mechanism %s", m)
 	}
 	locs[0].Pattern = "changed"
@@ -39,6 +39,8 @@ func TestPersistenceLocationOf(t *testing.T) {
 		{"/root/.config/systemd/user/x.service", "/root/.config/systemd/user/", contract.MechanismSystemd},
 		{"/etc/rc.d/init.d/x", "/etc/rc.d/init.d/", contract.MechanismRC},
 		{"/etc/ld.so.preload", "/etc/ld.so.preload", contract.MechanismPreload},
+		{"/etc/profile.d/x.sh", "/etc/profile.d/", contract.MechanismShell},
+		{"/home/bob/.bashrc", "/home/*/.bashrc", contract.MechanismShell},
 		{"/etc/crontab.bak", "", ""},
 		{"/etc/systemd/system.conf", "", ""},
 		{"/home/bob/notes.txt", "", ""},

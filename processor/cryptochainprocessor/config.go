@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 )
 
 // Forward modes: which raw records leave the processor next to the findings.
@@ -46,6 +48,25 @@ type Config struct {
 	Indicators IndicatorsConfig `mapstructure:"indicators"`
 	// Allowlist narrows detection for authorized miners and known-good tools.
 	Allowlist AllowlistConfig `mapstructure:"allowlist"`
+	// Redaction selects the rules that take secrets out of findings and forwarded records.
+	Redaction RedactionConfig `mapstructure:"redaction"`
+}
+
+// RedactionConfig turns redaction rules off and adds patterns and secret names.
+type RedactionConfig struct {
+	// Disable lists rules to turn off (argv_flags, url_userinfo, url_query, http_headers,
+	// secret_assignments, mining_pass, env_names, token_shapes, high_entropy, payload_filter).
+	Disable []string `mapstructure:"disable"`
+	// ExtraPatterns are regular expressions whose matches (or first capture group) are redacted.
+	ExtraPatterns []string `mapstructure:"extra_patterns"`
+	// ExtraSecretNames are added to the default secret name patterns (`*` and `?` wildcards).
+	ExtraSecretNames []string `mapstructure:"extra_secret_names"`
+}
+
+// redaction is the redact configuration of the processor.
+func (c *Config) redaction() redact.Config {
+	return redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns,
+		SecretNames: append(append([]string{}, redact.DefaultSecretNames...), c.Redaction.ExtraSecretNames...)}
 }
 
 // IndicatorsConfig holds extra indicators on top of the embedded lists.
@@ -127,6 +148,14 @@ func (c *Config) Validate() error {
 			if v == "" {
 				errs = append(errs, fmt.Errorf("%s[%d]: must not be empty", l.key, i))
 			}
+		}
+	}
+	if err := (redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("redaction.%w", err))
+	}
+	for i, n := range c.Redaction.ExtraSecretNames {
+		if !redact.ValidName(n) {
+			errs = append(errs, fmt.Errorf("redaction.extra_secret_names[%d]: invalid pattern %q", i, n))
 		}
 	}
 	for i, m := range c.Allowlist.ResourceAttributes {

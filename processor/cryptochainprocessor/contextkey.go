@@ -5,9 +5,14 @@ import "go.opentelemetry.io/collector/pdata/pcommon"
 // contextKey builds the context key from the context_keys values of res into p.keyBuf. Absent keys
 // count as empty. It allocates only for non-string values.
 func (p *cryptochainProcessor) contextKey(res pcommon.Resource) []byte {
-	b := p.keyBuf[:0]
+	p.keyBuf = appendContextKey(p.keyBuf[:0], p.cfg.ContextKeys, res)
+	return p.keyBuf
+}
+
+// appendContextKey appends the context key of res (the values of keys, NUL-separated) to b.
+func appendContextKey(b []byte, keys []string, res pcommon.Resource) []byte {
 	attrs := res.Attributes()
-	for i, k := range p.cfg.ContextKeys {
+	for i, k := range keys {
 		if i > 0 {
 			b = append(b, 0)
 		}
@@ -21,6 +26,5 @@ func (p *cryptochainProcessor) contextKey(res pcommon.Resource) []byte {
 			b = append(b, v.AsString()...)
 		}
 	}
-	p.keyBuf = b
 	return b
 }

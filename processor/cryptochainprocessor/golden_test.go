@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -204,9 +205,43 @@ func scenarios() []scenario {
 	}
 	s = append(s, scenario{"medium_opened_from_boot_context", bootChild})
 
+	// Cron runs the new entry 1 s after the write, before the table's read-back reached the
+	// processor: the write record (with its content) arrives last, and still links the re-spawn.
+	rb := "/var/tmp/.sys/kthreadd -c /var/tmp/.sys/c.json"
+	rbAnc := []int64{2100, 2099, 1}
+	s = append(s, scenario{"high_cron_runs_before_readback", []rec{
+		exec("cron:22", time.Second, 2100, []int64{2099, 1}, "/bin/dash", "/bin/sh", "-c", rb),
+		exec("cron:22", time.Second+10*time.Millisecond, 2101, rbAnc, "/var/tmp/.sys/kthreadd",
+			"/var/tmp/.sys/kthreadd", "-c", "/var/tmp/.sys/c.json", "-o", "stratum+tcp://"+pool+":443", "-u", wallet),
+		dnsQuery("cron:22", time.Second+20*time.Millisecond, 2101, rbAnc, "/var/tmp/.sys/kthreadd", pool),
+		fileWrite("ssh:23", 0, 950, sh, "/usr/bin/tee", "/etc/cron.d/0systemd", "open", "* * * * * root "+rb+"\n"),
+	}})
+
+	// A Medium chain that then hides itself (libprocesshider in ld.so.preload, the preload made
+	// immutable, history wiped): still Medium, reported again with the concealment shown.
+	s = append(s, scenario{"medium_concealment_added", append(minerRun("ssh:24", 0),
+		fileWrite("ssh:24", time.Second, 960, sh, "/usr/bin/tee", "/etc/ld.so.preload", "open", "/usr/local/lib/libprocesshider.so\n"),
+		exec("ssh:24", 2*time.Second, 961, sh, "/usr/bin/chattr", "chattr", "+i", "/etc/ld.so.preload"),
+		exec("ssh:24", 3*time.Second, 962, sh, "/bin/bash", "bash", "-c", "history -c; rm -f /root/.bash_history"),
+	)})
+
 	s = append(s, entryPointScenarios()...)
 
 	// Look-alikes: none of these may produce a finding.
+	s = append(s, scenario{"benign_admin_ld_preload_profiler", []rec{
+		fileWrite("ssh:25", 0, 1100, sh, "/usr/bin/tee", "/etc/ld.so.preload", "open", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"),
+		exec("ssh:25", time.Second, 1101, sh, "/usr/bin/perf", "perf", "record", "-g", "-p", "1234"),
+	}})
+	imageCron := func(r rec) rec { r.attrs["cryptochain.file.root"] = "chroot"; return r }
+	s = append(s, scenario{"benign_image_pull_with_cron_tables", []rec{
+		exec("ssh:26", 0, 1200, sh, "/usr/bin/podman", "podman", "pull", "docker.io/library/debian:12"),
+		imageCron(fileWrite("ssh:26", time.Second, 1200, sh, "/usr/bin/podman", "/var/spool/cron/crontabs/root", "create", "")),
+		imageCron(fileWrite("ssh:26", time.Second, 1200, sh, "/usr/bin/podman", "/etc/cron.d/e2scrub_all", "create", "")),
+		exec("ssh:26", 2*time.Second, 1201, sh, "/usr/bin/podman", "podman", "run", "--rm", "debian:12", "true"),
+	}})
+	s = append(s, scenario{"benign_linker_long_argv", []rec{
+		exec("ssh:27", 0, 1300, sh, "/usr/bin/ld", append([]string{"ld", "-o", "app"}, objects(300)...)...),
+	}})
 	s = append(s, scenario{"benign_database_hugepages", []rec{
 		sysctl("boot:10", 0, 400, []int64{1}, "vm.nr_hugepages", "4096"),
 		exec("boot:10", time.Second, 401, []int64{1}, "/usr/lib/postgresql/16/bin/postgres", "/usr/lib/postgresql/16/bin/postgres", "-D", "/var/lib/postgresql/16/main", "-c", "huge_pages=on"),
@@ -235,6 +270,15 @@ func scenarios() []scenario {
 		dnsAnswer("ssh:14", 5*time.Second+30*time.Millisecond, 801, sh, "/usr/bin/dig", pool, poolA),
 	}})
 	return s
+}
+
+// objects returns n object file names, a linker line's worth of arguments.
+func objects(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = "obj/module_" + strconv.Itoa(i) + ".o"
+	}
+	return out
 }
 
 // stream puts every record in its own ResourceLogs, so the replay feeds them one ConsumeLogs each.

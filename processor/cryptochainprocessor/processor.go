@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/classify"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
@@ -39,12 +40,14 @@ type cryptochainProcessor struct {
 	logger *zap.Logger
 	tb     *metadata.TelemetryBuilder
 	allow  *allowlist
+	red    *redact.Redactor
 	now    func() time.Time // record-time reference: what counts as the future
 	clock  func() time.Time // wall clock of retries (delivery, saves)
 	next   consumer.Logs    // the next consumer, for findings offered again between calls
 
 	mu         sync.Mutex
 	tracker    *chain.Tracker
+	loss       *lossTracker
 	cl         classifier
 	panics     uint64 // classifier panics already reported
 	store      *store.Store
@@ -90,12 +93,17 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 	if err != nil {
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
+	red, err := redact.New(cfg.redaction())
+	if err != nil {
+		return nil, fmt.Errorf("redaction: %w", err)
+	}
 	p := &cryptochainProcessor{
 		cfg:    cfg,
 		set:    set,
 		logger: set.Logger,
 		tb:     tb,
 		allow:  allow,
+		red:    red,
 		now:    time.Now,
 		clock:  time.Now,
 		cl:     cl,
@@ -107,6 +115,7 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 			MaxTombstones: cfg.MaxTombstones,
 			ResourceKeys:  cfg.ContextKeys,
 		}),
+		loss: newLossTracker(cfg.Window, cfg.ContextKeys),
 	}
 	for g := evidence.Group(0); g < evidence.NumGroups; g++ {
 		p.groupAttrs[g] = metric.WithAttributeSet(attribute.NewSet(attribute.String("group", g.String())))
@@ -228,7 +237,16 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		allowed := p.allow.resource(res)
 		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
 			sl.LogRecords().RemoveIf(func(lr plog.LogRecord) bool {
-				return !p.record(lr, &ref, allowed)
+				var keep bool
+				if p.loss.observe(lr, res, p.batchNow) {
+					keep = forward == ForwardAll
+				} else {
+					keep = p.record(lr, &ref, allowed)
+				}
+				if keep {
+					redactForwarded(p.red, lr) // classified from the original values; forwarded redacted
+				}
+				return !keep
 			})
 			return forward != ForwardAll && sl.LogRecords().Len() == 0
 		})
@@ -284,9 +302,9 @@ func (p *cryptochainProcessor) record(lr plog.LogRecord, ref *chain.Ref, allowed
 		return forwardAll
 	}
 	groups := lr.Attributes().PutEmptySlice(attrGroup)
-	var seen [evidence.NumGroups]bool
+	var seen [evidence.Concealment + 1]bool // the four groups, and concealment (in none of them)
 	for i := range evs {
-		if g := evs[i].Group; g < evidence.NumGroups && !seen[g] {
+		if g := evs[i].Group; g <= evidence.Concealment && !seen[g] {
 			seen[g] = true
 			groups.AppendEmpty().SetStr(g.String())
 		}
@@ -300,7 +318,10 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 		p.findings = plog.NewLogs()
 		p.hasFinding = true
 	}
-	finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	lr := finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
+	rls := p.findings.ResourceLogs()
+	p.loss.annotate(lr, rls.At(rls.Len()-1).Resource(), p.batchNow)
+	redactFinding(p.red, lr)
 	p.emitted[f.Level]++
 	if p.offered != nil {
 		p.offered.add(f)

@@ -11,11 +11,13 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 )
 
 // Defaults. The watched prefixes are where persistence and miner tuning happen.
 const (
 	defaultRingBufferSize   = 4 << 20
+	defaultLifecycleRing    = 8 << 20
 	defaultBatchSize        = 512
 	defaultBatchTimeout     = 200 * time.Millisecond
 	defaultPollInterval     = 100 * time.Millisecond
@@ -63,13 +65,9 @@ func mergePrefixes(lists ...[]string) []string {
 var DefaultAlwaysPrefixes = []string{"/dev/cpu/"}
 
 // DefaultSecretPatterns are env var name patterns (matched upper-case, `*` wildcard) whose values
-// are redacted by default.
-var DefaultSecretPatterns = []string{
-	"*KEY*", "*TOKEN*", "*SECRET*", "*PASS*", "*PWD*", "*CREDENTIAL*", "*AUTH*", "*COOKIE*",
-	"*SESSION*", "*PRIVATE*", "*SIGNATURE*", "*CERT*", "*DSN*", "*CONNECTION_STRING*", "*DATABASE_URL*",
-	"AWS_*", "AZURE_*", "GOOGLE_*", "GCP_*", "GH_*", "GITHUB_*", "GITLAB_*", "NPM_*", "DOCKER_*",
-	"VAULT_*", "KUBECONFIG*",
-}
+// are redacted by default; they also name the secret keys of NAME=value assignments and JSON/YAML
+// keys in argv, file content and cron lines.
+var DefaultSecretPatterns = redact.DefaultSecretNames
 
 // Config is the ebpf receiver configuration.
 type Config struct {
@@ -93,6 +91,10 @@ type Config struct {
 	Argv ArgvConfig `mapstructure:"argv"`
 	Env  EnvConfig  `mapstructure:"env"`
 
+	// Redaction selects the rules that take secrets out of argv, environment values, payloads and
+	// file content before any record leaves the receiver.
+	Redaction RedactionConfig `mapstructure:"redaction"`
+
 	WatchedPaths WatchedPathsConfig `mapstructure:"watched_paths"`
 
 	// ConfigFiles reads the miner config files of suspicious executables.
@@ -101,9 +103,12 @@ type Config struct {
 	// FileContentBytes bounds the read-back of a persistence file after a write (0 = off).
 	FileContentBytes int `mapstructure:"file_content_bytes"`
 
-	RingBufferSize int           `mapstructure:"ring_buffer_size"`
-	PollInterval   time.Duration `mapstructure:"poll_interval"`
-	Batch          BatchConfig   `mapstructure:"batch"`
+	// RingBufferSize is the bulk ring (every event type but exec and exit); LifecycleRingBufferSize
+	// the ring of exec and exit records, which no flood of other events can fill.
+	RingBufferSize          int           `mapstructure:"ring_buffer_size"`
+	LifecycleRingBufferSize int           `mapstructure:"lifecycle_ring_buffer_size"`
+	PollInterval            time.Duration `mapstructure:"poll_interval"`
+	Batch                   BatchConfig   `mapstructure:"batch"`
 
 	// ProcfsRoot is where the host's /proc is mounted (e.g. /host/proc in a container).
 	ProcfsRoot string `mapstructure:"procfs_root"`
@@ -150,6 +155,17 @@ type EnvConfig struct {
 	_                   struct{}
 }
 
+// RedactionConfig turns redaction rules off and adds patterns.
+type RedactionConfig struct {
+	// Disable lists rules to turn off (argv_flags, url_userinfo, url_query, http_headers,
+	// secret_assignments, mining_pass, env_names, token_shapes, high_entropy, payload_filter).
+	Disable []string `mapstructure:"disable"`
+	// ExtraPatterns are regular expressions whose matches (or first capture group) are redacted in
+	// argv, environment values, payloads and file content.
+	ExtraPatterns []string `mapstructure:"extra_patterns"`
+	_             struct{}
+}
+
 // WatchedPathsConfig selects the path prefixes whose write intent is reported.
 type WatchedPathsConfig struct {
 	// Add extends the defaults.
@@ -165,7 +181,8 @@ type ConfigFilesConfig struct {
 	Enabled bool `mapstructure:"enabled"`
 	// MaxBytes bounds each read.
 	MaxBytes int `mapstructure:"max_bytes"`
-	// Interval is how long an executable is not looked at again after a look.
+	// Interval is deprecated and ignored (accepted so existing configurations still load): every
+	// suspicious exec's config files are read, identical pending reads are merged.
 	Interval time.Duration `mapstructure:"per_executable_interval"`
 	_        struct{}
 }
@@ -183,17 +200,18 @@ func createDefaultConfig() *Config {
 	return &Config{
 		Exec: true, Exit: true, Network: true, DNS: true, Files: true, Sysctl: true, Rename: true,
 		Kill: true, FPU: true, Payload: true,
-		Snapshot:         true,
-		Argv:             ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
-		Env:              EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
-		FileContentBytes: defaultFileContentBytes,
-		ConfigFiles:      ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10, Interval: time.Minute},
-		RingBufferSize:   defaultRingBufferSize,
-		PollInterval:     defaultPollInterval,
-		Batch:            BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
-		ProcfsRoot:       "/proc",
-		HostRoot:         "/",
-		Workload:         WorkloadConfig{PodsDir: "/var/log/pods", RuntimeState: true, RefreshInterval: 5 * time.Second},
+		Snapshot:                true,
+		Argv:                    ArgvConfig{MaxArgs: defaultArgvMaxArgs, MaxBytes: defaultArgvMaxBytes},
+		Env:                     EnvConfig{MaxVars: defaultEnvMaxVars, MaxBytes: defaultEnvMaxBytes, Values: EnvValuesNonSecret},
+		FileContentBytes:        defaultFileContentBytes,
+		ConfigFiles:             ConfigFilesConfig{Enabled: true, MaxBytes: 64 << 10},
+		RingBufferSize:          defaultRingBufferSize,
+		LifecycleRingBufferSize: defaultLifecycleRing,
+		PollInterval:            defaultPollInterval,
+		Batch:                   BatchConfig{Size: defaultBatchSize, Timeout: defaultBatchTimeout},
+		ProcfsRoot:              "/proc",
+		HostRoot:                "/",
+		Workload:                WorkloadConfig{PodsDir: "/var/log/pods", RuntimeState: true, RefreshInterval: 5 * time.Second},
 	}
 }
 
@@ -203,6 +221,9 @@ func (c *Config) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if c.RingBufferSize < 4096 || c.RingBufferSize&(c.RingBufferSize-1) != 0 || c.RingBufferSize > 1<<30 {
 		bad("ring_buffer_size: must be a power of two between 4096 and 1073741824 bytes, got %d", c.RingBufferSize)
+	}
+	if c.LifecycleRingBufferSize < 4096 || c.LifecycleRingBufferSize&(c.LifecycleRingBufferSize-1) != 0 || c.LifecycleRingBufferSize > 1<<30 {
+		bad("lifecycle_ring_buffer_size: must be a power of two between 4096 and 1073741824 bytes, got %d", c.LifecycleRingBufferSize)
 	}
 	if c.PollInterval <= 0 || c.PollInterval > 10*time.Second {
 		bad("poll_interval: must be in (0, 10s], got %s", c.PollInterval)
@@ -236,6 +257,9 @@ func (c *Config) Validate() error {
 				bad("%s: invalid pattern %q", key, p)
 			}
 		}
+	}
+	if err := (redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns}).Validate(); err != nil {
+		bad("redaction.%v", err)
 	}
 	for key, prefixes := range map[string][]string{"watched_paths.add": c.WatchedPaths.Add, "watched_paths.replace": c.WatchedPaths.Replace} {
 		for _, p := range prefixes {
@@ -293,6 +317,12 @@ func (c *Config) watchedPrefixes() []string {
 		}
 	}
 	return out
+}
+
+// redaction is the redact configuration of the receiver.
+func (c *Config) redaction() redact.Config {
+	return redact.Config{Disable: c.Redaction.Disable, ExtraPatterns: c.Redaction.ExtraPatterns,
+		SecretNames: c.secretPatterns(), EnvValues: c.Env.Values}
 }
 
 func (c *Config) secretPatterns() []string {

@@ -42,9 +42,12 @@ func TestLoadConfig(t *testing.T) {
 	assert.Equal(t, EnvValuesNone, custom.Env.Values)
 	assert.Contains(t, custom.secretPatterns(), "*WALLET_PIN*")
 	assert.Contains(t, custom.secretPatterns(), "*TOKEN*")
+	assert.Equal(t, []string{"high_entropy"}, custom.Redaction.Disable)
+	assert.Len(t, custom.Redaction.ExtraPatterns, 2)
 	assert.Contains(t, custom.watchedPrefixes(), "/opt/app/cron/")
 	assert.Contains(t, custom.watchedPrefixes(), "/etc/cron")
 	assert.Equal(t, 8<<20, custom.RingBufferSize)
+	assert.Equal(t, 16<<20, custom.LifecycleRingBufferSize)
 	assert.Equal(t, 50*time.Millisecond, custom.Batch.Timeout)
 	assert.Equal(t, "/host/proc", custom.ProcfsRoot)
 	assert.False(t, custom.ConfigFiles.Enabled)
@@ -58,7 +61,7 @@ func TestLoadConfig(t *testing.T) {
 
 	err = confmap.Validate(load("invalid"))
 	require.Error(t, err)
-	for _, key := range []string{"ring_buffer_size", "batch.timeout", "env.values", "watched_paths.add"} {
+	for _, key := range []string{"ring_buffer_size", "lifecycle_ring_buffer_size", "batch.timeout", "env.values", "watched_paths.add", "redaction.disable[1]"} {
 		assert.ErrorContains(t, err, key)
 	}
 }
@@ -75,6 +78,8 @@ func TestValidateNamesKeys(t *testing.T) {
 		{"env.max_vars", func(c *Config) { c.Env.MaxVars = -1 }},
 		{"env.max_bytes", func(c *Config) { c.Env.MaxBytes = 1 << 20 }},
 		{"env.secret_patterns", func(c *Config) { c.Env.SecretPatterns = []string{"[bad"} }},
+		{"redaction.disable[0]", func(c *Config) { c.Redaction.Disable = []string{"argv"} }},
+		{"redaction.extra_patterns[1]", func(c *Config) { c.Redaction.ExtraPatterns = []string{"ok", "(bad"} }},
 		{"watched_paths.replace", func(c *Config) { c.WatchedPaths.Replace = []string{"etc"} }},
 		{"file_content_bytes", func(c *Config) { c.FileContentBytes = -1 }},
 		{"procfs_root", func(c *Config) { c.ProcfsRoot = "proc" }},

@@ -147,6 +147,15 @@ func runHelper(action string, args []string) error {
 		return err
 	case "write": // write path content
 		return os.WriteFile(args[0], []byte(args[1]), 0o644)
+	case "sendhex", "writehex": // as send and write, the data hex-encoded (so that argv does not carry it)
+		data, err := hex.DecodeString(args[1])
+		if err != nil {
+			return err
+		}
+		if action == "writehex" {
+			return os.WriteFile(args[0], data, 0o644)
+		}
+		return runHelper("send", []string{args[0], string(data)})
 	}
 	return fmt.Errorf("unknown helper action %q", action)
 }
@@ -288,7 +297,9 @@ func TestKernelEvents(t *testing.T) {
 		assert.Equal(t, "100001", str(a, "process.args_count"))
 		assert.Equal(t, "true", str(a, "cryptochain.process.args_truncated"))
 		got := sliceOf(a, "process.command_args")
-		assert.LessOrEqual(t, len(got), createDefaultConfig().Argv.MaxArgs)
+		assert.LessOrEqual(t, len(got), 2*createDefaultConfig().Argv.MaxArgs, "the head and the end of argv, each bounded")
+		assert.NotEmpty(t, str(a, "cryptochain.process.args_tail_index"))
+		assert.NotEmpty(t, str(a, "cryptochain.process.args_skipped_bytes"))
 		require.Greater(t, len(got), 1)
 		assert.Equal(t, "a\uFFFD", got[1], "a run of invalid bytes becomes one U+FFFD")
 		assert.Equal(t, "\uFFFD", str(a, "process.environment_variable.BAD"))
@@ -467,7 +478,7 @@ func TestKernelEvents(t *testing.T) {
 		require.Empty(t, out)
 		f := k.wait(t, "cryptochain.network.payload", func(f flat) bool { return f.lr.EventName() == "cryptochain.network.payload" && pidIs(f, pid) })
 		a := f.lr.Attributes()
-		assert.Equal(t, login, str(a, "cryptochain.network.payload"))
+		assert.Equal(t, strings.Replace(login, `"pass":"x"`, `"pass":"[REDACTED]"`, 1), str(a, "cryptochain.network.payload"), "forwarded, the password redacted")
 		assert.Equal(t, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), str(a, "server.port"))
 		assert.Equal(t, "127.0.0.1", str(a, "server.address"))
 	})
@@ -627,6 +638,7 @@ func TestKernelSnapshotOfRunningProcess(t *testing.T) {
 func TestKernelLossIsCounted(t *testing.T) {
 	k := startKernel(t, func(c *Config) {
 		c.RingBufferSize = 4096
+		c.LifecycleRingBufferSize = 4096
 		c.PollInterval = 2 * time.Second
 		c.Network, c.DNS, c.Files, c.Sysctl, c.Rename = false, false, false, false, false
 		c.Kill, c.FPU, c.Payload = false, false, false

@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/exehash"
@@ -26,6 +27,7 @@ type pipeline struct {
 	mu      sync.Mutex
 	procs   *process.Table
 	dns     *dnsparse.Matcher[event.Process]
+	reads   *readback.Worker
 	persist *readback.Persistence
 	conf    *readback.ConfigReader // nil when config_files is off
 	hashes  *exehash.Hasher
@@ -36,23 +38,28 @@ type pipeline struct {
 }
 
 func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string) *pipeline {
+	red, err := redact.New(cfg.redaction())
+	if err != nil { // newReceiver refused this config already; never export with less redaction
+		red = redact.Default()
+	}
 	p := &pipeline{
 		procs: process.New(process.Options{ProcfsRoot: cfg.ProcfsRoot, CgroupRoot: cgroupRoot, Limits: process.Limits{
 			MaxArgs: cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes, MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes},
 			Workload: newWorkload(cfg)}),
-		dns:     dnsparse.NewMatcher[event.Process](dnsPending),
-		persist: readback.NewPersistence(cfg.ProcfsRoot, cfg.HostRoot, cfg.FileContentBytes),
-		hashes:  exehash.New(cfg.ProcfsRoot, exehash.DefaultMaxBytes, exehash.DefaultBytesPerSec),
+		dns:    dnsparse.NewMatcher[event.Process](dnsPending),
+		reads:  readback.NewWorker(),
+		hashes: exehash.New(cfg.ProcfsRoot, exehash.DefaultMaxBytes, exehash.DefaultBytesPerSec),
 		mapper: &records.Mapper{
 			Clock:    records.NewClock(),
-			Redactor: &records.Redactor{Values: cfg.Env.Values, Patterns: cfg.secretPatterns()},
+			Redactor: red,
 			MaxArgs:  cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes,
 			MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes,
 		},
 		batch: records.NewBatch(host, scope),
 	}
+	p.persist = readback.NewPersistence(cfg.ProcfsRoot, cfg.HostRoot, cfg.FileContentBytes, p.reads, p.emitPersistence)
 	if cfg.ConfigFiles.Enabled {
-		p.conf = readback.NewConfigReader(cfg.ConfigFiles.MaxBytes, cfg.ConfigFiles.Interval, cfg.ProcfsRoot)
+		p.conf = readback.NewConfigReader(cfg.ConfigFiles.MaxBytes, cfg.ProcfsRoot, cfg.HostRoot, p.reads, p.emitConfig)
 	}
 	return p
 }
@@ -79,7 +86,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	case ev.Exec != nil:
 		actor = p.procs.Exec(ev)
 		if p.conf != nil {
-			p.conf.Offer(ev, actor, observed)
+			p.conf.Offer(ev, actor)
 		}
 		extra.ExeHash, extra.ExeHashSkip = p.exeHash(ev)
 	case ev.DNS != nil:
@@ -91,11 +98,20 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 	if ev.Kill != nil {
 		extra.KillTarget = p.procs.Name(ev.Kill.TargetPID)
 	}
-	if p.persist.Hold(ev, &actor, observed) {
+	held, status := p.persist.Hold(ev, &actor, observed)
+	if held {
 		return p.batch.Len()
 	}
+	extra.FileReadStatus = status
 	p.mapper.Fill(p.batch.NewRecord(&actor), ev, &actor, extra, observed)
 	return p.batch.Len()
+}
+
+// dataLoss adds a data_loss record (no process, no context) for n records of kind k lost in ring.
+func (p *pipeline) dataLoss(ring string, k event.Kind, n uint64, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mapper.FillDataLoss(p.batch.NewRecord(&process.Actor{}), ring, k, n, now)
 }
 
 // dnsMessage decodes a DNS packet and attributes an answer to the process that asked, when the
@@ -118,28 +134,36 @@ func (p *pipeline) dnsMessage(ev *event.Event) *dnsparse.Message {
 	return &msg
 }
 
-// duePending maps the persistence writes whose read-back time has come (all of them when force).
-func (p *pipeline) duePending(now time.Time, force bool) {
+// emitPersistence maps a held persistence write with what its read-back found; records are
+// emitted later than the write they describe (their timestamp is the write's).
+func (p *pipeline) emitPersistence(w *readback.Write, res readback.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.persist.Due(now, force, func(w *readback.Write, content []byte) {
-		p.mapper.Fill(p.batch.NewRecord(&w.Actor), &w.Event, &w.Actor, records.Extra{FileContent: content}, w.Read)
-	})
+	p.mapper.Fill(p.batch.NewRecord(&w.Actor), &w.Event, &w.Actor,
+		records.Extra{FileContent: res.Content, FileReadStatus: res.Status, FileReadRoot: res.Root}, w.Read)
 }
 
 // emitConfig adds a process.config_file record for a miner config found by the config reader.
-func (p *pipeline) emitConfig(job *readback.ConfigJob, filePath string, content []byte) {
+func (p *pipeline) emitConfig(job *readback.ConfigJob, filePath string, res readback.Result) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.mapper.FillConfigFile(p.batch.NewRecord(&job.Actor), &job.Event, &job.Actor, filePath, content, time.Now())
+	p.mapper.FillConfigFile(p.batch.NewRecord(&job.Actor), &job.Event, &job.Actor, filePath, res.Content, res.Root, time.Now())
 }
 
-// readConfigFiles reads the miner config files of suspicious execs until ctx is done; it returns
-// at once when config_files is off.
-func (p *pipeline) readConfigFiles(ctx context.Context) {
+// runReadBack reads persistence files and miner config files back until ctx is done, then reads
+// what is still queued at once and returns (a shutdown still reports every write it accepted).
+func (p *pipeline) runReadBack(ctx context.Context) {
+	p.reads.Run(ctx)
+}
+
+// readBackDropped is the number of persistence writes and of suspicious execs whose read-back
+// found the queue full, so far.
+func (p *pipeline) readBackDropped() (persistence, configFiles uint64) {
+	persistence = p.persist.Dropped()
 	if p.conf != nil {
-		p.conf.Run(ctx, p.emitConfig)
+		configFiles = p.conf.Dropped()
 	}
+	return persistence, configFiles
 }
 
 // dnsParseErrors is the number of DNS packets that could not be decoded so far.

@@ -7,22 +7,22 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadata"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
-	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 )
 
@@ -49,19 +49,34 @@ type ebpfReceiver struct {
 	host     component.Host
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
-	consume  sync.Mutex // one ConsumeLogs at a time, in order
+	flushMu  sync.Mutex // batches are queued in the order they were made
+	out      *sender
 	kindAttr [event.KindCount]metric.MeasurementOption
 
+	eventCounts [event.KindCount]atomic.Uint64 // events read since the last flush, by kind
+
 	// loss accounting, owned by the housekeeping goroutine
-	lastLost   [event.KindCount]uint64
-	lastParse  uint64
-	lossStatus bool
+	lastLost          [event.KindCount]uint64
+	lastSuppressed    [event.KindCount]uint64
+	lastLifecycleLost uint64
+	lastParse         uint64
+	lossStatus        bool
+	// read-back accounting: persistence, config_file
+	readbackAttr [2]metric.MeasurementOption
+	lastReadBack [2]uint64
+	lastTimeouts uint64
 }
 
 func newReceiver(set receiver.Settings, cfg *Config, next consumer.Logs, newSource sourceFactory) (*ebpfReceiver, error) {
+	if _, err := redact.New(cfg.redaction()); err != nil {
+		return nil, fmt.Errorf("ebpf receiver: redaction: %w", err)
+	}
 	r := &ebpfReceiver{cfg: cfg, set: set, next: next, newSource: newSource}
 	for k := event.Kind(0); k < event.KindCount; k++ {
 		r.kindAttr[k] = metric.WithAttributeSet(attribute.NewSet(attribute.String("type", k.String())))
+	}
+	for i, kind := range [2]string{"persistence", "config_file"} {
+		r.readbackAttr[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("kind", kind)))
 	}
 	return r, nil
 }
@@ -83,7 +98,12 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 	if cgroupRoot == "" {
 		cgroupRoot = process.FindCgroup2Mount(filepath.Join(r.cfg.ProcfsRoot, "mounts"))
 	}
+	if r.cfg.ConfigFiles.Interval != 0 {
+		r.set.Logger.Warn("config_files.per_executable_interval is deprecated and ignored: every suspicious exec's config files are read")
+	}
 	r.pipe = newPipeline(r.cfg, hostInfo(r.cfg), metadata.ScopeName, cgroupRoot)
+	r.out = newSender(r)
+	r.initCounters()
 
 	if r.cfg.kernelEnabled() {
 		src, err := r.newSource(r.sourceOptions(cgroupRoot), r.set.Logger)
@@ -103,22 +123,23 @@ func (r *ebpfReceiver) Start(_ context.Context, host component.Host) error {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
-	r.wg.Add(2)
+	r.wg.Add(4)
 	go r.read(ctx)
 	go r.housekeeping(ctx)
-	if r.cfg.ConfigFiles.Enabled {
-		r.wg.Add(1)
-		go func() {
-			defer r.wg.Done()
-			r.pipe.readConfigFiles(ctx)
-		}()
-	}
+	go func() {
+		defer r.wg.Done()
+		r.pipe.runReadBack(ctx)
+	}()
+	go func() {
+		defer r.wg.Done()
+		r.out.run(ctx)
+	}()
 	return nil
 }
 
 func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
 	return event.Options{
-		RingBufferSize: r.cfg.RingBufferSize, PollInterval: r.cfg.PollInterval,
+		RingBufferSize: r.cfg.RingBufferSize, LifecycleRingSize: r.cfg.LifecycleRingBufferSize, PollInterval: r.cfg.PollInterval,
 		ArgvMaxArgs: r.cfg.Argv.MaxArgs, ArgvMaxBytes: r.cfg.Argv.MaxBytes,
 		EnvMaxVars: r.cfg.Env.MaxVars, EnvMaxBytes: r.cfg.Env.MaxBytes,
 		Exec: r.cfg.Exec, Exit: r.cfg.Exit, Network: r.cfg.Network, DNS: r.cfg.DNS, Files: r.cfg.Files,
@@ -126,6 +147,7 @@ func (r *ebpfReceiver) sourceOptions(cgroupRoot string) event.Options {
 		WatchedPrefixes: r.cfg.watchedPrefixes(), AlwaysPrefixes: DefaultAlwaysPrefixes,
 		ExcludePIDs: []uint32{uint32(os.Getpid())},
 		CgroupRoot:  cgroupRoot,
+		HostMountNS: process.HostMountNamespace(r.cfg.ProcfsRoot),
 	}
 }
 
@@ -170,11 +192,11 @@ func (r *ebpfReceiver) snapshot(ctx context.Context) {
 	r.flush(ctx)
 }
 
-// housekeeping flushes on the batch timeout, reads persistence files back, accounts for loss and
-// keeps the process table and the clock fresh.
+// housekeeping flushes on the batch timeout, accounts for loss and keeps the process table and the
+// clock fresh.
 func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 	defer r.wg.Done()
-	tick := time.NewTicker(min(r.cfg.Batch.Timeout, readback.Delay/2))
+	tick := time.NewTicker(min(r.cfg.Batch.Timeout, lossCheckPeriod))
 	defer tick.Stop()
 	lastFlush, lastLoss, lastClock := time.Now(), time.Now(), time.Now()
 	for {
@@ -182,7 +204,6 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			r.pipe.duePending(now, false)
 			if now.Sub(lastFlush) >= r.cfg.Batch.Timeout {
 				r.flush(ctx)
 				lastFlush = now
@@ -200,26 +221,30 @@ func (r *ebpfReceiver) housekeeping(ctx context.Context) {
 	}
 }
 
-// flush hands the current batch to the next consumer.
+// flush queues the current batch for the next consumer; it never waits for the consumer.
 func (r *ebpfReceiver) flush(ctx context.Context) {
-	r.consume.Lock()
-	defer r.consume.Unlock()
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	if r.tb != nil {
+		r.reportEventCounts(ctx)
+	}
 	ld, n := r.pipe.take()
 	if n == 0 {
 		return
 	}
-	r.send(ctx, ld, n)
+	r.out.enqueue(batch{ld: ld, n: n})
 }
 
-func (r *ebpfReceiver) send(ctx context.Context, ld plog.Logs, n int) {
+// consume makes one attempt to hand a batch to the next consumer (each attempt is one receiver
+// operation in the standard receiver telemetry: accepted or refused records).
+func (r *ebpfReceiver) consume(ctx context.Context, b batch) error {
 	opCtx := r.obs.StartLogsOp(ctx)
-	err := r.next.ConsumeLogs(opCtx, ld)
-	r.obs.EndLogsOp(opCtx, transport, n, err)
-	if err != nil {
-		r.set.Logger.Debug("next consumer refused ebpf records", zap.Int("records", n), zap.Error(err))
-		return
+	err := r.next.ConsumeLogs(opCtx, b.ld)
+	r.obs.EndLogsOp(opCtx, transport, b.n, err)
+	if err == nil {
+		r.tb.EbpfRecordsEmitted.Add(ctx, int64(b.n))
 	}
-	r.tb.EbpfRecordsEmitted.Add(ctx, int64(n))
+	return err
 }
 
 // Shutdown detaches every program and waits for the reader; what was batched is still sent.
@@ -228,14 +253,10 @@ func (r *ebpfReceiver) Shutdown(ctx context.Context) error {
 		r.cancel()
 	}
 	err := r.closeSource()
-	r.wg.Wait()
+	r.wg.Wait() // the read-back workers have read what was queued
 	if r.pipe != nil {
-		r.pipe.duePending(time.Now(), true)
-		r.consume.Lock()
-		if ld, n := r.pipe.take(); n > 0 {
-			r.send(ctx, ld, n)
-		}
-		r.consume.Unlock()
+		r.flush(ctx)
+		r.out.drain(ctx)
 	}
 	if r.tb != nil {
 		r.tb.Shutdown()

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -224,6 +225,8 @@ func TestPipelineWithFakeSource(t *testing.T) {
 	fw, ok := find(recs, "cryptochain.file.write", 600)
 	require.True(t, ok)
 	assert.Equal(t, "* * * * * root /tmp/.x/run\n", str(fw.lr.Attributes(), "cryptochain.file.content"))
+	assert.Equal(t, "ok", str(fw.lr.Attributes(), "cryptochain.file.read_status"))
+	assert.Equal(t, "host", str(fw.lr.Attributes(), "cryptochain.file.read_root"), "the writer is gone: read under the host root, and said so")
 
 	ex, ok := find(recs, "cryptochain.process.exit", 601)
 	require.True(t, ok)
@@ -296,9 +299,17 @@ func TestLossIsCountedAndReported(t *testing.T) {
 	r.checkLoss()
 	assert.Equal(t, []componentstatus.Status{componentstatus.StatusRecoverableError, componentstatus.StatusOK}, host.statuses(),
 		"status changes on transitions only")
-	metadatatest.AssertEqualEbpfEventsLost(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 7, Attributes: attribute.NewSet(attribute.String("type", "exec"))},
-		{Value: 2, Attributes: attribute.NewSet(attribute.String("type", "connect"))},
+	// Every kind has a series from the start (zero until something is lost).
+	want := []metricdata.DataPoint[int64]{}
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		v := map[event.Kind]int64{event.KindExec: 7, event.KindConnect: 2}[k]
+		want = append(want, metricdata.DataPoint[int64]{Value: v, Attributes: attribute.NewSet(attribute.String("type", k.String()))})
+	}
+	metadatatest.AssertEqualEbpfEventsLost(t, tel, want, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualEbpfRecordsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualEbpfReadbackDropped(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 0, Attributes: attribute.NewSet(attribute.String("kind", "persistence"))},
+		{Value: 0, Attributes: attribute.NewSet(attribute.String("kind", "config_file"))},
 	}, metricdatatest.IgnoreTimestamp())
 }
 
@@ -384,4 +395,31 @@ func waitRecord(t *testing.T, sink *consumertest.LogsSink, ok func(flat) bool) f
 	}
 	t.Fatal("record not seen within 5s")
 	return flat{}
+}
+
+// A fifo planted at a persistence path neither blocks the events after it nor is opened: the write is
+// reported with read_status not_regular, and later events flow meanwhile.
+func TestPersistenceFifoDoesNotStallEvents(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ProcfsRoot = t.TempDir() // the writer is gone: its host root is read
+	require.NoError(t, os.MkdirAll(filepath.Join(cfg.HostRoot, "etc/cron.d"), 0o755))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(cfg.HostRoot, "etc/cron.d/fifo"), 0o644))
+	_, src, sink, _ := startFake(t, cfg, nil)
+	writer := execEv(600, 1, 2e9, 1, "sh", "/bin/sh", "/bin/sh")
+	src.push(writer,
+		&event.Event{Kind: event.KindFile, BootNS: 3e9, Proc: writer.Proc, File: &event.File{Op: event.FileCreate, Path: "/etc/cron.d/fifo", WriteIntent: true, Mode: 0o644}},
+		execEv(601, 1, 4e9, 1, "later", "/bin/later", "later"))
+	require.Eventually(t, func() bool {
+		_, ok := find(collected(sink), "cryptochain.process.exec", 601)
+		return ok
+	}, 5*time.Second, 10*time.Millisecond, "events after the write are not held up")
+	var fw flat
+	require.Eventually(t, func() bool {
+		var ok bool
+		fw, ok = find(collected(sink), "cryptochain.file.write", 600)
+		return ok
+	}, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "not_regular", str(fw.lr.Attributes(), "cryptochain.file.read_status"))
+	assert.Equal(t, "host", str(fw.lr.Attributes(), "cryptochain.file.read_root"))
+	assert.Empty(t, str(fw.lr.Attributes(), "cryptochain.file.content"))
 }

@@ -187,7 +187,13 @@ type watcher struct {
 	all  []finding
 	stop chan struct{}
 	done chan struct{}
+	// A view (since) reads base's findings from index skip on.
+	base *watcher
+	skip int
 }
+
+// since is a view of the findings that land from now on: a replayed scenario is judged on its own.
+func (w *watcher) since() *watcher { return &watcher{base: w, skip: w.count()} }
 
 func watch(t *testing.T, path string) *watcher {
 	w := &watcher{path: path, stop: make(chan struct{}), done: make(chan struct{})}
@@ -263,10 +269,17 @@ func (w *watcher) add(line []byte, seen time.Time) {
 
 // of returns the findings that belong to a scenario, in arrival order.
 func (w *watcher) of(sc *scenario.Scenario, res *scenario.Result) []finding {
+	if w.base != nil {
+		return w.base.ofFrom(sc, res, w.skip)
+	}
+	return w.ofFrom(sc, res, 0)
+}
+
+func (w *watcher) ofFrom(sc *scenario.Scenario, res *scenario.Result, skip int) []finding {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var out []finding
-	for _, f := range w.all {
+	for _, f := range w.all[min(skip, len(w.all)):] {
 		if f.belongsTo(sc, res) {
 			out = append(out, f)
 		}
@@ -276,6 +289,9 @@ func (w *watcher) of(sc *scenario.Scenario, res *scenario.Result) []finding {
 
 // count is the number of findings seen so far (any scenario).
 func (w *watcher) count() int {
+	if w.base != nil {
+		return w.base.count() - w.skip
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return len(w.all)

@@ -234,6 +234,8 @@ type stack struct {
 	peer     *collector
 	agent    *collector
 	findings *watcher
+	// agentTelemetry replaces noTelemetry for the agent when set.
+	agentTelemetry string
 }
 
 func startStack(t *testing.T) *stack {
@@ -263,7 +265,11 @@ func (s *stack) startAgent() {
 	dir := filepath.Join(s.dir, "agent")
 	require.NoError(t, os.MkdirAll(dir, 0o755))
 	env := []string{fmt.Sprintf("OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%d", s.peerPort)}
-	s.agent = startCollector(t, "agent", dir, env, "--config", "embedded:agent", "--config", noTelemetry)
+	tel := noTelemetry
+	if s.agentTelemetry != "" {
+		tel = s.agentTelemetry
+	}
+	s.agent = startCollector(t, "agent", dir, env, "--config", "embedded:agent", "--config", tel)
 	require.NoError(t, s.agent.waitReady(60*time.Second))
 }
 

@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,14 +66,32 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 	time.Sleep(quietPeriod)
 	fs = s.findings.of(sc, res)
 
-	assert.Equal(t, exp.Escalations, severities(fs), "each escalation exactly once, in order: %v", fs)
+	if sc.HasTag("race") {
+		// The scenario races two records by design (a cron job against its table's read-back): which
+		// arrives first decides whether the lower escalations show, so they may be skipped, but each
+		// one shown is shown once, in order, and the last is the final severity.
+		got := severities(fs)
+		assert.True(t, isSubsequence(got, exp.Escalations) && len(got) > 0 && got[len(got)-1] == exp.Severity,
+			"escalations %v must be an ordered subset of %v ending at %s: %v", got, exp.Escalations, exp.Severity, fs)
+	} else {
+		assert.Equal(t, exp.Escalations, severities(fs), "each escalation exactly once, in order: %v", fs)
+	}
 	ids := map[string]bool{}
 	for _, f := range fs {
 		ids[f.str(attrID)] = true
 	}
 	assert.Len(t, ids, 1, "one chain, one finding id across escalations: %v", fs)
 
-	final := fs[slices.Index(severities(fs), exp.Severity)]
+	// The last finding at the expected severity: a chain reported again at the same severity (to show
+	// concealment that came later) is judged by what it finally shows.
+	sevs := severities(fs)
+	last := 0
+	for i, sev := range sevs {
+		if sev == exp.Severity {
+			last = i
+		}
+	}
+	final := fs[last]
 	assert.Equal(t, exp.Case, final.str(attrCase))
 	assert.ElementsMatch(t, exp.Groups, final.strs(attrGroups), "groups of %v", final)
 	ev := exp.Evidence
@@ -160,4 +177,15 @@ func reportLatency(t *testing.T, lat []time.Duration) {
 		line := fmt.Sprintf("samples=%d p50=%s p95=%s max=%s\n", len(lat), p50.Round(time.Millisecond), p95.Round(time.Millisecond), worst.Round(time.Millisecond))
 		_ = os.WriteFile(out, []byte(line), 0o644)
 	}
+}
+
+// isSubsequence reports whether sub is seq with some elements left out, order kept.
+func isSubsequence(sub, seq []string) bool {
+	i := 0
+	for _, s := range seq {
+		if i < len(sub) && sub[i] == s {
+			i++
+		}
+	}
+	return i == len(sub)
 }

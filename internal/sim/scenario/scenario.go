@@ -88,6 +88,25 @@ type Miner struct {
 	// Builtin is "URL WALLET" handed over a pipe: a pool compiled into the
 	// miner, visible in no argv, environment or file.
 	Builtin string `yaml:"builtin"`
+	// DoubleFork starts the miner through a double fork whose middle process
+	// exits first: the miner execs as an orphan, reparented to pid 1 or a
+	// subreaper, not as the child of the process that started it.
+	DoubleFork bool `yaml:"double_fork"`
+	// PadArgs puts this many filler arguments before Args, as a wrapper with
+	// a long option list would, pushing the real flags far into argv.
+	PadArgs int `yaml:"pad_args"`
+}
+
+// MaxPadArgs bounds pad_args (the kernel's argv limit is far above it).
+const MaxPadArgs = 20000
+
+// Padding returns n filler arguments (--opt-N=value), as pad_args inserts them.
+func Padding(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("--opt-%d=value-%d", i, i)
+	}
+	return out
 }
 
 // Container runs the fake miner in a real podman container joined to the namespace.
@@ -124,6 +143,8 @@ type Exec struct {
 	Env []string `yaml:"env"`
 	// Creates lists files the command writes: recorded first, restored after.
 	Creates []string `yaml:"creates"`
+	// PadArgs inserts this many filler arguments right after argv[0] (see Miner.PadArgs).
+	PadArgs int `yaml:"pad_args"`
 }
 
 // WriteFile writes a file the simulator removes afterwards.
@@ -297,6 +318,15 @@ func (s *Scenario) Validate() error {
 					errs = append(errs, fmt.Errorf("steps[%d].exec.creates[%d]: must be absolute", i, j))
 				}
 			}
+		}
+		if st.Miner != nil && (st.Miner.PadArgs < 0 || st.Miner.PadArgs > MaxPadArgs) {
+			errs = append(errs, fmt.Errorf("steps[%d].miner.pad_args: must be between 0 and %d", i, MaxPadArgs))
+		}
+		if st.Miner != nil && st.Miner.DoubleFork && (st.Miner.Background || st.Miner.ViaCron) {
+			errs = append(errs, fmt.Errorf("steps[%d].miner.double_fork: cannot be combined with background or via_cron", i))
+		}
+		if st.Exec != nil && (st.Exec.PadArgs < 0 || st.Exec.PadArgs > MaxPadArgs) {
+			errs = append(errs, fmt.Errorf("steps[%d].exec.pad_args: must be between 0 and %d", i, MaxPadArgs))
 		}
 		if st.Exec != nil && st.Exec.Netns && s.Network == nil {
 			errs = append(errs, fmt.Errorf("steps[%d].exec.netns: needs the network section", i))

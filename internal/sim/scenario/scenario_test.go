@@ -59,13 +59,16 @@ steps:
   - miner: {name: xmrig}
     crontab: "* * * * * x"
   - sysctl: {name: kernel.panic, value: "1"}
+  - miner: {name: xmrig, double_fork: true, background: true, pad_args: -1}
+  - exec: {argv: [ld], pad_args: 30000}
 expect: {severity: catastrophic}
 `
 	p := filepath.Join(dir, "bad.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(bad), 0o644))
 	_, err := Load(p)
 	require.Error(t, err)
-	for _, key := range []string{"expect.severity", "network.dns.pool.example.a", "network.pool_ports[0]", "steps[0]: exactly one action", "steps[1].sysctl.name"} {
+	for _, key := range []string{"expect.severity", "network.dns.pool.example.a", "network.pool_ports[0]", "steps[0]: exactly one action", "steps[1].sysctl.name",
+		"steps[2].miner.pad_args", "steps[2].miner.double_fork", "steps[3].exec.pad_args"} {
 		assert.ErrorContains(t, err, key)
 	}
 

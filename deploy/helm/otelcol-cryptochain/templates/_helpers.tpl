@@ -97,6 +97,10 @@ service:
               prometheus:
                 host: ${env:POD_IP}
                 port: {{ .Values.ports.metrics }}
+                # The same metric names as the embedded configs (otelcol_ebpf_events_lost, no _total).
+                without_scope_info: true
+                without_units: true
+                without_type_suffix: true
 {{- end }}
 
 {{/* The config file of one component: its own YAML, the common part, then the user's map. */}}

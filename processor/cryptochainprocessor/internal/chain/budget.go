@@ -118,6 +118,7 @@ func (c *Context) estimate() int64 {
 		p := &c.Procs[i]
 		n += strBytes(p.Start) + strBytes(p.Exe) + strBytes(p.ConnAddr) + int64(cap(p.Ancestors))*8
 	}
+	n += int64(len(c.idx)) * mapEntryBytes // the pid index of a context holding many processes
 	return n
 }
 
@@ -155,7 +156,7 @@ func (t *Tracker) account(c *Context, force bool) {
 
 // Bytes returns the estimated memory of the whole state.
 func (t *Tracker) Bytes() int64 {
-	return t.bytes + t.tombs.bytes + t.procs.bytes() + t.links.bytes + t.internBytes
+	return t.bytes + t.tombs.bytes + t.procs.bytes() + t.links.bytes + t.internBytes + t.pending.bytes
 }
 
 // evictOne evicts the least recently used context of the lowest non-empty class, never protect. A

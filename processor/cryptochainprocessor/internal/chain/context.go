@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -18,6 +19,10 @@ const maxField = 4096
 type Item struct {
 	evidence.Evidence
 	*Origin // shared by the items of one record; never nil
+	// Repeats counts later records that gave the same observation (evidence.SameIndicator; from the
+	// same process for Miner and Pool, from any process of the context otherwise): counted, not
+	// stored again, so repetition cannot fill the context's budgets.
+	Repeats int64 `json:",omitempty"`
 }
 
 // Origin holds the facts of the record an item came from. Items of one record share it, which
@@ -83,6 +88,15 @@ type Context struct {
 	// Sent is the highest severity emitted and not yet accepted or refused; evaluation does not emit
 	// it again meanwhile.
 	Sent Level
+	// Concealed is the number of concealment items the last emitted finding showed: a new one is
+	// reported again at the same level.
+	Concealed int32
+	// Dropped counts the evidence items this context could not keep (its budgets were full and the
+	// item was not more informative than the least informative one held, or it was displaced).
+	Dropped int64
+	// idx maps a pid to the index in Procs of its newest process; nil until needed (only for contexts
+	// holding more than smallProcs processes; rebuilt after Procs is compacted or restored).
+	idx map[int64]int32
 	// dirty is set whenever the state changes; TakeChanges clears it.
 	dirty bool
 	// queued marks a context already among the changes to take, at index qidx.
@@ -104,18 +118,41 @@ func sameProc(pid1 int64, s1 string, pid2 int64, s2 string) bool {
 	return pid1 == pid2 && (s1 == "" || s2 == "" || s1 == s2)
 }
 
-// proc returns the process with the given identity, or nil.
+// proc returns the process with the given identity, or nil. Cost O(1): through the pid index,
+// scanning only when the pid was reused within the context.
 func (c *Context) proc(pid int64, start string) *Proc {
-	for i := len(c.Procs) - 1; i >= 0; i-- {
-		if sameProc(c.Procs[i].PID, c.Procs[i].Start, pid, start) {
-			return &c.Procs[i]
-		}
+	if i := c.procAt(pid, start); i >= 0 {
+		return &c.Procs[i]
 	}
 	return nil
 }
 
+// procAt returns the index in Procs of the process with the given identity, or -1.
+func (c *Context) procAt(pid int64, start string) int {
+	i := len(c.Procs) - 1
+	if len(c.Procs) > smallProcs {
+		j, ok := c.index()[pid]
+		if !ok {
+			return -1
+		}
+		i = int(j)
+	}
+	for j := i; j >= 0; j-- {
+		if sameProc(c.Procs[j].PID, c.Procs[j].Start, pid, start) {
+			return j
+		}
+	}
+	return -1
+}
+
 // procByPID returns the newest process with that pid, or nil.
 func (c *Context) procByPID(pid int64) *Proc {
+	if len(c.Procs) > smallProcs {
+		if i, ok := c.index()[pid]; ok {
+			return &c.Procs[i]
+		}
+		return nil
+	}
 	for i := len(c.Procs) - 1; i >= 0; i-- {
 		if c.Procs[i].PID == pid {
 			return &c.Procs[i]
@@ -124,13 +161,28 @@ func (c *Context) procByPID(pid int64) *Proc {
 	return nil
 }
 
+// smallProcs is the process count up to which a scan is cheaper than the index (and most contexts
+// never hold more: the index costs memory only where a context holds many).
+const smallProcs = 8
+
+// index returns the pid index, building it when Procs changed behind its back.
+func (c *Context) index() map[int64]int32 {
+	if c.idx == nil || len(c.idx) > len(c.Procs) {
+		c.idx = make(map[int64]int32, len(c.Procs))
+		for i := range c.Procs {
+			c.idx[c.Procs[i].PID] = int32(i)
+		}
+	}
+	return c.idx
+}
+
 // touchProc returns the process of ev, creating it from ev's facts when new.
 func (c *Context) touchProc(ev *evidence.Event) *Proc {
 	if p := c.proc(ev.PID, ev.Start); p != nil {
 		if p.Start == "" && ev.Start != "" {
 			p.Start = clip(ev.Start)
 		}
-		if len(ev.Ancestors) > 0 {
+		if len(ev.Ancestors) > 0 && !slices.Equal(p.Ancestors, clipAncestors(ev.Ancestors)) {
 			p.Ancestors = append(p.Ancestors[:0], clipAncestors(ev.Ancestors)...)
 		}
 		if p.PPID == 0 {
@@ -152,7 +204,36 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		Exe:       clip(ev.Exe),
 		ExeHash:   ev.ExeHash,
 	})
+	if c.idx != nil {
+		c.idx[ev.PID] = int32(len(c.Procs) - 1)
+	}
 	return &c.Procs[len(c.Procs)-1]
+}
+
+// pruneProcs forgets the processes no item refers to any more (their items were displaced). A
+// process holding evidence is pinned. O(processes + items).
+func (c *Context) pruneProcs() {
+	keep := make([]bool, len(c.Procs))
+	for i := range c.Items {
+		it := &c.Items[i]
+		if it.PID == 0 {
+			continue
+		}
+		if j := c.procAt(it.PID, it.Start); j >= 0 {
+			keep[j] = true
+		}
+	}
+	m := 0
+	for i := range c.Procs {
+		if keep[i] {
+			c.Procs[m] = c.Procs[i]
+			m++
+		}
+	}
+	clear(c.Procs[m:])
+	c.Procs = c.Procs[:m]
+	c.idx = nil
+	c.dirty = true
 }
 
 func (c *Context) alive(pid int64, start string) bool {
@@ -248,4 +329,100 @@ func displayID(key string, res pcommon.Resource) string {
 		return clip(v.Str())
 	}
 	return clip(strings.Trim(strings.ReplaceAll(key, "\x00", "|"), "|"))
+}
+
+// Budgets of one context, derived from max_evidence_per_context (total): no group may hold more
+// than a quarter of it and no kind more than an eighth, so a flood of one kind (hundreds of failing
+// MSR opens, writes into a missing cron directory) or of one group leaves room for the rest of the
+// chain; identical observations are counted (Item.Repeats), not stored.
+func budgetsOf(total int) (group, kind int) {
+	return max(total/4, 2), max(total/8, 1)
+}
+
+// place decides where evidence e of a record goes in c: the index of the item it replaces, or
+// len(c.Items) to append; ok is false when it is dropped. When a budget (kind, then group, then
+// total) is full, the least informative item within it goes if e is more informative: a higher
+// evidence.Rank, or the same rank while the held item's process has exited (a burst of short-lived
+// processes cannot hold slots against a running one). Strong evidence is therefore never displaced
+// by weak or failed-attempt evidence. Cost O(items), paid only by records that produce evidence.
+func (t *Tracker) place(c *Context, e *evidence.Evidence) (int, bool) {
+	group, kind := budgetsOf(t.cfg.MaxEvidence)
+	if len(c.Items) < t.cfg.MaxEvidence && len(c.Items) < kind {
+		return len(c.Items), true // no budget can be full yet
+	}
+	nKind, nGroup := 0, 0
+	vKind, vGroup, vAny := -1, -1, -1
+	var kKind, kGroup, kAny worth
+	for i := range c.Items {
+		it := &c.Items[i]
+		w := worth{rank: evidence.Rank(&it.Evidence), seen: it.Seen}
+		w.alive = c.alive(it.PID, it.Start)
+		if it.Group == e.Group {
+			nGroup++
+			if vGroup < 0 || w.less(kGroup) {
+				vGroup, kGroup = i, w
+			}
+			if it.Kind == e.Kind {
+				nKind++
+				if vKind < 0 || w.less(kKind) {
+					vKind, kKind = i, w
+				}
+			}
+		}
+		if vAny < 0 || w.less(kAny) {
+			vAny, kAny = i, w
+		}
+	}
+	v, held := -1, worth{}
+	switch {
+	case nKind >= kind:
+		v, held = vKind, kKind
+	case nGroup >= group:
+		v, held = vGroup, kGroup
+	case len(c.Items) >= t.cfg.MaxEvidence:
+		v, held = vAny, kAny
+	default:
+		return len(c.Items), true
+	}
+	if r := evidence.Rank(e); r > held.rank || (r == held.rank && !held.alive) {
+		return v, true
+	}
+	return -1, false
+}
+
+// worth is how informative a held item is: its rank; at equal rank a running process's item before
+// an exited one's, then the newer.
+type worth struct {
+	rank  int
+	alive bool
+	seen  int64
+}
+
+func (a worth) less(b worth) bool {
+	if a.rank != b.rank {
+		return a.rank < b.rank
+	}
+	if a.alive != b.alive {
+		return b.alive
+	}
+	return a.seen < b.seen
+}
+
+// store puts it into c at index i from place (replacing the item there, counted as dropped).
+func (t *Tracker) store(c *Context, i int, it Item) *Item {
+	if i < len(c.Items) {
+		c.Dropped++
+		t.dropped++
+		c.Items[i] = it
+	} else {
+		c.Items = append(c.Items, it)
+	}
+	c.dirty = true
+	return &c.Items[i]
+}
+
+// drop counts evidence c could not keep.
+func (t *Tracker) drop(c *Context, n int) {
+	c.Dropped += int64(n)
+	t.dropped += int64(n)
 }

@@ -22,7 +22,7 @@ type Finding struct {
 func (t *Tracker) evaluate(c *Context) *Finding {
 	t.expire(c)
 	reported := max(c.Level, c.Sent) // accepted, or emitted and awaiting the consumer's verdict
-	if reported == Critical {
+	if reported == Critical && concealments(c.Items) <= int(c.Concealed) {
 		return nil // nothing left to report
 	}
 	items := c.Items
@@ -32,9 +32,19 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 		}
 	}
 	level, sel, groups := rule(c, items, t.ancestorsFunc(c))
-	if level <= reported {
+	// Concealment never raises the level, but a chain that starts hiding is reported again (same
+	// id, same level) so the finding shows it.
+	hidden := 0
+	for _, i := range sel {
+		if items[i].Group == evidence.Concealment {
+			hidden++
+		}
+	}
+	if level == None || (level <= reported && hidden <= int(c.Concealed)) {
 		return nil
 	}
+	level = max(level, reported)
+	c.Concealed = int32(hidden)
 	if c.FindingID == "" {
 		c.FindingID = newFindingID()
 	}
@@ -85,6 +95,14 @@ func (t *Tracker) ancestorsFunc(c *Context) func(p *Proc) []int64 {
 // descendants), or from the contexts it was opened from (items beyond c.Items). It returns the
 // level, the indices (into items) of the items to report and the groups present.
 func rule(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int, []evidence.Group) {
+	var hasMiner, hasPool bool
+	for i := range items {
+		hasMiner = hasMiner || items[i].Group == evidence.Miner
+		hasPool = hasPool || items[i].Group == evidence.Pool
+	}
+	if !hasMiner || !hasPool {
+		return None, nil, nil // no process line can be complete: spare the walk over processes
+	}
 	var line, coreLine, corePIDs []int64
 	selected := make(map[int]struct{})
 	core := false
@@ -128,6 +146,8 @@ func rule(c *Context, items []Item, ancestors func(*Proc) []int64) (Level, []int
 			persist = append(persist, i)
 		case evidence.Optimization:
 			optim = append(optim, i)
+		case evidence.Concealment: // shown, counted in no group
+			selected[i] = struct{}{}
 		}
 	}
 	groups := []evidence.Group{evidence.Miner, evidence.Pool}
@@ -223,4 +243,15 @@ func joinHostPort(addr string, port int64) string {
 		return addr
 	}
 	return net.JoinHostPort(addr, strconv.FormatInt(port, 10))
+}
+
+// concealments counts the concealment items of items.
+func concealments(items []Item) int {
+	n := 0
+	for i := range items {
+		if items[i].Group == evidence.Concealment {
+			n++
+		}
+	}
+	return n
 }

@@ -41,6 +41,10 @@ func (t *Tracker) Ingest(r *Ref, ev *evidence.Event, evs []evidence.Evidence) []
 	// An exec of a command another context wrote into a persistence location carries that
 	// context's persistence evidence, even when the exec itself is benign (cron's /bin/sh -c).
 	linkable := ev.Name == contract.EventExec && t.linkable(r.key, ev)
+	if !linkable && ev.Name == contract.EventExec && respawnCandidate(ev, len(evs) > 0) {
+		// The persistence it runs may arrive later (read-back, reordering): kept for OrderWindow.
+		t.pending.remember(r.key, ev)
+	}
 	if len(evs) == 0 && !linkable {
 		if t.observe(c, hash, ev) {
 			t.report(c)
@@ -57,16 +61,22 @@ func (t *Tracker) Ingest(r *Ref, ev *evidence.Event, evs []evidence.Evidence) []
 		r.c = c
 	}
 	added := 0
+	if len(c.Items) == 0 {
+		added += t.linkCreated(c)
+	}
 	if linkable {
 		added += t.linkRespawn(c, ev)
 	}
 	added += t.add(c, ev, evs)
+	if len(t.links.fresh) > 0 {
+		t.resolveLate()
+	}
 	if added > 0 {
 		t.report(c)
 		// Persistence or tuning in a context may escalate the chains of contexts opened from it
 		// (a miner started with nohup from the session that writes the crontab).
 		for i := range evs {
-			if g := evs[i].Group; g == evidence.Persistence || g == evidence.Optimization {
+			if g := evs[i].Group; (g == evidence.Persistence || g == evidence.Optimization || g == evidence.Concealment) && !evs[i].Delegated {
 				for _, d := range t.descendants(c) {
 					t.report(d)
 					t.account(d, false)

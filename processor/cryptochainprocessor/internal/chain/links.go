@@ -19,6 +19,9 @@ type links struct {
 	next  int
 	dirty bool  // changed since the persistence layer last saved it
 	bytes int64 // estimated bytes held (budget.go)
+	// fresh holds the links remembered during the current Ingest, to be matched against the
+	// pending execs (records may arrive out of order).
+	fresh []*link
 }
 
 // linkKey is a command (cmd) or an executable path (exe); a struct key looks up without allocating.
@@ -67,6 +70,7 @@ func (l *links) add(v *link) {
 	v.size = mapEntryBytes + 2*mapEntryBytes + itemBytes + evidenceBytes(&v.item.Evidence) + originSize(&o) +
 		strBytes(v.fromKey) + strBytes(v.from)
 	l.dirty = true
+	l.fresh = append(l.fresh, v)
 	cmd := strings.TrimSpace(v.item.Command)
 	l.put(linkKey{s: cmd}, v)
 	if exe := shellcmd.Executable(cmd); strings.HasPrefix(exe, "/") {
@@ -124,14 +128,20 @@ func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
 	if v == nil {
 		return 0
 	}
+	return t.applyLink(c, v, ev)
+}
+
+// applyLink gives c the persistence evidence of link v, carried by the re-spawned exec ev.
+func (t *Tracker) applyLink(c *Context, v *link, ev *evidence.Event) int {
 	for i := range c.Items {
 		it := &c.Items[i]
 		if it.LinkedFrom == v.from && it.Path == v.item.Path && it.Command == v.item.Command {
 			return 0
 		}
 	}
-	if len(c.Items) >= t.cfg.MaxEvidence {
-		t.dropped++
+	at, ok := t.place(c, &v.item.Evidence)
+	if !ok {
+		t.drop(c, 1)
 		return 0
 	}
 	it := v.item
@@ -141,8 +151,8 @@ func (l *links) apply(t *Tracker, c *Context, ev *evidence.Event) int {
 		o.Start = c.touchProc(ev).Start
 	}
 	it.Origin = o
-	c.Items = append(c.Items, it)
-	c.dirty = true
+	it.Repeats = 0
+	t.store(c, at, it)
 	return 1
 }
 
@@ -195,4 +205,5 @@ func (t *Tracker) RestoreLinks(ls []Link) {
 		t.links.add(&link{item: ls[i].Item, fromKey: ls[i].FromKey, from: ls[i].From})
 	}
 	t.links.dirty = false
+	t.links.fresh = t.links.fresh[:0]
 }

@@ -42,6 +42,7 @@ type Tracker struct {
 	lists    [numClasses]lru // contexts by eviction class, each least recently used at its tail
 	procs    *procCache
 	links    *links
+	pending  *pendingExecs // execs that may be re-spawns of persistence not known yet
 	maxTime  int64
 	// interned holds one copy of evidence strings that repeat across contexts (kinds, sources, pool
 	// endpoints, wallets, paths). Bounded; beyond the bound strings are kept as they are.
@@ -98,6 +99,7 @@ func New(cfg Config) *Tracker {
 		contexts: make(map[string]*Context),
 		procs:    newProcCache(cfg.MaxLineage),
 		links:    newLinks(cfg.MaxLinks),
+		pending:  newPendingExecs(),
 		interned: make(map[string]string),
 		byID:     make(map[uint64]*Context),
 		children: make(map[uint64][]*Context),
@@ -228,8 +230,10 @@ func (t *Tracker) each(fn func(*Context)) {
 func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) int {
 	ts := ev.Time.UnixNano()
 	t.observeTime(c, ts)
+	// Only processes that hold evidence are kept: a record whose items are all repeats or dropped
+	// adds none (the process list stays bounded by the evidence budget).
 	var p *Proc
-	if ev.PID != 0 {
+	if ev.PID != 0 && c.proc(ev.PID, ev.Start) != nil {
 		p = c.touchProc(ev)
 	}
 	kept := 0
@@ -240,12 +244,16 @@ func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 		c.Items = slices.Grow(c.Items, min(len(evs), room))
 	}
 	for i := range evs {
-		if len(c.Items) >= t.cfg.MaxEvidence {
-			t.dropped += int64(len(evs) - i)
-			break
-		}
 		if t.duplicate(c, ev, &evs[i]) {
 			continue
+		}
+		at, ok := t.place(c, &evs[i])
+		if !ok {
+			t.drop(c, 1)
+			continue
+		}
+		if p == nil && ev.PID != 0 {
+			p = c.touchProc(ev)
 		}
 		if origin == nil {
 			origin = &Origin{Time: ts, Seen: ts, PID: ev.PID, CmdLine: clip(ev.CmdLine)}
@@ -256,18 +264,21 @@ func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 				origin.Exe = clip(ev.Exe)
 			}
 		}
-		it := Item{Evidence: t.boundEvidence(evs[i]), Origin: origin}
-		c.Items = append(c.Items, it)
+		it := t.store(c, at, Item{Evidence: t.boundEvidence(evs[i]), Origin: origin})
 		kept++
 		if it.Group == evidence.Miner && !it.Failed {
 			miner = true
 		}
 		if it.Group == evidence.Persistence && !it.Failed && it.Command != "" {
-			t.links.remember(c, &c.Items[len(c.Items)-1])
+			t.links.remember(c, it)
 		}
 	}
 	if kept > 0 {
 		c.dirty = true
+		if len(c.Procs) > 2*t.cfg.MaxEvidence+8 { // displaced items left processes behind
+			c.pruneProcs()
+			p = c.proc(ev.PID, ev.Start)
+		}
 	}
 	if p != nil && miner && ev.Name == contract.EventFPURounding && !p.RandomX {
 		p.RandomX = true
@@ -285,14 +296,18 @@ func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 	return kept
 }
 
-// duplicate reports whether the same indicator of the same process is already held, so repeated
-// events (a miner reconnecting every minute) do not fill the evidence cap.
+// duplicate reports whether the same observation is already held, counting it (Item.Repeats) so
+// repeated events (a miner reconnecting every minute, a burst of identical failing opens) do not
+// fill the budgets. Miner and Pool are judged per process line, so there it must be the same
+// process; elsewhere any process of the context (in a boot catch-all, whose processes are
+// unrelated, the same process too).
 func (t *Tracker) duplicate(c *Context, ev *evidence.Event, e *evidence.Evidence) bool {
+	perProcess := e.Group == evidence.Miner || e.Group == evidence.Pool || c.Boot
 	for i := range c.Items {
 		it := &c.Items[i]
-		if it.Group == e.Group && it.Kind == e.Kind && it.Indicator == e.Indicator && it.Path == e.Path &&
-			it.Endpoint == e.Endpoint && it.Failed == e.Failed && it.LinkedFrom == "" &&
-			sameProc(it.PID, it.Start, ev.PID, ev.Start) {
+		if evidence.SameIndicator(&it.Evidence, e) && it.LinkedFrom == "" &&
+			(!perProcess || sameProc(it.PID, it.Start, ev.PID, ev.Start)) {
+			it.Repeats++
 			if ts := ev.Time.UnixNano(); ts > it.Seen {
 				it.Seen = ts // still active: keep it from expiring
 			}
@@ -304,7 +319,7 @@ func (t *Tracker) duplicate(c *Context, ev *evidence.Event, e *evidence.Evidence
 
 // randomXPool turns the remembered connection of a RandomX process into weak Pool evidence.
 func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
-	if p.ConnUsed || p.Exited || len(c.Items) >= t.cfg.MaxEvidence {
+	if p.ConnUsed || p.Exited {
 		return
 	}
 	p.ConnUsed = true
@@ -314,15 +329,17 @@ func (t *Tracker) randomXPool(c *Context, p *Proc, ts int64) {
 			return
 		}
 	}
-	c.Items = append(c.Items, Item{
-		Evidence: evidence.Evidence{
-			Group: evidence.Pool, Strength: evidence.Weak, Kind: "randomx_connection",
-			Indicator: ep, Endpoint: ep, Source: "behaviour: long-lived connection of a RandomX process",
-			Action: "connect " + ep,
-		},
-		Origin: &Origin{Time: p.ConnTime, Seen: ts, PID: p.PID, Start: p.Start, Exe: p.Exe},
-	})
-	c.dirty = true
+	e := evidence.Evidence{
+		Group: evidence.Pool, Strength: evidence.Weak, Kind: "randomx_connection",
+		Indicator: ep, Endpoint: ep, Source: "behaviour: long-lived connection of a RandomX process",
+		Action: "connect " + ep,
+	}
+	at, ok := t.place(c, &e)
+	if !ok {
+		t.drop(c, 1)
+		return
+	}
+	t.store(c, at, Item{Evidence: e, Origin: &Origin{Time: p.ConnTime, Seen: ts, PID: p.PID, Start: p.Start, Exe: p.Exe}})
 }
 
 // observe feeds an event that produced no evidence. c may be nil (context without state); hash is
@@ -440,6 +457,7 @@ func (t *Tracker) expireAt(c *Context, now int64) bool {
 	}
 	clear(c.Procs[m:])
 	c.Procs = c.Procs[:m]
+	c.idx = nil
 	c.dirty = true
 	return true
 }
@@ -571,8 +589,10 @@ func (t *Tracker) descendants(c *Context) []*Context {
 	return out
 }
 
-// inherited returns copies of the Persistence and Optimization evidence of the contexts c was
-// opened from, marked with the context they were observed in. The walk stops at a boot catch-all
+// inherited returns copies of the Persistence, Optimization and concealment evidence of the
+// contexts c was opened from, marked with the context they were observed in, when the ancestor's own
+// processes produced it: never evidence of a daemon acting for others (Evidence.Delegated: a
+// container runtime unpacking an image, a package manager). The walk stops at a boot catch-all
 // context (its evidence belongs to unrelated processes), and an ancestor's item counts only while
 // it would still count in c: seen within the window of c's own clock, or its process still alive
 // (an ancestor that has been quiet is not expired against the child's newer records).
@@ -590,8 +610,11 @@ func (t *Tracker) inherited(c *Context) []Item {
 		}
 		for i := range a.Items {
 			it := a.Items[i]
-			if it.Group != evidence.Persistence && it.Group != evidence.Optimization {
+			if it.Group != evidence.Persistence && it.Group != evidence.Optimization && it.Group != evidence.Concealment {
 				continue
+			}
+			if it.Delegated {
+				continue // a container runtime or package manager acted for others: not this chain's actor
 			}
 			if it.Seen < cutoff && !a.alive(it.PID, it.Start) {
 				continue

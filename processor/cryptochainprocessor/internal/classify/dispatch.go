@@ -49,6 +49,11 @@ func (c *Classifier) Classify(ev *evidence.Event) (items []evidence.Evidence) {
 	case contract.EventKill:
 		c.kill(ev, &o)
 	}
+	if len(o.items) > 0 && delegate(ev) {
+		for i := range o.items {
+			o.items[i].Delegated = true
+		}
+	}
 	return o.items
 }
 
@@ -93,6 +98,7 @@ func (c *Classifier) exec(ev *evidence.Event, o *out) {
 	untrusted := ev.ExeMemfd || ev.ExeDeleted || ev.UnusualLocation || unusualExe(exe) != ""
 	c.command(prog, args, minerName, untrusted, o, 0)
 	c.env(ev, o)
+	c.ldPreload(ev, o)
 	if c.pattern != nil {
 		c.patternsIn(args, ev, o)
 	}
@@ -130,6 +136,18 @@ func (c *Classifier) command(prog string, args []string, minerName, untrusted bo
 		return
 	case roleKill:
 		c.killByName(args, o)
+		return
+	case roleChattr:
+		c.chattr(args, o)
+		return
+	case roleWipe:
+		c.wipe(prog, args, o)
+		return
+	case roleJournal:
+		c.journalctl(args, o)
+		return
+	case roleHistory:
+		c.historyOff(prog, args, o)
 		return
 	case roleText:
 		// Data, not configuration; only base64 blobs (echo <b64> | base64 -d | sh) are looked into.

@@ -157,6 +157,9 @@ func TestPersistence(t *testing.T) {
 		fw("/etc/cron.deny.bak", "open", "", false),
 		fw("/var/log/cron.log", "open", "", false),
 		{Name: contract.EventFileWrite, Exe: "/usr/bin/dpkg", Path: "/lib/systemd/system/nginx.service", Op: "rename"},
+		// inside a chroot, or an image layer a container runtime unpacks in a mount namespace of its own
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/bash", Path: "/etc/cron.d/x", Op: "create", FileRoot: contract.FileRootChroot},
+		{Name: contract.EventFileWrite, Exe: "/usr/bin/podman", Path: "/var/spool/cron/crontabs/root", Op: "create", FileRoot: contract.FileRootPrivate},
 		{Name: contract.EventFileWrite, Exe: "/usr/lib/systemd/systemd", Path: "/run/systemd/system/session-1.scope", Op: "create"},
 		{Name: contract.EventFileOpen, Path: "/etc/crontab", Op: "open"},
 		// crontab's staging files: the rename onto the user's table is the act.
@@ -361,13 +364,13 @@ func TestConfig(t *testing.T) {
 	_, err = New(Config{PassiveDNSEntries: -1})
 	assert.ErrorContains(t, err, "passive_dns_entries")
 
-	c, err := New(Config{ExtraPatterns: []string{`mypool\.internal:\d+`}, ExtraMinerNames: []string{"Sysmon-Agent"}, ExtraPoolDomains: []string{"corp-pool.example"}, ExtraPersistence: []string{"/etc/profile.d/"}, PassiveDNSEntries: 1})
+	c, err := New(Config{ExtraPatterns: []string{`mypool\.internal:\d+`}, ExtraMinerNames: []string{"Sysmon-Agent"}, ExtraPoolDomains: []string{"corp-pool.example"}, ExtraPersistence: []string{"/opt/agent/hooks.d/"}, PassiveDNSEntries: 1})
 	require.NoError(t, err)
 	got := c.Classify(exec("/usr/bin/sysmon-agent", "--target", "mypool.internal:7777"))
 	assert.True(t, has(got, "miner/strong/pattern"), "%v", summary(got))
 	assert.True(t, has(got, "miner/weak/miner_name"), "%v", summary(got))
 	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventDNSQuery, DNSName: "a.corp-pool.example"}), "pool/strong/pool_domain"))
-	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/etc/profile.d/x.sh", Op: "create"}), "persistence/strong/custom"))
+	assert.True(t, has(c.Classify(&evidence.Event{Name: contract.EventFileWrite, Path: "/opt/agent/hooks.d/x.sh", Op: "create"}), "persistence/strong/custom"))
 	c.Classify(&evidence.Event{Name: contract.EventDNSAnswer, DNSName: "a.corp-pool.example", DNSAnswers: []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"}})
 	assert.Equal(t, 1, c.PassiveDNSLen(), "bounded")
 }

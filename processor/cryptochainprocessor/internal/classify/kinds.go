@@ -36,11 +36,13 @@ package classify
 //     before or after the behaviour was seen (weak; with the strong Miner evidence it completes Pool).
 //
 // Persistence (strong; Failed when the write failed): "cron", "anacron", "at", "systemd", "rc",
-// "preload" (/etc/ld.so.preload), "custom" (configured paths) for writes under those locations (any
+// "shell" (login and interactive shell startup files, XDG autostart), "custom" (configured paths) for writes under those locations (any
 // write-like operation except unlink; package managers and systemd itself are skipped), with Command set
 // from the captured content (the cron line, ExecStart or script line it will run), KindCrontab "crontab"
 // (weak, no Path) for the crontab binary replacing a table ("crontab FILE", "crontab -", "crontab -u u
 // FILE", "crontab -e"): the act is the spool write that follows, which carries the true path and result.
+//
+// Concealment (counted in no group): the Kind* constants of concealment.go.
 //
 // Optimization (attempts count, Failed or not): "msr" (strong: /dev/cpu/*/msr open, wrmsr, modprobe
 // msr allow_writes=on, /sys/module/msr/parameters/allow_writes; weak: plain modprobe msr), "hugepages",

@@ -43,12 +43,18 @@ const (
 	roleWRMSR
 	roleCPUPower
 	roleKill
+	roleChattr  // chattr +i: concealment
+	roleWipe    // rm, shred, truncate, unlink, ln of logs or shell history: concealment
+	roleJournal // journalctl --vacuum-*, --rotate: concealment
+	roleHistory // history -c, unset/export HISTFILE inside a script: concealment
 )
 
 var progRoles = func() map[string]uint8 {
 	m := map[string]uint8{
 		"crontab": roleCrontab, "sysctl": roleSysctl, "modprobe": roleModprobe, "insmod": roleModprobe,
 		"wrmsr": roleWRMSR, "cpupower": roleCPUPower, "pkill": roleKill, "killall": roleKill, "pkill.procps": roleKill,
+		"chattr": roleChattr, "rm": roleWipe, "shred": roleWipe, "truncate": roleWipe, "unlink": roleWipe, "ln": roleWipe,
+		"journalctl": roleJournal, "history": roleHistory, "unset": roleHistory, "export": roleHistory,
 	}
 	for k := range textTools {
 		m[k] = roleText
@@ -59,6 +65,7 @@ var progRoles = func() map[string]uint8 {
 	for _, k := range shellcmd.Shells() {
 		m[k] = roleShell // its "-c" script is split into commands and classified
 	}
+	m["journalctl"] = roleJournal // a pager of logs, except when it deletes them
 	return m
 }()
 
@@ -67,6 +74,15 @@ var packageManagers = map[string]bool{
 	"dpkg": true, "rpm": true, "apt": true, "apt-get": true, "yum": true, "dnf": true, "microdnf": true,
 	"apk": true, "pacman": true, "zypper": true, "snapd": true, "unattended-upgr": true,
 	"unattended-upgrade": true, "packagekitd": true, "flatpak": true,
+}
+
+// containerRuntimes unpack images and manage containers on behalf of others: what they write into an
+// image's root belongs to the image, not to the context that asked for the pull.
+var containerRuntimes = map[string]bool{
+	"podman": true, "buildah": true, "skopeo": true, "docker": true, "dockerd": true, "containerd": true,
+	"containerd-shim": true, "containerd-shim-runc-v2": true, "ctr": true, "nerdctl": true, "crio": true,
+	"conmon": true, "runc": true, "crun": true, "umoci": true, "lxc-create": true, "incusd": true, "lxd": true,
+	"systemd-nspawn": true, "machinectl": true, "debootstrap": true, "mmdebstrap": true,
 }
 
 // kernelThreadPrefixes are kernel thread names miners imitate. A user process named exactly one of

@@ -149,6 +149,9 @@ func (c *Classifier) modprobe(args []string, o *out) {
 		}
 	}
 	if !msr {
+		if len(args) > 0 {
+			c.kernelModule(argv.Base(args[0]), args, o)
+		}
 		return
 	}
 	s := evidence.Weak

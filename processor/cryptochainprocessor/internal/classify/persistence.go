@@ -13,18 +13,29 @@ import (
 
 const srcCrontab = "crontab(1) replacing a table"
 
-// persistenceFile grades a write under a persistence location (cron, at, systemd, rc, preload,
-// configured paths), with the command it will run when the content was captured.
+// persistenceFile grades a write under a persistence location (cron, at, systemd, rc, shell startup
+// files, configured paths), with the command it will run when the content was captured; a write to
+// ld.so.preload is concealment. A write inside a chroot is neither.
 func (c *Classifier) persistenceFile(ev *evidence.Event, o *out) {
 	p := ev.Path
-	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" {
-		return
+	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" || ev.FileRoot != "" {
+		return // a chroot's or an unpacked image's files start nothing on the host
 	}
 	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
 		return // package installs and systemd's own runtime units
 	}
 	rule, ok := c.persistenceRule(p)
 	if !ok || crontabStaging(ev) {
+		return
+	}
+	if rule.Kind == contract.MechanismPreload {
+		// ld.so.preload starts nothing: it hides the miner in every process (libprocesshider).
+		e := concealed(KindPreload, p, opAction(ev))
+		e.Path, e.Source = p, rule.Source
+		if lib := lastScriptCommand(ev.Content); lib != "" {
+			e.Action += " (" + lib + ")"
+		}
+		o.add(e)
 		return
 	}
 	e := evidence.Evidence{Group: evidence.Persistence, Strength: evidence.Strong, Kind: rule.Kind, Indicator: p, Source: rule.Source, Path: p, Action: opAction(ev)}
@@ -147,9 +158,7 @@ func (c *Classifier) persistedCommand(kind, path, content string) string {
 		if len(cmds) == 0 {
 			return lastScriptCommand(content)
 		}
-	case "preload": // a library list, not a command
-		return ""
-	default: // rc, at: shell scripts
+	default: // rc, at, shell startup files: shell scripts
 		return lastScriptCommand(content)
 	}
 	if len(cmds) == 0 {

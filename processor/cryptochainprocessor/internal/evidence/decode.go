@@ -197,6 +197,8 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 			ev.Result = d.str(k, v, MaxString)
 		case contract.AttrFileContent:
 			ev.Content = d.str(k, v, MaxContent)
+		case contract.AttrFileRoot:
+			ev.FileRoot = d.str(k, v, MaxString)
 		case contract.AttrSysctlName:
 			ev.SysctlName = d.str(k, v, MaxString)
 		case contract.AttrSysctlValue:

@@ -1,4 +1,5 @@
-// Package evidence holds the decoded form of a docs/events.md record and the evidence a record gives one of the four groups.
+// Package evidence holds the decoded form of a docs/events.md record, the evidence a record gives one of the four
+// groups (or concealment, counted in none), and how informative one item is compared to another.
 // It must not know how evidence is graded or correlated, nor the Collector beyond decoding a plog.LogRecord.
 package evidence // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 
@@ -16,11 +17,16 @@ const (
 	NumGroups
 )
 
-var groupNames = [...]string{"miner", "pool", "persistence", "optimization"}
+// Concealment is the kind of evidence that hides a miner rather than runs, reaches or keeps it
+// (ld.so.preload, process-hider libraries, kernel module loads, log and history wiping, immutable
+// attacker files). It is shown in a finding but counted in no group: it never raises a level.
+const Concealment = NumGroups
+
+var groupNames = [...]string{"miner", "pool", "persistence", "optimization", "concealment"}
 
 // String returns the lower-case group name used in attributes (`cryptochain.group`).
 func (g Group) String() string {
-	if g < NumGroups {
+	if g <= Concealment {
 		return groupNames[g]
 	}
 	return "unknown"
@@ -61,6 +67,10 @@ type Evidence struct {
 	// Failed marks an attempt that the kernel refused. Failed Persistence is recorded but does not
 	// count; failed Optimization counts (the intent is the signal).
 	Failed bool
+	// Delegated marks evidence produced by a daemon acting for others (a container runtime unpacking
+	// an image, a package manager installing software): it belongs to the context it was seen in
+	// and is not inherited by the contexts opened from it.
+	Delegated bool
 
 	// Facts for the finding's response section.
 	Endpoint string // pool endpoint "host:port" (or a URL) to block
@@ -106,6 +116,7 @@ type Event struct {
 	Flags       int64
 	Failed      bool   // file result error, exec_failed, connect error
 	Content     string // cryptochain.file.content
+	FileRoot    string // cryptochain.file.root: set when the path is not a host path (chroot, image unpack)
 	SysctlName  string
 	SysctlValue string
 

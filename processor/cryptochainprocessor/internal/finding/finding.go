@@ -48,8 +48,14 @@ const (
 	AttrWallets          = "cryptochain.response.wallets"
 	AttrPersistencePaths = contract.AttrResponsePersistencePaths
 	AttrMinerCPUTime     = "cryptochain.miner.cpu_time"
-	AttrMinerSHA256      = contract.AttrResponseMinerSHA256
-	AttrTechniqueIDs     = "cryptochain.mitre.technique.ids"
+	// AttrEvidenceDropped is the number of evidence items the context could not keep (its budgets
+	// were full): present when not zero, so an analyst knows the list is not all there was.
+	AttrEvidenceDropped = "cryptochain.finding.evidence_dropped"
+	// AttrConcealment lists the concealment kinds seen (ld.so.preload, log wiping, ...): they are in
+	// no group and never raise the severity.
+	AttrConcealment  = "cryptochain.finding.concealment"
+	AttrMinerSHA256  = contract.AttrResponseMinerSHA256
+	AttrTechniqueIDs = "cryptochain.mitre.technique.ids"
 )
 
 // maxCmdLine bounds the command line copied into one evidence entry.
@@ -115,6 +121,18 @@ func Append(dst plog.ResourceLogsSlice, f *chain.Finding, scope string, observed
 			}
 		}
 	}
+	if r.concealed != nil {
+		s := a.PutEmptySlice(AttrEvidencePrefix + evidence.Concealment.String())
+		for i := range f.Items {
+			if f.Items[i].Group == evidence.Concealment {
+				putEvidence(s.AppendEmpty().SetEmptyMap(), &f.Items[i])
+			}
+		}
+		putStrs(a, AttrConcealment, r.concealed)
+	}
+	if n := f.Context.Dropped; n > 0 {
+		a.PutInt(AttrEvidenceDropped, n)
+	}
 	pids := a.PutEmptySlice(AttrMinerPIDs)
 	for _, pid := range r.minerPIDs {
 		pids.AppendEmpty().SetInt(pid)
@@ -141,6 +159,8 @@ type response struct {
 	wallets   []string
 	paths     []string
 	linked    []string
+	concealed []string // concealment kinds
+	hidden    string   // the first concealment, for the body
 	cpu       float64
 	hasCPU    bool
 }
@@ -172,6 +192,11 @@ func summarize(f *chain.Finding) response {
 		case evidence.Persistence:
 			if !it.Failed {
 				r.paths = addStr(r.paths, it.Path)
+			}
+		case evidence.Concealment:
+			r.concealed = addStr(r.concealed, it.Kind)
+			if r.hidden == "" {
+				r.hidden = it.Kind + " " + it.Indicator
 			}
 		}
 		r.wallets = addStr(r.wallets, it.Wallet)
@@ -207,6 +232,9 @@ func body(f *chain.Finding, r *response) string {
 	if len(r.paths) > 0 {
 		fmt.Fprintf(&b, ", persistence %s", r.paths[0])
 	}
+	if r.hidden != "" {
+		fmt.Fprintf(&b, ", concealment %s", r.hidden)
+	}
 	fmt.Fprintf(&b, ", context %s", chain.DisplayID(f.Context))
 	return strings.Map(func(r rune) rune { // one line, whatever the evidence holds
 		if r == '\n' || r == '\r' {
@@ -238,6 +266,9 @@ func putEvidence(m pcommon.Map, it *chain.Item) {
 	putNonEmpty(m, "command", it.Command)
 	if it.Failed {
 		m.PutBool("failed", true)
+	}
+	if it.Repeats > 0 {
+		m.PutInt("repeats", it.Repeats)
 	}
 	putNonEmpty(m, "linked_from", it.LinkedFrom)
 }

@@ -96,7 +96,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.CryptochainEvidenceDropped, err = builder.meter.Int64Counter(
 		"otelcol_cryptochain_evidence_dropped",
-		metric.WithDescription("Number of evidence items dropped because a context reached `max_evidence_per_context`. [Development]"),
+		metric.WithDescription("Number of evidence items a context could not keep (its budget for the group, the kind or `max_evidence_per_context` was full and the item told no more than the least informative one held) or displaced by a more informative item. [Development]"),
 		metric.WithUnit("{evidence}"),
 	)
 	errs = errors.Join(errs, err)

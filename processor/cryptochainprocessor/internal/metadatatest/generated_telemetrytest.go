@@ -86,7 +86,7 @@ func AssertEqualCryptochainEvictedContexts(t *testing.T, tt *componenttest.Telem
 func AssertEqualCryptochainEvidenceDropped(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_cryptochain_evidence_dropped",
-		Description: "Number of evidence items dropped because a context reached `max_evidence_per_context`. [Development]",
+		Description: "Number of evidence items a context could not keep (its budget for the group, the kind or `max_evidence_per_context` was full and the item told no more than the least informative one held) or displaced by a more informative item. [Development]",
 		Unit:        "{evidence}",
 		Data: metricdata.Sum[int64]{
 			Temporality: metricdata.CumulativeTemporality,

@@ -61,12 +61,15 @@ type snapshot struct {
 	MaxTime   int64          `json:"max_time"`
 	FindingID string         `json:"finding_id,omitempty"`
 	Level     chain.Level    `json:"level"`
+	Dropped   int64          `json:"dropped,omitempty"`   // evidence the context could not keep
+	Concealed int32          `json:"concealed,omitempty"` // concealment items the last finding showed
 }
 
 // item is an evidence item with the index of its origin in snapshot.Origins.
 type item struct {
 	evidence.Evidence
-	Origin int `json:"o"`
+	Origin  int   `json:"o"`
+	Repeats int64 `json:"r,omitempty"`
 }
 
 // snapshotV1 is the stored form of version 1, read to migrate it.
@@ -171,7 +174,7 @@ func (s *Store) Close(ctx context.Context) error { return s.client.Close(ctx) }
 // hold (a non-finite CPU time) are stored as absent.
 func Encode(c *chain.Context) []byte {
 	sn := snapshot{Version: Version, Key: c.Key, ID: c.ID, Resource: c.Resource, Procs: c.Procs,
-		MaxTime: c.MaxTime, FindingID: c.FindingID, Level: c.Level}
+		MaxTime: c.MaxTime, FindingID: c.FindingID, Level: c.Level, Dropped: c.Dropped, Concealed: c.Concealed}
 	if hasBadFloat(c.Procs) {
 		sn.Procs = append([]chain.Proc(nil), c.Procs...)
 		for i := range sn.Procs {
@@ -194,7 +197,7 @@ func Encode(c *chain.Context) []byte {
 			index[o] = n
 			sn.Origins = append(sn.Origins, *o)
 		}
-		sn.Items[i] = item{Evidence: it.Evidence, Origin: n}
+		sn.Items[i] = item{Evidence: it.Evidence, Origin: n, Repeats: it.Repeats}
 	}
 	b, err := json.Marshal(sn)
 	if err != nil { // unreachable: every field is a string, an integer or a finite float
@@ -259,10 +262,10 @@ func decodeV2(b []byte) (*chain.Context, error) {
 		if n < 0 || n >= len(origins) {
 			return nil, fmt.Errorf("item %d: origin %d out of range", i, n)
 		}
-		items[i] = chain.Item{Evidence: s.Items[i].Evidence, Origin: origins[n]}
+		items[i] = chain.Item{Evidence: s.Items[i].Evidence, Origin: origins[n], Repeats: max(s.Items[i].Repeats, 0)}
 	}
 	return &chain.Context{Key: s.Key, ID: s.ID, Resource: s.Resource, Procs: s.Procs, Items: items,
-		MaxTime: s.MaxTime, FindingID: s.FindingID, Level: s.Level}, nil
+		MaxTime: s.MaxTime, FindingID: s.FindingID, Level: s.Level, Dropped: max(s.Dropped, 0), Concealed: max(s.Concealed, 0)}, nil
 }
 
 // decodeV1 migrates a version 1 snapshot: each item had its own copy of its origin.

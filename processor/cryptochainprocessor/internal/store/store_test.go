@@ -148,3 +148,18 @@ func posInf() float64 {
 	var zero float64
 	return 1 / zero
 }
+
+// Repeats, drops and the concealment a finding showed survive a round trip.
+func TestRoundTripKeepsCounts(t *testing.T) {
+	o := &chain.Origin{Time: 1, Seen: 2, PID: 3}
+	c := &chain.Context{Key: "k", Resource: chain.EncodeResource(pcommon.NewResource()), Dropped: 7, Concealed: 2,
+		Items: []chain.Item{{Evidence: evidence.Evidence{Group: evidence.Concealment, Kind: "preload", Delegated: true}, Origin: o, Repeats: 5}}}
+	got, err := Decode(Encode(c))
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, got.Dropped)
+	assert.EqualValues(t, 2, got.Concealed)
+	require.Len(t, got.Items, 1)
+	assert.EqualValues(t, 5, got.Items[0].Repeats)
+	assert.True(t, got.Items[0].Delegated)
+	assert.Equal(t, evidence.Concealment, got.Items[0].Group)
+}

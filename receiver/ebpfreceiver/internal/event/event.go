@@ -25,11 +25,22 @@ const (
 	KindKill       Kind = 9  // a signal sent to another process (clearing the field)
 	KindFPU        Kind = 10 // non-default MXCSR rounding observed (RandomX behaviour)
 	KindPayload    Kind = 11 // first bytes sent on a new TCP connection (stratum on the wire)
-	KindCount      Kind = 12 // number of kinds, for per-kind counters
+	KindSuppressed Kind = 12 // a count of repeated records of one process held back by the rate limiter
+	KindCount      Kind = 13 // number of kinds, for per-kind counters
 )
 
 var kindNames = [...]string{"unknown", "exec", "exec_failed", "exit", "rename", "connect", "dns", "file",
-	"sysctl", "kill", "fpu", "payload"}
+	"sysctl", "kill", "fpu", "payload", "suppressed"}
+
+// LifecycleKinds is the set of kinds (bit 1<<Kind) the kernel sends through the lifecycle ring,
+// which no flood of another kind can fill (RING_LIFECYCLE_KINDS in bpf/include/records.h;
+// internal/kernel fails to compile when they differ).
+const LifecycleKinds = 1<<KindExec | 1<<KindExit
+
+// Lifecycle says whether k goes through the lifecycle ring.
+func (k Kind) Lifecycle() bool {
+	return k < 32 && LifecycleKinds>>k&1 != 0
+}
 
 // String returns the lower-case name used in telemetry attributes.
 func (k Kind) String() string {
@@ -77,17 +88,26 @@ type Event struct {
 	Kill       *Kill
 	FPU        *FPU
 	Payload    *Payload
+	Suppressed *Suppressed
 }
 
 // Exec is a successful exec, read after the new image is in place.
 type Exec struct {
-	Filename       string // the path handed to exec
-	Interpreter    string // bprm->interp when it differs from Filename (scripts)
-	ExePath        string // path of the executable file actually mapped
-	Cwd            string
-	Args           [][]byte // argv, bounded; elements may be empty and may hold any bytes
-	Argc           int      // the true argument count
-	ArgsTruncated  bool
+	Filename      string // the path handed to exec
+	Interpreter   string // bprm->interp when it differs from Filename (scripts)
+	ExePath       string // path of the executable file actually mapped
+	Cwd           string
+	Args          [][]byte // argv, bounded; elements may be empty and may hold any bytes
+	Argc          int      // the true argument count
+	ArgsTruncated bool
+	// ArgsTailAt > 0: argv was longer than its captured head and end; Args[:ArgsTailAt] is the head,
+	// Args[ArgsTailAt:] the end of argv, and ArgsSkipped bytes between them were not captured.
+	ArgsTailAt  int
+	ArgsSkipped int
+	// Creator is the process whose image this one ran before its exec, recorded at fork (zero when
+	// unknown): the process that started it, whatever its parent is now.
+	CreatorPID     uint32
+	CreatorStart   uint64
 	Env            [][]byte // KEY=VALUE entries, bounded
 	EnvTruncated   bool
 	ExeMemfd       bool
@@ -154,14 +174,17 @@ const (
 
 // File is write intent on a watched path, or any open of an always-watched path (/dev/cpu/*/msr).
 type File struct {
-	Op          string
-	Path        string // absolute when it could be resolved
-	SourcePath  string // rename/link source, symlink target
-	Flags       uint32
-	Mode        uint32
-	Errno       int32 // 0 on success, positive errno on failure, -1 unknown
-	WriteIntent bool
-	Content     []byte // first bytes written to a persistence file, when captured
+	Op           string
+	Path         string // absolute when it could be resolved, relative to the acting task's root
+	Resolved     bool   // Path is the opened file's own path (canonical), not the caller's string
+	Chroot       bool   // the task's root is not its mount namespace's root: Path is relative to it
+	OtherMountNS bool   // the task's mount namespace is not the host's (a container, a pivot_root)
+	SourcePath   string // rename/link source, symlink target
+	Flags        uint32
+	Mode         uint32
+	Errno        int32 // 0 on success, positive errno on failure, -1 unknown
+	WriteIntent  bool
+	Content      []byte // first bytes written to a persistence file, when captured
 }
 
 // Sysctl is a write to /proc/sys.
@@ -194,22 +217,40 @@ type Payload struct {
 	Data    []byte
 }
 
+// Suppressed counts the repeats of one record of one process that the kernel's rate limiter held
+// back in a window: the first record of the window was sent in full, these were only counted.
+type Suppressed struct {
+	Of      Kind   // kind of the records held back
+	Count   uint32 // records held back
+	Path    string // file path, exec filename or new comm; "" when many distinct ones were merged
+	Errno   int32  // their positive errno (0 for renames)
+	Op      string // file operation (file records)
+	Signal  int32  // signal (kill records)
+	FirstNS uint64 // window start, nanoseconds since boot
+	LastNS  uint64 // last record held back, nanoseconds since boot
+}
+
 // Stats are the source's loss and health counters since start.
 type Stats struct {
-	Lost        [KindCount]uint64 // dropped in the kernel (ring full), per kind
-	ParseErrors uint64            // records the reader could not decode
-	RingSize    uint64            // bytes
-	RingUsed    uint64            // bytes waiting to be read at the last look
+	Lost          [KindCount]uint64 // dropped in the kernel (ring full), per kind
+	Suppressed    [KindCount]uint64 // held back by the kernel's rate limiter, per kind
+	LifecycleLost uint64            // of Lost, the kinds of the lifecycle ring (exec, exit)
+	ParseErrors   uint64            // records the reader could not decode
+	RingSize      uint64            // bytes of the bulk ring
+	RingUsed      uint64            // bytes waiting in the bulk ring at the last look
+	LifecycleSize uint64            // bytes of the lifecycle ring
+	LifecycleUsed uint64            // bytes waiting in the lifecycle ring at the last look
 }
 
 // Options configure a Source.
 type Options struct {
-	RingBufferSize int           // bytes, power of two
-	PollInterval   time.Duration // how often the reader drains a ring that was not woken
-	ArgvMaxArgs    int
-	ArgvMaxBytes   int
-	EnvMaxVars     int
-	EnvMaxBytes    int
+	RingBufferSize    int           // bytes of the bulk ring, power of two
+	LifecycleRingSize int           // bytes of the lifecycle ring (exec, exit), power of two
+	PollInterval      time.Duration // how often the reader drains a ring that was not woken
+	ArgvMaxArgs       int
+	ArgvMaxBytes      int
+	EnvMaxVars        int
+	EnvMaxBytes       int
 	// Families enabled; a disabled family's programs are not loaded.
 	Exec, Exit, Network, DNS, Files, Sysctl, Rename bool
 	// Miner behaviour: signals to other processes, RandomX-like MXCSR rounding, and the first bytes
@@ -223,6 +264,9 @@ type Options struct {
 	ExcludePIDs []uint32
 	// CgroupRoot is the cgroup v2 mount where cgroup programs attach ("" = found from /proc/mounts).
 	CgroupRoot string
+	// HostMountNS is the inode of the host's mount namespace (/proc/1/ns/mnt); file records of tasks
+	// in another one are marked. 0: unknown, nothing is marked.
+	HostMountNS uint32
 }
 
 // Source produces host events.

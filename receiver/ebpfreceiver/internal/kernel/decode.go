@@ -32,6 +32,29 @@ const writeIntentFlags = 0o1 | 0o2 | 0o100 | 0o1000
 type decodeLimits struct {
 	maxArgs int
 	maxEnv  int
+	comms   *commCache // nil: every comm is a new string
+}
+
+// commCache hands out the same string for a comm seen a moment ago: the comms of a busy host
+// repeat, and every record carries one. Direct-mapped, one goroutine.
+type commCache [256]string
+
+func (c *commCache) get(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	if c == nil {
+		return string(b)
+	}
+	h := uint(len(b))
+	for _, x := range b {
+		h = h*31 + uint(x)
+	}
+	e := &c[h%uint(len(c))]
+	if *e != string(b) {
+		*e = string(b)
+	}
+	return *e
 }
 
 var errShort = errors.New("record too short")
@@ -62,7 +85,7 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 		EUID:          h.Euid,
 		LoginUID:      h.Loginuid,
 		SessionID:     h.Sessionid,
-		Comm:          cstring(chars(h.Comm[:])),
+		Comm:          lim.comms.get(chars(h.Comm[:])),
 		Lean:          h.Flags&probesHdrFlagHDR_F_LEAN != 0,
 	}
 	switch h.Kind {
@@ -129,6 +152,8 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 		}
 		ev.Payload = &event.Payload{Family: r.Family, Port: r.Dport, SrcPort: r.Sport, Addr: r.Daddr,
 			Data: r.Data[:r.Len]}
+	case probesRecordKindKIND_SUPPRESSED:
+		return decodeSuppressed(raw, ev)
 	default:
 		return fmt.Errorf("unknown record kind %d", ev.Kind)
 	}
@@ -175,13 +200,25 @@ func decodeExec(raw []byte, lim decodeLimits, ev *event.Event) error {
 	x.TTY = string(c.next(int(r.TtyLen)))
 	x.CgroupLeafName = string(c.next(int(r.CgnameLen)))
 	args := c.next(int(r.ArgsLen))
+	var argsTail []byte
+	if r.Flags&probesExecFlagEXEC_F_ARGS_GAP != 0 {
+		argsTail = c.next(int(r.ArgsTailLen))
+	}
 	env := c.next(int(r.EnvLen))
 	if c.err != nil {
 		return fmt.Errorf("exec: %w", c.err)
 	}
 	x.Args, x.ArgsTruncated = splitBlock(args, r.Flags&probesExecFlagEXEC_F_ARGS_TRUNC != 0, lim.maxArgs)
+	if argsTail != nil {
+		x.Args, x.ArgsTailAt = joinTail(x.Args, argsTail, lim.maxArgs)
+		x.ArgsSkipped = int(r.ArgsSkipped)
+		x.ArgsTruncated = true
+	}
 	if !x.ArgsTruncated && int(r.Argc) > len(x.Args) {
 		x.ArgsTruncated = true
+	}
+	if r.Flags&probesExecFlagEXEC_F_CREATOR != 0 {
+		x.CreatorPID, x.CreatorStart = r.CreatorTgid, r.CreatorStart
 	}
 	x.Env, x.EnvTruncated = splitBlock(env, r.Flags&probesExecFlagEXEC_F_ENV_TRUNC != 0, lim.maxEnv)
 	ev.Exec = x
@@ -227,16 +264,65 @@ func decodeFile(raw []byte, ev *event.Event) error {
 		return fmt.Errorf("file: unknown operation %d", r.Op)
 	}
 	f := &event.File{
-		Op:         fileOps[r.Op],
-		Path:       boundedString(chars(r.Path[:]), int(r.PathLen)),
-		SourcePath: boundedString(chars(r.Path2[:]), int(r.Path2Len)),
-		Flags:      r.Flags,
-		Mode:       r.Mode,
-		Errno:      r.Err,
+		Op:           fileOps[r.Op],
+		Path:         boundedString(chars(r.Path[:]), int(r.PathLen)),
+		SourcePath:   boundedString(chars(r.Path2[:]), int(r.Path2Len)),
+		Flags:        r.Flags,
+		Mode:         r.Mode,
+		Errno:        r.Err,
+		Resolved:     r.Fflags&probesFileFlagFILE_F_RESOLVED != 0,
+		Chroot:       r.Fflags&probesFileFlagFILE_F_CHROOT != 0,
+		OtherMountNS: r.Fflags&probesFileFlagFILE_F_MNTNS != 0,
 	}
 	f.WriteIntent = r.Op != probesFileOpFOP_OPEN || f.Flags&writeIntentFlags != 0
 	ev.File = f
 	return nil
+}
+
+func decodeSuppressed(raw []byte, ev *event.Event) error {
+	r := view[probesSuppressedRec](raw)
+	if r == nil {
+		return fmt.Errorf("suppressed: %w", errShort)
+	}
+	of := event.Kind(r.OfKind)
+	if of == event.KindUnknown || of >= event.KindCount || of == event.KindSuppressed {
+		return fmt.Errorf("suppressed: unknown kind %d", r.OfKind)
+	}
+	x := &event.Suppressed{Of: of, Count: r.Count, Errno: r.Err, FirstNS: r.FirstNs, LastNS: r.LastNs,
+		Path: boundedString(chars(r.Path[:]), int(r.PathLen))}
+	switch of {
+	case event.KindFile:
+		if r.Op != 0 && int(r.Op) < len(fileOps) {
+			x.Op = fileOps[r.Op]
+		}
+	case event.KindKill:
+		x.Signal = int32(r.Op)
+	}
+	ev.Suppressed = x
+	return nil
+}
+
+// joinTail appends the end of an argv block that was cut in the middle to its head, and returns the
+// joined argv and the index the tail starts at. The head's last element may be cut (it is kept, as
+// for any truncated block); the tail's first element most likely started before the tail and is
+// dropped. maxElems > 0 bounds the tail to its last maxElems elements (the head is bounded already).
+func joinTail(head [][]byte, tail []byte, maxElems int) ([][]byte, int) {
+	if i := bytes.IndexByte(tail, 0); i >= 0 {
+		tail = tail[i+1:]
+	} else {
+		tail = nil
+	}
+	parts, _ := splitBlock(tail, false, 0)
+	if maxElems > 0 && len(parts) > maxElems {
+		parts = parts[len(parts)-maxElems:]
+	}
+	at := len(head)
+	if len(parts) == 0 {
+		return head, 0
+	}
+	out := make([][]byte, 0, len(head)+len(parts))
+	out = append(out, head...)
+	return append(out, parts...), at
 }
 
 // splitBlock splits a NUL-separated argv or environment block, keeping empty elements. A block that

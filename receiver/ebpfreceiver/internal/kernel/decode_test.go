@@ -4,9 +4,11 @@ package kernel
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"unsafe"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
@@ -211,6 +213,27 @@ func TestDecodeSysctlRenameKillFPU(t *testing.T) {
 	require.Equal(t, &event.FPU{MXCSR: 0x7f80, NonDefault: 9, Samples: 12}, ev.FPU)
 }
 
+func TestDecodeSuppressed(t *testing.T) {
+	r := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: probesRecordKindKIND_FILE,
+		PathLen: 17, Err: 13, Count: 40000, Op: uint32(probesFileOpFOP_TRUNCATE), FirstNs: 5, LastNs: 9}
+	copy(chars(r.Path[:]), "/etc/cron.d/x\x00junk")
+	var ev event.Event
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.Equal(t, &event.Suppressed{Of: event.KindFile, Count: 40000, Path: "/etc/cron.d/x", Errno: 13,
+		Op: event.FileTruncate, FirstNS: 5, LastNS: 9}, ev.Suppressed)
+
+	k := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: probesRecordKindKIND_KILL,
+		Err: 1, Count: 3, Op: 9, PathLen: 300}
+	require.NoError(t, decode(raw(&k), lim, &ev))
+	require.Equal(t, int32(9), ev.Suppressed.Signal)
+	require.Empty(t, ev.Suppressed.Op)
+
+	for _, of := range []probesRecordKind{0, probesRecordKindKIND_SUPPRESSED, probesRecordKindKIND_COUNT, 999} {
+		bad := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: of}
+		require.Error(t, decode(raw(&bad), lim, &ev), "of kind %d", of)
+	}
+}
+
 // Hostile records: every prefix of every kind, and lengths pointing past the end, are errors, not panics.
 func TestDecodeNeverPanics(t *testing.T) {
 	exit := probesExitRec{Hdr: testHdr(probesRecordKindKIND_EXIT)}
@@ -220,9 +243,10 @@ func TestDecodeNeverPanics(t *testing.T) {
 	sysctl := probesSysctlRec{Hdr: testHdr(probesRecordKindKIND_SYSCTL)}
 	file := probesFileRec{Hdr: testHdr(probesRecordKindKIND_FILE), Op: probesFileOpFOP_OPEN}
 	payload := probesPayloadRec{Hdr: testHdr(probesRecordKindKIND_PAYLOAD)}
+	suppressed := probesSuppressedRec{Hdr: testHdr(probesRecordKindKIND_SUPPRESSED), OfKind: probesRecordKindKIND_FILE, PathLen: 0xffff}
 	full := [][]byte{
 		execRecord(0, 2, "a\x00b\x00", "X=1\x00"), raw(&exit), raw(&rename), raw(&connect), raw(&dns), raw(&sysctl),
-		raw(&file), raw(&payload), execFailedRecord("abcd", ""),
+		raw(&file), raw(&payload), execFailedRecord("abcd", ""), raw(&suppressed),
 	}
 	var ev event.Event
 	for _, r := range full {
@@ -329,4 +353,71 @@ func TestPrefixHeads(t *testing.T) {
 	require.NoError(t, err)
 	_, _, n = prefixHeads(tab, 0)
 	require.Equal(t, uint32(headAll), n, "too many heads turn the pre-filter off")
+}
+
+func TestCommCache(t *testing.T) {
+	c := new(commCache)
+	a := c.get([]byte("bash\x00\x00junk"))
+	b := c.get([]byte("bash\x00"))
+	assert.Equal(t, "bash", a)
+	assert.Equal(t, unsafe.StringData(a), unsafe.StringData(b), "a repeated comm is the same string")
+	for i := range 1000 { // collisions replace entries, never return another comm
+		name := fmt.Sprintf("w%d", i)
+		assert.Equal(t, name, c.get([]byte(name)))
+	}
+	assert.Equal(t, "bash", c.get([]byte("bash")))
+	assert.Equal(t, "", c.get([]byte("\x00bash")))
+	var none *commCache
+	assert.Equal(t, "sh", none.get([]byte("sh\x00")))
+}
+
+func TestDecodeExecArgsGap(t *testing.T) {
+	r := probesExecRec{Hdr: testHdr(probesRecordKindKIND_EXEC), Argc: 3006, Flags: probesExecFlagEXEC_F_ARGS_TRUNC |
+		probesExecFlagEXEC_F_ARGS_GAP | probesExecFlagEXEC_F_CREATOR, CreatorTgid: 77, CreatorStart: 5555}
+	head := "/bin/xmrig\x00--fill\x00--fi" // cut inside an element
+	tail := "ller\x00-o\x00pool:443\x00-u\x00W\x00"
+	r.ArgsLen, r.ArgsTailLen, r.ArgsSkipped, r.EnvLen = uint32(len(head)), uint32(len(tail)), 40000, 4
+	var ev event.Event
+	require.NoError(t, decode(raw(&r, head, tail, "A=1\x00"), decodeLimits{maxArgs: 3}, &ev))
+	x := ev.Exec
+	require.Equal(t, []string{"/bin/xmrig", "--fill", "--fi", "pool:443", "-u", "W"}, strs(x.Args),
+		"head bounded to 3; the tail's first (partial) element dropped, its last 3 kept")
+	require.Equal(t, 3, x.ArgsTailAt)
+	require.Equal(t, 40000, x.ArgsSkipped)
+	require.True(t, x.ArgsTruncated)
+	require.Equal(t, [][]byte{[]byte("A=1")}, x.Env, "the environment follows the tail")
+	require.Equal(t, uint32(77), x.CreatorPID)
+	require.Equal(t, uint64(5555), x.CreatorStart)
+
+	// without the flags: no tail, no creator
+	r.Flags = 0
+	r.ArgsTailLen = 0
+	require.NoError(t, decode(raw(&r, head, "A=1\x00"), lim, &ev))
+	require.Zero(t, ev.Exec.ArgsTailAt)
+	require.Zero(t, ev.Exec.CreatorPID)
+	// a tail longer than the record is an error, not a panic
+	r.Flags, r.ArgsTailLen = probesExecFlagEXEC_F_ARGS_GAP, 1<<20
+	require.Error(t, decode(raw(&r, head, tail), lim, &ev))
+}
+
+func TestDecodeFileMarks(t *testing.T) {
+	r := probesFileRec{Hdr: testHdr(probesRecordKindKIND_FILE), Op: probesFileOpFOP_CREATE, PathLen: 14,
+		Fflags: probesFileFlagFILE_F_RESOLVED | probesFileFlagFILE_F_CHROOT | probesFileFlagFILE_F_MNTNS}
+	copy(chars(r.Path[:]), "/etc/cron.d/xy")
+	var ev event.Event
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.True(t, ev.File.Resolved)
+	require.True(t, ev.File.Chroot)
+	require.True(t, ev.File.OtherMountNS)
+	r.Fflags = 0
+	require.NoError(t, decode(raw(&r), lim, &ev))
+	require.False(t, ev.File.Resolved || ev.File.Chroot || ev.File.OtherMountNS)
+}
+
+func strs(b [][]byte) []string {
+	out := make([]string, len(b))
+	for i, s := range b {
+		out[i] = string(s)
+	}
+	return out
 }

@@ -258,7 +258,7 @@ func TestHookMatrix(t *testing.T) {
 }
 
 func TestLostEventsCountedWithTinyRing(t *testing.T) {
-	s, rec := startStalled(t, event.Options{Exec: true, RingBufferSize: 4096})
+	s, rec := startStalled(t, event.Options{Exec: true, RingBufferSize: 4096, LifecycleRingSize: 4096})
 	const n = 500
 	for i := 0; i < n; i++ {
 		require.NoError(t, exec.Command("/bin/true").Run())
@@ -270,7 +270,7 @@ func TestLostEventsCountedWithTinyRing(t *testing.T) {
 	produced := s.produced()
 	st := s.Stats()
 	// drain: once the ring is empty everything that will arrive has arrived
-	require.Eventually(t, func() bool { return s.Stats().RingUsed == 0 }, 5e9, 5e7)
+	require.Eventually(t, func() bool { st := s.Stats(); return st.RingUsed == 0 && st.LifecycleUsed == 0 }, 5e9, 5e7)
 	cancel()
 	require.NoError(t, <-done)
 
@@ -286,6 +286,7 @@ func TestLostEventsCountedWithTinyRing(t *testing.T) {
 		}
 	}
 	require.Greater(t, st.Lost[event.KindExec], uint64(0), "a 4 KiB ring must overflow")
+	require.Equal(t, st.Lost[event.KindExec]+st.Lost[event.KindExit], st.LifecycleLost, "exec loss is lifecycle loss")
 	require.Equal(t, produced, uint64(len(evs))+lost, "received %d + lost %d != produced %d", len(evs), lost, produced)
 	require.GreaterOrEqual(t, uint64(mine)+st.Lost[event.KindExec], uint64(n))
 	// sequence gaps agree with the counters

@@ -45,6 +45,7 @@ func tp(prog string, fam family, name string, optional bool) hook {
 // hooks lists every program in probes_x86_bpfel.o. The legacy x86 syscalls and the newer
 // openat2/fchmodat2 are optional; everything else is required when its family is on.
 var hooks = []hook{
+	{prog: "handle_fork", fam: famExec, kind: attachTPBTF, name: "sched_process_fork"},
 	{prog: "handle_exec", fam: famExec, kind: attachTPBTF, name: "sched_process_exec"},
 	tp("handle_execve_exit", famExec, "sys_exit_execve", false),
 	tp("handle_execveat_exit", famExec, "sys_exit_execveat", false),

@@ -39,7 +39,9 @@ func TestExecHugeArgvAndEnvAreBounded(t *testing.T) {
 	x := ev.Exec
 	require.Equal(t, 100001, x.Argc)
 	require.True(t, x.ArgsTruncated)
-	require.Len(t, x.Args, 1000, "ArgvMaxArgs bounds the elements")
+	require.Equal(t, 1000, x.ArgsTailAt, "ArgvMaxArgs bounds the head")
+	require.Len(t, x.Args, 2000, "ArgvMaxArgs bounds the end of argv too")
+	require.Equal(t, 10+200000-DefaultArgvMaxBytes-2048, x.ArgsSkipped, "skipped bytes: argv (\"/bin/true\" and 100000 \"x\", NULs included) less its head and end")
 	require.Equal(t, "/bin/true", string(x.Args[0]))
 	require.True(t, x.EnvTruncated)
 	total := 0

@@ -16,9 +16,13 @@ const (
 	MaxPrefixLen   = 256 // LPM_CAP in bpf/include/records.h: longer prefixes cannot be matched
 
 	DefaultRingBufferSize = 4 << 20
-	DefaultPollInterval   = 100 * time.Millisecond
-	DefaultArgvMaxBytes   = 4096
-	DefaultEnvMaxBytes    = 4096
+	// DefaultLifecycleRingSize holds about five seconds of the fastest exec storm this kind of
+	// machine runs (≈1,400 exec/s at ≈1.2 KiB per exec and exit), and over half a second of one
+	// whose every exec carries the full default 4 KiB of argv and of environment.
+	DefaultLifecycleRingSize = 8 << 20
+	DefaultPollInterval      = 100 * time.Millisecond
+	DefaultArgvMaxBytes      = 4096
+	DefaultEnvMaxBytes       = 4096
 )
 
 // DefaultAlwaysPrefixes are reported on any open whatever its flags or result.
@@ -31,6 +35,12 @@ func withDefaults(o event.Options) (event.Options, error) {
 	}
 	if o.RingBufferSize < 4096 || o.RingBufferSize&(o.RingBufferSize-1) != 0 {
 		return o, fmt.Errorf("ring buffer size %d: must be a power of two of at least 4096 bytes", o.RingBufferSize)
+	}
+	if o.LifecycleRingSize == 0 {
+		o.LifecycleRingSize = DefaultLifecycleRingSize
+	}
+	if o.LifecycleRingSize < 4096 || o.LifecycleRingSize&(o.LifecycleRingSize-1) != 0 {
+		return o, fmt.Errorf("lifecycle ring size %d: must be a power of two of at least 4096 bytes", o.LifecycleRingSize)
 	}
 	if o.PollInterval == 0 {
 		o.PollInterval = DefaultPollInterval

@@ -33,6 +33,13 @@ type probesConnectRec struct {
 	Addr   [16]uint8
 }
 
+type probesCreator struct {
+	_     structs.HostLayout
+	Start uint64
+	Tgid  uint32
+	Pad   uint32
+}
+
 type probesDnsRec struct {
 	_      structs.HostLayout
 	Hdr    probesRecHdr
@@ -77,24 +84,31 @@ const (
 	probesExecFlagEXEC_F_ENV_TRUNC  probesExecFlag = 2
 	probesExecFlagEXEC_F_MEMFD      probesExecFlag = 4
 	probesExecFlagEXEC_F_DELETED    probesExecFlag = 8
+	probesExecFlagEXEC_F_ARGS_GAP   probesExecFlag = 16
+	probesExecFlagEXEC_F_CREATOR    probesExecFlag = 32
 )
 
 type probesExecRec struct {
-	_           structs.HostLayout
-	Hdr         probesRecHdr
-	Argc        uint32
-	ArgsLen     uint32
-	EnvLen      uint32
-	Flags       probesExecFlag
-	Sid         uint32
-	Pgid        uint32
-	FilenameLen uint16
-	InterpLen   uint16
-	ExeLen      uint16
-	CwdLen      uint16
-	TtyLen      uint16
-	CgnameLen   uint16
-	Pad         [2]uint16
+	_            structs.HostLayout
+	Hdr          probesRecHdr
+	Argc         uint32
+	ArgsLen      uint32
+	EnvLen       uint32
+	Flags        probesExecFlag
+	Sid          uint32
+	Pgid         uint32
+	FilenameLen  uint16
+	InterpLen    uint16
+	ExeLen       uint16
+	CwdLen       uint16
+	TtyLen       uint16
+	CgnameLen    uint16
+	Pad          [2]uint16
+	ArgsTailLen  uint32
+	ArgsSkipped  uint32
+	CreatorStart uint64
+	CreatorTgid  uint32
+	Pad2         uint32
 }
 
 type probesExitRec struct {
@@ -105,6 +119,15 @@ type probesExitRec struct {
 	Utime uint64
 	Stime uint64
 }
+
+type probesFileFlag uint8
+
+const (
+	probesFileFlagFILE_F_RESOLVED   probesFileFlag = 1
+	probesFileFlagFILE_F_CHROOT     probesFileFlag = 2
+	probesFileFlagFILE_F_MNTNS      probesFileFlag = 4
+	probesFileFlagFILE_F_NAME_MATCH probesFileFlag = 64
+)
 
 type probesFileOp uint8
 
@@ -123,7 +146,7 @@ type probesFileRec struct {
 	_        structs.HostLayout
 	Hdr      probesRecHdr
 	Op       probesFileOp
-	Pad0     uint8
+	Fflags   probesFileFlag
 	PathLen  uint16
 	Path2Len uint16
 	Pad      uint16
@@ -203,6 +226,8 @@ type probesPathScratch struct {
 		Dentry          uint64
 		Mnt             uint64
 		MntRoot         uint64
+		StopDentry      uint64
+		StopMnt         uint64
 		Pos             int32
 		O_mntParent     uint32
 		O_mntMountpoint uint32
@@ -275,6 +300,10 @@ const (
 	probesRecordBoundARGS_CAP     probesRecordBound = 8192
 	probesRecordBoundLPM_CAP      probesRecordBound = 256
 	probesRecordBoundPREFIXES_MAX probesRecordBound = 512
+	probesRecordBoundRL_PATH_CAP  probesRecordBound = 256
+	probesRecordBoundRL_KEYS_MAX  probesRecordBound = 4096
+	probesRecordBoundRL_FIRSTS    probesRecordBound = 64
+	probesRecordBoundRL_WINDOW_MS probesRecordBound = 1000
 )
 
 type probesRecordKind uint16
@@ -291,7 +320,8 @@ const (
 	probesRecordKindKIND_KILL        probesRecordKind = 9
 	probesRecordKindKIND_FPU         probesRecordKind = 10
 	probesRecordKindKIND_PAYLOAD     probesRecordKind = 11
-	probesRecordKindKIND_COUNT       probesRecordKind = 12
+	probesRecordKindKIND_SUPPRESSED  probesRecordKind = 12
+	probesRecordKindKIND_COUNT       probesRecordKind = 13
 )
 
 type probesRenameRec struct {
@@ -299,6 +329,40 @@ type probesRenameRec struct {
 	Hdr     probesRecHdr
 	Oldcomm [16]int8
 	Newcomm [16]int8
+}
+
+type probesRingClass uint32
+
+const (
+	probesRingClassRING_LIFECYCLE_KINDS probesRingClass = 10
+)
+
+type probesRlBudget struct {
+	_      structs.HostLayout
+	Window uint64
+	Firsts uint32
+	Pad    uint32
+}
+
+type probesRlKey struct {
+	_    structs.HostLayout
+	Tgid uint32
+	Kind uint16
+	Pad  uint16
+	Hash uint64
+}
+
+type probesSuppressedRec struct {
+	_       structs.HostLayout
+	Hdr     probesRecHdr
+	OfKind  probesRecordKind
+	PathLen uint16
+	Err     int32
+	Count   uint32
+	Op      uint32
+	FirstNs uint64
+	LastNs  uint64
+	Path    [256]int8
 }
 
 type probesSysctlRec struct {
@@ -317,11 +381,13 @@ type probesSysctlRec struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	probesMapCreators              = "creators"
 	probesMapEvents                = "events"
 	probesMapExecFailedHeap        = "exec_failed_heap"
 	probesMapExecHeap              = "exec_heap"
 	probesMapFileKeys              = "file_keys"
 	probesMapFpuTallies            = "fpu_tallies"
+	probesMapLifecycle             = "lifecycle"
 	probesMapLost                  = "lost"
 	probesMapPathCache             = "path_cache"
 	probesMapPathCacheHeap         = "path_cache_heap"
@@ -329,7 +395,11 @@ const (
 	probesMapPendingConnects       = "pending_connects"
 	probesMapPendingFiles          = "pending_files"
 	probesMapPrefixes              = "prefixes"
+	probesMapRatelimit             = "ratelimit"
+	probesMapRlBudgets             = "rl_budgets"
+	probesMapRlScratch             = "rl_scratch"
 	probesMapSeqno                 = "seqno"
+	probesMapSuppressed            = "suppressed"
 	probesProgHandleChmodEnter     = "handle_chmod_enter"
 	probesProgHandleChmodExit      = "handle_chmod_exit"
 	probesProgHandleConnect4       = "handle_connect4"
@@ -348,6 +418,7 @@ const (
 	probesProgHandleFchmodat2Exit  = "handle_fchmodat2_exit"
 	probesProgHandleFchmodatEnter  = "handle_fchmodat_enter"
 	probesProgHandleFchmodatExit   = "handle_fchmodat_exit"
+	probesProgHandleFork           = "handle_fork"
 	probesProgHandleFpu            = "handle_fpu"
 	probesProgHandleKillExit       = "handle_kill_exit"
 	probesProgHandleLinkEnter      = "handle_link_enter"
@@ -392,6 +463,7 @@ const (
 	probesVarFpuQuietNs            = "fpu_quiet_ns"
 	probesVarFpuTrackedBits        = "fpu_tracked_bits"
 	probesVarFpuWindowNs           = "fpu_window_ns"
+	probesVarHostMntNs             = "host_mnt_ns"
 	probesVarPayloadOn             = "payload_on"
 	probesVarRecordTypes           = "record_types"
 	probesVarWakeupBytes           = "wakeup_bytes"
@@ -457,6 +529,7 @@ type probesProgramSpecs struct {
 	HandleFchmodat2Exit  *ebpf.ProgramSpec `ebpf:"handle_fchmodat2_exit"`
 	HandleFchmodatEnter  *ebpf.ProgramSpec `ebpf:"handle_fchmodat_enter"`
 	HandleFchmodatExit   *ebpf.ProgramSpec `ebpf:"handle_fchmodat_exit"`
+	HandleFork           *ebpf.ProgramSpec `ebpf:"handle_fork"`
 	HandleFpu            *ebpf.ProgramSpec `ebpf:"handle_fpu"`
 	HandleKillExit       *ebpf.ProgramSpec `ebpf:"handle_kill_exit"`
 	HandleLinkEnter      *ebpf.ProgramSpec `ebpf:"handle_link_enter"`
@@ -492,11 +565,13 @@ type probesProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesMapSpecs struct {
+	Creators        *ebpf.MapSpec `ebpf:"creators"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
 	ExecFailedHeap  *ebpf.MapSpec `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.MapSpec `ebpf:"exec_heap"`
 	FileKeys        *ebpf.MapSpec `ebpf:"file_keys"`
 	FpuTallies      *ebpf.MapSpec `ebpf:"fpu_tallies"`
+	Lifecycle       *ebpf.MapSpec `ebpf:"lifecycle"`
 	Lost            *ebpf.MapSpec `ebpf:"lost"`
 	PathCache       *ebpf.MapSpec `ebpf:"path_cache"`
 	PathCacheHeap   *ebpf.MapSpec `ebpf:"path_cache_heap"`
@@ -504,7 +579,11 @@ type probesMapSpecs struct {
 	PendingConnects *ebpf.MapSpec `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.MapSpec `ebpf:"pending_files"`
 	Prefixes        *ebpf.MapSpec `ebpf:"prefixes"`
+	Ratelimit       *ebpf.MapSpec `ebpf:"ratelimit"`
+	RlBudgets       *ebpf.MapSpec `ebpf:"rl_budgets"`
+	RlScratch       *ebpf.MapSpec `ebpf:"rl_scratch"`
 	Seqno           *ebpf.MapSpec `ebpf:"seqno"`
+	Suppressed      *ebpf.MapSpec `ebpf:"suppressed"`
 }
 
 // probesVariableSpecs contains global variables before they are loaded into the kernel.
@@ -526,6 +605,7 @@ type probesVariableSpecs struct {
 	FpuQuietNs     *ebpf.VariableSpec `ebpf:"fpu_quiet_ns"`
 	FpuTrackedBits *ebpf.VariableSpec `ebpf:"fpu_tracked_bits"`
 	FpuWindowNs    *ebpf.VariableSpec `ebpf:"fpu_window_ns"`
+	HostMntNs      *ebpf.VariableSpec `ebpf:"host_mnt_ns"`
 	PayloadOn      *ebpf.VariableSpec `ebpf:"payload_on"`
 	RecordTypes    *ebpf.VariableSpec `ebpf:"record_types"`
 	WakeupBytes    *ebpf.VariableSpec `ebpf:"wakeup_bytes"`
@@ -551,11 +631,13 @@ func (o *probesObjects) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesMaps struct {
+	Creators        *ebpf.Map `ebpf:"creators"`
 	Events          *ebpf.Map `ebpf:"events"`
 	ExecFailedHeap  *ebpf.Map `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.Map `ebpf:"exec_heap"`
 	FileKeys        *ebpf.Map `ebpf:"file_keys"`
 	FpuTallies      *ebpf.Map `ebpf:"fpu_tallies"`
+	Lifecycle       *ebpf.Map `ebpf:"lifecycle"`
 	Lost            *ebpf.Map `ebpf:"lost"`
 	PathCache       *ebpf.Map `ebpf:"path_cache"`
 	PathCacheHeap   *ebpf.Map `ebpf:"path_cache_heap"`
@@ -563,16 +645,22 @@ type probesMaps struct {
 	PendingConnects *ebpf.Map `ebpf:"pending_connects"`
 	PendingFiles    *ebpf.Map `ebpf:"pending_files"`
 	Prefixes        *ebpf.Map `ebpf:"prefixes"`
+	Ratelimit       *ebpf.Map `ebpf:"ratelimit"`
+	RlBudgets       *ebpf.Map `ebpf:"rl_budgets"`
+	RlScratch       *ebpf.Map `ebpf:"rl_scratch"`
 	Seqno           *ebpf.Map `ebpf:"seqno"`
+	Suppressed      *ebpf.Map `ebpf:"suppressed"`
 }
 
 func (m *probesMaps) Close() error {
 	return _ProbesClose(
+		m.Creators,
 		m.Events,
 		m.ExecFailedHeap,
 		m.ExecHeap,
 		m.FileKeys,
 		m.FpuTallies,
+		m.Lifecycle,
 		m.Lost,
 		m.PathCache,
 		m.PathCacheHeap,
@@ -580,7 +668,11 @@ func (m *probesMaps) Close() error {
 		m.PendingConnects,
 		m.PendingFiles,
 		m.Prefixes,
+		m.Ratelimit,
+		m.RlBudgets,
+		m.RlScratch,
 		m.Seqno,
+		m.Suppressed,
 	)
 }
 
@@ -603,6 +695,7 @@ type probesVariables struct {
 	FpuQuietNs     *ebpf.Variable `ebpf:"fpu_quiet_ns"`
 	FpuTrackedBits *ebpf.Variable `ebpf:"fpu_tracked_bits"`
 	FpuWindowNs    *ebpf.Variable `ebpf:"fpu_window_ns"`
+	HostMntNs      *ebpf.Variable `ebpf:"host_mnt_ns"`
 	PayloadOn      *ebpf.Variable `ebpf:"payload_on"`
 	RecordTypes    *ebpf.Variable `ebpf:"record_types"`
 	WakeupBytes    *ebpf.Variable `ebpf:"wakeup_bytes"`
@@ -630,6 +723,7 @@ type probesPrograms struct {
 	HandleFchmodat2Exit  *ebpf.Program `ebpf:"handle_fchmodat2_exit"`
 	HandleFchmodatEnter  *ebpf.Program `ebpf:"handle_fchmodat_enter"`
 	HandleFchmodatExit   *ebpf.Program `ebpf:"handle_fchmodat_exit"`
+	HandleFork           *ebpf.Program `ebpf:"handle_fork"`
 	HandleFpu            *ebpf.Program `ebpf:"handle_fpu"`
 	HandleKillExit       *ebpf.Program `ebpf:"handle_kill_exit"`
 	HandleLinkEnter      *ebpf.Program `ebpf:"handle_link_enter"`
@@ -681,6 +775,7 @@ func (p *probesPrograms) Close() error {
 		p.HandleFchmodat2Exit,
 		p.HandleFchmodatEnter,
 		p.HandleFchmodatExit,
+		p.HandleFork,
 		p.HandleFpu,
 		p.HandleKillExit,
 		p.HandleLinkEnter,

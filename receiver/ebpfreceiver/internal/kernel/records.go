@@ -24,7 +24,9 @@ func _() {
 	_ = x[event.KindKill-event.Kind(probesRecordKindKIND_KILL)]
 	_ = x[event.KindFPU-event.Kind(probesRecordKindKIND_FPU)]
 	_ = x[event.KindPayload-event.Kind(probesRecordKindKIND_PAYLOAD)]
+	_ = x[event.KindSuppressed-event.Kind(probesRecordKindKIND_SUPPRESSED)]
 	_ = x[event.KindCount-event.Kind(probesRecordKindKIND_COUNT)]
+	_ = x[event.LifecycleKinds-probesRingClassRING_LIFECYCLE_KINDS]
 
 	_ = x[MaxArgvBytes-probesRecordBoundARGS_CAP]
 	_ = x[MaxEnvBytes-probesRecordBoundARGS_CAP]

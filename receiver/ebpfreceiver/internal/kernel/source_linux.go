@@ -3,6 +3,7 @@
 package kernel // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"github.com/cilium/ebpf/link"
 	"github.com/cilium/ebpf/ringbuf"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 )
@@ -30,7 +32,8 @@ type Source struct {
 	mu      sync.Mutex
 	coll    *ebpf.Collection
 	links   []link.Link
-	reader  *ringbuf.Reader
+	reader  *ringbuf.Reader // bulk ring
+	life    *ringbuf.Reader // lifecycle ring, read first
 	started bool
 	closed  bool
 
@@ -40,7 +43,7 @@ type Source struct {
 var _ event.Source = (*Source)(nil)
 
 // New checks opts and returns a Source that is not started yet. Zero values in opts take the
-// defaults (4 MiB ring, 100 ms polling, 4 KiB argv and env, /dev/cpu/ always watched).
+// defaults (4 MiB bulk ring, 8 MiB lifecycle ring, 100 ms polling, 4 KiB argv and env, /dev/cpu/ always watched).
 func New(opts event.Options, logger *zap.Logger) (event.Source, error) {
 	o, err := withDefaults(opts)
 	if err != nil {
@@ -49,7 +52,7 @@ func New(opts event.Options, logger *zap.Logger) (event.Source, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &Source{opts: o, logger: logger, lim: decodeLimits{maxArgs: o.ArgvMaxArgs, maxEnv: o.EnvMaxVars}}, nil
+	return &Source{opts: o, logger: logger, lim: decodeLimits{maxArgs: o.ArgvMaxArgs, maxEnv: o.EnvMaxVars, comms: new(commCache)}}, nil
 }
 
 // Start loads and attaches every program of the enabled families. On error everything already
@@ -113,12 +116,15 @@ func (s *Source) Start() (err error) {
 	}
 	rd, err := ringbuf.NewReader(coll.Maps["events"])
 	if err != nil {
-		return fmt.Errorf("opening the ring buffer reader: %w", err)
+		return fmt.Errorf("opening the bulk ring buffer reader: %w", err)
 	}
 	s.reader = rd
+	if s.life, err = ringbuf.NewReader(coll.Maps["lifecycle"]); err != nil {
+		return fmt.Errorf("opening the lifecycle ring buffer reader: %w", err)
+	}
 	s.started = true
 	s.logger.Info("eBPF programs attached", zap.Int("programs", len(active)), zap.String("cgroup_root", cgroupRoot),
-		zap.Int("ring_buffer_bytes", s.opts.RingBufferSize))
+		zap.Int("ring_buffer_bytes", s.opts.RingBufferSize), zap.Int("lifecycle_ring_buffer_bytes", s.opts.LifecycleRingSize))
 	return nil
 }
 
@@ -166,9 +172,10 @@ func (s *Source) selectHooks(spec *ebpf.CollectionSpec, events string) ([]hook, 
 
 func (s *Source) configure(spec *ebpf.CollectionSpec) error {
 	spec.Maps["events"].MaxEntries = uint32(s.opts.RingBufferSize)
+	spec.Maps["lifecycle"].MaxEntries = uint32(s.opts.LifecycleRingSize)
 	var excl [MaxExcludePIDs]uint32
 	copy(excl[:], s.opts.ExcludePIDs)
-	wake := uint64(s.opts.RingBufferSize / 4)
+	wake := uint64(min(s.opts.RingBufferSize, s.opts.LifecycleRingSize) / 4)
 	if wake > 256<<10 {
 		wake = 256 << 10
 	}
@@ -192,6 +199,7 @@ func (s *Source) configure(spec *ebpf.CollectionSpec) error {
 		"payload_on":     boolU32(s.opts.Payload),
 		"dns_on":         boolU32(s.opts.DNS),
 		"connect_on":     boolU32(s.opts.Network),
+		"host_mnt_ns":    s.opts.HostMountNS,
 	}
 	for name, v := range vars {
 		vs, ok := spec.Variables[name]
@@ -283,69 +291,179 @@ func cgroupAttachType(prog string) ebpf.AttachType {
 	return ebpf.AttachNone
 }
 
+// bulkBatch is how many bulk records are read between two looks at the lifecycle ring.
+const bulkBatch = 256
+
+// flushPeriod is how often the rate limiter's ended windows are collected.
+const flushPeriod = time.Second
+
 // Run reads records until ctx is done or the source is closed. The reader is not woken per record:
-// it drains the ring every PollInterval (and sooner when the kernel sees a backlog).
+// it waits on the lifecycle ring for up to PollInterval (sooner when the kernel sees a backlog in
+// it), drains it, then reads the bulk ring in batches, draining the lifecycle ring again between
+// them, so that exec and exit records are read first whatever the bulk ring holds.
 func (s *Source) Run(ctx context.Context, fn func(*event.Event)) error {
 	s.mu.Lock()
-	rd := s.reader
+	rd, life := s.reader, s.life
 	s.mu.Unlock()
-	if rd == nil {
+	if rd == nil || life == nil {
 		return errors.New("ebpf source: Run before Start")
 	}
 	var (
-		rec ringbuf.Record
-		ev  event.Event
+		rec       ringbuf.Record
+		ev        event.Event
+		lastFlush = time.Now()
 	)
+	deliver := func() {
+		if err := decode(rec.RawSample, s.lim, &ev); err != nil {
+			s.parseErrors.Add(1)
+			return
+		}
+		fn(&ev)
+	}
+	// drain reads what r holds until deadline (or at most max records when max > 0); done says
+	// whether the source is closed.
+	drain := func(r *ringbuf.Reader, deadline time.Time, max int) (n int, done bool, err error) {
+		r.SetDeadline(deadline)
+		for max <= 0 || n < max {
+			if err := r.ReadInto(&rec); err != nil {
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					return n, false, nil
+				}
+				if errors.Is(err, os.ErrClosed) || errors.Is(err, ringbuf.ErrFlushed) {
+					return n, true, nil
+				}
+				return n, true, fmt.Errorf("reading the ring buffer: %w", err)
+			}
+			n++
+			deliver()
+			if ctx.Err() != nil {
+				return n, true, nil
+			}
+		}
+		return n, false, nil
+	}
+	past := time.Unix(0, 1) // a deadline in the past: read what is there, do not wait (zero means none)
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		rd.SetDeadline(time.Now().Add(s.opts.PollInterval))
+		if _, done, err := drain(life, time.Now().Add(s.opts.PollInterval), 0); done || err != nil {
+			return err
+		}
 		for {
-			err := rd.ReadInto(&rec)
-			if err != nil {
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					break
+			n, done, err := drain(rd, past, bulkBatch)
+			if done || err != nil {
+				return err
+			}
+			if life.AvailableBytes() > 0 {
+				if _, done, err := drain(life, past, 0); done || err != nil {
+					return err
 				}
-				if errors.Is(err, os.ErrClosed) || errors.Is(err, ringbuf.ErrFlushed) {
-					return nil
-				}
-				return fmt.Errorf("reading the ring buffer: %w", err)
 			}
-			if err := decode(rec.RawSample, s.lim, &ev); err != nil {
-				s.parseErrors.Add(1)
-				continue
+			if n < bulkBatch {
+				break
 			}
-			fn(&ev)
-			if ctx.Err() != nil {
-				return nil
-			}
+		}
+		if time.Since(lastFlush) >= flushPeriod {
+			lastFlush = time.Now()
+			s.flushSuppressed(fn)
 		}
 	}
 }
 
+// flushSuppressed sends the summaries of rate-limit windows that ended with no record after them
+// (the kernel sends a window's summary only when the next record of its kind and content comes),
+// and deletes every entry idle that long, counted or not, so that the kernel's table (a plain hash,
+// which never drops a count on its own) keeps room. An entry is taken once its window ended a whole
+// window ago and nothing was counted in it since, so the kernel is not about to send it too.
+func (s *Source) flushSuppressed(fn func(*event.Event)) {
+	s.mu.Lock()
+	var m *ebpf.Map
+	if s.coll != nil {
+		m = s.coll.Maps["ratelimit"]
+	}
+	s.mu.Unlock()
+	if m == nil {
+		return
+	}
+	now, err := bootNS()
+	if err != nil {
+		return
+	}
+	window := uint64(probesRecordBoundRL_WINDOW_MS) * uint64(time.Millisecond)
+	var (
+		key  []byte
+		val  []byte
+		keys [][]byte
+		ev   event.Event
+	)
+	it := m.Iterate()
+	for it.Next(&key, &val) {
+		r := view[probesSuppressedRec](val)
+		if r == nil || now < r.FirstNs+2*window || now < r.LastNs+window {
+			continue
+		}
+		keys = append(keys, bytes.Clone(key))
+	}
+	for _, k := range keys {
+		if err := m.LookupAndDelete(k, &val); err != nil {
+			continue
+		}
+		if err := decode(bytes.Clone(val), s.lim, &ev); err != nil || ev.Suppressed == nil || ev.Suppressed.Count == 0 {
+			continue
+		}
+		ev.BootNS = now
+		fn(&ev)
+	}
+}
+
+// bootNS is CLOCK_BOOTTIME, the clock of bpf_ktime_get_boot_ns.
+func bootNS() (uint64, error) {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err != nil {
+		return 0, err
+	}
+	return uint64(ts.Nano()), nil
+}
+
 // Stats returns the kernel-side loss per kind, parse errors and ring fill.
 func (s *Source) Stats() event.Stats {
-	st := event.Stats{ParseErrors: s.parseErrors.Load(), RingSize: uint64(s.opts.RingBufferSize)}
+	st := event.Stats{ParseErrors: s.parseErrors.Load(), RingSize: uint64(s.opts.RingBufferSize),
+		LifecycleSize: uint64(s.opts.LifecycleRingSize)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.coll == nil || s.closed {
 		return st
 	}
-	if m := s.coll.Maps["lost"]; m != nil {
-		for k := uint32(0); k < uint32(event.KindCount); k++ {
-			var per []uint64
-			if err := m.Lookup(k, &per); err == nil {
-				for _, v := range per {
-					st.Lost[k] += v
-				}
-			}
+	sumPerCPU(s.coll.Maps["lost"], &st.Lost)
+	sumPerCPU(s.coll.Maps["suppressed"], &st.Suppressed)
+	for k := event.Kind(0); k < event.KindCount; k++ {
+		if k.Lifecycle() {
+			st.LifecycleLost += st.Lost[k]
 		}
 	}
 	if s.reader != nil {
 		st.RingUsed = uint64(s.reader.AvailableBytes())
 	}
+	if s.life != nil {
+		st.LifecycleUsed = uint64(s.life.AvailableBytes())
+	}
 	return st
+}
+
+// sumPerCPU adds up a per-CPU array of counters indexed by kind.
+func sumPerCPU(m *ebpf.Map, out *[event.KindCount]uint64) {
+	if m == nil {
+		return
+	}
+	for k := uint32(0); k < uint32(event.KindCount); k++ {
+		var per []uint64
+		if err := m.Lookup(k, &per); err == nil {
+			for _, v := range per {
+				out[k] += v
+			}
+		}
+	}
 }
 
 // Close detaches everything; it is safe to call more than once and without Start.
@@ -362,6 +480,10 @@ func (s *Source) release() error {
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 		s.reader = nil
+	}
+	if s.life != nil {
+		errs = append(errs, s.life.Close())
+		s.life = nil
 	}
 	for i := len(s.links) - 1; i >= 0; i-- {
 		errs = append(errs, s.links[i].Close())

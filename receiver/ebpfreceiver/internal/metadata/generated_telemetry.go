@@ -25,15 +25,21 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                metric.Meter
-	mu                   sync.Mutex
-	registrations        []metric.Registration
-	EbpfEvents           metric.Int64Counter
-	EbpfEventsLost       metric.Int64Counter
-	EbpfParseErrors      metric.Int64Counter
-	EbpfProcessesTracked metric.Int64ObservableGauge
-	EbpfRecordsEmitted   metric.Int64Counter
-	EbpfRingBufferFill   metric.Float64ObservableGauge
+	meter                       metric.Meter
+	mu                          sync.Mutex
+	registrations               []metric.Registration
+	EbpfEvents                  metric.Int64Counter
+	EbpfEventsLost              metric.Int64Counter
+	EbpfEventsSuppressed        metric.Int64Counter
+	EbpfLifecycleEventsLost     metric.Int64Counter
+	EbpfLifecycleRingBufferFill metric.Float64ObservableGauge
+	EbpfParseErrors             metric.Int64Counter
+	EbpfProcessesTracked        metric.Int64ObservableGauge
+	EbpfReadbackDropped         metric.Int64Counter
+	EbpfReadbackTimeouts        metric.Int64Counter
+	EbpfRecordsDropped          metric.Int64Counter
+	EbpfRecordsEmitted          metric.Int64Counter
+	EbpfRingBufferFill          metric.Float64ObservableGauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -45,6 +51,21 @@ type telemetryBuilderOptionFunc func(mb *TelemetryBuilder)
 
 func (tbof telemetryBuilderOptionFunc) apply(mb *TelemetryBuilder) {
 	tbof(mb)
+}
+
+// RegisterEbpfLifecycleRingBufferFillCallback sets callback for observable EbpfLifecycleRingBufferFill metric.
+func (builder *TelemetryBuilder) RegisterEbpfLifecycleRingBufferFillCallback(cb metric.Float64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerFloat64{inst: builder.EbpfLifecycleRingBufferFill, obs: o})
+		return nil
+	}, builder.EbpfLifecycleRingBufferFill)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
 }
 
 // RegisterEbpfProcessesTrackedCallback sets callback for observable EbpfProcessesTracked metric.
@@ -123,8 +144,26 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.EbpfEventsLost, err = builder.meter.Int64Counter(
 		"otelcol_ebpf_events_lost",
-		metric.WithDescription("Events dropped in the kernel because the ring buffer was full, by event type. [Development]"),
+		metric.WithDescription("Events dropped in the kernel because their ring buffer (lifecycle or bulk) was full, by event type. [Development]"),
 		metric.WithUnit("{event}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfEventsSuppressed, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_events_suppressed",
+		metric.WithDescription("Repeated records held back by the kernel's per-process rate limiter and reported as counts in cryptochain.suppressed records, by event type. [Development]"),
+		metric.WithUnit("{event}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfLifecycleEventsLost, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_lifecycle_events_lost",
+		metric.WithDescription("Exec and exit records dropped because the lifecycle ring buffer was full. Anything but zero means process lineage is incomplete. [Development]"),
+		metric.WithUnit("{event}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfLifecycleRingBufferFill, err = builder.meter.Float64ObservableGauge(
+		"otelcol_ebpf_lifecycle_ring_buffer_fill",
+		metric.WithDescription("Fraction of the lifecycle (exec, exit) ring buffer waiting to be read at the last look (0 to 1). [Development]"),
+		metric.WithUnit("1"),
 	)
 	errs = errors.Join(errs, err)
 	builder.EbpfParseErrors, err = builder.meter.Int64Counter(
@@ -139,6 +178,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{process}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.EbpfReadbackDropped, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_readback_dropped",
+		metric.WithDescription("Read-backs not done because the read-back queue was full (or, for a container process already gone, nothing of it was reachable), by kind: persistence (the write is reported without content) or config_file (the exec's miner config files are not read). [Development]"),
+		metric.WithUnit("{read}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfReadbackTimeouts, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_readback_timeouts",
+		metric.WithDescription("File read-backs given up because the file system did not answer in time (a stalled FUSE or network mount). [Development]"),
+		metric.WithUnit("{read}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfRecordsDropped, err = builder.meter.Int64Counter(
+		"otelcol_ebpf_records_dropped",
+		metric.WithDescription("Log records dropped because the next consumer refused them permanently, kept refusing them past the retry time, or the send queue was full. [Development]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.EbpfRecordsEmitted, err = builder.meter.Int64Counter(
 		"otelcol_ebpf_records_emitted",
 		metric.WithDescription("Log records handed to the next consumer. [Development]"),
@@ -147,7 +204,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	errs = errors.Join(errs, err)
 	builder.EbpfRingBufferFill, err = builder.meter.Float64ObservableGauge(
 		"otelcol_ebpf_ring_buffer_fill",
-		metric.WithDescription("Fraction of the kernel ring buffer waiting to be read at the last look (0 to 1). [Development]"),
+		metric.WithDescription("Fraction of the bulk kernel ring buffer (every event type but exec and exit) waiting to be read at the last look (0 to 1). [Development]"),
 		metric.WithUnit("1"),
 	)
 	errs = errors.Join(errs, err)

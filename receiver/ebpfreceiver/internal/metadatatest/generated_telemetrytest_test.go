@@ -20,6 +20,10 @@ func TestSetupTelemetry(t *testing.T) {
 	tb, err := metadata.NewTelemetryBuilder(testTel.NewTelemetrySettings())
 	require.NoError(t, err)
 	defer tb.Shutdown()
+	require.NoError(t, tb.RegisterEbpfLifecycleRingBufferFillCallback(func(_ context.Context, observer metric.Float64Observer) error {
+		observer.Observe(1)
+		return nil
+	}))
 	require.NoError(t, tb.RegisterEbpfProcessesTrackedCallback(func(_ context.Context, observer metric.Int64Observer) error {
 		observer.Observe(1)
 		return nil
@@ -30,7 +34,12 @@ func TestSetupTelemetry(t *testing.T) {
 	}))
 	tb.EbpfEvents.Add(context.Background(), 1)
 	tb.EbpfEventsLost.Add(context.Background(), 1)
+	tb.EbpfEventsSuppressed.Add(context.Background(), 1)
+	tb.EbpfLifecycleEventsLost.Add(context.Background(), 1)
 	tb.EbpfParseErrors.Add(context.Background(), 1)
+	tb.EbpfReadbackDropped.Add(context.Background(), 1)
+	tb.EbpfReadbackTimeouts.Add(context.Background(), 1)
+	tb.EbpfRecordsDropped.Add(context.Background(), 1)
 	tb.EbpfRecordsEmitted.Add(context.Background(), 1)
 	AssertEqualEbpfEvents(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
@@ -38,10 +47,28 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualEbpfEventsLost(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfEventsSuppressed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfLifecycleEventsLost(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfLifecycleRingBufferFill(t, testTel,
+		[]metricdata.DataPoint[float64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfParseErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfProcessesTracked(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfReadbackDropped(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfReadbackTimeouts(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualEbpfRecordsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualEbpfRecordsEmitted(t, testTel,

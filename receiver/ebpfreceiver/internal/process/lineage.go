@@ -70,28 +70,61 @@ func (t *Table) fromProcfs(pid uint32) (*Proc, bool) {
 }
 
 // ancestors returns the pids above k, nearest first, at most max. The walk stops at a parent the
-// table does not know (its pid is still included) and at pid 0.
+// table does not know (its pid is still included) and at pid 0. A complete answer (ending at pid 0
+// or at max) is kept on the image and reused, and a child's answer starts from its parent's: the
+// ancestors of a process do not change, only a parent the table did not know yet can appear, so an
+// unfinished answer is reused only until the store takes a new image. The returned slice is
+// shared: callers must not modify it.
 func (t *store) ancestors(k Key, max int) []int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var out []int64
 	p, ok := t.getLocked(k)
 	if !ok {
 		return nil
 	}
+	if (p.ancestorsDone || p.ancestors != nil && p.ancestorsGen == t.gen) && cap(p.ancestors) >= max {
+		return p.ancestors[:min(len(p.ancestors), max)]
+	}
+	var out []int64
+	done := false
+	if parent, ok := t.getLocked(p.Parent); ok && parent.ancestorsDone && parent.Key != p.Key && p.Parent.PID != 0 &&
+		cap(parent.ancestors) >= max && !containsPID(parent.ancestors, p.PID) {
+		out = make([]int64, 0, max)
+		out = append(out, int64(p.Parent.PID))
+		out = append(out, parent.ancestors[:min(len(parent.ancestors), max-1)]...)
+		done = true
+	} else {
+		out, done = t.walk(p, max)
+	}
+	p.ancestors, p.ancestorsDone, p.ancestorsGen = out, done, t.gen
+	return out
+}
+
+// walk climbs the table from p; done says the answer is final (it ended at pid 0 or at max).
+func (t *store) walk(p *Proc, max int) ([]int64, bool) {
+	out := make([]int64, 0, max)
 	seen := map[Key]bool{p.Key: true}
 	for len(out) < max {
 		parent := p.Parent
 		if parent.PID == 0 {
-			break
+			return out, true
 		}
 		out = append(out, int64(parent.PID))
 		next, ok := t.getLocked(parent)
 		if !ok || seen[next.Key] {
-			break
+			return out, false
 		}
 		seen[next.Key] = true
 		p = next
 	}
-	return out
+	return out, true
+}
+
+func containsPID(pids []int64, pid uint32) bool {
+	for _, p := range pids {
+		if p == int64(pid) {
+			return true
+		}
+	}
+	return false
 }

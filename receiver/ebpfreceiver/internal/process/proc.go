@@ -34,6 +34,13 @@ type Proc struct {
 	Context   Context
 
 	exitedAt time.Time
+	// ancestors is the last answer of store.ancestors for this image, so the records of a busy
+	// process do not walk the table again: final once the walk reached pid 0 or the limit,
+	// otherwise valid while the store holds no new image (ancestorsGen). The store clears it
+	// whenever it stores an image. Never modified once set: it is shared.
+	ancestors     []int64
+	ancestorsDone bool
+	ancestorsGen  uint64
 }
 
 // Cgroup is where a process runs: its cgroup v2 id and path and the workload the path names.

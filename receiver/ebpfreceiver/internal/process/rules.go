@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bytes"
 	"path"
 	"strings"
 )
@@ -80,10 +81,13 @@ var ciMarkers = []string{"GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "BUILDKIT
 	"TF_BUILD", "TEAMCITY_VERSION", "DRONE", "BITBUCKET_BUILD_NUMBER"}
 
 // hasCIMarker says whether an environment entry (NAME=value) is a CI marker.
-func hasCIMarker(entry string) bool {
-	name, _, _ := strings.Cut(entry, "=")
+func hasCIMarker(entry string) bool { return hasCIMarkerBytes([]byte(entry)) }
+
+// hasCIMarkerBytes is hasCIMarker on the kernel's bytes, without copying them.
+func hasCIMarkerBytes(entry []byte) bool {
+	name, _, _ := bytes.Cut(entry, []byte("="))
 	for _, m := range ciMarkers {
-		if name == m {
+		if string(name) == m {
 			return true
 		}
 	}

@@ -17,11 +17,25 @@ type store struct {
 	byPID map[uint32]Key // latest incarnation of each pid
 	grace time.Duration
 	exits []Key
+	gen   uint64 // images stored or removed so far: what was learned under a generation stays valid while it stays
+
+	// the last exact-key answer of getLocked, valid while gen stays: a busy process asks again
+	lastKey  Key
+	lastProc *Proc
+	lastGen  uint64
+
+	// departed keeps the last images swept after their grace period, by exact key: a creator
+	// recorded at fork may exec its orphan long after it exited itself (sleep, then exec).
+	departed *lru.Cache[Key, *Proc]
 }
+
+// departedSize bounds the images kept after exit for late orphans' execs.
+const departedSize = 4096
 
 // newStore makes a store holding at most size processes; exited ones are forgotten after grace.
 func newStore(size int, grace time.Duration) *store {
 	t := &store{byPID: make(map[uint32]Key, size), grace: grace}
+	t.departed, _ = lru.New[Key, *Proc](departedSize)
 	t.procs, _ = lru.NewWithEvict[Key, *Proc](size, func(k Key, _ *Proc) {
 		if t.byPID[k.PID] == k {
 			delete(t.byPID, k.PID)
@@ -34,6 +48,8 @@ func newStore(size int, grace time.Duration) *store {
 func (t *store) put(p *Proc) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	p.ancestors, p.ancestorsDone = nil, false // a copied image (a fork) must not keep its parent's
+	t.gen++
 	t.procs.Add(p.Key, p)
 	if cur, ok := t.byPID[p.PID]; !ok || cur.Start <= p.Start {
 		t.byPID[p.PID] = p.Key
@@ -49,7 +65,11 @@ func (t *store) get(k Key) (*Proc, bool) {
 
 func (t *store) getLocked(k Key) (*Proc, bool) {
 	if k.Start != 0 {
+		if t.lastProc != nil && t.lastGen == t.gen && k == t.lastKey {
+			return t.lastProc, true
+		}
 		if p, ok := t.procs.Get(k); ok {
+			t.lastKey, t.lastProc, t.lastGen = k, p, t.gen
 			return p, true
 		}
 	}
@@ -92,9 +112,19 @@ func (t *store) sweep(now time.Time) {
 		if now.Sub(p.exitedAt) < t.grace {
 			break
 		}
+		t.departed.Add(k, p)
 		t.procs.Remove(k)
+		t.gen++
 	}
 	t.exits = append(t.exits[:0], t.exits[i:]...)
+}
+
+// creator returns the process with exactly key k, live, in its grace period, or departed.
+func (t *store) creator(k Key) (*Proc, bool) {
+	if p, ok := t.get(k); ok {
+		return p, true
+	}
+	return t.departed.Get(k)
 }
 
 // len is the number of processes held.

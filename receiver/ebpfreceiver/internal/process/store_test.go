@@ -66,3 +66,33 @@ func TestExitGraceAndBound(t *testing.T) {
 	tb.put(&Proc{Key: Key{31, 1}, Parent: Key{30, 1}})
 	assert.Equal(t, []int64{31, 30}, tb.ancestors(Key{30, 1}, 8))
 }
+
+func TestAncestorsKeptPerImage(t *testing.T) {
+	tb := newStore(100, time.Second)
+	tb.put(&Proc{Key: Key{1, 10}})
+	tb.put(&Proc{Key: Key{50, 20}, Parent: Key{1, 10}})
+	shell := &Proc{Key: Key{60, 30}, Parent: Key{50, 20}}
+	tb.put(shell)
+	assert.Equal(t, []int64{50, 1}, tb.ancestors(Key{60, 30}, 8))
+	assert.True(t, shell.ancestorsDone, "a chain that reached pid 0 is kept")
+
+	// A child starts from its parent's kept answer.
+	tb.put(&Proc{Key: Key{70, 40}, Parent: Key{60, 30}})
+	assert.Equal(t, []int64{60, 50, 1}, tb.ancestors(Key{70, 40}, 8))
+
+	// A fork copies its parent's image: storing it drops the parent's answer.
+	fork := *shell
+	fork.Key, fork.Parent = Key{61, 35}, shell.Key
+	tb.put(&fork)
+	assert.Equal(t, []int64{60, 50, 1}, tb.ancestors(Key{61, 35}, 8))
+
+	// A chain that stopped at a parent the table did not know is not kept: once the parent is
+	// learned, the answer grows.
+	tb.put(&Proc{Key: Key{90, 60}, Parent: Key{89, 55}})
+	assert.Equal(t, []int64{89}, tb.ancestors(Key{90, 60}, 8))
+	tb.put(&Proc{Key: Key{89, 55}, Parent: Key{60, 30}})
+	assert.Equal(t, []int64{89, 60, 50, 1}, tb.ancestors(Key{90, 60}, 8))
+
+	// The limit applies to kept answers too.
+	assert.Equal(t, []int64{89, 60}, tb.ancestors(Key{90, 60}, 2))
+}

@@ -146,7 +146,7 @@ func (t *Table) exec(ev *event.Event, atStart bool) *Proc {
 		proc.Args = append(proc.Args, untrusted.String(a, ruleArgBytes))
 	}
 	for _, e := range ev.Exec.Env {
-		if hasCIMarker(string(e[:min(len(e), ciMarkerBytes)])) {
+		if hasCIMarkerBytes(e[:min(len(e), ciMarkerBytes)]) {
 			proc.CI = true
 			break
 		}
@@ -154,8 +154,16 @@ func (t *Table) exec(ev *event.Event, atStart bool) *Proc {
 	proc.Cgroup = t.cgroupOf(ev)
 
 	// The context is decided against the previous image of this process when it exec'd before,
-	// otherwise against its parent (found in procfs if the table never saw it).
+	// otherwise against its creator recorded at fork (the process whose image it ran: an orphan of a
+	// double fork keeps it whatever its parent is now), otherwise against its parent (found in
+	// procfs if the table never saw it). A known creator is also its parent in the lineage.
 	parent, ok := t.procs.get(key)
+	if !ok && ev.Exec.CreatorPID != 0 {
+		creator := Key{PID: ev.Exec.CreatorPID, Start: ev.Exec.CreatorStart}
+		if parent, ok = t.procs.creator(creator); ok {
+			proc.Parent = creator
+		}
+	}
 	if !ok {
 		parent, ok = t.procs.get(proc.Parent)
 		if !ok && !atStart && proc.Parent.PID != 0 {

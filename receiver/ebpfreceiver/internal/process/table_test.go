@@ -62,6 +62,38 @@ func TestTableDoors(t *testing.T) {
 	assert.Equal(t, KindCgroup, none.Context.Kind)
 }
 
+// An orphan of a double fork execs with pid 1 as its parent: the creator recorded at fork decides
+// its context and lineage, also when the creator exited long before.
+func TestTableOrphanKeepsCreatorContext(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		tb := New(Options{ProcfsRoot: t.TempDir()})
+		initProc := tb.Exec(execEvent(1, 0, 1e6, 0, "/sbin/init", "/sbin/init"))
+		tb.Exec(execEvent(100, 1, 1e9, 1e6, "/usr/bin/bash", "bash"))
+		dropper := tb.Exec(execEvent(200, 100, 2e9, 1e9, "/usr/bin/sh", "sh", "-c", "x"))
+		require.NotEqual(t, initProc.Context.ID, dropper.Context.ID)
+
+		// the same exec without a creator: judged against pid 1
+		plain := tb.Exec(execEvent(299, 1, 3e9, 1e6, "/tmp/.x/xmrig", "xmrig"))
+		assert.NotEqual(t, dropper.Context.ID, plain.Context.ID, "without lineage, the orphan is judged against pid 1")
+
+		if late {
+			exited := time.Unix(1000, 0)
+			tb.Actor(&event.Event{Kind: event.KindExit, Proc: event.Process{PID: 200, StartBootNS: 2e9}, Exit: &event.Exit{}}, exited)
+			tb.Sweep(exited.Add(2 * exitGrace))
+			_, ok := tb.procs.get(Key{PID: 200, Start: 2e9})
+			require.False(t, ok, "the creator is gone from the live table")
+		}
+		orphan := execEvent(300, 1, 4e9, 1e6, "/tmp/.x/xmrig", "xmrig")
+		orphan.Exec.CreatorPID, orphan.Exec.CreatorStart = 200, 2e9
+		got := tb.Exec(orphan)
+		want := tb.contexts.decide(dropper.Proc, got.Proc, false)
+		assert.Equal(t, want, got.Context, "late=%v: decided against the creator", late)
+		assert.Equal(t, dropper.Context, got.Context, "late=%v: runs in its creator's context", late)
+		assert.NotEqual(t, plain.Context, got.Context, "late=%v", late)
+		assert.Equal(t, int64(200), got.Ancestors[0], "late=%v: the creator is its parent in the lineage", late)
+	}
+}
+
 // A process in a kubepods cgroup gets the names the node's files give for its pod and container.
 func TestTableNamesTheWorkload(t *testing.T) {
 	cgRoot := t.TempDir()

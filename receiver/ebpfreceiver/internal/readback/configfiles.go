@@ -1,14 +1,10 @@
 package readback
 
 import (
-	"context"
-	"path"
-	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
-
-	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/cryptochain-otel/cryptochain/internal/minerconfig"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
@@ -17,36 +13,46 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
 
-const (
-	configQueue       = 64   // pending suspicious execs; more are dropped
-	configRecentExecs = 4096 // executables remembered for the per-executable rate limit
-)
+// maxRequesters bounds the execs one pending read reports for: one per distinct context, the
+// first exec of each (the later ones of a context it already reports for are merged into it).
+const maxRequesters = 16
 
-// ConfigJob is one suspicious exec whose miner config files are to be looked for.
+// ConfigJob is one suspicious exec whose miner config files are looked for.
 type ConfigJob struct {
 	Event event.Event // the exec's process and time (Exec is not kept)
 	Actor process.Actor
-	paths []string
 }
 
-// ConfigReader reads miner config files off the hot path: the ring reader only offers jobs to a
-// bounded queue, one worker reads at most max_bytes per file through /proc/<pid>/root (so the
-// process's own mount namespace is used: containers included), and each executable is looked at
-// once per interval.
+// configRead is one pending read of a set of candidate paths in one root, for every exec that
+// asked for the same paths in the same root before it ran.
+type configRead struct {
+	key   string
+	root  *Root
+	paths []string
+	for_  []ConfigJob
+}
+
+// ConfigReader reads miner config files off the hot path: the ring reader offers each suspicious
+// exec, the worker reads the candidate files through the exec's own root (held from the moment the
+// exec was handled, so a miner that exits at once is still read, and a container's files are its
+// own), and every offered exec gets its read: identical pending reads are merged, never skipped.
+// Safe for concurrent use.
 type ConfigReader struct {
 	maxBytes   int
-	interval   time.Duration
 	procfsRoot string
-	jobs       chan ConfigJob
+	hostRoot   string
+	w          *Worker
+	emit       func(job *ConfigJob, path string, res Result)
 	mu         sync.Mutex
-	recent     *lru.Cache[string, time.Time]
+	pending    map[string]*configRead
+	dropped    atomic.Uint64
 }
 
-// NewConfigReader reads at most maxBytes per file through the process roots under procfsRoot,
-// and looks at an executable again only interval after its last look.
-func NewConfigReader(maxBytes int, interval time.Duration, procfsRoot string) *ConfigReader {
-	recent, _ := lru.New[string, time.Time](configRecentExecs)
-	return &ConfigReader{maxBytes: maxBytes, interval: interval, procfsRoot: procfsRoot, jobs: make(chan ConfigJob, configQueue), recent: recent}
+// NewConfigReader reads at most maxBytes per file on w through the process roots under procfsRoot
+// (for a host process already gone, under hostRoot) and hands each miner config found to emit,
+// from a worker goroutine.
+func NewConfigReader(maxBytes int, procfsRoot, hostRoot string, w *Worker, emit func(job *ConfigJob, path string, res Result)) *ConfigReader {
+	return &ConfigReader{maxBytes: maxBytes, procfsRoot: procfsRoot, hostRoot: hostRoot, w: w, emit: emit, pending: map[string]*configRead{}}
 }
 
 // suspicious says whether an exec deserves a look for config files: weak miner evidence of its
@@ -66,9 +72,9 @@ func suspicious(x *event.Exec, args []string, comm string) bool {
 		minerconfig.ConfigFlag(args) != ""
 }
 
-// Offer queues a job for a suspicious exec unless its executable was looked at recently. It never
-// blocks.
-func (c *ConfigReader) Offer(ev *event.Event, actor process.Actor, now time.Time) {
+// Offer queues a read for a suspicious exec. It never blocks; when the queue has no room the exec
+// is counted in Dropped.
+func (c *ConfigReader) Offer(ev *event.Event, actor process.Actor) {
 	x := ev.Exec
 	args := make([]string, 0, len(x.Args))
 	for _, a := range x.Args {
@@ -81,15 +87,6 @@ func (c *ConfigReader) Offer(ev *event.Event, actor process.Actor, now time.Time
 	if exe == "" || exe == "/" {
 		exe = x.Filename
 	}
-	key := exe + "\x00" + minerconfig.ConfigFlag(args)
-	c.mu.Lock()
-	if last, ok := c.recent.Get(key); ok && now.Sub(last) < c.interval {
-		c.mu.Unlock()
-		return
-	}
-	c.recent.Add(key, now)
-	c.mu.Unlock()
-
 	home := ""
 	for _, e := range x.Env {
 		if v, ok := strings.CutPrefix(string(e), "HOME="); ok {
@@ -100,34 +97,70 @@ func (c *ConfigReader) Offer(ev *event.Event, actor process.Actor, now time.Time
 	if home == "" && ev.Proc.EUID == 0 {
 		home = "/root"
 	}
-	job := ConfigJob{Event: event.Event{Kind: event.KindExec, BootNS: ev.BootNS, Seq: ev.Seq, Proc: ev.Proc}, Actor: actor,
-		paths: minerconfig.Candidates(exe, x.Cwd, home, args)}
-	select {
-	case c.jobs <- job:
-	default: // the worker is behind: this exec is not looked at
+	paths := minerconfig.Candidates(exe, x.Cwd, home, args)
+	if len(paths) == 0 {
+		return
+	}
+	req := ConfigJob{Event: event.Event{Kind: event.KindExec, BootNS: ev.BootNS, Seq: ev.Seq, Proc: ev.Proc}, Actor: actor}
+	req.Event.Proc.Comm = strings.Clone(ev.Proc.Comm)
+	root := HoldRoot(c.procfsRoot, c.hostRoot, ev.Proc.PID, actor.Cgroup.ContainerID == "")
+	if root == nil {
+		// Gone before its root could be held, in a container: nothing reachable is its.
+		c.dropped.Add(1)
+		return
+	}
+	key := rootKey(root) + "\x00" + strings.Join(paths, "\x00")
+
+	c.mu.Lock()
+	if r, ok := c.pending[key]; ok {
+		defer c.mu.Unlock()
+		root.Close()
+		for _, j := range r.for_ {
+			if j.Actor.Context.ID == actor.Context.ID {
+				return // this context gets the read already
+			}
+		}
+		if len(r.for_) < maxRequesters {
+			r.for_ = append(r.for_, req)
+		}
+		return
+	}
+	r := &configRead{key: key, root: root, paths: paths, for_: []ConfigJob{req}}
+	c.pending[key] = r
+	c.mu.Unlock()
+
+	uid := ev.Proc.EUID
+	if !c.w.q.offer(&job{uid: uid, release: root.Close, run: func(time.Time) { c.read(r) }}) {
+		c.mu.Lock()
+		delete(c.pending, key)
+		n := len(r.for_)
+		c.mu.Unlock()
+		c.dropped.Add(uint64(n))
 	}
 }
 
-// Run reads queued jobs until ctx is done; emit receives each miner config found.
-func (c *ConfigReader) Run(ctx context.Context, emit func(job *ConfigJob, path string, content []byte)) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case job := <-c.jobs:
-			root := rootOf(c.procfsRoot, job.Event.Proc.PID)
-			for _, p := range job.paths {
-				if ctx.Err() != nil {
-					return
-				}
-				b, err := readRegularHead(filepath.Join(root, path.Clean(p)), c.maxBytes)
-				if err != nil || len(b) == 0 {
-					continue
-				}
-				if out, ok := minerconfig.Sanitize(b); ok {
-					emit(&job, p, out)
-				}
-			}
+// Dropped is the number of suspicious execs whose config files could not be read because the
+// queue was full (or, in a container, the process was gone before its root could be held), so far.
+func (c *ConfigReader) Dropped() uint64 { return c.dropped.Load() }
+
+// read reads the candidates of r once and reports each miner config found for every exec merged in.
+func (c *ConfigReader) read(r *configRead) {
+	c.mu.Lock()
+	delete(c.pending, r.key) // later execs start a new read
+	reqs := r.for_
+	c.mu.Unlock()
+	for _, p := range r.paths {
+		res := c.w.rd.read(r.root, p, c.maxBytes, AnyOwner)
+		if res.Status != StatusOK || len(res.Content) == 0 {
+			continue
+		}
+		out, ok := minerconfig.Sanitize(res.Content)
+		if !ok {
+			continue
+		}
+		res.Content = out
+		for i := range reqs {
+			c.emit(&reqs[i], p, res)
 		}
 	}
 }

@@ -1,8 +1,8 @@
 package readback
 
 import (
-	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
@@ -10,72 +10,80 @@ import (
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 )
 
-const (
-	// Delay is how long after a write a persistence file is read back: long enough for the writer
-	// to have finished, short enough for the record to stay timely.
-	Delay      = 300 * time.Millisecond
-	maxPending = 256
-)
+// Delay is how long after a write a persistence file is read back: long enough for the writer to
+// have finished, short enough for the record to stay timely.
+const Delay = 300 * time.Millisecond
 
 // Write is a persistence write held until its content is read back.
 type Write struct {
 	Event event.Event // a copy: the source reuses its events
 	Actor process.Actor
 	Read  time.Time // when the event was read
-	due   time.Time
 }
 
-// Persistence holds writes to persistence locations whose content the kernel did not copy, and
-// reads that content back once the writer is done. Not safe for concurrent use.
+// Persistence holds writes to persistence locations whose content the kernel did not copy, and has
+// the worker read that content back once the writer is done, through the writer's root held since
+// the event. Safe for concurrent use.
 type Persistence struct {
 	procfsRoot string
 	hostRoot   string
 	maxBytes   int // 0 = no read-back
-	pending    []Write
+	w          *Worker
+	emit       func(w *Write, res Result)
+	dropped    atomic.Uint64
 }
 
-// NewPersistence reads back at most maxBytes of each file (0 = off), through the writer's root
-// under procfsRoot while it lives, else under hostRoot.
-func NewPersistence(procfsRoot, hostRoot string, maxBytes int) *Persistence {
-	return &Persistence{procfsRoot: procfsRoot, hostRoot: hostRoot, maxBytes: maxBytes}
+// NewPersistence reads back at most maxBytes of each file (0 = off) on w, through the writer's root
+// under procfsRoot (else, for a writer on the host that is already gone, under hostRoot), and
+// hands each write with its content to emit, from a worker goroutine.
+func NewPersistence(procfsRoot, hostRoot string, maxBytes int, w *Worker, emit func(w *Write, res Result)) *Persistence {
+	return &Persistence{procfsRoot: procfsRoot, hostRoot: hostRoot, maxBytes: maxBytes, w: w, emit: emit}
 }
 
-// Hold keeps a successful write to a persistence location for a later read-back and says so;
-// false means the event is to be mapped now (not such a write, content already there, read-back
-// off, or too many writes pending).
-func (p *Persistence) Hold(ev *event.Event, actor *process.Actor, read time.Time) bool {
+// Hold takes a successful write to a persistence location for a later read-back and says so.
+// When it is not held the event is to be mapped now, with status as its read status ("" when it
+// is not such a write or read-back is off; StatusDropped when the queue had no room).
+func (p *Persistence) Hold(ev *event.Event, actor *process.Actor, read time.Time) (held bool, status string) {
 	f := ev.File
-	if f == nil || p.maxBytes <= 0 || len(f.Content) != 0 || !isPersistenceWrite(f) || len(p.pending) >= maxPending {
-		return false
+	if f == nil || p.maxBytes <= 0 || len(f.Content) != 0 || !isPersistenceWrite(f) {
+		return false, ""
 	}
 	cp := *ev
 	fc := *f
 	cp.File = &fc
 	cp.Proc.Comm = strings.Clone(ev.Proc.Comm)
-	p.pending = append(p.pending, Write{Event: cp, Actor: *actor, Read: read, due: read.Add(Delay)})
-	return true
+	w := &Write{Event: cp, Actor: *actor, Read: read}
+	uid, owner := writer(ev, actor)
+	root := HoldRoot(p.procfsRoot, p.hostRoot, ev.Proc.PID, actor.Cgroup.ContainerID == "")
+	ok := p.w.q.offer(&job{uid: uid, due: read.Add(Delay), release: root.Close, run: func(time.Time) {
+		p.emit(w, p.w.rd.read(root, w.Event.File.Path, p.maxBytes, owner))
+	}})
+	if !ok {
+		p.dropped.Add(1)
+		return false, StatusDropped
+	}
+	return true, ""
 }
 
-// Due hands each held write whose read-back time has come (all of them when force) to emit,
-// with the file's first bytes (nil when it could not be read).
-func (p *Persistence) Due(now time.Time, force bool, emit func(w *Write, content []byte)) {
-	keep := p.pending[:0]
-	for i := range p.pending {
-		w := p.pending[i]
-		if !force && now.Before(w.due) {
-			keep = append(keep, w)
-			continue
-		}
-		content := readHead(filepath.Join(rootOf(p.procfsRoot, w.Event.Proc.PID), w.Event.File.Path), p.maxBytes)
-		if content == nil {
-			content = readHead(filepath.Join(p.hostRoot, w.Event.File.Path), p.maxBytes)
-		}
-		emit(&w, content)
+// Dropped is the number of writes whose read-back found the queue full, so far.
+func (p *Persistence) Dropped() uint64 { return p.dropped.Load() }
+
+// writer is the acting user of a write (0 when unknown) and the owner its file must have to be read:
+// any for root, the writer itself for anyone else, so an unprivileged writer cannot make the
+// receiver read a file it could not read itself (a directory swapped for a link to /etc/shadow).
+func writer(ev *event.Event, actor *process.Actor) (uid uint32, owner int64) {
+	switch {
+	case !ev.Proc.Lean:
+		uid = ev.Proc.EUID
+	case actor.Proc != nil:
+		uid = actor.Proc.EUID
+	default:
+		return 0, AnyOwner
 	}
-	for i := len(keep); i < len(p.pending); i++ {
-		p.pending[i] = Write{}
+	if uid == 0 {
+		return 0, AnyOwner
 	}
-	p.pending = keep
+	return uid, int64(uid)
 }
 
 // isPersistenceWrite says whether a file event is a successful write-like operation on a

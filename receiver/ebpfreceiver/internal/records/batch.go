@@ -15,9 +15,14 @@ type Host struct {
 	ID   string // /etc/machine-id
 }
 
-// resourceKey groups records: one ResourceLogs per context, cgroup and container.
-func resourceKey(a *process.Actor) string {
-	return a.Context.ID + "\x00" + a.Cgroup.Path + "\x00" + a.Cgroup.ContainerID
+// resourceKey groups records: one ResourceLogs per context, cgroup and container. A struct of the
+// strings the actor already holds, so finding the group copies nothing.
+type resourceKey struct {
+	context, cgroup, container string
+}
+
+func keyOf(a *process.Actor) resourceKey {
+	return resourceKey{a.Context.ID, a.Cgroup.Path, a.Cgroup.ContainerID}
 }
 
 // Batch accumulates records grouped by Resource.
@@ -25,8 +30,13 @@ type Batch struct {
 	host   Host
 	scope  string
 	logs   plog.Logs
-	groups map[string]plog.LogRecordSlice
+	groups map[resourceKey]plog.LogRecordSlice
 	n      int
+
+	// the group of the previous record: consecutive records mostly come from one context
+	last     resourceKey
+	lastRecs plog.LogRecordSlice
+	haveLast bool
 }
 
 // NewBatch makes an empty batch; scope names the instrumentation scope of every record.
@@ -38,8 +48,9 @@ func NewBatch(host Host, scope string) *Batch {
 
 func (b *Batch) reset() {
 	b.logs = plog.NewLogs()
-	b.groups = map[string]plog.LogRecordSlice{}
+	b.groups = map[resourceKey]plog.LogRecordSlice{}
 	b.n = 0
+	b.haveLast = false
 }
 
 // Len is the number of records in the batch.
@@ -54,7 +65,11 @@ func (b *Batch) Take() plog.Logs {
 
 // NewRecord appends an empty record under the ResourceLogs of the actor's context and cgroup.
 func (b *Batch) NewRecord(actor *process.Actor) plog.LogRecord {
-	k := resourceKey(actor)
+	k := keyOf(actor)
+	if b.haveLast && k == b.last {
+		b.n++
+		return b.lastRecs.AppendEmpty()
+	}
 	recs, ok := b.groups[k]
 	if !ok {
 		rl := b.logs.ResourceLogs().AppendEmpty()
@@ -79,6 +94,7 @@ func (b *Batch) NewRecord(actor *process.Actor) plog.LogRecord {
 		recs = sl.LogRecords()
 		b.groups[k] = recs
 	}
+	b.last, b.lastRecs, b.haveLast = k, recs, true
 	b.n++
 	return recs.AppendEmpty()
 }

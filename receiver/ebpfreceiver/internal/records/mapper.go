@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
@@ -24,13 +25,18 @@ const (
 	defaultMaxAncest = 8
 )
 
-// Mapper fills log records from events.
+// Mapper fills log records from events. Every string that can carry a secret passes the Redactor
+// before it is put into a record.
 type Mapper struct {
 	Clock    *Clock
-	Redactor *Redactor
+	Redactor *redact.Redactor
 	// Bounds re-applied in user space (the kernel bounds too).
 	MaxArgs, MaxArgBytes int
 	MaxEnv, MaxEnvBytes  int
+
+	times   timeCache // creation times repeat on every record of a process
+	addrs   addrCache // a busy process connects to the same peers
+	envKeys envKeys   // attribute keys of environment names: the same few names on every exec
 }
 
 // Extra carries facts found by the receiver rather than the kernel.
@@ -38,8 +44,11 @@ type Extra struct {
 	DNS         *dnsparse.Message
 	KillTarget  string // comm or executable name of a kill target
 	FileContent []byte // read-back content of a persistence file
-	ExeHash     string // exec: hex SHA-256 of the executable, when computed
-	ExeHashSkip string // exec: why the executable was not hashed although it was asked for
+	// FileReadStatus and FileReadRoot say how a persistence file's read-back went ("" = none).
+	FileReadStatus string
+	FileReadRoot   string
+	ExeHash        string // exec: hex SHA-256 of the executable, when computed
+	ExeHashSkip    string // exec: why the executable was not hashed although it was asked for
 }
 
 // Fill sets the record from ev. observed is when the receiver read the event.
@@ -62,8 +71,8 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.ExecFailed != nil:
 		lr.SetEventName(contract.EventExecFailed)
 		x := ev.ExecFailed
-		a.PutStr(contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
-		m.args(a, x.Args, len(x.Args), x.ArgsTruncated)
+		a.PutStr(contract.AttrProcessFilename, clean(x.Filename, maxPathBytes))
+		m.args(a, x.Args, len(x.Args), x.ArgsTruncated, 0)
 		a.PutStr(contract.AttrErrorType, errnoName(x.Errno))
 	case ev.Exit != nil:
 		lr.SetEventName(contract.EventExit)
@@ -86,7 +95,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.Connect != nil:
 		lr.SetEventName(contract.EventConnect)
 		c := ev.Connect
-		putEndpoint(a, c.Family, c.Transport, c.Addr, c.Port)
+		putEndpoint(a, &m.addrs, c.Family, c.Transport, c.Addr, c.Port)
 		switch {
 		case c.InProgress:
 			a.PutStr(contract.AttrConnectResult, "in_progress")
@@ -101,7 +110,13 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.DNS != nil:
 		m.dns(lr, a, ev.DNS, extra.DNS)
 	case ev.File != nil:
-		m.file(lr, a, ev.File, extra.FileContent)
+		containerID := ""
+		if actor != nil {
+			containerID = actor.Cgroup.ContainerID
+		}
+		m.file(lr, a, ev.File, extra.FileContent, containerID)
+		putNonEmpty(a, contract.AttrFileReadStatus, extra.FileReadStatus)
+		putNonEmpty(a, contract.AttrFileReadRoot, extra.FileReadRoot)
 	case ev.Sysctl != nil:
 		lr.SetEventName(contract.EventSysctlWrite)
 		name := untrusted.String([]byte(strings.Trim(ev.Sysctl.Name, "/")), 256)
@@ -124,22 +139,57 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 		a.PutInt(contract.AttrFPUMXCSR, int64(ev.FPU.MXCSR))
 		a.PutInt(contract.AttrFPUNondefault, int64(ev.FPU.NonDefault))
 		a.PutInt(contract.AttrFPUSamples, int64(ev.FPU.Samples))
+	case ev.Suppressed != nil:
+		lr.SetEventName(contract.EventSuppressed)
+		x := ev.Suppressed
+		a.PutStr(contract.AttrSuppressedKind, x.Of.String())
+		a.PutInt(contract.AttrSuppressedCount, int64(x.Count))
+		if x.Path != "" {
+			if x.Of == event.KindRename {
+				a.PutStr(contract.AttrProcessComm, untrusted.String([]byte(x.Path), maxCommBytes))
+			} else {
+				a.PutStr(contract.AttrFilePath, untrusted.String([]byte(x.Path), maxPathBytes))
+			}
+		}
+		putNonEmpty(a, contract.AttrFileOperation, x.Op)
+		if x.Errno > 0 {
+			a.PutStr(contract.AttrErrorType, errnoName(x.Errno))
+		}
+		if x.Signal != 0 {
+			a.PutInt(contract.AttrKillSignal, int64(x.Signal))
+		}
 	case ev.Payload != nil:
 		lr.SetEventName(contract.EventPayload)
-		putEndpoint(a, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
-		a.PutStr(contract.AttrNetworkPayload, untrusted.String(ev.Payload.Data, maxPayloadBytes))
+		putEndpoint(a, &m.addrs, ev.Payload.Family, 6, ev.Payload.Addr, ev.Payload.Port)
+		if p, ok := m.Redactor.Payload(untrusted.String(ev.Payload.Data, maxPayloadBytes)); ok {
+			a.PutStr(contract.AttrNetworkPayload, p)
+		}
 	}
 }
 
+// FillDataLoss sets a data_loss record: n records of kind k lost because ring was full, of no
+// known process.
+func (m *Mapper) FillDataLoss(lr plog.LogRecord, ring string, k event.Kind, n uint64, now time.Time) {
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(now))
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(now))
+	lr.SetEventName(contract.EventDataLoss)
+	a := lr.Attributes()
+	a.PutStr(contract.AttrLossRing, ring)
+	a.PutStr(contract.AttrLossKind, k.String())
+	a.PutInt(contract.AttrLossCount, int64(min(n, 1<<62)))
+}
+
 // FillConfigFile sets a process.config_file record: a miner config file read for a suspicious exec.
-func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, observed time.Time) {
+// root says where it was read from (cryptochain.file.read_root).
+func (m *Mapper) FillConfigFile(lr plog.LogRecord, ev *event.Event, actor *process.Actor, filePath string, content []byte, root string, observed time.Time) {
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	lr.SetEventName(contract.EventConfigFile)
 	a := lr.Attributes()
 	m.common(a, ev, actor)
 	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(filePath), maxPathBytes))
-	a.PutStr(contract.AttrFileContent, untrusted.String(content, 0))
+	a.PutStr(contract.AttrFileContent, m.Redactor.Text(untrusted.String(content, 0)))
+	putNonEmpty(a, contract.AttrFileReadRoot, root)
 }
 
 func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
@@ -149,13 +199,13 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 	}
 	a.PutInt(contract.AttrProcessPID, int64(p.PID))
 	if p.StartBootNS != 0 {
-		a.PutStr(contract.AttrProcessCreationTime, m.Clock.Wall(p.StartBootNS).UTC().Format(time.RFC3339Nano))
+		a.PutStr(contract.AttrProcessCreationTime, m.times.format(m.Clock, p.StartBootNS))
 	}
 	if p.PPID != 0 {
 		a.PutInt(contract.AttrProcessParentPID, int64(p.PPID))
 	}
 	if p.ParentStartNS != 0 {
-		a.PutStr(contract.AttrProcessParentCreationTime, m.Clock.Wall(p.ParentStartNS).UTC().Format(time.RFC3339Nano))
+		a.PutStr(contract.AttrProcessParentCreationTime, m.times.format(m.Clock, p.ParentStartNS))
 	}
 	exe := ""
 	if ev.Exec != nil {
@@ -167,11 +217,11 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 		exe = actor.Proc.Exe
 	}
 	if exe != "" {
-		exe = untrusted.String([]byte(exe), maxPathBytes)
+		exe = clean(exe, maxPathBytes)
 		a.PutStr(contract.AttrProcessExecutablePath, exe)
 		a.PutStr(contract.AttrProcessExecutableName, path.Base(exe))
 	}
-	putNonEmpty(a, contract.AttrProcessComm, untrusted.String([]byte(p.Comm), maxCommBytes))
+	putNonEmpty(a, contract.AttrProcessComm, clean(p.Comm, maxCommBytes))
 	if p.VPID != 0 && p.VPID != p.PID {
 		a.PutInt(contract.AttrProcessVPID, int64(p.VPID))
 	}
@@ -191,14 +241,28 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 
 func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	x := ev.Exec
-	m.args(a, x.Args, x.Argc, x.ArgsTruncated)
-	putNonEmpty(a, contract.AttrProcessWorkingDirectory, untrusted.String([]byte(x.Cwd), maxPathBytes))
+	m.args(a, x.Args, x.Argc, x.ArgsTruncated, x.ArgsTailAt)
+	if x.ArgsTailAt > 0 {
+		a.PutInt(contract.AttrProcessArgsSkippedBytes, int64(x.ArgsSkipped))
+	}
+	switch {
+	case x.CreatorPID != 0:
+		a.PutStr(contract.AttrProcessLineage, contract.LineageFork)
+		if x.CreatorPID != ev.Proc.PPID {
+			a.PutInt(contract.AttrProcessCreatorPID, int64(x.CreatorPID))
+		}
+	case x.FromSnapshot:
+		a.PutStr(contract.AttrProcessLineage, contract.LineageSnapshot)
+	default:
+		a.PutStr(contract.AttrProcessLineage, contract.LineageParent)
+	}
+	putNonEmpty(a, contract.AttrProcessWorkingDirectory, clean(x.Cwd, maxPathBytes))
 	a.PutInt(contract.AttrProcessUserID, int64(ev.Proc.EUID))
 	a.PutInt(contract.AttrProcessRealUserID, int64(ev.Proc.UID))
 	if ev.Proc.LoginUID != 4294967295 {
 		a.PutInt(contract.AttrProcessLoginUID, int64(ev.Proc.LoginUID))
 	}
-	putNonEmpty(a, contract.AttrProcessTTY, untrusted.String([]byte(x.TTY), 64))
+	putNonEmpty(a, contract.AttrProcessTTY, clean(x.TTY, 64))
 	a.PutBool(contract.AttrProcessInteractive, x.TTY != "")
 	if x.SID != 0 {
 		a.PutInt(contract.AttrProcessSessionLeaderPID, int64(x.SID))
@@ -206,9 +270,9 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	if x.PGID != 0 {
 		a.PutInt(contract.AttrProcessGroupLeaderPID, int64(x.PGID))
 	}
-	putNonEmpty(a, contract.AttrProcessFilename, untrusted.String([]byte(x.Filename), maxPathBytes))
+	putNonEmpty(a, contract.AttrProcessFilename, clean(x.Filename, maxPathBytes))
 	if x.Interpreter != "" && x.Interpreter != x.Filename {
-		a.PutStr(contract.AttrProcessInterpreter, untrusted.String([]byte(x.Interpreter), maxPathBytes))
+		a.PutStr(contract.AttrProcessInterpreter, clean(x.Interpreter, maxPathBytes))
 	}
 	a.PutBool(contract.AttrProcessExeMemfd, x.ExeMemfd)
 	a.PutBool(contract.AttrProcessExeDeleted, x.ExeDeleted)
@@ -241,11 +305,11 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 			break
 		}
 		used += len(e)
-		name, value, ok := m.Redactor.Apply(untrusted.String(e, 0))
-		if !ok {
+		name, value, _ := strings.Cut(untrusted.String(e, 0), "=")
+		if name == "" {
 			continue
 		}
-		a.PutStr(contract.AttrEnvPrefix+name, value)
+		a.PutStr(m.envKeys.key(name), m.Redactor.Env(name, value))
 		n++
 	}
 	if truncated {
@@ -253,23 +317,60 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	}
 }
 
-func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool) {
+// args puts argv. tailAt > 0 says args[tailAt:] is the end of an argv whose middle was not
+// captured: the head and the end are bounded separately (each by the argv bounds), so that flags
+// placed after filler survive, and the index the end starts at is reported.
+func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool, tailAt int) {
 	if len(args) == 0 && argc == 0 {
 		return
 	}
-	s := a.PutEmptySlice(contract.AttrProcessCommandArgs)
-	var line strings.Builder
+	if tailAt > 0 && tailAt < len(args) {
+		tail := args[tailAt:]
+		if len(tail) > m.MaxArgs {
+			tail = tail[len(tail)-m.MaxArgs:]
+		}
+		for used, i := 0, len(tail)-1; i >= 0; i-- { // the end of argv within the byte bound
+			if used += len(tail[i]); used > m.MaxArgBytes {
+				tail = tail[i+1:]
+				break
+			}
+		}
+		head := args[:tailAt]
+		args = make([][]byte, 0, len(head)+len(tail))
+		args = append(append(args, head...), tail...)
+	} else {
+		tailAt = 0
+	}
+	var buf [16]string
+	strs := buf[:0]
+	tailIndex := -1
 	used := 0
 	for i, arg := range args {
-		if i >= m.MaxArgs || used >= m.MaxArgBytes {
+		if tailAt > 0 && i == tailAt {
+			tailIndex = len(strs)
+			used = 0 // the end of argv has its own byte bound
+		} else if (tailAt == 0 || i < tailAt) && (i >= m.MaxArgs || used >= m.MaxArgBytes) {
 			truncated = true
-			break
+			if tailAt == 0 {
+				break
+			}
+			continue
 		}
 		str := untrusted.String(arg, m.MaxArgBytes-used)
 		if len(str) < len(arg) {
 			truncated = true
 		}
 		used += len(str)
+		strs = append(strs, str)
+	}
+	m.Redactor.Args(strs)
+	s := a.PutEmptySlice(contract.AttrProcessCommandArgs)
+	s.EnsureCapacity(len(strs))
+	if tailIndex >= 0 {
+		a.PutInt(contract.AttrProcessArgsTailIndex, int64(tailIndex))
+	}
+	var line strings.Builder
+	for i, str := range strs {
 		s.AppendEmpty().SetStr(str)
 		if i == 0 {
 			a.PutStr(contract.AttrProcessCommand, str)
@@ -289,10 +390,10 @@ func (m *Mapper) args(a pcommon.Map, args [][]byte, argc int, truncated bool) {
 func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *dnsparse.Message) {
 	if p.Egress {
 		lr.SetEventName(contract.EventDNSQuery)
-		putEndpoint(a, p.Family, p.Transport, p.DstAddr, p.DstPort)
+		putEndpoint(a, &m.addrs, p.Family, p.Transport, p.DstAddr, p.DstPort)
 	} else {
 		lr.SetEventName(contract.EventDNSAnswer)
-		putEndpoint(a, p.Family, p.Transport, p.SrcAddr, p.SrcPort)
+		putEndpoint(a, &m.addrs, p.Family, p.Transport, p.SrcAddr, p.SrcPort)
 	}
 	if msg == nil {
 		return
@@ -313,18 +414,27 @@ func (m *Mapper) dns(lr plog.LogRecord, a pcommon.Map, p *event.DNSPacket, msg *
 	}
 }
 
-func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content []byte) {
+// file puts a file record. containerID is the acting process's container ("" on the host): a task in
+// its own mount namespace outside any container has a private root (an image layer being unpacked).
+func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content []byte, containerID string) {
 	if f.WriteIntent || f.Op != event.FileOpen {
 		lr.SetEventName(contract.EventFileWrite)
 	} else {
 		lr.SetEventName(contract.EventFileOpen)
 	}
-	a.PutStr(contract.AttrFilePath, untrusted.String([]byte(f.Path), maxPathBytes))
+	a.PutStr(contract.AttrFilePath, clean(f.Path, maxPathBytes))
 	a.PutStr(contract.AttrFileOperation, f.Op)
+	a.PutBool(contract.AttrFileResolved, f.Resolved)
+	switch {
+	case f.Chroot:
+		a.PutStr(contract.AttrFileRoot, contract.FileRootChroot)
+	case f.OtherMountNS && containerID == "":
+		a.PutStr(contract.AttrFileRoot, contract.FileRootPrivate)
+	}
 	if f.Op == event.FileSymlink {
-		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
+		putNonEmpty(a, contract.AttrFileSymlinkTargetPath, clean(f.SourcePath, maxPathBytes))
 	} else {
-		putNonEmpty(a, contract.AttrFileSourcePath, untrusted.String([]byte(f.SourcePath), maxPathBytes))
+		putNonEmpty(a, contract.AttrFileSourcePath, clean(f.SourcePath, maxPathBytes))
 	}
 	if f.Op == event.FileOpen || f.Op == event.FileCreate || f.Op == event.FileTruncate {
 		a.PutInt(contract.AttrFileFlags, int64(f.Flags))
@@ -346,18 +456,40 @@ func (m *Mapper) file(lr plog.LogRecord, a pcommon.Map, f *event.File, content [
 		c = f.Content
 	}
 	if len(c) > 0 {
-		a.PutStr(contract.AttrFileContent, untrusted.String(c, 0))
+		a.PutStr(contract.AttrFileContent, m.Redactor.Text(untrusted.String(c, 0)))
 	}
 }
 
-func putEndpoint(a pcommon.Map, family uint16, transport uint8, addr [16]byte, port uint16) {
+// addrCache remembers the text of the last few peer addresses.
+type addrCache struct {
+	entries [16]struct {
+		family uint16
+		addr   [16]byte
+		text   string
+	}
+}
+
+func (c *addrCache) text(family uint16, addr [16]byte) string {
+	e := &c.entries[(uint(addr[3])^uint(addr[15])^uint(addr[14])<<2)%uint(len(c.entries))]
+	if e.text != "" && e.family == family && e.addr == addr {
+		return e.text
+	}
+	if family == 2 {
+		e.text = netip.AddrFrom4([4]byte(addr[:4])).String()
+	} else {
+		e.text = netip.AddrFrom16(addr).Unmap().String() // v4-mapped peers read as plain IPv4
+	}
+	e.family, e.addr = family, addr
+	return e.text
+}
+
+func putEndpoint(a pcommon.Map, addrs *addrCache, family uint16, transport uint8, addr [16]byte, port uint16) {
 	switch family {
 	case 2:
-		a.PutStr(contract.AttrServerAddress, netip.AddrFrom4([4]byte(addr[:4])).String())
+		a.PutStr(contract.AttrServerAddress, addrs.text(family, addr))
 		a.PutStr(contract.AttrNetworkType, "ipv4")
 	case 10:
-		ip := netip.AddrFrom16(addr).Unmap() // v4-mapped peers read as plain IPv4
-		a.PutStr(contract.AttrServerAddress, ip.String())
+		a.PutStr(contract.AttrServerAddress, addrs.text(family, addr))
 		a.PutStr(contract.AttrNetworkType, "ipv6")
 	}
 	a.PutInt(contract.AttrServerPort, int64(port))

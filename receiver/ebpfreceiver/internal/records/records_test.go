@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
@@ -22,8 +23,16 @@ import (
 func newMapper() *Mapper {
 	c := &Clock{}
 	c.setOffset(1_700_000_000_000_000_000)
-	return &Mapper{Clock: c, Redactor: &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*KEY*", "*TOKEN*", "*PASS*", "AWS_*"}},
+	return &Mapper{Clock: c, Redactor: redactor(redact.EnvValuesNonSecret),
 		MaxArgs: 4, MaxArgBytes: 64, MaxEnv: 8, MaxEnvBytes: 256}
+}
+
+func redactor(values string) *redact.Redactor {
+	r, err := redact.New(redact.Config{EnvValues: values, SecretNames: []string{"*KEY*", "*TOKEN*", "*PASS*", "AWS_*"}})
+	if err != nil {
+		panic(err)
+	}
+	return r
 }
 
 func fill(t *testing.T, m *Mapper, ev *event.Event, actor process.Actor, extra Extra) plog.LogRecord {
@@ -81,7 +90,7 @@ func TestExecRecord(t *testing.T) {
 	assert.Equal(t, int64(0), get(t, a, "process.user.id").Int())
 	assert.Equal(t, int64(1000), get(t, a, "process.real_user.id").Int())
 
-	m.Redactor.Values = EnvValuesNone
+	m.Redactor = redactor(EnvValuesNone)
 	lr = fill(t, m, ev, process.Actor{}, Extra{})
 	assert.Equal(t, Redacted, get(t, lr.Attributes(), "process.environment_variable.HOME").Str())
 }
@@ -236,17 +245,29 @@ func TestClock(t *testing.T) {
 	assert.WithinDuration(t, now, c.Wall(c.bootNow()), 50*time.Millisecond)
 }
 
-func TestRedactorPatterns(t *testing.T) {
-	r := &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*key*", "AWS_*", "*_PWD", "DSN", "DB?PASS*", ""}}
-	for name, want := range map[string]bool{
-		"API_KEY": true, "monkey": true, "AWS_REGION": true, "MY_AWS": false, "ROOT_PWD": true, "PWD": false,
-		"dsn": true, "XDSN": false, "DB_PASSWORD": true, "DBPASS": false, "HOME": false,
-	} {
-		assert.Equal(t, want, r.IsSecret(name), name)
-		assert.Equal(t, want, r.IsSecret(name), "cached "+name)
-	}
-	all := &Redactor{Values: EnvValuesNonSecret, Patterns: []string{"*"}}
-	assert.True(t, all.IsSecret("ANYTHING"))
+func TestRedactedRecords(t *testing.T) {
+	m := newMapper()
+	m.MaxArgBytes = 512
+	ev := &event.Event{Kind: event.KindExec, Proc: event.Process{PID: 42, Comm: "curl"},
+		Exec: &event.Exec{Filename: "/usr/bin/curl", Argc: 4,
+			Args: [][]byte{[]byte("curl"), []byte("-u"), []byte("admin:hunter2"), []byte("https://bob:pw@127.0.0.1/")},
+			Env:  [][]byte{[]byte("HTTP_PROXY=http://u:proxypw@127.0.0.1:3128")}}}
+	a := fill(t, m, ev, process.Actor{}, Extra{}).Attributes()
+	assert.Equal(t, []any{"curl", "-u", "admin:[REDACTED]", "https://bob:[REDACTED]@127.0.0.1/"}, get(t, a, "process.command_args").Slice().AsRaw())
+	assert.Equal(t, "curl -u admin:[REDACTED] https://bob:[REDACTED]@127.0.0.1/", get(t, a, "process.command_line").Str())
+	assert.Equal(t, "http://u:[REDACTED]@127.0.0.1:3128", get(t, a, "process.environment_variable.HTTP_PROXY").Str())
+
+	p := event.Process{PID: 9, Comm: "c"}
+	lr := fill(t, m, &event.Event{Proc: p, Payload: &event.Payload{Family: 2, Port: 3333,
+		Data: []byte(`{"id":1,"method":"login","params":{"login":"4AB","pass":"w1"}}`)}}, process.Actor{}, Extra{})
+	assert.Equal(t, `{"id":1,"method":"login","params":{"login":"4AB","pass":"[REDACTED]"}}`, get(t, lr.Attributes(), "cryptochain.network.payload").Str())
+	lr = fill(t, m, &event.Event{Proc: p, Payload: &event.Payload{Family: 2, Port: 80, Data: []byte("GET / HTTP/1.1\r\nAuthorization: Basic eA==\r\n")}}, process.Actor{}, Extra{})
+	_, has := lr.Attributes().Get("cryptochain.network.payload")
+	assert.False(t, has, "only a mining protocol head is forwarded")
+
+	lr = fill(t, m, &event.Event{Proc: p, File: &event.File{Op: event.FileOpen, WriteIntent: true, Path: "/etc/cron.d/x"}}, process.Actor{},
+		Extra{FileContent: []byte("* * * * * root curl -u admin:cronpw http://x\n")})
+	assert.Equal(t, "* * * * * root curl -u admin:[REDACTED] http://x\n", get(t, lr.Attributes(), "cryptochain.file.content").Str())
 }
 
 // FuzzFill feeds hostile bytes into every string an exec, a file and a DNS record carry.
@@ -265,4 +286,62 @@ func FuzzFill(f *testing.F) {
 		})
 		fill(t, m, &event.Event{Proc: ev.Proc, File: &event.File{Op: p, Path: p, SourcePath: p, Content: args}}, process.Actor{}, Extra{})
 	})
+}
+
+// argv whose middle was not captured: the head and the end are bounded separately, the index the
+// end starts at and the skipped bytes are reported, so flags after filler survive the mapper too.
+func TestArgsWithGap(t *testing.T) {
+	m := newMapper() // 4 args, 64 bytes
+	var args [][]byte
+	for i := 0; i < 10; i++ {
+		args = append(args, []byte("--filler"))
+	}
+	args = append(args, []byte("-o"), []byte("pool:443"), []byte("-u"), []byte("WALLET"))
+	x := &event.Exec{Args: args, Argc: 3006, ArgsTruncated: true, ArgsTailAt: 10, ArgsSkipped: 9000, CreatorPID: 7, FromSnapshot: false}
+	lr := fill(t, m, &event.Event{Proc: event.Process{PID: 1, PPID: 1}, Exec: x}, process.Actor{}, Extra{})
+	a := lr.Attributes()
+	s := get(t, a, "process.command_args").Slice().AsRaw()
+	assert.Equal(t, []any{"--filler", "--filler", "--filler", "--filler", "-o", "pool:443", "-u", "WALLET"}, s)
+	assert.Equal(t, int64(4), get(t, a, contract.AttrProcessArgsTailIndex).Int())
+	assert.Equal(t, int64(9000), get(t, a, contract.AttrProcessArgsSkippedBytes).Int())
+	assert.True(t, get(t, a, "cryptochain.process.args_truncated").Bool())
+	assert.Equal(t, contract.LineageFork, get(t, a, contract.AttrProcessLineage).Str())
+	assert.Equal(t, int64(7), get(t, a, contract.AttrProcessCreatorPID).Int(), "creator differs from the parent at exec")
+
+	// the end of argv is cut to the byte bound from its end
+	x.Args = append(args[:10:10], []byte(strings.Repeat("x", 60)), []byte("-u"), []byte("WALLET"))
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 1, PPID: 7}, Exec: x}, process.Actor{}, Extra{})
+	a = lr.Attributes()
+	assert.Equal(t, []any{"--filler", "--filler", "--filler", "--filler", "-u", "WALLET"}, get(t, a, "process.command_args").Slice().AsRaw())
+	_, has := a.Get(contract.AttrProcessCreatorPID)
+	assert.False(t, has, "the creator is the parent")
+
+	x.CreatorPID, x.FromSnapshot = 0, true
+	lr = fill(t, m, &event.Event{Proc: event.Process{PID: 1}, Exec: x}, process.Actor{}, Extra{})
+	assert.Equal(t, contract.LineageSnapshot, get(t, lr.Attributes(), contract.AttrProcessLineage).Str())
+}
+
+func TestFileRootMarks(t *testing.T) {
+	m := newMapper()
+	for _, c := range []struct {
+		f         event.File
+		container string
+		want      string
+	}{
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, Chroot: true}, "", contract.FileRootChroot},
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, OtherMountNS: true}, "", contract.FileRootPrivate},
+		{event.File{Op: event.FileCreate, Path: "/var/spool/cron/crontabs/root", Resolved: true, OtherMountNS: true}, strings.Repeat("a", 64), ""},
+		{event.File{Op: event.FileCreate, Path: "/etc/cron.d/x"}, "", ""},
+	} {
+		f := c.f
+		actor := process.Actor{Cgroup: process.Cgroup{ContainerID: c.container}}
+		a := fill(t, m, &event.Event{Proc: event.Process{PID: 1}, File: &f}, actor, Extra{}).Attributes()
+		v, ok := a.Get(contract.AttrFileRoot)
+		if c.want == "" {
+			assert.False(t, ok, "%+v in %q", c.f, c.container)
+		} else {
+			assert.Equal(t, c.want, v.Str())
+		}
+		assert.Equal(t, c.f.Resolved, get(t, a, contract.AttrFileResolved).Bool())
+	}
 }

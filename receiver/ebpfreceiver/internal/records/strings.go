@@ -2,9 +2,46 @@ package records
 
 import (
 	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
+
+// clean is untrusted.String for a string the kernel decoder already made: the common case (valid
+// UTF-8, no NUL, within max) is returned as it is, without a copy.
+func clean(s string, max int) string {
+	if (max == 0 || len(s) <= max) && strings.IndexByte(s, 0) < 0 && utf8.ValidString(s) {
+		return s
+	}
+	return untrusted.String([]byte(s), max)
+}
+
+// timeCache remembers the RFC 3339 text of recent instants: a process's creation time (and its
+// parent's) repeats on every record it causes. Direct-mapped, so a miss costs one format.
+type timeCache struct {
+	entries [64]struct {
+		ns     uint64
+		offset int64
+		text   string
+	}
+}
+
+// format returns the text of the wall time of bootNS under the clock's current offset.
+func (c *timeCache) format(clock *Clock, bootNS uint64) string {
+	off := clock.offset.Load()
+	e := &c.entries[(bootNS^bootNS>>17)%uint64(len(c.entries))]
+	if e.ns == bootNS && e.offset == off && e.text != "" {
+		return e.text
+	}
+	e.ns, e.offset = bootNS, off
+	e.text = time.Unix(0, int64(bootNS)+off).UTC().Format(time.RFC3339Nano)
+	return e.text
+}
 
 func putNonEmpty(m pcommon.Map, k, v string) {
 	if v != "" {
@@ -29,4 +66,23 @@ func errnoName(e int32) string {
 		return s
 	}
 	return "errno " + strconv.Itoa(int(e))
+}
+
+// envKeys remembers the attribute key of each environment name seen (bounded).
+type envKeys struct {
+	m map[string]string
+}
+
+const envKeysMax = 4096
+
+func (k *envKeys) key(name string) string {
+	if s, ok := k.m[name]; ok {
+		return s
+	}
+	s := contract.AttrEnvPrefix + name
+	if k.m == nil || len(k.m) >= envKeysMax {
+		k.m = make(map[string]string, 64)
+	}
+	k.m[strings.Clone(name)] = s // the name may point into a large environment entry
+	return s
 }
