@@ -151,10 +151,12 @@ func render(lr plog.LogRecord) string {
 	fmt.Fprintf(&sb, "FINDING %s  %s  (%s)\n", lr.SeverityText(), get("cryptochain.finding.case"), get("cryptochain.finding.severity"))
 	fmt.Fprintf(&sb, "  %s\n", lr.Body().AsString())
 	for _, k := range []string{"cryptochain.finding.id", "cryptochain.finding.groups", "cryptochain.response.miner_pids",
-		"cryptochain.response.pool_endpoints", "cryptochain.response.wallets", "cryptochain.response.persistence_paths"} {
+		"cryptochain.response.pool_endpoints", "cryptochain.response.wallets", "cryptochain.response.persistence_paths",
+		"cryptochain.response.miner_sha256", "cryptochain.mitre.technique.ids"} {
 		if v := get(k); v != "" {
 			fmt.Fprintf(&sb, "  %-40s %s\n", k, v)
 		}
 	}
+	renderTriage(&sb, a)
 	return sb.String()
 }

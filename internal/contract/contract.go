@@ -86,12 +86,15 @@ const (
 const (
 	AttrFindingContextID         = "cryptochain.finding.context.id"
 	AttrFindingDataLoss          = "cryptochain.finding.data_loss"
+	AttrFindingEntryPoint        = "cryptochain.finding.entry_point"
 	AttrFindingEvidencePrefix    = "cryptochain.finding.evidence."
 	AttrFindingID                = "cryptochain.finding.id"
 	AttrFindingLastSeen          = "cryptochain.finding.last_seen"
+	AttrFindingRemediation       = "cryptochain.finding.remediation"
 	AttrFindingSeverity          = "cryptochain.finding.severity"
 	AttrFindingSuppressedCount   = "cryptochain.finding.suppressed_count"
 	AttrResponseMinerPIDs        = "cryptochain.response.miner_pids"
+	AttrResponseMinerSHA256      = "cryptochain.response.miner_sha256"
 	AttrResponsePersistencePaths = "cryptochain.response.persistence_paths"
 	AttrResponsePoolEndpoints    = "cryptochain.response.pool_endpoints"
 )
@@ -154,6 +157,8 @@ const (
 	AttrProcessExeDeleted         = "cryptochain.process.exe.deleted"
 	AttrProcessExeMemfd           = "cryptochain.process.exe.memfd"
 	AttrProcessExeUnusualLocation = "cryptochain.process.exe.unusual_location"
+	AttrProcessExecutableHash     = "cryptochain.process.executable.hash.sha256"  // hex SHA-256 of the executable file
+	AttrProcessExecutableHashSkip = "cryptochain.process.executable.hash.skipped" // why the hash is absent
 	AttrProcessExecutableName     = "process.executable.name"
 	AttrProcessExecutablePath     = "process.executable.path"
 	AttrProcessExitCode           = "process.exit.code"

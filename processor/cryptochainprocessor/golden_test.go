@@ -225,6 +225,8 @@ func scenarios() []scenario {
 		exec("ssh:24", 3*time.Second, 962, sh, "/bin/bash", "bash", "-c", "history -c; rm -f /root/.bash_history"),
 	)})
 
+	s = append(s, entryPointScenarios()...)
+
 	// Look-alikes: none of these may produce a finding.
 	s = append(s, scenario{"benign_admin_ld_preload_profiler", []rec{
 		fileWrite("ssh:25", 0, 1100, sh, "/usr/bin/tee", "/etc/ld.so.preload", "open", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2\n"),

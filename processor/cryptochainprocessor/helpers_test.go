@@ -34,6 +34,7 @@ type rec struct {
 	pid    int64
 	anc    []int64
 	attrs  map[string]any
+	res    map[string]string // more resource attributes (container, image), when set
 }
 
 // logsOf builds one ResourceLogs per run of records with the same context.
@@ -51,6 +52,9 @@ func logsOf(recs ...rec) plog.Logs {
 			}
 			if r.parent != "" {
 				rl.Resource().Attributes().PutStr("cryptochain.context.parent_id", r.parent)
+			}
+			for _, k := range slices.Sorted(maps.Keys(r.res)) { // a stable golden input
+				rl.Resource().Attributes().PutStr(k, r.res[k])
 			}
 			sl = rl.ScopeLogs().AppendEmpty()
 			last = r.ctx

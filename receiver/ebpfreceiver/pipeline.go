@@ -10,6 +10,7 @@ import (
 	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/dnsparse"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/exehash"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/readback"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
@@ -30,6 +31,7 @@ type pipeline struct {
 	reads   *readback.Worker
 	persist *readback.Persistence
 	conf    *readback.ConfigReader // nil when config_files is off
+	hashes  *exehash.Hasher
 	mapper  *records.Mapper
 	batch   *records.Batch
 	usage   *usage.Watcher[usageProc] // nil when usage.interval is 0
@@ -46,8 +48,9 @@ func newPipeline(cfg *Config, host records.Host, scope string, cgroupRoot string
 		procs: process.New(process.Options{ProcfsRoot: cfg.ProcfsRoot, CgroupRoot: cgroupRoot, Limits: process.Limits{
 			MaxArgs: cfg.Argv.MaxArgs, MaxArgBytes: cfg.Argv.MaxBytes, MaxEnv: cfg.Env.MaxVars, MaxEnvBytes: cfg.Env.MaxBytes},
 			Workload: newWorkload(cfg)}),
-		dns:   dnsparse.NewMatcher[event.Process](dnsPending),
-		reads: readback.NewWorker(),
+		dns:    dnsparse.NewMatcher[event.Process](dnsPending),
+		reads:  readback.NewWorker(),
+		hashes: exehash.New(cfg.ProcfsRoot, exehash.DefaultMaxBytes, exehash.DefaultBytesPerSec),
 		mapper: &records.Mapper{
 			Clock:    records.NewClock(),
 			Redactor: red,
@@ -88,6 +91,7 @@ func (p *pipeline) handle(ev *event.Event, observed time.Time) int {
 		if p.conf != nil {
 			p.conf.Offer(ev, actor)
 		}
+		extra.ExeHash, extra.ExeHashSkip = p.exeHash(ev)
 	case ev.DNS != nil:
 		extra.DNS = p.dnsMessage(ev)
 		actor = p.procs.Actor(ev, observed)

@@ -122,6 +122,7 @@ func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario
 	if ev.Linked {
 		assert.NotEmpty(t, final.strs(attrLinked), "%s: the re-spawned chain names the context that wrote its persistence", attrLinked)
 	}
+	checkTriage(t, sc, final)
 	var out []time.Duration
 	for _, f := range fs {
 		d, ok := latency(f)

@@ -49,6 +49,7 @@ type Proc struct {
 	PPID      int64
 	Ancestors []int64 // nearest first, from cryptochain.process.ancestors
 	Exe       string
+	ExeHash   string // SHA-256 of the executable, from its exec record
 	Exited    bool
 	CPU       float64 // seconds of CPU reported by process.exit
 	HasCPU    bool
@@ -190,6 +191,9 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		if p.Exe == "" && ev.Exe != "" {
 			p.Exe = clip(ev.Exe)
 		}
+		if ev.ExeHash != "" {
+			p.ExeHash = ev.ExeHash
+		}
 		return p
 	}
 	c.Procs = append(c.Procs, Proc{
@@ -198,6 +202,7 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		PPID:      ev.PPID,
 		Ancestors: append([]int64(nil), clipAncestors(ev.Ancestors)...),
 		Exe:       clip(ev.Exe),
+		ExeHash:   ev.ExeHash,
 	})
 	if c.idx != nil {
 		c.idx[ev.PID] = int32(len(c.Procs) - 1)

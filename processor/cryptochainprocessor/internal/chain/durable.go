@@ -112,6 +112,7 @@ func (t *Tracker) sanitize(c *Context) {
 	for i := range c.Procs {
 		p := &c.Procs[i]
 		p.Start, p.Exe, p.ConnAddr = bound(p.Start), bound(p.Exe), bound(p.ConnAddr)
+		p.ExeHash = evidence.SHA256Hex(p.ExeHash)
 		p.Ancestors = clipAncestors(p.Ancestors)
 		if math.IsNaN(p.CPU) || math.IsInf(p.CPU, 0) || p.CPU < 0 {
 			p.CPU, p.HasCPU = 0, false

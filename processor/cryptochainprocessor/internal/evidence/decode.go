@@ -109,6 +109,8 @@ func decodeInto(lr plog.LogRecord, ev *Event, r *reuse) error {
 			ev.Ancestors = d.ints(k, v, MaxAncestors, d.bufInts())
 		case contract.AttrProcessExecutablePath:
 			ev.Exe = d.str(k, v, MaxString)
+		case contract.AttrProcessExecutableHash:
+			ev.ExeHash = SHA256Hex(d.str(k, v, MaxString))
 		case contract.AttrProcessExecutableName:
 			ev.ExeName = d.str(k, v, MaxString)
 		case contract.AttrProcessComm:

@@ -91,6 +91,7 @@ type Event struct {
 	PStart      string
 	Ancestors   []int64
 	Exe         string
+	ExeHash     string // hex SHA-256 of the executable (exec records), validated
 	Comm        string
 	Filename    string // exec: the path handed to exec
 	Args        []string

@@ -53,7 +53,9 @@ const (
 	AttrEvidenceDropped = "cryptochain.finding.evidence_dropped"
 	// AttrConcealment lists the concealment kinds seen (ld.so.preload, log wiping, ...): they are in
 	// no group and never raise the severity.
-	AttrConcealment = "cryptochain.finding.concealment"
+	AttrConcealment  = "cryptochain.finding.concealment"
+	AttrMinerSHA256  = contract.AttrResponseMinerSHA256
+	AttrTechniqueIDs = "cryptochain.mitre.technique.ids"
 )
 
 // maxCmdLine bounds the command line copied into one evidence entry.
@@ -89,10 +91,12 @@ func Append(dst plog.ResourceLogsSlice, f *chain.Finding, scope string, observed
 	lr.SetSeverityText(text)
 
 	r := summarize(f)
+	entry := deriveEntryPoint(f, rl.Resource().Attributes())
 	lr.Body().SetStr(body(f, &r))
 
 	a := lr.Attributes()
 	a.PutStr(AttrRuleName, RuleName)
+	putRule(a, f.Level)
 	a.PutStr(AttrID, f.ID)
 	a.PutStr(AttrCase, f.Level.Case())
 	a.PutStr(AttrSeverity, f.Level.String())
@@ -111,7 +115,9 @@ func Append(dst plog.ResourceLogsSlice, f *chain.Finding, scope string, observed
 		s := a.PutEmptySlice(AttrEvidencePrefix + g.String())
 		for i := range f.Items {
 			if f.Items[i].Group == g {
-				putEvidence(s.AppendEmpty().SetEmptyMap(), &f.Items[i])
+				m := s.AppendEmpty().SetEmptyMap()
+				putEvidence(m, &f.Items[i])
+				putAnalyst(m, f, &f.Items[i])
 			}
 		}
 	}
@@ -140,6 +146,8 @@ func Append(dst plog.ResourceLogsSlice, f *chain.Finding, scope string, observed
 	if r.hasCPU {
 		a.PutDouble(AttrMinerCPUTime, r.cpu)
 	}
+	putAnalystSummary(a, f, r.minerPIDs)
+	entry.put(a)
 	return lr
 }
 

@@ -47,6 +47,8 @@ type Extra struct {
 	// FileReadStatus and FileReadRoot say how a persistence file's read-back went ("" = none).
 	FileReadStatus string
 	FileReadRoot   string
+	ExeHash        string // exec: hex SHA-256 of the executable, when computed
+	ExeHashSkip    string // exec: why the executable was not hashed although it was asked for
 }
 
 // Fill sets the record from ev. observed is when the receiver read the event.
@@ -64,6 +66,8 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	case ev.Exec != nil:
 		lr.SetEventName(contract.EventExec)
 		m.exec(a, ev)
+		putNonEmpty(a, contract.AttrProcessExecutableHash, extra.ExeHash)
+		putNonEmpty(a, contract.AttrProcessExecutableHashSkip, extra.ExeHashSkip)
 	case ev.ExecFailed != nil:
 		lr.SetEventName(contract.EventExecFailed)
 		x := ev.ExecFailed
