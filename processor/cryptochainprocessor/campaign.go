@@ -39,9 +39,6 @@ const (
 	attrCampaignHostsOmit   = "cryptochain.campaign.hosts_omitted"
 	attrCampaignContainOmit = "cryptochain.campaign.containers_omitted"
 
-	// attrExeSHA256 is the miner executable's hash when the receiver sends it.
-	attrExeSHA256 = "process.executable.hash.sha256"
-
 	campaignStorageName = "campaigns" // storage client name, next to the chains' client
 	campaignStorageKey  = "campaigns/v1"
 	campaignSaveEvery   = 10 * time.Second
@@ -177,7 +174,7 @@ func (p *cryptochainProcessor) campaignRecord(lr plog.LogRecord, ev *evidence.Ev
 	for i := range evs {
 		inds = evidenceIndicators(inds, &evs[i])
 		if evs[i].Group == evidence.Miner && c.hash == "" {
-			if v, ok := lr.Attributes().Get(attrExeSHA256); ok {
+			if v, ok := lr.Attributes().Get(contract.AttrProcessExecutableHash); ok {
 				if h, ok := campaign.SHA256(v.Str()); ok {
 					c.hash = h.Value
 					inds = append(inds, h)
@@ -251,7 +248,7 @@ func (p *cryptochainProcessor) campaignUpstream(lr plog.LogRecord) {
 	}{
 		{finding.AttrWallets, campaign.Wallet},
 		{finding.AttrPoolEndpoints, campaign.Pool},
-		{attrExeSHA256, campaign.SHA256},
+		{contract.AttrResponseMinerSHA256, campaign.SHA256},
 	} {
 		v, ok := a.Get(kv.key)
 		if !ok {
