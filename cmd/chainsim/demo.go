@@ -47,7 +47,8 @@ func demoCmd(args []string) error {
 	if *respond != "" && *respond != "dry-run" && *respond != "active" {
 		return fmt.Errorf("--respond %q: want dry-run or active", *respond)
 	}
-	col := exec.Command(*collector, append([]string{"--config", "embedded:agent"}, responseConfig(*respond)...)...)
+	colArgs := append([]string{"--config", "embedded:agent"}, impactConfig...)
+	col := exec.Command(*collector, append(colArgs, responseConfig(*respond)...)...)
 	audit := offsetOf(auditPath)
 	col.Stdout, col.Stderr = logf, logf
 	fmt.Printf("demo: starting %s --config embedded:agent (log: %s)\n", *collector, logPath)
@@ -76,13 +77,19 @@ func demoCmd(args []string) error {
 	}
 	deadline := time.Now().Add(*timeout)
 	shown := 0
+	var critical time.Time // when the Critical finding was shown; an impact update may follow
+	impactShown := false
 	for time.Now().Before(deadline) {
 		recs := readFindings(findings, start)
 		for _, r := range recs[shown:] {
 			fmt.Println(r)
+			if critical.IsZero() && strings.HasPrefix(r, "FINDING") && strings.Contains(r, "critical") {
+				critical = time.Now()
+			}
+			impactShown = impactShown || strings.HasPrefix(r, "IMPACT")
 		}
 		shown = len(recs)
-		if shown > 0 && strings.Contains(recs[shown-1], "critical") {
+		if !critical.IsZero() && (impactShown || time.Since(critical) > 5*time.Second) {
 			fmt.Printf("demo: findings are in %s (OTLP JSON lines); the collector log shows the debug exporter's view\n", findings)
 			return nil
 		}
@@ -129,8 +136,11 @@ func readFindings(path string, offset int64) []string {
 			for j := 0; j < rl.ScopeLogs().Len(); j++ {
 				lrs := rl.ScopeLogs().At(j).LogRecords()
 				for k := 0; k < lrs.Len(); k++ {
-					if lr := lrs.At(k); lr.EventName() == "cryptochain.finding" {
+					switch lr := lrs.At(k); lr.EventName() {
+					case "cryptochain.finding":
 						out = append(out, render(lr))
+					case "cryptochain.finding.impact":
+						out = append(out, renderImpact(lr))
 					}
 				}
 			}
