@@ -2,6 +2,8 @@ package process
 
 import (
 	"strings"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/workload"
 )
 
 // cgroupIdentity is what a cgroup path says about the workload.
@@ -21,7 +23,7 @@ func parseCgroup(path string) cgroupIdentity {
 			continue
 		}
 		// containerd with the systemd driver on cgroup v1 style: <pod slice>:cri-containerd:<id>
-		if parts := strings.Split(seg, ":"); len(parts) == 3 && isHex64(parts[2]) {
+		if parts := strings.Split(seg, ":"); len(parts) == 3 && workload.IsHex64(parts[2]) {
 			if uid := podUID(parts[0]); uid != "" {
 				id.PodUID = uid
 			}
@@ -45,7 +47,7 @@ func parseCgroup(path string) cgroupIdentity {
 	if id.ContainerID == "" {
 		segs := strings.Split(strings.Trim(path, "/"), "/")
 		for i := len(segs) - 1; i >= 1; i-- {
-			if !isHex64(segs[i]) {
+			if !workload.IsHex64(segs[i]) {
 				continue
 			}
 			switch prev := segs[i-1]; {
@@ -84,7 +86,7 @@ func containerID(seg string) (string, string) {
 			return "", ""
 		}
 		rest := strings.TrimSuffix(strings.TrimPrefix(seg, rp.prefix), ".scope")
-		if isHex64(rest) {
+		if workload.IsHex64(rest) {
 			return rest, rp.runtime
 		}
 		return "", ""
@@ -108,43 +110,8 @@ func podUID(seg string) string {
 	} else {
 		return ""
 	}
-	if isUUID(s) {
+	if workload.IsUUID(s) {
 		return s
 	}
 	return ""
-}
-
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isHex(s[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return false
-			}
-		default:
-			if !isHex(s[i]) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }

@@ -43,7 +43,7 @@ func readPods(dir string, max int) (map[string]pod, error) {
 // subdomains: neither holds an underscore, so anything else is not a pod directory.
 func parsePodDir(n string) (pod, bool) {
 	parts := strings.Split(n, "_")
-	if len(parts) != 3 || !isDNSName(parts[0], false) || !isDNSName(parts[1], true) || !isUUID(parts[2]) {
+	if len(parts) != 3 || !isDNSName(parts[0], false) || !isDNSName(parts[1], true) || !IsUUID(parts[2]) {
 		return pod{}, false
 	}
 	return pod{namespace: parts[0], name: parts[1], uid: parts[2]}, true
@@ -88,7 +88,8 @@ func isDNSName(s string, dots bool) bool {
 	return true
 }
 
-func isUUID(s string) bool {
+// IsUUID reports whether s is a UUID in its 36-character text form (a pod uid).
+func IsUUID(s string) bool {
 	if len(s) != 36 {
 		return false
 	}
@@ -107,7 +108,8 @@ func isUUID(s string) bool {
 	return true
 }
 
-func isHex64(s string) bool {
+// IsHex64 reports whether s is 64 hex digits (a container id).
+func IsHex64(s string) bool {
 	if len(s) != 64 {
 		return false
 	}

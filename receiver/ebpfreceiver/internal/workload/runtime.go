@@ -50,7 +50,7 @@ type container struct {
 // readContainer asks the state of the runtime the cgroup named (every known runtime when it named
 // none) about container id. found is false when nothing was found.
 func (r *Resolver) readContainer(runtime, id string, now time.Time) (container, bool) {
-	if !isHex64(id) {
+	if !IsHex64(id) {
 		return container{}, false
 	}
 	root := r.opts.StateRoot
