@@ -358,6 +358,26 @@ func TestRandomXConnectionIsPoolEvidence(t *testing.T) {
 	assert.Equal(t, Medium, f.Level)
 }
 
+func TestRandomXConnectionArrivingAfterTheRandomXEvent(t *testing.T) {
+	// The connection was made first but its record is read after the RandomX record: it counts at
+	// once, as it would have in order; a connection made after the RandomX event still has to last.
+	tr := newTracker()
+	c := ctxFor(tr, "ctx")
+	p := proc{pid: 100, ancestors: []int64{1}}
+	tr.add(c, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr.observe(c, c.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(12 * time.Second), PID: 100, Start: "t0", Address: "192.0.2.9", Port: 443, Transport: "tcp"})
+	assert.Nil(t, tr.evaluate(c), "a connection made after the RandomX event has not lasted yet")
+
+	tr2 := newTracker()
+	c2 := ctxFor(tr2, "ctx")
+	tr2.add(c2, event("cryptochain.process.fpu_rounding", p, 10*time.Second), []ev.Evidence{{Group: ev.Miner, Strength: ev.Strong, Kind: "randomx"}})
+	tr2.observe(c2, c2.Hash, &ev.Event{Name: "cryptochain.network.connect", Time: t0.Add(time.Second), PID: 100, Start: "t0", Address: "192.0.2.7", Port: 443, Transport: "tcp"})
+	f := tr2.evaluate(c2)
+	require.NotNil(t, f)
+	assert.Equal(t, Medium, f.Level)
+	assert.Equal(t, "192.0.2.7:443", f.Items[1].Endpoint)
+}
+
 func TestRandomXConnectionInContextWithState(t *testing.T) {
 	// The context already holds evidence of another process when the renamed miner connects.
 	tr := newTracker()

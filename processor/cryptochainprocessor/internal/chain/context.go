@@ -53,7 +53,8 @@ type Proc struct {
 	Exited    bool
 	CPU       float64 // seconds of CPU reported by process.exit
 	HasCPU    bool
-	RandomX   bool // showed RandomX floating-point behaviour (process.fpu_rounding)
+	RandomX   bool  // showed RandomX floating-point behaviour (process.fpu_rounding)
+	RandomXAt int64 `json:",omitempty"` // record time of that behaviour (Unix ns)
 	// A TCP connection seen from this process, kept so that RandomX behaviour can turn it into
 	// Pool evidence (a miner's long-lived pool connection needs no name).
 	ConnAddr string

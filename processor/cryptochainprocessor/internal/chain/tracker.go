@@ -281,7 +281,7 @@ func (t *Tracker) add(c *Context, ev *evidence.Event, evs []evidence.Evidence) i
 		}
 	}
 	if p != nil && miner && ev.Name == contract.EventFPURounding && !p.RandomX {
-		p.RandomX = true
+		p.RandomX, p.RandomXAt = true, ts
 		c.dirty = true
 		// A connection made before the RandomX behaviour showed, by a process still running.
 		if p.ConnAddr == "" {
@@ -361,9 +361,15 @@ func (t *Tracker) observe(c *Context, hash uint64, ev *evidence.Event) bool {
 				p = c.proc(ev.PID, ev.Start)
 			}
 			if p != nil && p.RandomX {
-				if !p.ConnUsed { // after the RandomX event: counts once it has lasted (observeTime)
+				if !p.ConnUsed {
 					p.ConnAddr, p.ConnPort, p.ConnTime = clip(ev.Address), ev.Port, ts
 					c.dirty = true
+					// Records of different kinds travel different rings and may arrive out of order:
+					// a connection made before the RandomX behaviour counts at once, as it would
+					// have had it arrived first; one made after counts once it has lasted (observeTime).
+					if p.RandomXAt != 0 && ts <= p.RandomXAt {
+						t.randomXPool(c, p, max(ts, p.RandomXAt))
+					}
 				}
 			} else { // remembered in case RandomX behaviour shows later
 				t.procs.putConn(procKey{hash, ev.PID}, ev.Address, ev.Port, ts)
