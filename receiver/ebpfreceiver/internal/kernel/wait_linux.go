@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -18,8 +19,8 @@ import (
 // sitting in a blocking epoll_wait, which keeps the runtime's sysmon from spinning every 20 µs for
 // as long as the reader is blocked in a system call.
 type ringWait struct {
-	f    *os.File // the epoll fd, nonblocking, registered with the runtime poller
-	raw  interface{ Read(func(uintptr) bool) error }
+	f    *os.File        // the epoll fd, nonblocking, registered with the runtime poller
+	raw  syscall.RawConn // f's
 	evs  [2]unix.EpollEvent
 	done atomic.Bool // interrupted or closed: every wait returns at once
 }
