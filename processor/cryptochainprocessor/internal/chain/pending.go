@@ -5,6 +5,8 @@ import (
 	"time"
 	"unsafe"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/shellcmd"
@@ -16,22 +18,30 @@ import (
 // that; records are also reordered by batching. Findings must not depend on order within it.
 const OrderWindow = 10 * time.Second
 
-// maxPending bounds the execs remembered for late links, maxPendingField each string kept of one
-// (a persisted command is at most 1 KiB: the classifier cuts it there).
+// Bounds of the execs remembered for late links: maxPending in all, maxPendingPerKey of one context
+// and maxPendingPerParent of the contexts opened from one parent context (a context without a
+// parent counts as its own), so one noisy context, or a swarm of contexts one session opens, can
+// only push out its own candidates; maxPendingField bounds each string kept of one (a persisted
+// command is at most 1 KiB: the classifier cuts it there).
 const (
-	maxPending      = 1024
-	maxPendingField = 1024
+	maxPending          = 1024
+	maxPendingPerKey    = 16
+	maxPendingPerParent = 128
+	maxPendingField     = 1024
 )
 
 // pendingExec is an exec that could be a re-spawn (it ran a "sh -c" command, was started by pid 1,
 // or gave evidence itself) but matched no remembered persistence command when it arrived.
 type pendingExec struct {
-	key  string         // its context
-	ev   evidence.Event // the facts links.match and applyLink read, copied and bounded
-	size int64          // estimated bytes held (budget.go)
+	key       string         // its context
+	parent    uint64         // group: hash of its parent context id (of its key when it has none)
+	seq       uint64         // arrival order
+	evidenced bool           // gave evidence itself (the re-spawned miner): kept over a bare shell
+	ev        evidence.Event // the facts links.match and applyLink read, copied and bounded
+	size      int64          // estimated bytes held (budget.go)
 }
 
-var pendingBytes = int64(unsafe.Sizeof(pendingExec{})) + mapEntryBytes
+var pendingBytes = int64(unsafe.Sizeof(pendingExec{})) + 2*mapEntryBytes
 
 // clipPending copies s bounded to maxPendingField.
 func clipPending(s string) string {
@@ -41,17 +51,19 @@ func clipPending(s string) string {
 	return clip(s)
 }
 
-// pendingExecs is a ring of recent re-spawn candidates, with a count per context so that creating
-// a context costs one map lookup when none of its execs is pending.
+// pendingExecs holds recent re-spawn candidates, with a count per context (so that creating a
+// context costs one map lookup when none of its execs is pending) and per parent group.
 type pendingExecs struct {
-	ring  []pendingExec
-	next  int
-	byKey map[string]int32
-	bytes int64 // estimated bytes held, counted in Tracker.Bytes
+	ring     []pendingExec // unordered; seq gives the age
+	seq      uint64
+	byKey    map[string]int32
+	byParent map[uint64]int32
+	bytes    int64 // estimated bytes held, counted in Tracker.Bytes
+	dropped  int64 // candidates pushed out or refused by a full budget, since TakeUpdateCounters
 }
 
 func newPendingExecs() *pendingExecs {
-	return &pendingExecs{ring: make([]pendingExec, 0, maxPending), byKey: make(map[string]int32)}
+	return &pendingExecs{ring: make([]pendingExec, 0, maxPending), byKey: make(map[string]int32), byParent: make(map[uint64]int32)}
 }
 
 // respawnCandidate reports whether an exec may be what cron or systemd runs for a persistence
@@ -69,9 +81,41 @@ func respawnCandidate(ev *evidence.Event, evidenced bool) bool {
 	return false
 }
 
-// remember keeps ev (an exec of the context key) for links that arrive after it.
-func (pe *pendingExecs) remember(key []byte, ev *evidence.Event) {
-	e := pendingExec{ev: evidence.Event{
+// parentGroup returns the group of a candidate of context key whose resource is res.
+func parentGroup(key []byte, res pcommon.Resource) uint64 {
+	if res != (pcommon.Resource{}) {
+		if v, ok := res.Attributes().Get(contract.ResourceContextParentID); ok && v.Type() == pcommon.ValueTypeStr && v.Str() != "" {
+			return HashKey(append([]byte("\x00parent\x00"), v.Str()...))
+		}
+	}
+	return HashKey(key)
+}
+
+// remember keeps ev (an exec of the context key, in parent group parent) for links that arrive
+// after it; now is the newest record time seen. When a budget is full, the candidate that goes is
+// the oldest bare one of the fullest scope (the context, else its parent group, else the largest
+// group), or one that is past the order window anywhere; a bare shell never pushes out an exec that
+// gave evidence. Every candidate that goes or is refused is counted.
+func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *evidence.Event, now int64) {
+	victim := -1
+	switch {
+	case pe.byKey[string(key)] >= maxPendingPerKey:
+		victim = pe.victim(func(p *pendingExec) bool { return p.key == string(key) }, evidenced)
+	case pe.byParent[parent] >= maxPendingPerParent:
+		victim = pe.victim(func(p *pendingExec) bool { return p.parent == parent }, evidenced)
+	case len(pe.ring) >= maxPending:
+		victim = pe.stale(now)
+		if victim < 0 {
+			g := pe.largestGroup()
+			victim = pe.victim(func(p *pendingExec) bool { return p.parent == g }, evidenced)
+		}
+	}
+	full := len(pe.ring) >= maxPending || pe.byKey[string(key)] >= maxPendingPerKey || pe.byParent[parent] >= maxPendingPerParent
+	if full && victim < 0 {
+		pe.dropped++ // every candidate in scope is worth more than this one
+		return
+	}
+	e := pendingExec{parent: parent, evidenced: evidenced, ev: evidence.Event{
 		Name: contract.EventExec, Time: ev.Time, PID: ev.PID, Start: clipPending(ev.Start), PPID: ev.PPID,
 		Exe: clipPending(ev.Exe), CmdLine: clipPending(ev.CmdLine),
 	}}
@@ -98,25 +142,78 @@ func (pe *pendingExecs) remember(key []byte, ev *evidence.Event) {
 	for _, a := range e.ev.Args {
 		e.size += strBytes(a)
 	}
-	pe.bytes += e.size
-	if len(pe.ring) < cap(pe.ring) {
-		e.key = string(key)
-		pe.ring = append(pe.ring, e)
-	} else {
-		old := &pe.ring[pe.next]
-		pe.bytes -= old.size
-		if pe.byKey[old.key]--; pe.byKey[old.key] <= 0 {
-			delete(pe.byKey, old.key)
-		}
+	if victim >= 0 {
+		old := &pe.ring[victim]
 		if old.key == string(key) {
 			e.key = old.key
-		} else {
-			e.key = string(key)
 		}
-		*old = e
-		pe.next = (pe.next + 1) % len(pe.ring)
+		pe.forget(victim)
+		pe.dropped++
 	}
+	if e.key == "" {
+		e.key = string(key)
+	}
+	pe.seq++
+	e.seq = pe.seq
+	pe.bytes += e.size
+	pe.ring = append(pe.ring, e)
 	pe.byKey[e.key]++
+	pe.byParent[e.parent]++
+}
+
+// victim returns the index of the candidate to push out among those in scope: the oldest bare
+// shell, else (unless the newcomer is only a bare shell) the oldest that gave evidence; -1 when none.
+func (pe *pendingExecs) victim(in func(*pendingExec) bool, evidenced bool) int {
+	best := -1
+	for i := range pe.ring {
+		p := &pe.ring[i]
+		if !in(p) || (p.evidenced && !evidenced) {
+			continue
+		}
+		if best < 0 || (pe.ring[best].evidenced && !p.evidenced) ||
+			(pe.ring[best].evidenced == p.evidenced && p.seq < pe.ring[best].seq) {
+			best = i
+		}
+	}
+	return best
+}
+
+// stale returns the index of a candidate past the order window at now, or -1.
+func (pe *pendingExecs) stale(now int64) int {
+	for i := range pe.ring {
+		if now-pe.ring[i].ev.Time.UnixNano() > int64(OrderWindow) {
+			return i
+		}
+	}
+	return -1
+}
+
+// largestGroup returns the parent group holding the most candidates.
+func (pe *pendingExecs) largestGroup() uint64 {
+	var g uint64
+	n := int32(-1)
+	for k, v := range pe.byParent {
+		if v > n || (v == n && k < g) {
+			g, n = k, v
+		}
+	}
+	return g
+}
+
+// forget removes candidate i (the last one takes its place: the slice is unordered).
+func (pe *pendingExecs) forget(i int) {
+	old := &pe.ring[i]
+	pe.bytes -= old.size
+	if pe.byKey[old.key]--; pe.byKey[old.key] <= 0 {
+		delete(pe.byKey, old.key)
+	}
+	if pe.byParent[old.parent]--; pe.byParent[old.parent] <= 0 {
+		delete(pe.byParent, old.parent)
+	}
+	last := len(pe.ring) - 1
+	pe.ring[i] = pe.ring[last]
+	pe.ring[last] = pendingExec{}
+	pe.ring = pe.ring[:last]
 }
 
 // resolveLate links the persistence commands remembered by this Ingest to the pending execs that
