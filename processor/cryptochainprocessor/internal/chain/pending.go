@@ -92,22 +92,40 @@ func parentGroup(key []byte, res pcommon.Resource) uint64 {
 }
 
 // remember keeps ev (an exec of the context key, in parent group parent) for links that arrive
-// after it; now is the newest record time seen. When a budget is full, the candidate that goes is
-// the oldest bare one of the fullest scope (the context, else its parent group, else the largest
-// group), or one that is past the order window anywhere; a bare shell never pushes out an exec that
-// gave evidence. Every candidate that goes or is refused is counted.
-func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *evidence.Event, now int64) {
+// after it; now is the newest record time seen, and active tells whether a context holds evidence.
+// When a budget is full, the candidate that goes is the least worth, oldest first, of the fullest
+// scope (the context, else its parent group, else the largest group), or one that is past the order
+// window anywhere. Worth: an exec that gave evidence (the re-spawned miner itself) over one whose
+// context holds evidence (a re-spawn whose miner already showed) over a bare shell of a context
+// without any; a newcomer worth less than everything in scope is refused. Every candidate that goes
+// or is refused is counted.
+func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *evidence.Event, now int64, active func(string) bool) {
+	worth := func(p *pendingExec) int {
+		switch {
+		case p.evidenced:
+			return 2
+		case active(p.key):
+			return 1
+		}
+		return 0
+	}
+	own := 0
+	if evidenced {
+		own = 2
+	} else if active(string(key)) {
+		own = 1
+	}
 	victim := -1
 	switch {
 	case pe.byKey[string(key)] >= maxPendingPerKey:
-		victim = pe.victim(func(p *pendingExec) bool { return p.key == string(key) }, evidenced)
+		victim = pe.victim(func(p *pendingExec) bool { return p.key == string(key) }, worth, own)
 	case pe.byParent[parent] >= maxPendingPerParent:
-		victim = pe.victim(func(p *pendingExec) bool { return p.parent == parent }, evidenced)
+		victim = pe.victim(func(p *pendingExec) bool { return p.parent == parent }, worth, own)
 	case len(pe.ring) >= maxPending:
 		victim = pe.stale(now)
 		if victim < 0 {
 			g := pe.largestGroup()
-			victim = pe.victim(func(p *pendingExec) bool { return p.parent == g }, evidenced)
+			victim = pe.victim(func(p *pendingExec) bool { return p.parent == g }, worth, own)
 		}
 	}
 	full := len(pe.ring) >= maxPending || pe.byKey[string(key)] >= maxPendingPerKey || pe.byParent[parent] >= maxPendingPerParent
@@ -161,18 +179,21 @@ func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *
 	pe.byParent[e.parent]++
 }
 
-// victim returns the index of the candidate to push out among those in scope: the oldest bare
-// shell, else (unless the newcomer is only a bare shell) the oldest that gave evidence; -1 when none.
-func (pe *pendingExecs) victim(in func(*pendingExec) bool, evidenced bool) int {
-	best := -1
+// victim returns the index of the candidate to push out among those in scope: the least worth,
+// oldest first, and never one worth more than the newcomer (own); -1 when none.
+func (pe *pendingExecs) victim(in func(*pendingExec) bool, worth func(*pendingExec) int, own int) int {
+	best, bestWorth := -1, 0
 	for i := range pe.ring {
 		p := &pe.ring[i]
-		if !in(p) || (p.evidenced && !evidenced) {
+		if !in(p) {
 			continue
 		}
-		if best < 0 || (pe.ring[best].evidenced && !p.evidenced) ||
-			(pe.ring[best].evidenced == p.evidenced && p.seq < pe.ring[best].seq) {
-			best = i
+		w := worth(p)
+		if w > own {
+			continue
+		}
+		if best < 0 || w < bestWorth || (w == bestWorth && p.seq < pe.ring[best].seq) {
+			best, bestWorth = i, w
 		}
 	}
 	return best
