@@ -51,19 +51,20 @@ func clipPending(s string) string {
 	return clip(s)
 }
 
-// pendingExecs holds recent re-spawn candidates, with a count per context (so that creating a
-// context costs one map lookup when none of its execs is pending) and per parent group.
+// pendingExecs holds recent re-spawn candidates, with their positions per context (so that creating
+// a context costs one map lookup when none of its execs is pending, and a context's full budget is
+// searched among its own few) and a count per parent group.
 type pendingExecs struct {
 	ring     []pendingExec // unordered; seq gives the age
 	seq      uint64
-	byKey    map[string]int32
+	byKey    map[string][]int32
 	byParent map[uint64]int32
 	bytes    int64 // estimated bytes held, counted in Tracker.Bytes
 	dropped  int64 // candidates pushed out or refused by a full budget, since TakeUpdateCounters
 }
 
 func newPendingExecs() *pendingExecs {
-	return &pendingExecs{ring: make([]pendingExec, 0, maxPending), byKey: make(map[string]int32), byParent: make(map[uint64]int32)}
+	return &pendingExecs{ring: make([]pendingExec, 0, maxPending), byKey: make(map[string][]int32), byParent: make(map[uint64]int32)}
 }
 
 // respawnCandidate reports whether an exec may be what cron or systemd runs for a persistence
@@ -92,43 +93,34 @@ func parentGroup(key []byte, res pcommon.Resource) uint64 {
 }
 
 // remember keeps ev (an exec of the context key, in parent group parent) for links that arrive
-// after it; now is the newest record time seen, and active tells whether a context holds evidence.
+// after it; now is the newest record time seen, and contexts are the contexts holding evidence.
 // When a budget is full, the candidate that goes is the least worth, oldest first, of the fullest
 // scope (the context, else its parent group, else the largest group), or one that is past the order
 // window anywhere. Worth: an exec that gave evidence (the re-spawned miner itself) over one whose
 // context holds evidence (a re-spawn whose miner already showed) over a bare shell of a context
 // without any; a newcomer worth less than everything in scope is refused. Every candidate that goes
 // or is refused is counted.
-func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *evidence.Event, now int64, active func(string) bool) {
-	worth := func(p *pendingExec) int {
-		switch {
-		case p.evidenced:
-			return 2
-		case active(p.key):
-			return 1
-		}
-		return 0
-	}
+func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *evidence.Event, now int64, contexts map[string]*Context) {
+	w := candidateWorth{contexts: contexts}
 	own := 0
 	if evidenced {
 		own = 2
-	} else if active(string(key)) {
+	} else if contexts[string(key)] != nil {
 		own = 1
 	}
 	victim := -1
 	switch {
-	case pe.byKey[string(key)] >= maxPendingPerKey:
-		victim = pe.victim(func(p *pendingExec) bool { return p.key == string(key) }, worth, own)
+	case len(pe.byKey[string(key)]) >= maxPendingPerKey:
+		victim = pe.victimOf(pe.byKey[string(key)], &w, own)
 	case pe.byParent[parent] >= maxPendingPerParent:
-		victim = pe.victim(func(p *pendingExec) bool { return p.parent == parent }, worth, own)
+		victim = pe.victim(parent, &w, own)
 	case len(pe.ring) >= maxPending:
 		victim = pe.stale(now)
 		if victim < 0 {
-			g := pe.largestGroup()
-			victim = pe.victim(func(p *pendingExec) bool { return p.parent == g }, worth, own)
+			victim = pe.victim(pe.largestGroup(), &w, own)
 		}
 	}
-	full := len(pe.ring) >= maxPending || pe.byKey[string(key)] >= maxPendingPerKey || pe.byParent[parent] >= maxPendingPerParent
+	full := len(pe.ring) >= maxPending || len(pe.byKey[string(key)]) >= maxPendingPerKey || pe.byParent[parent] >= maxPendingPerParent
 	if full && victim < 0 {
 		pe.dropped++ // every candidate in scope is worth more than this one
 		return
@@ -175,25 +167,54 @@ func (pe *pendingExecs) remember(key []byte, parent uint64, evidenced bool, ev *
 	e.seq = pe.seq
 	pe.bytes += e.size
 	pe.ring = append(pe.ring, e)
-	pe.byKey[e.key]++
+	pe.byKey[e.key] = append(pe.byKey[e.key], int32(len(pe.ring)-1))
 	pe.byParent[e.parent]++
 }
 
-// victim returns the index of the candidate to push out among those in scope: the least worth,
-// oldest first, and never one worth more than the newcomer (own); -1 when none.
-func (pe *pendingExecs) victim(in func(*pendingExec) bool, worth func(*pendingExec) int, own int) int {
+// candidateWorth ranks a candidate: 2 when it gave evidence, 1 when its context holds evidence, else 0.
+type candidateWorth struct {
+	contexts  map[string]*Context
+	key       string // the last context looked up: candidates in scope mostly share one
+	keyActive bool
+	looked    bool
+}
+
+func (w *candidateWorth) of(p *pendingExec) int {
+	if p.evidenced {
+		return 2
+	}
+	if !w.looked || p.key != w.key {
+		w.key, w.keyActive, w.looked = p.key, w.contexts[p.key] != nil, true
+	}
+	if w.keyActive {
+		return 1
+	}
+	return 0
+}
+
+// victim returns the index of the candidate of parent group g to push out: the least worth, oldest
+// first, and never one worth more than the newcomer (own); -1 when none.
+func (pe *pendingExecs) victim(g uint64, w *candidateWorth, own int) int {
 	best, bestWorth := -1, 0
 	for i := range pe.ring {
 		p := &pe.ring[i]
-		if !in(p) {
+		if p.parent != g {
 			continue
 		}
-		w := worth(p)
-		if w > own {
-			continue
+		if v := w.of(p); v <= own && (best < 0 || v < bestWorth || (v == bestWorth && p.seq < pe.ring[best].seq)) {
+			best, bestWorth = i, v
 		}
-		if best < 0 || w < bestWorth || (w == bestWorth && p.seq < pe.ring[best].seq) {
-			best, bestWorth = i, w
+	}
+	return best
+}
+
+// victimOf is victim among the candidates at positions idx.
+func (pe *pendingExecs) victimOf(idx []int32, w *candidateWorth, own int) int {
+	best, bestWorth := -1, 0
+	for _, i := range idx {
+		p := &pe.ring[i]
+		if v := w.of(p); v <= own && (best < 0 || v < bestWorth || (v == bestWorth && p.seq < pe.ring[best].seq)) {
+			best, bestWorth = int(i), v
 		}
 	}
 	return best
@@ -221,17 +242,40 @@ func (pe *pendingExecs) largestGroup() uint64 {
 	return g
 }
 
+// move changes the position from to to (-1: removes it) in the positions of key.
+func (pe *pendingExecs) move(key string, from, to int32) {
+	idx := pe.byKey[key]
+	for j, v := range idx {
+		if v != from {
+			continue
+		}
+		if to >= 0 {
+			idx[j] = to
+			return
+		}
+		idx[j] = idx[len(idx)-1]
+		idx = idx[:len(idx)-1]
+		break
+	}
+	if len(idx) == 0 {
+		delete(pe.byKey, key)
+	} else {
+		pe.byKey[key] = idx
+	}
+}
+
 // forget removes candidate i (the last one takes its place: the slice is unordered).
 func (pe *pendingExecs) forget(i int) {
 	old := &pe.ring[i]
 	pe.bytes -= old.size
-	if pe.byKey[old.key]--; pe.byKey[old.key] <= 0 {
-		delete(pe.byKey, old.key)
-	}
+	pe.move(old.key, int32(i), -1)
 	if pe.byParent[old.parent]--; pe.byParent[old.parent] <= 0 {
 		delete(pe.byParent, old.parent)
 	}
 	last := len(pe.ring) - 1
+	if i != last {
+		pe.move(pe.ring[last].key, int32(last), int32(i))
+	}
 	pe.ring[i] = pe.ring[last]
 	pe.ring[last] = pendingExec{}
 	pe.ring = pe.ring[:last]
@@ -269,13 +313,14 @@ func (t *Tracker) resolveLate() {
 // linkCreated gives a context just created the links its pending execs ran; it returns the number
 // of items added.
 func (t *Tracker) linkCreated(c *Context) int {
-	if t.pending.byKey[c.Key] == 0 {
+	idx := t.pending.byKey[c.Key]
+	if len(idx) == 0 {
 		return 0
 	}
 	n := 0
-	for i := range t.pending.ring {
+	for _, i := range idx {
 		p := &t.pending.ring[i]
-		if p.key != c.Key || t.maxTime-p.ev.Time.UnixNano() > int64(OrderWindow) {
+		if t.maxTime-p.ev.Time.UnixNano() > int64(OrderWindow) {
 			continue
 		}
 		if v := t.links.match([]byte(c.Key), &p.ev); v != nil && withinOrder(p.ev.Time.UnixNano(), v.item.Time) {

@@ -95,7 +95,12 @@ func TestPendingFloodCannotFlushRespawn(t *testing.T) {
 		flood(fmt.Sprintf("cron:%d", 100+i), "systemd:cron", int64(30000+i))
 	}
 	assert.LessOrEqual(t, len(tr.pending.ring), maxPending)
-	assert.LessOrEqual(t, tr.pending.byKey["ssh:1"], int32(maxPendingPerKey))
+	assert.LessOrEqual(t, len(tr.pending.byKey["ssh:1"]), maxPendingPerKey)
+	for k, idx := range tr.pending.byKey {
+		for _, i := range idx {
+			require.Equal(t, k, tr.pending.ring[i].key, "positions stay right through removals")
+		}
+	}
 	_, dropped := tr.TakeUpdateCounters()
 	assert.Greater(t, dropped, int64(5000), "the flood's own candidates went, counted")
 
@@ -110,7 +115,7 @@ func TestPendingFloodCannotFlushRespawn(t *testing.T) {
 // itself), and a newcomer that is worth less than everything in scope is refused, counted.
 func TestPendingPrefersEvidenced(t *testing.T) {
 	pe := newPendingExecs()
-	none := func(string) bool { return false }
+	none := map[string]*Context{}
 	e := shellExec(proc{pid: 1, ppid: 1}, 0, "x")
 	for i := range maxPendingPerKey {
 		e.PID = int64(i + 1)
