@@ -145,7 +145,7 @@ func TestUpdateRefusedIsOfferedAgain(t *testing.T) {
 	r.n.Store(1)
 	assert.Error(t, h.proc.ConsumeLogs(t.Context(), logsOf(second)))
 	require.Len(t, h.findings(), 3)
-	clock.add(time.Second) // past the first backoff
+	clock.add(time.Second)                            // past the first backoff
 	h.consume(benignExec("ssh:2", 2*time.Minute, 14)) // the refused update rides along
 	fs := h.findings()
 	require.Len(t, fs, 4)
