@@ -41,8 +41,8 @@ func TestUpdateActsOnWhatItAddsOnly(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	s.consume(t, testFinding{id: "f-upd", severity: "critical", cgroup: cg, minerPIDs: []int{minerA.Process.Pid, minerB.Process.Pid},
 		minerExe: "/usr/bin/sleep", persist: []string{first, second}})
-	recs = s.records(t, 4)
-	time.Sleep(200 * time.Millisecond)
+	s.records(t, 4)
+	time.Sleep(200 * time.Millisecond) // anything repeated would land by now
 	recs = readAudit(t, s.audit)
 	require.Len(t, recs, 4, "two new actions, nothing repeated: %v", recs)
 	assert.Equal(t, map[string]int{"terminate/done": 2, "quarantine/done": 2}, byResult(recs), "%v", recs)
