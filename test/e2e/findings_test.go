@@ -339,6 +339,22 @@ func escalationsOf(fs []finding) []finding {
 	return out
 }
 
+// ownUpdates drops the updates of findings fs does not escalate: a chain of an earlier play (the same
+// wallet) may be updated while this one plays, up to update_interval after its last finding.
+func ownUpdates(fs []finding) []finding {
+	own := map[string]bool{}
+	for _, f := range escalationsOf(fs) {
+		own[f.str(attrID)] = true
+	}
+	var out []finding
+	for _, f := range fs {
+		if !f.isUpdate() || own[f.str(attrID)] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func severities(fs []finding) []string {
 	var out []string
 	for _, f := range fs {
