@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -228,8 +229,17 @@ func (p *cryptochainProcessor) campaignFinding(f *chain.Finding) {
 			first = f.Items[i].Time
 		}
 	}
+	// The finding's own miner hashes (its exec records), not only the record that completed it: a
+	// chain completed by a DNS query still seeds the campaign with its miner's hash.
+	for _, h := range finding.MinerHashes(f) {
+		if ind, ok := campaign.SHA256(h); ok && !slices.Contains(inds, ind) {
+			inds = append(inds, ind)
+		}
+	}
 	if c.hash != "" {
-		inds = append(inds, campaign.Indicator{Kind: campaign.KindSHA256, Value: c.hash})
+		if ind := (campaign.Indicator{Kind: campaign.KindSHA256, Value: c.hash}); !slices.Contains(inds, ind) {
+			inds = append(inds, ind)
+		}
 	}
 	c.observe(campaign.Observation{Host: host, Container: ctr, Time: time.Unix(0, last), Since: time.Unix(0, first), Finding: true, Indicators: inds})
 }
