@@ -95,6 +95,22 @@ func triageScenarios() []triageScenario {
 	}
 	ctrs = append(ctrs, inCtr("node-b", ctrB, connect("cgroup:55", 2*time.Minute, 1000, sh, xmrig, poolA, 3333)))
 	s = append(s, triageScenario{"campaign_containers_on_two_hosts", camp, ctrs})
+
+	// Bounds: a campaign keeps two hosts and one container; the third host's and the second
+	// container's observations are counted (hosts_omitted, containers_omitted), not kept.
+	bounded := func(c *Config) {
+		c.Campaigns.Enabled = true
+		c.Campaigns.MaxHosts = 2
+		c.Campaigns.MaxContainers = 1
+	}
+	var full []rec
+	for i, host := range []string{"node-a", "node-b", "node-c"} {
+		res := map[string]string{"container.id": strings.Repeat(string(rune('a'+i)), 64)}
+		for _, r := range minerRun("cgroup:6"+string(rune('0'+i)), time.Duration(i)*time.Minute) {
+			full = append(full, inCtr(host, res, r))
+		}
+	}
+	s = append(s, triageScenario{"campaign_bounded_hosts_and_containers", bounded, full})
 	return s
 }
 
