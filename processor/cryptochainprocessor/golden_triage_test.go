@@ -47,8 +47,8 @@ func triageScenarios() []triageScenario {
 	run = append(run,
 		usage("ssh:40", 30*time.Second, 1000, xmrig, 29.5, 256<<20),
 		usage("ssh:40", 30*time.Second, 1001, "/usr/bin/vim", 3, 8<<20), // same context, not a miner
-		usage("ssh:40", 60*time.Second, 1000, xmrig, 59.0, 260<<20),      // within the interval
-		usage("ssh:40", 95*time.Second, 1000, xmrig, 20.0, 260<<20),      // stale counter
+		usage("ssh:40", 60*time.Second, 1000, xmrig, 59.0, 260<<20),     // within the interval
+		usage("ssh:40", 95*time.Second, 1000, xmrig, 20.0, 260<<20),     // stale counter
 		usage("ssh:40", 100*time.Second, 1000, xmrig, 98.5, 262<<20),
 	)
 	s = append(s, triageScenario{"impact_running_miner", func(c *Config) {
@@ -199,4 +199,3 @@ func TestGoldenTriage(t *testing.T) {
 		})
 	}
 }
-
