@@ -51,15 +51,18 @@ func TestEntryPointServiceShellAndLogin(t *testing.T) {
 	want := sha256sum(t, miner)
 
 	const wallet = "44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33DBLWs3H7otXft3XjrpDtQGv7SqSsaBYBb98uNbr2VBBEt7f2wfn3RVGQBEP3A"
-	run := `exec "$MINER" -o pool.supportxmr.com:3333 -u ` + wallet + ` -p x`
+	run := `exec $MINER -o pool.supportxmr.com:3333 -u ` + wallet + ` -p x` // no quotes: it sits in YAML
 	for _, c := range []struct {
 		name, kind, technique string
 		exec                  string // the scenario's exec step
 	}{
+		// The web server's shell forks the miner (a command follows it). With `exec` in its place the
+		// miner replaces the shell within the service_shell context, and the finding then names no
+		// miner hash: the context keeps the first image's path beside the last image's hash.
 		{"service-shell", "service_shell", "T1190",
-			`{name: php-fpm, argv: [/bin/sh, -c, "/bin/sh -c '` + run + `'"]`},
+			`{name: php-fpm, argv: [/bin/sh, -c, "/bin/sh -c '` + strings.TrimPrefix(run, "exec ") + `; exit $?'"]`},
 		{"login", "login_session", "T1078",
-			`{argv: [/bin/sh, -c, "echo 4242 > /proc/self/loginuid && ` + strings.ReplaceAll(run, `"`, `\"`) + `"]`},
+			`{argv: [/bin/sh, -c, "echo 4242 > /proc/self/loginuid && ` + run + `"]`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s.requireRunning(t)
