@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,6 +13,8 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
@@ -54,18 +57,41 @@ type campaigns struct {
 	ctr      string
 	hash     string // of the record being processed, when it gave Miner evidence
 	changed  []*campaign.Campaign
+	bounds   [3]metric.MeasurementOption // attribute bound: hosts, containers, indicators
 }
 
 func newCampaigns(cfg CampaignsConfig) *campaigns {
 	if !cfg.Enabled {
 		return nil
 	}
-	return &campaigns{cfg: cfg, tr: campaign.New(campaign.Config{
+	c := &campaigns{cfg: cfg, tr: campaign.New(campaign.Config{
 		MaxCampaigns:  cfg.MaxCampaigns,
 		MaxHosts:      cfg.MaxHosts,
 		MaxContainers: cfg.MaxContainers,
 		MaxIndicators: cfg.MaxIndicators,
 	})}
+	for i, b := range [...]string{"hosts", "containers", "indicators"} {
+		c.bounds[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("bound", b)))
+	}
+	return c
+}
+
+// campaignTelemetry reports the campaigns held, evicted and what their bounds refused.
+func (p *cryptochainProcessor) campaignTelemetry(ctx context.Context) {
+	c := p.camp
+	if c == nil {
+		return
+	}
+	p.tb.CryptochainCampaigns.Record(ctx, int64(c.tr.Len()))
+	if n := c.tr.TakeEvicted(); n > 0 {
+		p.tb.CryptochainCampaignsEvicted.Add(ctx, n)
+	}
+	o := c.tr.TakeOverflow()
+	for i, n := range [...]int64{o.Hosts, o.Containers, o.Indicators} {
+		if n > 0 {
+			p.tb.CryptochainCampaignOverflow.Add(ctx, n, c.bounds[i])
+		}
+	}
 }
 
 // campaignStart opens the campaigns' own storage client and loads what a previous run kept.
@@ -228,8 +254,17 @@ func (p *cryptochainProcessor) campaignFinding(f *chain.Finding) {
 			first = f.Items[i].Time
 		}
 	}
+	// The finding's own miner hashes (its exec records), not only the record that completed it: a
+	// chain completed by a DNS query still seeds the campaign with its miner's hash.
+	for _, h := range finding.MinerHashes(f) {
+		if ind, ok := campaign.SHA256(h); ok && !slices.Contains(inds, ind) {
+			inds = append(inds, ind)
+		}
+	}
 	if c.hash != "" {
-		inds = append(inds, campaign.Indicator{Kind: campaign.KindSHA256, Value: c.hash})
+		if ind := (campaign.Indicator{Kind: campaign.KindSHA256, Value: c.hash}); !slices.Contains(inds, ind) {
+			inds = append(inds, ind)
+		}
 	}
 	c.observe(campaign.Observation{Host: host, Container: ctr, Time: time.Unix(0, last), Since: time.Unix(0, first), Finding: true, Indicators: inds})
 }

@@ -10,6 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadatatest"
 )
 
 func withCampaigns(c *Config) { c.Campaigns.Enabled = true }
@@ -198,4 +203,54 @@ func TestImpactOff(t *testing.T) {
 	h.consume(minerExec("c", time.Second, 100, line), poolDNS("c", 2*time.Second, 100, line))
 	h.consume(usageOf("c", time.Minute, 100, 60, 64<<20))
 	assert.Empty(t, h.impacts())
+}
+
+// TestCampaignTelemetry: the campaigns held, those evicted at campaigns.max_campaigns (also when
+// restoring into smaller bounds) and what the host, container and indicator bounds refused.
+func TestCampaignTelemetry(t *testing.T) {
+	dir := t.TempDir()
+	id := storagetest.NewStorageID("chains")
+	small := func(c *Config) {
+		c.Storage = &id
+		c.Campaigns.Enabled = true
+		c.Campaigns.MaxCampaigns = 2
+		c.Campaigns.MaxHosts = 2
+		c.Campaigns.MaxContainers = 1
+		c.Campaigns.MaxIndicators = 2
+	}
+	h := newHarness(t, small, storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	walletOn := func(host, ctr, wallet string, at time.Duration) {
+		r := minerExec("c-"+host, at, 100, line)
+		r.attrs["process.command_args"] = []string{"/tmp/.x/kworker", "-o", "stratum+tcp://pool-" + wallet + ".example:3333", "-u", wallet}
+		r.res = map[string]string{"container.id": ctr}
+		h.consumeOn(host, r, poolDNS("c-"+host, at+time.Second, 100, line))
+	}
+	// One campaign (4WALLET, pool.example): three hosts and three containers against bounds of two and one.
+	walletOn("node-a", "ctr-a", "4WALLET", 0)
+	walletOn("node-b", "ctr-b", "4WALLET", time.Minute)
+	walletOn("node-c", "ctr-c", "4WALLET", 2*time.Minute)
+	metadatatest.AssertEqualCryptochainCampaigns(t, h.tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	hosts := attribute.NewSet(attribute.String("bound", "hosts"))
+	ctrs := attribute.NewSet(attribute.String("bound", "containers"))
+	inds := attribute.NewSet(attribute.String("bound", "indicators"))
+	metadatatest.AssertEqualCryptochainCampaignOverflow(t, h.tel, []metricdata.DataPoint[int64]{
+		{Attributes: hosts}, {Attributes: ctrs}, {Attributes: inds},
+	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreValue())
+	// Two more campaigns (upstream findings with fresh wallets) against max_campaigns 2: the oldest goes.
+	for _, w := range []string{"4OTHER1", "4OTHER2"} {
+		h.consumeOn("node-"+w, rec{name: "cryptochain.finding", at: time.Hour, attrs: map[string]any{
+			"cryptochain.response.wallets": []string{w}}})
+	}
+	metadatatest.AssertEqualCryptochainCampaignsEvicted(t, h.tel, []metricdata.DataPoint[int64]{{}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreValue())
+	metadatatest.AssertEqualCryptochainCampaigns(t, h.tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+	h.shutdown()
+
+	// Restored into max_campaigns 1: one stored campaign is evicted while loading, and counted.
+	h2 := newHarness(t, func(c *Config) { small(c); c.Campaigns.MaxCampaigns = 1 },
+		storagetest.NewStorageHost().WithFileBackedStorageExtension("chains", dir), true)
+	defer h2.shutdown()
+	h2.consume(benignExec("z", 0, 700))
+	metadatatest.AssertEqualCryptochainCampaignsEvicted(t, h2.tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualCryptochainCampaigns(t, h2.tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp())
 }

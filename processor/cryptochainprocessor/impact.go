@@ -51,8 +51,8 @@ func (p *cryptochainProcessor) impactFinding(f *chain.Finding) {
 			miners = append(miners, impact.Proc{PID: it.PID, Start: it.Start})
 		}
 	}
-	_, sev := finding.Severity(f.Level)
-	p.imp.Found(f.Context.Key, f.ID, sev, f.Context.Resource, miners)
+	// The finding's own cryptochain.finding.severity value (lower case), so updates join on it.
+	p.imp.Found(f.Context.Key, f.ID, f.Level.String(), f.Context.Resource, miners)
 }
 
 // impactUsage folds one cryptochain.process.usage record into its context's finding and emits an

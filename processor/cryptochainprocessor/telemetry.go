@@ -57,6 +57,7 @@ func (p *cryptochainProcessor) flush(ctx context.Context) {
 	p.persist(ctx, false)
 	p.tb.CryptochainActiveContexts.Record(ctx, int64(p.tracker.Len()))
 	p.campaignPersist(ctx, false)
+	p.campaignTelemetry(ctx)
 	p.tb.CryptochainTombstones.Record(ctx, int64(p.tracker.Tombstones()))
 	p.tb.CryptochainStateBytes.Record(ctx, p.tracker.Bytes())
 	if p.store != nil {

@@ -81,3 +81,14 @@ func (p *pipeline) sampleUsage(now time.Time) {
 		p.mapper.FillUsage(p.batch.NewRecord(&u.actor), &u.ev, &u.actor, s.CPUSeconds, s.RSSBytes, now)
 	})
 }
+
+// usageStats returns the processes watched for usage sampling and those refused so far because
+// usage.max_processes were watched already.
+func (p *pipeline) usageStats() (watched int, refused uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.usage == nil {
+		return 0, 0
+	}
+	return p.usage.Len(), p.usage.Dropped()
+}

@@ -1,16 +1,21 @@
 package ebpfreceiver
 
 import (
+	"context"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/metadatatest"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/records"
 )
 
@@ -75,4 +80,23 @@ func TestUsageWatchesMinerLikeExecs(t *testing.T) {
 	off := newPipeline(cfg, records.Host{}, "test", "")
 	off.handle(execEv(500, 1, 5e9, 1, "xmr", "/tmp/.x/xmr", "/tmp/.x/xmr"), time.Now())
 	assert.Nil(t, off.usage)
+}
+
+// More miner-like processes than usage.max_processes: the watched ones and the refused ones (each
+// once, however often it connects) are in the receiver's telemetry.
+func TestUsageOverflowIsCounted(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := testConfig(t)
+	cfg.ProcfsRoot = t.TempDir()
+	cfg.Usage.MaxProcesses = 2
+	_, src, sink, _ := startFake(t, cfg, tel)
+	for pid := uint32(600); pid < 605; pid++ {
+		src.push(execEv(pid, 1, uint64(pid)*1e6, 1, "kworkerds", "/tmp/.x/kworkerds", "/tmp/.x/kworkerds"))
+	}
+	src.push(&event.Event{Kind: event.KindConnect, BootNS: 9e9, Proc: event.Process{PID: 604, StartBootNS: 604e6},
+		Connect: &event.Connect{Family: 2, Transport: 6, Addr: [16]byte{203, 0, 113, 7}, Port: 3333}}) // refused again: not counted twice
+	require.Eventually(t, func() bool { return sink.LogRecordCount() == 6 }, 5*time.Second, 5*time.Millisecond)
+	metadatatest.AssertEqualEbpfUsageProcessesWatched(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
+	metadatatest.AssertEqualEbpfUsageWatchDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
 }

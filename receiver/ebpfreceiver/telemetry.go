@@ -33,6 +33,9 @@ func (r *ebpfReceiver) registerGauges() error {
 	}); err != nil {
 		return err
 	}
+	if err := r.registerUsageGauges(); err != nil {
+		return err
+	}
 	return r.tb.RegisterEbpfRingBufferFillCallback(func(_ context.Context, o metric.Float64Observer) error {
 		if r.src == nil {
 			return nil
@@ -146,4 +149,21 @@ func (r *ebpfReceiver) checkReadBack() {
 		r.tb.EbpfReadbackTimeouts.Add(ctx, int64(t-r.lastTimeouts))
 		r.lastTimeouts = t
 	}
+}
+
+// registerUsageGauges reports the usage watcher's fill and the processes its bound refused: a user
+// who keeps usage.max_processes processes connecting out keeps a miner's impact from being sampled.
+func (r *ebpfReceiver) registerUsageGauges() error {
+	if err := r.tb.RegisterEbpfUsageProcessesWatchedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		n, _ := r.pipe.usageStats()
+		o.Observe(int64(n))
+		return nil
+	}); err != nil {
+		return err
+	}
+	return r.tb.RegisterEbpfUsageWatchDroppedCallback(func(_ context.Context, o metric.Int64Observer) error {
+		_, refused := r.pipe.usageStats()
+		o.Observe(int64(refused))
+		return nil
+	})
 }

@@ -1,9 +1,6 @@
 package e2e
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -28,11 +25,17 @@ func checkTriage(t *testing.T, sc *scenario.Scenario, final finding) {
 		assert.NotEmpty(t, ep["container.id"], "the entry point names the container: %v", ep)
 	}
 	t.Logf("entry point: %v", ep["summary"])
+	_, kinds, technique := entryPointOf(t, final)
+	switch {
+	case viaCron(sc): // the job cron re-spawned: its own context is cron's
+		assert.Equal(t, []string{"cron"}, kinds[:min(1, len(kinds))], "%v", ep)
+		assert.Equal(t, "T1053.003", technique, "%v", ep)
+	case sc.Expect.Evidence.ContainerID: // a container started with the miner
+		assert.Equal(t, []string{"cgroup"}, kinds[:min(1, len(kinds))], "%v", ep)
+		assert.Equal(t, "T1610", technique, "%v", ep)
+	}
 
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(simTools(t)), "fakeminer"))
-	require.NoError(t, err)
-	sum := sha256.Sum256(b)
-	want := hex.EncodeToString(sum[:])
+	want := sha256sum(t, filepath.Join(filepath.Dir(simTools(t)), "fakeminer"))
 	hashes := final.strs("cryptochain.response.miner_sha256")
 	for _, h := range hashes {
 		assert.Equal(t, want, h, "a miner hash is the fake miner's sha256sum")
@@ -40,4 +43,14 @@ func checkTriage(t *testing.T, sc *scenario.Scenario, final finding) {
 	if sc.Name == "critical-chain" {
 		assert.Equal(t, []string{want}, hashes, "the demo chain's miner is hashed")
 	}
+}
+
+// viaCron: the scenario's miner is started the way cron re-spawns a job.
+func viaCron(sc *scenario.Scenario) bool {
+	for _, st := range sc.Steps {
+		if st.Miner != nil && st.Miner.ViaCron {
+			return true
+		}
+	}
+	return false
 }

@@ -132,7 +132,14 @@ type Tracker struct {
 	byInd   map[string]*Campaign // indicator key → the campaign that owns it
 	seq     uint64
 	evicted int64
+	over    Overflow
 	dirty   bool
+}
+
+// Overflow counts what campaigns could not keep because a bound was full: observations of a host
+// beyond MaxHosts, of a container beyond MaxContainers, and finding indicators beyond MaxIndicators.
+type Overflow struct {
+	Hosts, Containers, Indicators int64
 }
 
 // New returns an empty tracker.
@@ -143,8 +150,11 @@ func New(cfg Config) *Tracker {
 // Len is the number of campaigns held.
 func (t *Tracker) Len() int { return len(t.byID) }
 
-// TakeEvicted returns and resets the number of campaigns evicted.
+// TakeEvicted returns and resets the number of campaigns evicted (MaxCampaigns reached).
 func (t *Tracker) TakeEvicted() int64 { n := t.evicted; t.evicted = 0; return n }
+
+// TakeOverflow returns and resets the overflow counts.
+func (t *Tracker) TakeOverflow() Overflow { o := t.over; t.over = Overflow{}; return o }
 
 // Dirty reports whether state changed since the last ClearDirty.
 func (t *Tracker) Dirty() bool { return t.dirty }
@@ -190,8 +200,12 @@ func (t *Tracker) Observe(o Observation) *Campaign {
 	if o.Finding {
 		for _, ind := range o.Indicators {
 			k := ind.key()
-			if t.byInd[k] != nil || len(c.Indicators) >= t.cfg.MaxIndicators {
-				continue // owned by this or another campaign, or full
+			if t.byInd[k] != nil {
+				continue // owned by this or another campaign
+			}
+			if len(c.Indicators) >= t.cfg.MaxIndicators {
+				t.over.Indicators++
+				continue
 			}
 			c.Indicators = append(c.Indicators, ind)
 			t.byInd[k] = c
@@ -213,6 +227,7 @@ func (t *Tracker) Observe(o Observation) *Campaign {
 			changed = true
 		} else {
 			c.ContainersOmit++
+			t.over.Containers++
 		}
 	}
 	if changed {
@@ -263,6 +278,7 @@ func (t *Tracker) member(c *Campaign, o Observation, shown []string) bool {
 	}
 	if len(c.Members) >= t.cfg.MaxHosts {
 		c.HostsOmitted++
+		t.over.Hosts++
 		t.dirty = true
 		return false
 	}

@@ -97,6 +97,8 @@ func TestBounds(t *testing.T) {
 	assert.Equal(t, 7, c.HostsOmitted)
 	assert.Len(t, c.Containers, 2)
 	assert.Len(t, c.Indicators, 4)
+	assert.Equal(t, Overflow{Hosts: 7, Containers: 7, Indicators: 6}, tr.TakeOverflow(), "what the bounds refused is counted")
+	assert.Equal(t, Overflow{}, tr.TakeOverflow(), "and reset when taken")
 
 	// A flood of distinct wallets evicts the least recently seen campaign, never grows past the bound.
 	for i := 0; i < 100; i++ {

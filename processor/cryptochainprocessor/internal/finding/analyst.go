@@ -53,6 +53,18 @@ func putAnalystSummary(a pcommon.Map, f *chain.Finding, minerPIDs []int64) {
 	}
 	sort.Strings(ids)
 	putStrs(a, AttrTechniqueIDs, ids)
+	if hashes := minerHashes(f, minerPIDs); len(hashes) > 0 {
+		putStrs(a, AttrMinerSHA256, hashes)
+	}
+}
+
+// MinerHashes returns the SHA-256 of f's miner executables: the values of its
+// cryptochain.response.miner_sha256, for hunting the same binary on other hosts.
+func MinerHashes(f *chain.Finding) []string {
+	return minerHashes(f, summarize(f).minerPIDs)
+}
+
+func minerHashes(f *chain.Finding, minerPIDs []int64) []string {
 	var hashes []string
 	for _, pid := range minerPIDs {
 		for i := range f.Context.Procs {
@@ -63,9 +75,7 @@ func putAnalystSummary(a pcommon.Map, f *chain.Finding, minerPIDs []int64) {
 			}
 		}
 	}
-	if len(hashes) > 0 {
-		putStrs(a, AttrMinerSHA256, hashes)
-	}
+	return hashes
 }
 
 func strongMiner(f *chain.Finding, p *chain.Proc) bool {

@@ -27,6 +27,9 @@ type TelemetryBuilder struct {
 	mu                                  sync.Mutex
 	registrations                       []metric.Registration
 	CryptochainActiveContexts           metric.Int64Gauge
+	CryptochainCampaignOverflow         metric.Int64Counter
+	CryptochainCampaigns                metric.Int64Gauge
+	CryptochainCampaignsEvicted         metric.Int64Counter
 	CryptochainClassifierPanics         metric.Int64Counter
 	CryptochainEventsClassified         metric.Int64Counter
 	CryptochainEvictedContexts          metric.Int64Counter
@@ -77,6 +80,24 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_cryptochain_active_contexts",
 		metric.WithDescription("Number of execution contexts currently holding evidence. [Development]"),
 		metric.WithUnit("{context}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainCampaignOverflow, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_campaign_overflow",
+		metric.WithDescription("Number of observations a campaign could not keep because a bound was full, per bound (attribute `bound`, `hosts` for `campaigns.max_hosts`, `containers` for `campaigns.max_containers`, `indicators` for `campaigns.max_indicators`). [Development]"),
+		metric.WithUnit("{observation}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainCampaigns, err = builder.meter.Int64Gauge(
+		"otelcol_cryptochain_campaigns",
+		metric.WithDescription("Number of campaigns held (`campaigns.enabled`), bounded by `campaigns.max_campaigns`. [Development]"),
+		metric.WithUnit("{campaign}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainCampaignsEvicted, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_campaigns_evicted",
+		metric.WithDescription("Number of campaigns evicted (the least recently seen) because `campaigns.max_campaigns` was reached, also while restoring stored campaigns. [Development]"),
+		metric.WithUnit("{campaign}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CryptochainClassifierPanics, err = builder.meter.Int64Counter(

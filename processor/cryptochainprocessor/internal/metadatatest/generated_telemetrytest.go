@@ -35,6 +35,52 @@ func AssertEqualCryptochainActiveContexts(t *testing.T, tt *componenttest.Teleme
 	metricdatatest.AssertEqual(t, want, got, opts...)
 }
 
+func AssertEqualCryptochainCampaignOverflow(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_cryptochain_campaign_overflow",
+		Description: "Number of observations a campaign could not keep because a bound was full, per bound (attribute `bound`, `hosts` for `campaigns.max_hosts`, `containers` for `campaigns.max_containers`, `indicators` for `campaigns.max_indicators`). [Development]",
+		Unit:        "{observation}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_cryptochain_campaign_overflow")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualCryptochainCampaigns(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_cryptochain_campaigns",
+		Description: "Number of campaigns held (`campaigns.enabled`), bounded by `campaigns.max_campaigns`. [Development]",
+		Unit:        "{campaign}",
+		Data: metricdata.Gauge[int64]{
+			DataPoints: dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_cryptochain_campaigns")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
+func AssertEqualCryptochainCampaignsEvicted(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
+	want := metricdata.Metrics{
+		Name:        "otelcol_cryptochain_campaigns_evicted",
+		Description: "Number of campaigns evicted (the least recently seen) because `campaigns.max_campaigns` was reached, also while restoring stored campaigns. [Development]",
+		Unit:        "{campaign}",
+		Data: metricdata.Sum[int64]{
+			Temporality: metricdata.CumulativeTemporality,
+			IsMonotonic: true,
+			DataPoints:  dps,
+		},
+	}
+	got, err := tt.GetMetric("otelcol_cryptochain_campaigns_evicted")
+	require.NoError(t, err)
+	metricdatatest.AssertEqual(t, want, got, opts...)
+}
+
 func AssertEqualCryptochainClassifierPanics(t *testing.T, tt *componenttest.Telemetry, dps []metricdata.DataPoint[int64], opts ...metricdatatest.Option) {
 	want := metricdata.Metrics{
 		Name:        "otelcol_cryptochain_classifier_panics",

@@ -20,6 +20,9 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.CryptochainActiveContexts.Record(context.Background(), 1)
+	tb.CryptochainCampaignOverflow.Add(context.Background(), 1)
+	tb.CryptochainCampaigns.Record(context.Background(), 1)
+	tb.CryptochainCampaignsEvicted.Add(context.Background(), 1)
 	tb.CryptochainClassifierPanics.Add(context.Background(), 1)
 	tb.CryptochainEventsClassified.Add(context.Background(), 1)
 	tb.CryptochainEvictedContexts.Add(context.Background(), 1)
@@ -36,6 +39,15 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CryptochainStoragePending.Record(context.Background(), 1)
 	tb.CryptochainTombstones.Record(context.Background(), 1)
 	AssertEqualCryptochainActiveContexts(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainCampaignOverflow(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainCampaigns(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainCampaignsEvicted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainClassifierPanics(t, testTel,

@@ -40,6 +40,8 @@ type TelemetryBuilder struct {
 	EbpfRecordsDropped          metric.Int64Counter
 	EbpfRecordsEmitted          metric.Int64Counter
 	EbpfRingBufferFill          metric.Float64ObservableGauge
+	EbpfUsageProcessesWatched   metric.Int64ObservableGauge
+	EbpfUsageWatchDropped       metric.Int64ObservableCounter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -89,6 +91,36 @@ func (builder *TelemetryBuilder) RegisterEbpfRingBufferFillCallback(cb metric.Fl
 		cb(ctx, &observerFloat64{inst: builder.EbpfRingBufferFill, obs: o})
 		return nil
 	}, builder.EbpfRingBufferFill)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterEbpfUsageProcessesWatchedCallback sets callback for observable EbpfUsageProcessesWatched metric.
+func (builder *TelemetryBuilder) RegisterEbpfUsageProcessesWatchedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.EbpfUsageProcessesWatched, obs: o})
+		return nil
+	}, builder.EbpfUsageProcessesWatched)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterEbpfUsageWatchDroppedCallback sets callback for observable EbpfUsageWatchDropped metric.
+func (builder *TelemetryBuilder) RegisterEbpfUsageWatchDroppedCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.EbpfUsageWatchDropped, obs: o})
+		return nil
+	}, builder.EbpfUsageWatchDropped)
 	if err != nil {
 		return err
 	}
@@ -206,6 +238,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ebpf_ring_buffer_fill",
 		metric.WithDescription("Fraction of the bulk kernel ring buffer (every event type but exec and exit) waiting to be read at the last look (0 to 1). [Development]"),
 		metric.WithUnit("1"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfUsageProcessesWatched, err = builder.meter.Int64ObservableGauge(
+		"otelcol_ebpf_usage_processes_watched",
+		metric.WithDescription("Processes whose CPU time and resident memory are sampled for `cryptochain.process.usage` (at most `usage.max_processes`). [Development]"),
+		metric.WithUnit("{process}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfUsageWatchDropped, err = builder.meter.Int64ObservableCounter(
+		"otelcol_ebpf_usage_watch_dropped",
+		metric.WithDescription("Processes that deserved usage sampling (connected out, or a miner-like exec) but were not watched because `usage.max_processes` were watched already; their findings get no impact updates. [Development]"),
+		metric.WithUnit("{process}"),
 	)
 	errs = errors.Join(errs, err)
 	return &builder, errs

@@ -18,6 +18,8 @@ const (
 	userHZ   = 100
 	maxStat  = 4096
 	maxStatm = 256
+	// maxRefused bounds the pids remembered as refused (so each counts once) while the set is full.
+	maxRefused = 4096
 )
 
 // Sample is one reading of a process.
@@ -37,7 +39,8 @@ type Watcher[T any] struct {
 	max      int
 	procs    map[uint32]*entry[T]
 	pageSize int64
-	dropped  uint64 // Watch calls refused because the set was full
+	dropped  uint64              // processes refused because the set was full
+	refused  map[uint32]struct{} // pids refused since a slot last freed (at most maxRefused), counted once
 }
 
 // New watches at most max processes under procfs root.
@@ -45,7 +48,8 @@ func New[T any](root string, max int) *Watcher[T] {
 	if root == "" {
 		root = "/proc"
 	}
-	return &Watcher[T]{root: root, max: max, procs: map[uint32]*entry[T]{}, pageSize: int64(os.Getpagesize())}
+	return &Watcher[T]{root: root, max: max, procs: map[uint32]*entry[T]{}, refused: map[uint32]struct{}{},
+		pageSize: int64(os.Getpagesize())}
 }
 
 // Watch adds pid (started startBootNS nanoseconds after boot; 0 when unknown) with its value v,
@@ -56,7 +60,14 @@ func (w *Watcher[T]) Watch(pid uint32, startBootNS uint64, v T) bool {
 		return true
 	}
 	if len(w.procs) >= w.max {
-		w.dropped++
+		// A refused process that keeps connecting counts once; beyond maxRefused pids every call
+		// counts, so a flood still shows.
+		if _, seen := w.refused[pid]; !seen {
+			w.dropped++
+			if len(w.refused) < maxRefused {
+				w.refused[pid] = struct{}{}
+			}
+		}
 		return false
 	}
 	w.procs[pid] = &entry[T]{startTicks: startBootNS / (1e9 / userHZ), v: v}
@@ -66,7 +77,8 @@ func (w *Watcher[T]) Watch(pid uint32, startBootNS uint64, v T) bool {
 // Len is the number of watched processes.
 func (w *Watcher[T]) Len() int { return len(w.procs) }
 
-// Dropped is the number of Watch calls refused so far because the set was full.
+// Dropped is the number of processes refused so far because the set was full (a pid refused again
+// before a slot frees is not counted twice).
 func (w *Watcher[T]) Dropped() uint64 { return w.dropped }
 
 // Sample reads every watched process and calls fn with its value and reading. A process that is
@@ -76,6 +88,7 @@ func (w *Watcher[T]) Sample(fn func(pid uint32, v T, s Sample)) {
 		s, start, err := w.read(pid)
 		if err != nil || (e.startTicks != 0 && !near(start, e.startTicks)) {
 			delete(w.procs, pid)
+			clear(w.refused) // a slot is free: a refused process is watched at its next event
 			continue
 		}
 		fn(pid, e.v, s)

@@ -42,8 +42,25 @@ func TestWatchIsBounded(t *testing.T) {
 	assert.True(t, w.Watch(2, 0, 2))
 	assert.True(t, w.Watch(1, 0, 3), "refreshing a watched pid is not a new entry")
 	assert.False(t, w.Watch(3, 0, 4))
-	assert.Equal(t, uint64(1), w.Dropped())
+	assert.False(t, w.Watch(3, 0, 4), "a refused process that connects again")
+	assert.False(t, w.Watch(4, 0, 5))
+	assert.Equal(t, uint64(2), w.Dropped(), "each refused process counts once")
 	assert.Equal(t, 2, w.Len())
+
+	// Beyond maxRefused remembered pids every refusal counts: a flood of fresh pids is never hidden.
+	for pid := uint32(10); pid < 10+maxRefused+5; pid++ {
+		w.Watch(pid, 0, 0)
+	}
+	w.Watch(10+maxRefused+1, 0, 0)
+	assert.Equal(t, uint64(2+maxRefused+5+1), w.Dropped())
+	assert.Len(t, w.refused, maxRefused)
+
+	// A watched process goes (no procfs entry here): the slot frees, and a refused process that
+	// shows up again is watched.
+	w.Sample(func(uint32, int, Sample) {})
+	assert.Zero(t, w.Len())
+	assert.Empty(t, w.refused)
+	assert.True(t, w.Watch(3, 0, 4))
 }
 
 func TestSampleOwnProcess(t *testing.T) {
