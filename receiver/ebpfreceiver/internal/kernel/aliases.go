@@ -1,0 +1,76 @@
+package kernel // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/kernel"
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
+)
+
+// DefaultMaxAliasPrefixes bounds the prefixes added for symlinks planted during the run.
+const DefaultMaxAliasPrefixes = 128
+
+// aliasWatch watches, for the rest of the run, the places a symlink made during the run leads to
+// under its own path: after "ln -s /etc/cron.d /tmp/l", "/tmp/l/" is watched; after
+// "ln -s /etc /tmp/e", "/tmp/e/cron.d/" and every other watched place under /etc. The kernel
+// reports such symlinks (and adds "<link>/" itself for a link to a watched directory, so that a
+// rename through it right after is seen). Bounded: prefixes beyond the budget are counted, not
+// added. Symlinks made before the start, or by a process in a chroot or another mount namespace
+// (whose paths mean something else on the host), are not followed.
+type aliasWatch struct {
+	mu     sync.Mutex
+	table  map[string]uint32 // every prefix in the trie: configured and added
+	budget int
+	put    func(prefix string, flags uint32) error
+	putDir func(dir string, kind uint8) error
+
+	added   atomic.Uint64
+	dropped atomic.Uint64
+}
+
+func newAliasWatch(table map[string]uint32, budget int, put func(string, uint32) error,
+	putDir func(string, uint8) error) *aliasWatch {
+	t := make(map[string]uint32, len(table))
+	for p, f := range table {
+		t[p] = f
+	}
+	return &aliasWatch{table: t, budget: budget, put: put, putDir: putDir}
+}
+
+// note looks at a decoded file record and watches what a successful new symlink leads to.
+func (a *aliasWatch) note(f *event.File) {
+	if f.Op != event.FileSymlink || f.Errno != 0 || f.Chroot || f.OtherMountNS ||
+		len(f.Path) == 0 || f.Path[0] != '/' || f.SourcePath == "" {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	link := cleanAbs(f.Path)
+	add := aliasPrefixes(a.table, link, symlinkTarget(link, f.SourcePath))
+	for p, fl := range add {
+		if old, ok := a.table[p]; ok && old|fl == old {
+			continue
+		}
+		if len(p) > MaxPrefixLen || a.budget <= 0 {
+			a.dropped.Add(1)
+			continue
+		}
+		if err := a.put(p, a.table[p]|fl); err != nil {
+			a.dropped.Add(1)
+			continue
+		}
+		a.table[p] |= fl
+		a.budget--
+		a.added.Add(1)
+		// the directories the new prefix names or passes through below the link, so that a
+		// symlink to the alias is itself an alias
+		if fl&pfxWatched != 0 {
+			for d, kind := range prefixAncestors(map[string]uint32{p: pfxWatched}) {
+				if strings.HasPrefix(d, link) {
+					_ = a.putDir(d, kind)
+				}
+			}
+		}
+	}
+}
