@@ -128,24 +128,38 @@ static __always_inline __u64 zero_bytes(__u64 v)
 	return (v - ONES) & ~v & HIGHS;
 }
 
+struct scan_arg {
+	struct path_key *k;
+	__u32 len;
+	__u32 found;
+};
+
+static long scan_step(__u32 idx, struct scan_arg *a)
+{
+	__u32 off = idx * 6;
+	__u64 w, s, d, e;
+
+	if (!a->k || off >= a->len || off >= FOLD_MAX)
+		return 1;
+	w = *(__u64 *)&a->k->data[off & (PATH_KEY_MASK >> 1)];
+	s = zero_bytes(w ^ (ONES * '/'));
+	d = zero_bytes(w ^ (ONES * '.'));
+	e = s | d | zero_bytes(w);
+	if ((s & (s >> 8)) || (s & (d >> 8) & (e >> 16))) {
+		a->found = 1;
+		return 1;
+	}
+	return 0;
+}
+
 /* needs_fold says whether k->data[0..len) may hold "//", "/./", "/../" or ends in "/." or "/..":
  * eight bytes at a time, words six bytes apart so that every three-byte window is inside one. */
 static __always_inline bool needs_fold(struct path_key *k, __u32 len)
 {
-	for (__u32 off = 0; off < FOLD_MAX; off += 6) {
-		__u64 w, s, d, e;
-		if (off >= len)
-			break;
-		w = *(__u64 *)&k->data[off];
-		s = zero_bytes(w ^ (ONES * '/'));
-		d = zero_bytes(w ^ (ONES * '.'));
-		e = s | d | zero_bytes(w);
-		if (s & (s >> 8))
-			return true;
-		if (s & (d >> 8) & (e >> 16))
-			return true;
-	}
-	return false;
+	struct scan_arg a = {.k = k, .len = len};
+
+	bpf_loop(FOLD_MAX / 6 + 1, scan_step, &a, 0);
+	return a.found;
 }
 
 /* fd_file returns t's open file fd, or 0 (not a BTF pointer: read its fields with BPF_CORE_READ). */
@@ -206,14 +220,15 @@ static __always_inline bool end_of_name(struct path_key *k, __u32 off, __u32 len
 
 /* proc_base recognises /proc/{self,thread-self,<own pid or tid>}/{root,cwd,fd/N} at the start of
  * the absolute path k->data[0..len) and sets the object the kernel resolves it to. Another
- * process's /proc/<pid> entries are left as spelled. */
-static __always_inline bool proc_base(struct path_key *k, __u32 len, struct task_struct *t, struct lookup_base *b)
+ * process's /proc/<pid> entries are left as spelled. A global function (verified once). */
+__noinline int proc_base(struct path_key *k, __u32 len, struct lookup_base *b)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u32 off = 6;
 	__u64 pid;
 
-	if (len < 10 || !word_at(k, 0, "/proc/", 6))
-		return false;
+	if (!k || !b || len < 10 || !word_at(k, 0, "/proc/", 6))
+		return 0;
 	if (word_at(k, off, "self/", 5)) {
 		off += 5;
 	} else if (word_at(k, off, "thread-self/", 12)) {
@@ -222,35 +237,35 @@ static __always_inline bool proc_base(struct path_key *k, __u32 len, struct task
 		   (pid == (__u64)t->tgid || pid == (__u64)t->pid)) {
 		off += 1;
 	} else {
-		return false;
+		return 0;
 	}
 	if (word_at(k, off, "root", 4) && end_of_name(k, off + 4, len)) {
 		b->d = t->fs->root.dentry;
 		b->m = t->fs->root.mnt;
 		b->skip = off + 4;
-		return true;
+		return 1;
 	}
 	if (word_at(k, off, "cwd", 3) && end_of_name(k, off + 3, len)) {
 		b->d = t->fs->pwd.dentry;
 		b->m = t->fs->pwd.mnt;
 		b->skip = off + 3;
-		return true;
+		return 1;
 	}
 	if (word_at(k, off, "fd/", 3)) {
 		struct file *f;
 		__u64 fd;
 		off += 3;
 		if (!read_num(k, &off, &fd) || !end_of_name(k, off, len))
-			return false;
+			return 0;
 		f = fd_file(t, fd);
 		if (!f)
-			return false;
+			return 0;
 		b->d = BPF_CORE_READ(f, f_path.dentry);
 		b->m = BPF_CORE_READ(f, f_path.mnt);
 		b->skip = off;
-		return true;
+		return 1;
 	}
-	return false;
+	return 0;
 }
 
 /* join replaces k->data[0..len) by the path of b (up to t's root) followed by '/' and the rest of
@@ -314,12 +329,12 @@ __noinline int canon_path(struct path_key *k, struct path_key *stage, int dfd, _
 			b.d = BPF_CORE_READ(f, f_path.dentry);
 			b.m = BPF_CORE_READ(f, f_path.mnt);
 		}
-	} else if (!proc_base(k, len, t, &b)) {
+	} else if (!proc_base(k, len, &b)) {
 		if (!needs_fold(k, len))
 			return len;
 		len = fold(k, len);
 		/* a respelled /proc prefix ("/proc//self/root") is recognised once folded */
-		if (!proc_base(k, len, t, &b))
+		if (!proc_base(k, len, &b))
 			return len;
 	}
 	len = join(k, stage, len, t, &b);

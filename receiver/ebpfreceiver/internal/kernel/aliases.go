@@ -22,9 +22,11 @@ type aliasWatch struct {
 	mu     sync.Mutex
 	table  map[string]uint32 // every prefix in the trie: configured and added
 	budget int
+	links  map[string]string // link -> where it leads (canonical), for links that added a prefix
 	put    func(prefix string, flags uint32) error
 	putDir func(dir string, kind uint8) error
 
+	nlinks  atomic.Int32
 	added   atomic.Uint64
 	dropped atomic.Uint64
 }
@@ -35,19 +37,39 @@ func newAliasWatch(table map[string]uint32, budget int, put func(string, uint32)
 	for p, f := range table {
 		t[p] = f
 	}
-	return &aliasWatch{table: t, budget: budget, put: put, putDir: putDir}
+	return &aliasWatch{table: t, budget: budget, put: put, putDir: putDir, links: map[string]string{}}
 }
 
-// note looks at a decoded file record and watches what a successful new symlink leads to.
+// note looks at a decoded file record: a path through a watched link is rewritten to where the
+// link leads (the kernel folds names but cannot follow links), and a successful new symlink to a
+// watched place is watched.
 func (a *aliasWatch) note(f *event.File) {
-	if f.Op != event.FileSymlink || f.Errno != 0 || f.Chroot || f.OtherMountNS ||
-		len(f.Path) == 0 || f.Path[0] != '/' || f.SourcePath == "" {
+	if f.Op != event.FileSymlink && a.nlinks.Load() == 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if !f.Chroot && !f.OtherMountNS {
+		f.Path = a.through(f.Path)
+		if f.Op != event.FileSymlink {
+			f.SourcePath = a.through(f.SourcePath)
+		}
+	}
+	if f.Op != event.FileSymlink || f.Errno != 0 || f.Chroot || f.OtherMountNS ||
+		len(f.Path) == 0 || f.Path[0] != '/' || f.SourcePath == "" {
+		return
+	}
 	link := cleanAbs(f.Path)
-	add := aliasPrefixes(a.table, link, symlinkTarget(link, f.SourcePath))
+	target := symlinkTarget(link, f.SourcePath)
+	add := aliasPrefixes(a.table, link, target)
+	if len(add) > 0 && a.links[link] != target {
+		if _, ok := a.links[link]; !ok && len(a.links) >= DefaultMaxAliasPrefixes {
+			a.dropped.Add(1)
+			return
+		}
+		a.links[link] = target
+		a.nlinks.Store(int32(len(a.links)))
+	}
 	for p, fl := range add {
 		if old, ok := a.table[p]; ok && old|fl == old {
 			continue
@@ -73,4 +95,26 @@ func (a *aliasWatch) note(f *event.File) {
 			}
 		}
 	}
+}
+
+// through rewrites p when it leads through a watched link (the longest one), repeatedly for a link
+// to a link (at most a few times: links form no loop the kernel would follow further).
+func (a *aliasWatch) through(p string) string {
+	for range 8 {
+		best := ""
+		for l := range a.links {
+			if len(l) > len(best) && strings.HasPrefix(p, l+"/") {
+				best = l
+			}
+		}
+		if best == "" {
+			return p
+		}
+		t := a.links[best]
+		if t == "/" {
+			t = ""
+		}
+		p = t + p[len(best):]
+	}
+	return p
 }

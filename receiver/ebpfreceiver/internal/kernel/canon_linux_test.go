@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -117,6 +118,52 @@ func TestFileNameOpsCanonicalEverySpelling(t *testing.T) {
 			require.False(t, strings.Contains(e.File.Path, "//") || strings.Contains(e.File.Path, "/./") ||
 				strings.Contains(e.File.Path, "/../") || strings.HasPrefix(e.File.Path, "/proc/"),
 				"non-canonical path reported: %s", e.File.Path)
+		}
+	}
+}
+
+// A symlinked directory cannot be followed by name in BPF: a symlink made during the run that
+// leads to a watched directory is reported, and from then on renames, links and chmods through it
+// are reported by where they land. The kernel watches a link to a watched directory at once (a
+// rename right after it is seen); a link to a directory above one is watched by user space.
+func TestFileSymlinkedDirectoryRoute(t *testing.T) {
+	dir, cron, _, rec := canonDirs(t)
+	me := uint32(os.Getpid())
+	link := filepath.Join(dir, "x", "l")
+	require.NoError(t, os.Symlink(cron, link))
+	// at once, no pause: the kernel already watches the link
+	require.NoError(t, unix.Rename(unwatchedFile(t, dir, "a"), link+"/a1"))
+	require.NoError(t, unix.Chmod(link+"//a1", 0o755))
+	// a link to the directory above (user space adds <link>/cron.d/ when it reads the symlink)
+	up := filepath.Join(dir, "x", "up")
+	require.NoError(t, os.Symlink("../", up)) // relative: dir/x/up -> dir
+	rec.wait(t, "symlink above", func(e *event.Event) bool {
+		return e.Kind == event.KindFile && e.File.Op == event.FileSymlink && e.File.Path == up
+	})
+	time.Sleep(50 * time.Millisecond)
+	require.NoError(t, unix.Rename(unwatchedFile(t, dir, "b"), up+"/cron.d/b1"))
+	// control: a link to an unwatched directory is not followed, renames through it are not reported
+	other := filepath.Join(dir, "x", "other")
+	require.NoError(t, os.Symlink(filepath.Join(dir, "x"), other))
+	require.NoError(t, unix.Rename(unwatchedFile(t, dir, "c"), other+"/unwatched-ctl"))
+
+	ev := rec.wait(t, "symlink to the watched directory", func(e *event.Event) bool {
+		return e.Kind == event.KindFile && e.File.Op == event.FileSymlink && e.File.Path == link
+	})
+	require.Equal(t, cron, ev.File.SourcePath, "the target as written")
+
+	for name, want := range map[string]string{"rename": cron + "/a1", "chmod": cron + "/a1"} {
+		rec.wait(t, name+" through the link", func(e *event.Event) bool {
+			return e.Kind == event.KindFile && e.Proc.PID == me && e.File.Op == name && e.File.Path == want
+		})
+	}
+	rec.wait(t, "rename through the link above", func(e *event.Event) bool {
+		return e.Kind == event.KindFile && e.Proc.PID == me && e.File.Op == event.FileRename && e.File.Path == cron+"/b1"
+	})
+	for _, e := range rec.all() {
+		if e.Kind == event.KindFile {
+			require.NotContains(t, e.File.Path, "unwatched-ctl")
+			require.NotEqual(t, other, e.File.Path)
 		}
 	}
 }

@@ -123,7 +123,7 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 		if err := decodeFile(raw, ev); err != nil {
 			return err
 		}
-		if lim.aliases != nil && ev.File.Op == event.FileSymlink {
+		if lim.aliases != nil {
 			lim.aliases.note(ev.File)
 		}
 		return nil
