@@ -5,13 +5,17 @@
  * attempts that fail are seen; the record waits per thread for the syscall's result.
  *
  * A successful open with write intent is reported by the path of the file the kernel opened,
- * rebuilt at syscall exit from the new descriptor (FILE_F_RESOLVED), and matched on that path:
- * "//", "." and "..", symlinked directories, /proc/self/root, /proc/<pid>/cwd and dirfd-relative
- * spellings all give the canonical path. Everything else (failed opens, read-only opens of ALWAYS
- * prefixes, renames, links, symlinks, unlinks, chmods) keeps the caller's string, resolved against
- * the cwd or the dirfd when relative; "." and ".." are not folded there. Paths are relative to the
- * task's root: FILE_F_CHROOT marks a task whose root is not its mount namespace's root,
- * FILE_F_MNTNS a task in another mount namespace than the host's. */
+ * rebuilt at syscall exit from the new descriptor, and matched on that path: "//", "." and "..",
+ * symlinked directories, /proc/self/root, /proc/<pid>/cwd and dirfd-relative spellings all give the
+ * canonical path. The name operations (renames, links, symlinks, unlinks, chmods, and failed
+ * opens), which leave no opened file, are canonicalised by name at entry (lib/canon.h): the lookup's
+ * starting directory from kernel objects (dirfd, cwd, root, /proc/self/{root,cwd,fd/N}), the rest
+ * folded. Both are marked FILE_F_RESOLVED. A symlinked directory named in that rest cannot be
+ * followed; a symlink made during the run that leads to a watched place is reported instead, its
+ * path watched (here at once for a link to a watched directory, by user space otherwise), and user
+ * space rewrites paths through it. Read-only opens of ALWAYS prefixes keep the caller's string.
+ * Paths are relative to the task's root: FILE_F_CHROOT marks a task whose root is not its mount
+ * namespace's root, FILE_F_MNTNS a task in another mount namespace than the host's. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
