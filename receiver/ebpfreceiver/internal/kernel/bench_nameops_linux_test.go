@@ -82,7 +82,8 @@ func BenchmarkNameOpsUnwatched(b *testing.B) {
 	if s != nil {
 		ps := progStats(s)
 		stop()
-		reportProgs(b, ps, "handle_rename_enter", "handle_rename_exit", "handle_chmod_enter", "handle_chmod_exit",
-			"handle_unlink_enter", "handle_unlink_exit")
+		// x/sys/unix calls renameat, fchmodat and unlinkat (bpf_stats count every process's calls)
+		reportProgs(b, ps, "handle_renameat_enter", "handle_renameat_exit", "handle_fchmodat_enter",
+			"handle_fchmodat_exit", "handle_unlinkat_enter", "handle_unlinkat_exit")
 	}
 }
