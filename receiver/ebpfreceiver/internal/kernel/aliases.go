@@ -29,6 +29,7 @@ type aliasWatch struct {
 	nlinks  atomic.Int32
 	added   atomic.Uint64
 	dropped atomic.Uint64
+	onDrop  func(link string) // called on the first prefix the budget refuses; may be nil
 }
 
 func newAliasWatch(table map[string]uint32, budget int, put func(string, uint32) error,
@@ -75,7 +76,9 @@ func (a *aliasWatch) note(f *event.File) {
 			continue
 		}
 		if len(p) > MaxPrefixLen || a.budget <= 0 {
-			a.dropped.Add(1)
+			if a.dropped.Add(1) == 1 && a.onDrop != nil {
+				a.onDrop(link)
+			}
 			continue
 		}
 		if err := a.put(p, a.table[p]|fl); err != nil {

@@ -251,6 +251,10 @@ func (s *Source) fillPrefixes() error {
 		}
 	}
 	s.lim.aliases = newAliasWatch(table, min(DefaultMaxAliasPrefixes, MaxPrefixes-len(table)), put, putDir)
+	s.lim.aliases.onDrop = func(link string) {
+		s.logger.Warn("symlinks to watched places: prefix budget spent, later links are reported but not followed",
+			zap.String("link", link), zap.Int("budget", DefaultMaxAliasPrefixes))
+	}
 	return nil
 }
 
