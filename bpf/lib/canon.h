@@ -23,8 +23,9 @@ struct path_key {
 };
 
 #define PATH_KEY_MASK (FILE_PATH_CAP + 2 * LPM_CAP - 1)
-#define FOLD_MAX (FILE_PATH_CAP + LPM_CAP) /* a joined path: a directory of < FILE_PATH_CAP, a rest of < LPM_CAP */
-#define FOLD_DEPTH 512                      /* power of two above FOLD_MAX / 2: "/x" components */
+#define FOLD_MAX 1016  /* a joined path: a directory of < FILE_PATH_CAP, '/', a rest of <= REST_MAX; 8 below the key's end */
+#define REST_MAX 504   /* bytes of a name kept after its directory when joined */
+#define FOLD_DEPTH 512 /* power of two above FOLD_MAX / 2: "/x" components */
 
 /* The fold's state lives in a map value (one verification of the callback, no stack limits). */
 struct fold_state {
@@ -141,7 +142,7 @@ static long scan_step(__u32 idx, struct scan_arg *a)
 
 	if (!a->k || off >= a->len || off >= FOLD_MAX)
 		return 1;
-	w = *(__u64 *)&a->k->data[off & (PATH_KEY_MASK >> 1)];
+	w = *(__u64 *)&a->k->data[off];
 	s = zero_bytes(w ^ (ONES * '/'));
 	d = zero_bytes(w ^ (ONES * '.'));
 	e = s | d | zero_bytes(w);
@@ -286,14 +287,14 @@ static __always_inline __u32 join(struct path_key *k, struct path_key *stage, __
 	if (dlen > FILE_PATH_CAP - 2)
 		return 0; /* too deep to join (the walk keeps at most PATH_DEPTH components anyway) */
 	rest = len > b->skip ? len - b->skip : 0;
-	if (rest > LPM_CAP - 1)
-		rest = LPM_CAP - 1;
-	bpf_probe_read_kernel(stage->data, rest & (LPM_CAP - 1), &k->data[b->skip & (LPM_CAP - 1)]);
+	if (rest > REST_MAX)
+		rest = REST_MAX;
+	bpf_probe_read_kernel(stage->data, rest & (FILE_PATH_CAP - 1), &k->data[b->skip & (FILE_PATH_CAP - 1)]);
 	bpf_probe_read_kernel(k->data, dlen & (FILE_PATH_CAP - 1), dir);
 	off = dlen;
 	k->data[off & (FILE_PATH_CAP - 1)] = '/';
 	off++;
-	bpf_probe_read_kernel(&k->data[off & (FILE_PATH_CAP - 1)], rest & (LPM_CAP - 1), stage->data);
+	bpf_probe_read_kernel(&k->data[off & (FILE_PATH_CAP - 1)], rest & (FILE_PATH_CAP - 1), stage->data);
 	off += rest;
 	if (off > FOLD_MAX - 1)
 		off = FOLD_MAX - 1;
@@ -314,7 +315,9 @@ __noinline int canon_path(struct path_key *k, struct path_key *stage, int dfd, _
 
 	if (!k || !stage)
 		return 0;
-	n = bpf_probe_read_user_str(k->data, LPM_CAP, upath);
+	/* names up to FILE_PATH_CAP - 1 bytes: padding ("/./" repeated) must not push a watched
+	 * directory out of what is read; the trie looks at the first LPM_CAP bytes of the result */
+	n = bpf_probe_read_user_str(k->data, FILE_PATH_CAP, upath);
 	if (n <= 1)
 		return 0;
 	len = n - 1;

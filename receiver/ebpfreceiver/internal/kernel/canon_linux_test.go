@@ -59,6 +59,8 @@ func TestFileNameOpsCanonicalEverySpelling(t *testing.T) {
 		"proc-pid-root":   "/proc/" + pid + "/root" + cron + "/r7",
 		"trailing-dot":    cron + "/../cron.d/./r8",
 		"proc-respelled":  "/proc//self/./root" + cron + "/r9",
+		// padding that would push the watched directory past the first 256 bytes of the name
+		"padded": dir + strings.Repeat("/.", 150) + "/cron.d/r10",
 	}
 	want := map[string]string{}
 	for name, p := range spellings {
