@@ -22,7 +22,11 @@ func TestAliasPrefixes(t *testing.T) {
 	require.Equal(t, map[string]uint32{"/tmp/l/": pfxWatched}, aliasPrefixes(table, "/tmp/l", "/var/spool/cron/crontabs"))
 	require.Equal(t, map[string]uint32{"/tmp/e/cron.d/": pfxWatched, "/tmp/e/crontab": pfxWatched},
 		aliasPrefixes(table, "/tmp/e", "/etc"))
-	require.Equal(t, map[string]uint32{"/tmp/c": pfxWatched}, aliasPrefixes(table, "/tmp/c", "/etc/crontab"))
+	require.Equal(t, map[string]uint32{"/tmp/c": pfxWatched, "/tmp/c/": pfxWatched}, aliasPrefixes(table, "/tmp/c", "/etc/crontab"))
+	// string prefixes, as the default table has them ("/etc/cron" covers "/etc/cron.d/")
+	str := map[string]uint32{"/etc/cron": pfxWatched, "/etc/rc": pfxWatched}
+	require.Equal(t, map[string]uint32{"/tmp/l/": pfxWatched}, aliasPrefixes(str, "/tmp/l", "/etc/cron.d"))
+	require.Equal(t, map[string]uint32{"/tmp/e/cron": pfxWatched, "/tmp/e/rc": pfxWatched}, aliasPrefixes(str, "/tmp/e", "/etc"))
 	require.Len(t, aliasPrefixes(table, "/tmp/r", "/"), 3)
 	require.Nil(t, aliasPrefixes(table, "/tmp/u", "/usr/lib"), "a link to an unwatched place adds nothing")
 	require.Nil(t, aliasPrefixes(table, "/tmp/u", "/etc/cron"), "a name that only begins like a watched one")

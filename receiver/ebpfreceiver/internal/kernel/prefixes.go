@@ -184,18 +184,18 @@ func aliasPrefixes(table map[string]uint32, link, target string) map[string]uint
 	for p, f := range table {
 		switch {
 		case strings.HasPrefix(p, dir) && len(p) > len(dir):
-			// a watched place below the target: the same place below the link
+			// a watched place below the target: the same place below the link ("/etc/cron" below
+			// "/etc" gives "<link>/cron", a string prefix as the trie matches it)
 			add(link+"/"+p[len(dir):], f)
-		case strings.HasSuffix(p, "/") && strings.HasPrefix(dir, p):
-			// the target is inside a watched directory: everything below the link is
+		case strings.HasPrefix(target, p) || p == dir:
+			// the target itself is matched ("/etc/cron" matches "/etc/cron.d"): everything below the
+			// link is; a link to a watched file is watched itself (chmod follows it)
 			add(link+"/", f)
-		case p == target || p == dir:
-			// the target is a watched file (chmod follows the link), or the watched directory itself
-			if p == target {
+			if target == p && !strings.HasSuffix(p, "/") {
 				add(link, f)
-			} else {
-				add(link+"/", f)
 			}
+		case strings.HasSuffix(p, "/") && strings.HasPrefix(dir, p):
+			add(link+"/", f)
 		}
 	}
 	return out
