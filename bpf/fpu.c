@@ -2,7 +2,7 @@
 /* RandomX behaviour: the RandomX VM keeps switching the SSE rounding mode (MXCSR bits
  * 13-14); ordinary programs leave it at round-to-nearest. The saved MXCSR of each task is read when
  * its FPU registers are switched out, tallied per process in a window, and reported once per quiet
- * period when non-default rounding recurs. */
+ * period when non-default rounding recurs between default samples. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -75,11 +75,16 @@ int BPF_PROG(handle_fpu, struct fpu *fpu)
 		t->nondefault = 0;
 	}
 	t->samples++;
-	if (!odd)
-		return 0;
-	t->nondefault++;
-	t->mxcsr = mxcsr;
-	if (t->nondefault < fpu_min_hits || (t->last_report && now - t->last_report < fpu_quiet_ns))
+	if (odd) {
+		t->nondefault++;
+		t->mxcsr = mxcsr;
+	}
+	/* RandomX keeps switching, so round-to-nearest shows up between the other modes; a window of
+	 * non-default samples only is code that set one mode and kept it. Waiting for the first
+	 * default sample reports a miner whose first samples happened to be all non-default now
+	 * instead of a quiet period later, and never reports a process stuck in one mode. */
+	if (t->nondefault < fpu_min_hits || t->samples == t->nondefault ||
+	    (t->last_report && now - t->last_report < fpu_quiet_ns))
 		return 0;
 	t->last_report = now;
 	seq = next_seq();

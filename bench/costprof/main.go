@@ -6,6 +6,9 @@
 //	go build -o /tmp/costprof ./bench/costprof
 //	/tmp/costprof -seconds 20 -cpuprofile /tmp/exec.pprof & /tmp/cc-execstorm -mode exec -seconds 20
 //	go tool pprof -top /tmp/costprof /tmp/exec.pprof
+//
+// With -memprofile it also writes what the event path allocated while profiling (subtract the
+// start-up with -base): go tool pprof -sample_index=alloc_space -base /tmp/exec.alloc.base -top /tmp/costprof /tmp/exec.alloc
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"syscall"
@@ -32,14 +36,18 @@ import (
 func main() {
 	seconds := flag.Float64("seconds", 20, "how long to profile")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here")
+	memProfile := flag.String("memprofile", "", "write a profile of what was allocated while profiling here (go tool pprof -sample_index=alloc_space)")
 	flag.Parse()
-	if err := run(time.Duration(*seconds*float64(time.Second)), *profile); err != nil {
+	if *memProfile != "" {
+		runtime.MemProfileRate = 4096
+	}
+	if err := run(time.Duration(*seconds*float64(time.Second)), *profile, *memProfile); err != nil {
 		fmt.Fprintln(os.Stderr, "costprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(d time.Duration, profile string) error {
+func run(d time.Duration, profile, memProfile string) error {
 	ctx := context.Background()
 	host := componenttest.NewNopHost()
 	sink := new(consumertest.LogsSink)
@@ -95,12 +103,27 @@ func run(d time.Duration, profile string) error {
 	mu.Lock()
 	clear(counts)
 	mu.Unlock()
+	if memProfile != "" { // what start-up allocated, to subtract: go tool pprof -base <memprofile>.base
+		if err := writeAllocs(memProfile + ".base"); err != nil {
+			return err
+		}
+	}
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
 	c0 := cpu()
 	time.Sleep(d)
 	c1 := cpu()
+	runtime.ReadMemStats(&m1)
 	if profile != "" {
 		pprof.StopCPUProfile()
 	}
+	if memProfile != "" {
+		if err := writeAllocs(memProfile); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("allocated=%d bytes in %d objects, gc cycles=%d, released to the OS=%d bytes\n",
+		m1.TotalAlloc-m0.TotalAlloc, m1.Mallocs-m0.Mallocs, m1.NumGC-m0.NumGC, m1.HeapReleased)
 	mu.Lock()
 	fmt.Printf("cpu=%.4f seconds=%.3f findings=%d records=%v\n", c1-c0, d.Seconds(), sink.LogRecordCount(), counts)
 	mu.Unlock()
@@ -114,4 +137,16 @@ func cpu() float64 {
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -57,6 +57,40 @@ func BenchmarkPipelineExec(b *testing.B) {
 	}
 }
 
+// BenchmarkPipelineExecLoginEnv is an exec from a login shell: its environment (30 entries) is
+// what every command of that shell passes on.
+func BenchmarkPipelineExecLoginEnv(b *testing.B) {
+	p := benchPipeline(b)
+	cg := benchCgroupID(b)
+	shell := execEv(100, 1, 1e9, 1, "bash", "/usr/bin/bash", "bash")
+	shell.Proc.CgroupID = cg
+	p.handle(shell, time.Now())
+	ev := execEv(0, 100, 0, 1e9, "ls", "/usr/bin/ls", "ls", "-la")
+	for _, e := range []string{"SHELL=/bin/bash", "PWD=/home/user/projects", "LOGNAME=user", "XDG_SESSION_TYPE=tty",
+		"HOME=/home/user", "LANG=C.UTF-8", "LS_COLORS=rs=0:di=01;34:ln=01;36:mh=00:pi=40;33:so=01;35:do=01;35:bd=40;33;01",
+		"SSH_CONNECTION=192.0.2.10 52514 192.0.2.20 22", "LESSCLOSE=/usr/bin/lesspipe %s %s", "XDG_SESSION_CLASS=user",
+		"TERM=xterm-256color", "LESSOPEN=| /usr/bin/lesspipe %s", "USER=user", "SHLVL=1", "XDG_SESSION_ID=42",
+		"XDG_RUNTIME_DIR=/run/user/1000", "SSH_CLIENT=192.0.2.10 52514 22", "XDG_DATA_DIRS=/usr/local/share:/usr/share",
+		"PATH=/home/user/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus", "SSH_TTY=/dev/pts/0", "OLDPWD=/home/user",
+		"EDITOR=vim", "PAGER=less", "GOPATH=/home/user/go", "HISTSIZE=10000", "HISTCONTROL=ignoreboth",
+		"MAIL=/var/mail/user", "COLORTERM=truecolor", "_=/usr/bin/ls"} {
+		ev.Exec.Env = append(ev.Exec.Env, []byte(e))
+	}
+	ev.Exec.Cwd = "/home/user/projects"
+	ev.Proc.CgroupID = cg
+	now := time.Now()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		ev.Proc.PID = uint32(1000 + i%30000)
+		ev.Proc.StartBootNS = uint64(2e9 + i)
+		if p.handle(ev, now) >= 512 {
+			p.take()
+		}
+	}
+}
+
 func BenchmarkPipelineConnect(b *testing.B) {
 	p := benchPipeline(b)
 	cg := benchCgroupID(b)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -161,6 +162,11 @@ func (r *ebpfReceiver) read(ctx context.Context) {
 		<-ctx.Done()
 		return
 	}
+	// Loading the BPF objects (the kernel's BTF) and the snapshot leave tens of MiB of garbage;
+	// the runtime would give those pages back a few at a time (each an madvise with a TLB
+	// shootdown), paced by the work the collector does next, that is on the event path. Give them
+	// back once, now, at the end of start-up.
+	debug.FreeOSMemory()
 	err := r.src.Run(ctx, func(ev *event.Event) {
 		r.countEvent(ev)
 		if r.pipe.handle(ev, time.Now()) >= r.cfg.Batch.Size {

@@ -287,6 +287,16 @@ func (w *watcher) ofFrom(sc *scenario.Scenario, res *scenario.Result, skip int) 
 	return out
 }
 
+// from returns the findings seen from index i on (any scenario).
+func (w *watcher) from(i int) []finding {
+	if w.base != nil {
+		return w.base.from(i + w.skip)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.all[min(max(i, 0), len(w.all)):])
+}
+
 // count is the number of findings seen so far (any scenario).
 func (w *watcher) count() int {
 	if w.base != nil {

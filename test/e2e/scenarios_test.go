@@ -60,7 +60,14 @@ func TestScenarios(t *testing.T) {
 func checkMalicious(t *testing.T, s *stack, sc *scenario.Scenario, res *scenario.Result) []time.Duration {
 	t.Helper()
 	exp := sc.Expect
+	before := s.findings.count()
 	fs := s.findings.waitFor(sc, res, findingTimeout, hasSeverity(exp.Severity))
+	if !hasSeverity(exp.Severity)(fs) {
+		// Say what did land meanwhile: a finding tied to nothing of this run points at the pid and
+		// marker matching, none at all at the detection.
+		t.Logf("scenario result: %+v", res)
+		t.Logf("the last findings that landed, of any scenario: %v", s.findings.from(before-8))
+	}
 	require.Contains(t, severities(fs), exp.Severity, "no %s finding for %s; findings of this scenario: %v", exp.Severity, sc.Name, fs)
 	// Let late duplicates arrive, then judge the whole set.
 	time.Sleep(quietPeriod)

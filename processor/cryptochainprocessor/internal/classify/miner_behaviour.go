@@ -84,9 +84,9 @@ func (c *Classifier) rename(ev *evidence.Event, o *out) {
 
 // fpu: RandomX switches rounding modes all the time, so about a quarter of its samples still show the
 // default mode; code that sets a mode once shows only non-default samples (or almost none), so a mix is
-// required when samples are reported. The receiver reports when the 8th non-default sample of a 2 s
-// window arrives and then stays quiet for 30 s; a RandomX process whose first 8 samples were all
-// non-default (≈ 13 %) is therefore recognised at its next report.
+// required when samples are reported. The receiver reports once a 2 s window holds 8 non-default
+// samples and at least one default sample, then stays quiet for 30 s; the check here also covers
+// other senders of these records.
 func (c *Classifier) fpu(ev *evidence.Event, o *out) {
 	nd, n := ev.FPUNonDefault, ev.FPUSamples
 	if nd < c.fpuMin || n < 0 {

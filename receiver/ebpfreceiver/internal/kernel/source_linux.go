@@ -34,6 +34,7 @@ type Source struct {
 	links   []link.Link
 	reader  *ringbuf.Reader // bulk ring
 	life    *ringbuf.Reader // lifecycle ring, read first
+	wake    *ringWait       // parks the reader until a ring's backlog wakes it or the poll interval ends
 	started bool
 	closed  bool
 
@@ -121,6 +122,9 @@ func (s *Source) Start() (err error) {
 	s.reader = rd
 	if s.life, err = ringbuf.NewReader(coll.Maps["lifecycle"]); err != nil {
 		return fmt.Errorf("opening the lifecycle ring buffer reader: %w", err)
+	}
+	if s.wake, err = newRingWait(coll.Maps["lifecycle"].FD(), coll.Maps["events"].FD()); err != nil {
+		return err
 	}
 	s.started = true
 	s.logger.Info("eBPF programs attached", zap.Int("programs", len(active)), zap.String("cgroup_root", cgroupRoot),
@@ -324,16 +328,19 @@ const bulkBatch = 256
 const flushPeriod = time.Second
 
 // Run reads records until ctx is done or the source is closed. The reader is not woken per record:
-// it waits on the lifecycle ring for up to PollInterval (sooner when the kernel sees a backlog in
-// it), drains it, then reads the bulk ring in batches, draining the lifecycle ring again between
-// them, so that exec and exit records are read first whatever the bulk ring holds.
+// it drains the lifecycle ring, then reads the bulk ring in batches, draining the lifecycle ring
+// again between them, so that exec and exit records are read first whatever the bulk ring holds;
+// then it parks until PollInterval has passed or the kernel wakes it because a ring has a backlog.
+// Every read is nonblocking and the wait is the runtime's poller, so no thread sits in a blocking
+// system call between polls.
 func (s *Source) Run(ctx context.Context, fn func(*event.Event)) error {
 	s.mu.Lock()
-	rd, life := s.reader, s.life
+	rd, life, wake := s.reader, s.life, s.wake
 	s.mu.Unlock()
-	if rd == nil || life == nil {
+	if rd == nil || life == nil || wake == nil {
 		return errors.New("ebpf source: Run before Start")
 	}
+	defer context.AfterFunc(ctx, wake.interrupt)()
 	var (
 		rec       ringbuf.Record
 		ev        event.Event
@@ -346,10 +353,12 @@ func (s *Source) Run(ctx context.Context, fn func(*event.Event)) error {
 		}
 		fn(&ev)
 	}
-	// drain reads what r holds until deadline (or at most max records when max > 0); done says
-	// whether the source is closed.
-	drain := func(r *ringbuf.Reader, deadline time.Time, max int) (n int, done bool, err error) {
-		r.SetDeadline(deadline)
+	past := time.Unix(0, 1) // a deadline in the past: read what is there, do not wait (zero means none)
+	rd.SetDeadline(past)
+	life.SetDeadline(past)
+	// drain reads what r holds (at most max records when max > 0); done says whether the source is
+	// closed or ctx is done.
+	drain := func(r *ringbuf.Reader, max int) (n int, done bool, err error) {
 		for max <= 0 || n < max {
 			if err := r.ReadInto(&rec); err != nil {
 				if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -368,21 +377,20 @@ func (s *Source) Run(ctx context.Context, fn func(*event.Event)) error {
 		}
 		return n, false, nil
 	}
-	past := time.Unix(0, 1) // a deadline in the past: read what is there, do not wait (zero means none)
 	for {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if _, done, err := drain(life, time.Now().Add(s.opts.PollInterval), 0); done || err != nil {
+		if _, done, err := drain(life, 0); done || err != nil {
 			return err
 		}
 		for {
-			n, done, err := drain(rd, past, bulkBatch)
+			n, done, err := drain(rd, bulkBatch)
 			if done || err != nil {
 				return err
 			}
 			if life.AvailableBytes() > 0 {
-				if _, done, err := drain(life, past, 0); done || err != nil {
+				if _, done, err := drain(life, 0); done || err != nil {
 					return err
 				}
 			}
@@ -393,6 +401,9 @@ func (s *Source) Run(ctx context.Context, fn func(*event.Event)) error {
 		if time.Since(lastFlush) >= flushPeriod {
 			lastFlush = time.Now()
 			s.flushSuppressed(fn)
+		}
+		if done, err := wake.wait(time.Now().Add(s.opts.PollInterval)); done || err != nil {
+			return err
 		}
 	}
 }
@@ -503,6 +514,10 @@ func (s *Source) Close() error {
 // release closes the reader, links and collection (reverse order of Start). Caller holds mu.
 func (s *Source) release() error {
 	var errs []error
+	if s.wake != nil {
+		errs = append(errs, s.wake.close())
+		s.wake = nil
+	}
 	if s.reader != nil {
 		errs = append(errs, s.reader.Close())
 		s.reader = nil

@@ -37,6 +37,7 @@ type Mapper struct {
 	times   timeCache // creation times repeat on every record of a process
 	addrs   addrCache // a busy process connects to the same peers
 	envKeys envKeys   // attribute keys of environment names: the same few names on every exec
+	env     envCache  // environment entries as exported: a process tree repeats its environment
 }
 
 // Extra carries facts found by the receiver rather than the kernel.
@@ -305,11 +306,17 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 			break
 		}
 		used += len(e)
-		name, value, _ := strings.Cut(untrusted.String(e, 0), "=")
-		if name == "" {
+		en, ok := m.env.get(e, m.Redactor)
+		if !ok {
+			if name, value, _ := strings.Cut(untrusted.String(e, 0), "="); name != "" {
+				en = envEntry{key: m.envKeys.key(name), value: m.Redactor.Env(name, value)}
+			}
+			m.env.put(e, m.Redactor, en)
+		}
+		if en.key == "" {
 			continue
 		}
-		a.PutStr(m.envKeys.key(name), m.Redactor.Env(name, value))
+		a.PutStr(en.key, en.value)
 		n++
 	}
 	if truncated {

@@ -345,3 +345,27 @@ func TestFileRootMarks(t *testing.T) {
 		assert.Equal(t, c.f.Resolved, get(t, a, contract.AttrFileResolved).Bool())
 	}
 }
+
+// The environment cache must give a repeated exec exactly what the first one got (redaction
+// included), start over for another Redactor, and not change what the ring's reused bytes become.
+func TestExecEnvironmentRepeated(t *testing.T) {
+	m := newMapper()
+	env := func() [][]byte {
+		return [][]byte{[]byte("HOME=/root"), []byte("AWS_SECRET_ACCESS_KEY=abc"), []byte("=novalue"), []byte("BAD=\xff\xfe"),
+			[]byte("NOTE=call me at https://user:hunter2secret@example.test/x")}
+	}
+	ev := &event.Event{Kind: event.KindExec, Proc: event.Process{PID: 42, StartBootNS: 4e9},
+		Exec: &event.Exec{Filename: "/bin/true", ExePath: "/usr/bin/true", Args: [][]byte{[]byte("true")}, Env: env()}}
+	first := fill(t, m, ev, process.Actor{}, Extra{}).Attributes().AsRaw()
+	assert.Equal(t, redact.Mark, first[contract.AttrEnvPrefix+"AWS_SECRET_ACCESS_KEY"])
+	assert.NotContains(t, first[contract.AttrEnvPrefix+"NOTE"], "hunter2secret")
+	for i := range ev.Exec.Env { // the ring reuses its buffer: the next record's bytes land in place
+		copy(ev.Exec.Env[i], bytes.Repeat([]byte{'Z'}, len(ev.Exec.Env[i])))
+	}
+	ev.Exec.Env = env()
+	assert.Equal(t, first, fill(t, m, ev, process.Actor{}, Extra{}).Attributes().AsRaw())
+
+	m.Redactor = redactor(redact.EnvValuesNone)
+	again := fill(t, m, ev, process.Actor{}, Extra{}).Attributes().AsRaw()
+	assert.Equal(t, redact.Mark, again[contract.AttrEnvPrefix+"HOME"], "a new Redactor is not answered from the old one's entries")
+}

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/internal/redact"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/untrusted"
 )
 
@@ -85,4 +86,45 @@ func (k *envKeys) key(name string) string {
 	}
 	k.m[strings.Clone(name)] = s // the name may point into a large environment entry
 	return s
+}
+
+// envCache remembers what each environment entry seen (its raw NAME=value bytes) becomes in a
+// record: the attribute key and the redacted value, or nothing for an entry without a name. A
+// process tree passes the same environment to every exec, and copying, validating and redacting
+// every entry again was most of an exec record's cost. The redaction depends only on the entry
+// and the Redactor, so a hit is exactly what a miss would compute. Bounded in entries and bytes,
+// and emptied when full, so unique entries (a flood of them) cost what they cost without it.
+type envCache struct {
+	m     map[string]envEntry
+	bytes int
+	red   *redact.Redactor // the Redactor the entries were made with
+}
+
+type envEntry struct {
+	key, value string // key "" = the entry is not exported
+}
+
+const (
+	envCacheMax   = 4096
+	envCacheBytes = 1 << 20
+)
+
+func (c *envCache) get(e []byte, red *redact.Redactor) (envEntry, bool) {
+	if c.red != red {
+		return envEntry{}, false
+	}
+	en, ok := c.m[string(e)]
+	return en, ok
+}
+
+func (c *envCache) put(e []byte, red *redact.Redactor, en envEntry) {
+	size := len(e) + len(en.value)
+	if size > envCacheBytes/64 {
+		return // a huge entry is rare; do not let it push out the common ones
+	}
+	if c.m == nil || c.red != red || len(c.m) >= envCacheMax || c.bytes+size > envCacheBytes {
+		c.m, c.bytes, c.red = make(map[string]envEntry, 64), 0, red
+	}
+	c.m[string(e)] = en
+	c.bytes += size
 }
