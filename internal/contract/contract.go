@@ -99,6 +99,14 @@ const (
 	AttrResponsePoolEndpoints    = "cryptochain.response.pool_endpoints"
 )
 
+// An update reports a finding again at the severity already reported (docs/events.md, "Findings");
+// only updates carry these.
+const (
+	AttrFindingUpdateReasons   = "cryptochain.finding.update.reasons"   // string[]: concealment, response
+	AttrFindingUpdateAdded     = "cryptochain.finding.update.added"     // map: response list → values new since the previous record
+	AttrFindingUpdateCoalesced = "cryptochain.finding.update.coalesced" // int: evaluations folded into this update while it waited
+)
+
 // Record attribute keys. Semantic-convention names where one exists, `cryptochain.` for our own.
 const (
 	AttrConnectResult             = "cryptochain.connect.result"

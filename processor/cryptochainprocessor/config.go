@@ -21,6 +21,10 @@ const (
 // minStateBytes is the smallest max_state_bytes: room for the bounded tables and some contexts.
 const minStateBytes = 1 << 20
 
+// minUpdateInterval is the smallest update_interval: a flood of new pids or paths gives at most one
+// update per chain per second.
+const minUpdateInterval = time.Second
+
 // Config configures the cryptochain processor.
 type Config struct {
 	// ContextKeys are the resource attributes whose values identify an execution context.
@@ -40,6 +44,10 @@ type Config struct {
 	// MaxTombstones bounds the tombstones kept of evicted contexts that reported a chain (finding id,
 	// level, key evidence), so that a returning chain keeps its id and escalates; 0 keeps none.
 	MaxTombstones int `mapstructure:"max_tombstones"`
+	// UpdateInterval is the least time (record time) between a chain's finding and an update of it
+	// that only adds response facts (a second persistence file, a re-spawned miner, a new pool or
+	// wallet); what comes meanwhile is folded into one update.
+	UpdateInterval time.Duration `mapstructure:"update_interval"`
 	// Forward is one of "indicators" (default), "all" or "none".
 	Forward string `mapstructure:"forward"`
 	// Storage is the id of a storage extension (e.g. file_storage) that keeps open chains across restarts.
@@ -151,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStateBytes < minStateBytes {
 		errs = append(errs, fmt.Errorf("max_state_bytes: must be at least %d (1 MiB), got %d", minStateBytes, c.MaxStateBytes))
+	}
+	if c.UpdateInterval < minUpdateInterval || (c.Window > 0 && c.UpdateInterval > c.Window) {
+		errs = append(errs, fmt.Errorf("update_interval: must be at least %s and at most window (%s), got %s", minUpdateInterval, c.Window, c.UpdateInterval))
 	}
 	if c.MaxTombstones < 0 {
 		errs = append(errs, fmt.Errorf("max_tombstones: must not be negative, got %d", c.MaxTombstones))

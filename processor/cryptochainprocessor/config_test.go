@@ -32,6 +32,7 @@ func TestLoadConfig(t *testing.T) {
 			MaxEvidencePerContext: 32,
 			MaxStateBytes:         32 << 20,
 			MaxTombstones:         100,
+			UpdateInterval:        10 * time.Second,
 			Forward:               ForwardAll,
 			Storage:               &storageID,
 			Indicators: IndicatorsConfig{
@@ -67,6 +68,8 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_secret_name", wantErr: "redaction.extra_secret_names[0]"},
 		{name: "small_state_bytes", wantErr: "max_state_bytes"},
 		{name: "negative_tombstones", wantErr: "max_tombstones"},
+		{name: "fast_updates", wantErr: "update_interval"},
+		{name: "updates_beyond_window", wantErr: "update_interval"},
 		{name: "unknown_key", wantErr: "windows"},
 		{name: "bad_campaigns", wantErr: "campaigns.max_campaigns"},
 		{name: "bad_impact_price", wantErr: "impact.price_per_core_hour"},

@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
 	"github.com/cryptochain-otel/cryptochain/internal/contract"
+	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/chain"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/metadata"
 )
 
@@ -39,6 +40,7 @@ func createDefaultConfig() component.Config {
 		MaxEvidencePerContext: defaultMaxEvidencePerContext,
 		MaxStateBytes:         defaultMaxStateBytes,
 		MaxTombstones:         defaultMaxTombstones,
+		UpdateInterval:        chain.DefaultUpdateInterval,
 		Forward:               ForwardIndicators,
 		Impact:                ImpactConfig{Interval: time.Minute, PricePerCoreHour: 0.05, Currency: "USD"},
 		Campaigns: CampaignsConfig{

@@ -225,6 +225,25 @@ func scenarios() []scenario {
 		exec("ssh:24", 3*time.Second, 962, sh, "/bin/bash", "bash", "-c", "history -c; rm -f /root/.bash_history"),
 	)})
 
+	// A Critical chain whose attacker then adds a second foothold: another cron table (reported at
+	// once: the last finding is older than update_interval), then a re-spawned miner with a new pool
+	// and ten more miner pids within a second (held, then folded into one update once later records
+	// show the interval has passed). Same id and severity each time, marked as updates.
+	foothold := append(minerRun("ssh:30", 0),
+		fileWrite("ssh:30", 10*time.Second, 960, sh, "/usr/bin/tee", "/etc/cron.d/0sys", "open",
+			"*/5 * * * * root "+xmrig+" -o stratum+tcp://"+pool+":3333 -u "+wallet+"\n"),
+		sysctl("ssh:30", 11*time.Second, 970, sh, "vm.nr_hugepages", "1280"),
+		fileWrite("ssh:30", 20*time.Second, 961, sh, "/usr/bin/crontab", "/var/spool/cron/crontabs/root", "rename",
+			"@reboot /var/tmp/.sys/kthreadd -o stratum+tcp://pool.hashvault.pro:443 -u "+wallet+"\n"),
+	)
+	for i := range 11 {
+		kt, at, pid := "/var/tmp/.sys/kthreadd", 21*time.Second+time.Duration(i)*100*time.Millisecond, int64(1100+i)
+		foothold = append(foothold, exec("ssh:30", at, pid, sh, kt, kt, "-o", "stratum+tcp://pool.hashvault.pro:443", "-u", wallet),
+			dnsQuery("ssh:30", at+10*time.Millisecond, pid, sh, kt, "pool.hashvault.pro"))
+	}
+	foothold = append(foothold, exec("ssh:31", 27*time.Second, 1200, sh, "/usr/bin/ls", "ls", "-l"))
+	s = append(s, scenario{"critical_second_foothold_update", foothold})
+
 	s = append(s, entryPointScenarios()...)
 
 	// Look-alikes: none of these may produce a finding.

@@ -70,6 +70,7 @@ type cryptochainProcessor struct {
 	// per-call counters, flushed to telemetry at the end of a call
 	classified [evidence.NumGroups]int64
 	emitted    [chain.Critical + 1]int64
+	updates    map[string]int64 // finding updates by reason
 	malformed  int64
 	refused    int64 // findings the next consumer refused
 	abandoned  int64 // findings given up after repeated refusals
@@ -122,8 +123,11 @@ func newProcessor(set processor.Settings, cfg *Config) (*cryptochainProcessor, e
 			MaxBytes:      cfg.MaxStateBytes,
 			MaxTombstones: cfg.MaxTombstones,
 			ResourceKeys:  cfg.ContextKeys,
+			// UpdateInterval: updates of reported chains wait this long after their last finding.
+			UpdateInterval: cfg.UpdateInterval,
 		}),
-		loss: newLossTracker(cfg.Window, cfg.ContextKeys),
+		loss:    newLossTracker(cfg.Window, cfg.ContextKeys),
+		updates: make(map[string]int64, 2),
 	}
 	for g := evidence.Group(0); g < evidence.NumGroups; g++ {
 		p.groupAttrs[g] = metric.WithAttributeSet(attribute.NewSet(attribute.String("group", g.String())))
@@ -207,20 +211,31 @@ func (p *cryptochainProcessor) sweepLoop(every time.Duration) {
 	}
 }
 
-// offerAgain renders the refused findings that are due (p.mu held); nil when there are none.
+// offerAgain renders the refused findings that are due and the updates whose wait is over (p.mu
+// held); nil when there are none.
 func (p *cryptochainProcessor) offerAgain() (plog.Logs, *delivery) {
-	if p.next == nil || !p.tracker.RetryPending() {
+	if p.next == nil || (!p.tracker.RetryPending() && !p.tracker.UpdatesHeld()) {
 		return plog.Logs{}, nil
 	}
-	fs := p.tracker.Retry(p.clock().UnixNano())
+	now := p.clock()
+	var fs []*chain.Finding
+	if p.tracker.RetryPending() {
+		fs = append(fs, p.tracker.Retry(now.UnixNano())...)
+	}
+	if p.tracker.UpdatesHeld() {
+		fs = append(fs, p.tracker.DueUpdates(now.UnixNano())...)
+	}
 	if len(fs) == 0 {
 		return plog.Logs{}, nil
 	}
 	d := &delivery{}
 	ld := plog.NewLogs()
 	for _, f := range fs {
-		finding.Append(ld.ResourceLogs(), f, metadata.ScopeName, p.now())
-		p.emitted[f.Level]++
+		p.render(ld.ResourceLogs(), f, p.now())
+		if f.Update {
+			p.campaignFinding(f)
+			p.impactFinding(f)
+		}
 		d.add(f)
 	}
 	return ld, d
@@ -264,6 +279,7 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		})
 		return forward != ForwardAll && rl.ScopeLogs().Len() == 0
 	})
+	p.dueUpdates()
 	p.campaignEmit()
 	if p.hasFinding {
 		p.findings.ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
@@ -274,6 +290,21 @@ func (p *cryptochainProcessor) processLogs(ctx context.Context, ld plog.Logs) (p
 		return ld, processorhelper.ErrSkipProcessingData
 	}
 	return ld, nil
+}
+
+// render appends f as a finding record to dst: annotated with the data loss known at now, updates
+// with what they add, redacted, counted.
+func (p *cryptochainProcessor) render(dst plog.ResourceLogsSlice, f *chain.Finding, now time.Time) {
+	lr := finding.Append(dst, f, metadata.ScopeName, p.now())
+	p.loss.annotate(lr, dst.At(dst.Len()-1).Resource(), now)
+	if f.Update {
+		putUpdate(lr.Attributes(), f)
+		for _, r := range f.Reasons {
+			p.updates[r]++
+		}
+	}
+	redactFinding(p.red, lr)
+	p.emitted[f.Level]++
 }
 
 // record handles one record and reports whether it is forwarded.
@@ -337,13 +368,9 @@ func (p *cryptochainProcessor) emit(f *chain.Finding) {
 		p.findings = plog.NewLogs()
 		p.hasFinding = true
 	}
-	lr := finding.Append(p.findings.ResourceLogs(), f, metadata.ScopeName, p.now())
-	rls := p.findings.ResourceLogs()
-	p.loss.annotate(lr, rls.At(rls.Len()-1).Resource(), p.batchNow)
-	redactFinding(p.red, lr)
+	p.render(p.findings.ResourceLogs(), f, p.batchNow)
 	p.campaignFinding(f)
 	p.impactFinding(f)
-	p.emitted[f.Level]++
 	if p.offered != nil {
 		p.offered.add(f)
 	} else { // not called through the pipeline (no one to answer): counts as delivered

@@ -1,6 +1,11 @@
 package cryptochainprocessor // import "github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor"
 
-import "context"
+import (
+	"context"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
 
 // flush records telemetry and persists the contexts changed by this call.
 func (p *cryptochainProcessor) flush(ctx context.Context) {
@@ -30,6 +35,16 @@ func (p *cryptochainProcessor) flush(ctx context.Context) {
 	}
 	if dropped > 0 {
 		p.tb.CryptochainEvidenceDropped.Add(ctx, dropped)
+	}
+	for r, n := range p.updates {
+		if n > 0 {
+			p.tb.CryptochainFindingUpdates.Add(ctx, n, metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", r))))
+			p.updates[r] = 0
+		}
+	}
+	if coalesced, candidates := p.tracker.TakeUpdateCounters(); coalesced > 0 || candidates > 0 {
+		p.tb.CryptochainFindingUpdatesCoalesced.Add(ctx, coalesced)
+		p.tb.CryptochainRespawnCandidatesDropped.Add(ctx, candidates)
 	}
 	if p.refused > 0 {
 		p.tb.CryptochainFindingsRefused.Add(ctx, p.refused)

@@ -364,7 +364,9 @@ func TestMinerConfigFileOfSuspiciousExec(t *testing.T) {
 	miner := execEv(4242, 1, 5e9, 1, "kworkerds", "/tmp/.x/kworkerds", "kworkerds")
 	miner.Proc.EUID = 0
 	src.push(miner, execEv(4243, 1, 6e9, 1, "app", "/opt/app/app", "app"))
-	src.push(execEv(4242, 1, 5e9, 1, "kworkerds", "/tmp/.x/kworkerds", "kworkerds")) // re-exec: rate-limited
+	// A re-exec is read again unless the first read is still pending (then the two are merged):
+	// which happens depends on the read-back workers, so one or two reads are right.
+	src.push(execEv(4242, 1, 5e9, 1, "kworkerds", "/tmp/.x/kworkerds", "kworkerds"))
 	f := waitRecord(t, sink, func(f flat) bool { return f.lr.EventName() == "cryptochain.process.config_file" })
 	a := f.lr.Attributes()
 	assert.Equal(t, "/tmp/.x/config.json", str(a, "file.path"))
@@ -379,7 +381,7 @@ func TestMinerConfigFileOfSuspiciousExec(t *testing.T) {
 			assert.Equal(t, "4242", str(f.lr.Attributes(), "process.pid"))
 		}
 	}
-	assert.Equal(t, 1, n, "one look per executable per interval, none for the ordinary program")
+	assert.True(t, n == 1 || n == 2, "one read per exec of the suspicious program at most, none for the ordinary program: %d", n)
 }
 
 func waitRecord(t *testing.T, sink *consumertest.LogsSink, ok func(flat) bool) flat {

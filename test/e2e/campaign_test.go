@@ -119,7 +119,7 @@ func TestGatewayCampaignAcrossTwoAgents(t *testing.T) {
 
 	sc := loadScenario(t, "medium-miner-pool")
 	res := play(t, sc, nil)
-	fs := w.waitFor(sc, res, findingTimeout, func(fs []finding) bool { return len(fs) >= 2 })
+	fs := escalationsOf(w.waitFor(sc, res, findingTimeout, func(fs []finding) bool { return len(escalationsOf(fs)) >= 2 }))
 	hosts := map[string]bool{}
 	for _, f := range fs {
 		h, _ := f.Resource["host.name"].(string)

@@ -31,6 +31,8 @@ const (
 	attrPools         = "cryptochain.response.pool_endpoints"
 	attrWallets       = "cryptochain.response.wallets"
 	attrPersistence   = "cryptochain.response.persistence_paths"
+	attrUpdateReasons = "cryptochain.finding.update.reasons"
+	attrUpdateAdded   = "cryptochain.finding.update.added"
 	resContainerID    = "container.id"
 	attrProcessPID    = "process.pid"
 	attrProcessParent = "process.parent_pid"
@@ -317,6 +319,40 @@ func (w *watcher) waitFor(sc *scenario.Scenario, res *scenario.Result, timeout t
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// isUpdate reports whether f reports its finding again at the same severity (concealment added, or
+// response lists grown) rather than escalating it.
+func (f finding) isUpdate() bool {
+	_, ok := f.Attrs[attrUpdateReasons]
+	return ok
+}
+
+// escalationsOf returns the findings of fs that are escalations, not updates.
+func escalationsOf(fs []finding) []finding {
+	var out []finding
+	for _, f := range fs {
+		if !f.isUpdate() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ownUpdates drops the updates of findings fs does not escalate: a chain of an earlier play (the same
+// wallet) may be updated while this one plays, up to update_interval after its last finding.
+func ownUpdates(fs []finding) []finding {
+	own := map[string]bool{}
+	for _, f := range escalationsOf(fs) {
+		own[f.str(attrID)] = true
+	}
+	var out []finding
+	for _, f := range fs {
+		if !f.isUpdate() || own[f.str(attrID)] {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func severities(fs []finding) []string {

@@ -448,7 +448,8 @@ func TestRespondCriticalChain(t *testing.T) {
 	// Within 1 s of the Medium finding.
 	var medium respFinding
 	for _, f := range r.readFindings() {
-		if f.Severity == "medium" && slices.Contains(asInts(f.Attrs[attrMinerPIDs]), int64(pid)) {
+		_, update := f.Attrs[attrUpdateReasons]
+		if f.Severity == "medium" && !update && medium.Observed.IsZero() && slices.Contains(asInts(f.Attrs[attrMinerPIDs]), int64(pid)) {
 			medium = f
 		}
 	}

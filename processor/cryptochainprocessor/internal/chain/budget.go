@@ -119,6 +119,7 @@ func (c *Context) estimate() int64 {
 		n += strBytes(p.Start) + strBytes(p.Exe) + strBytes(p.ConnAddr) + int64(cap(p.Ancestors))*8
 	}
 	n += int64(len(c.idx)) * mapEntryBytes // the pid index of a context holding many processes
+	n += int64(cap(c.Facts)+cap(c.prevFacts)) * 8
 	return n
 }
 

@@ -95,6 +95,18 @@ type Context struct {
 	// Dropped counts the evidence items this context could not keep (its budgets were full and the
 	// item was not more informative than the least informative one held, or it was displaced).
 	Dropped int64
+	// Facts are the sorted hashes of the response facts (facts.go) the last emitted finding showed: a
+	// fact beyond them is reported again at the same level (an update). The prev* values are those
+	// before that finding, put back when the next consumer refuses it, so it is offered again.
+	Facts          []uint64 `json:",omitempty"`
+	prevFacts      []uint64
+	prevConcealed  int32
+	reportedAt     int64 // newest record time (anywhere) when the last finding was emitted
+	prevReportedAt int64
+	// held marks new facts waiting for the update interval (Tracker.held); coalesced counts the
+	// evaluations folded into that update meanwhile; flush lets the next evaluation send it.
+	held, flush bool
+	coalesced   int64
 	// idx maps a pid to the index in Procs of its newest process; nil until needed (only for contexts
 	// holding more than smallProcs processes; rebuilt after Procs is compacted or restored).
 	idx map[int64]int32

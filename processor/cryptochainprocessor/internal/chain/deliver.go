@@ -57,6 +57,7 @@ func (t *Tracker) Refused(key string, level Level, now int64) bool {
 	}
 	if c != nil && c.Sent <= level {
 		c.Sent = c.Level // nothing outstanding: evaluation may emit it again
+		c.refusedUpdate()
 		if t.contexts[key] == c {
 			t.account(c, false)
 		}

@@ -8,22 +8,43 @@ import (
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
 )
 
-// Finding is an escalation to report: the context, its new level and the evidence behind it.
+// Finding is a record to emit: an escalation of a chain, or an update of one at the level already
+// reported (Update: concealment or response facts it did not show yet).
 type Finding struct {
 	ID      string
 	Level   Level
 	Context *Context
 	Groups  []evidence.Group // groups present (complete), in group order
 	Items   []Item           // evidence of the groups present, by group then time
+	// Update marks a report at a level already reported; Reasons says why ("concealment",
+	// "response"), Added lists the response facts the previous finding did not show, and Coalesced
+	// counts the evaluations that found new facts while the update waited for the update interval.
+	Update    bool
+	Reasons   []string
+	Added     []Fact
+	Coalesced int64
 }
 
+// Update reasons.
+const (
+	ReasonConcealment = "concealment"
+	ReasonResponse    = "response"
+)
+
 // evaluate expires old evidence of c and decides its level. When the level is above the one
-// already reported it records the escalation and returns the finding to emit; otherwise nil.
+// already reported it records the escalation and returns the finding to emit. At the level already
+// reported it returns an update when concealment was added (at once) or when the chain holds response
+// facts the last finding did not show (at most once per UpdateInterval of record time, or when the
+// update is flushed: DueUpdates); otherwise nil.
 func (t *Tracker) evaluate(c *Context) *Finding {
 	t.expire(c)
 	reported := max(c.Level, c.Sent) // accepted, or emitted and awaiting the consumer's verdict
-	if reported == Critical && concealments(c.Items) <= int(c.Concealed) {
-		return nil // nothing left to report
+	due := c.flush || t.maxTime-c.reportedAt >= int64(t.cfg.UpdateInterval)
+	c.flush = false
+	if reported == Critical && concealments(c.Items) <= int(c.Concealed) && c.held && !due {
+		c.coalesced++
+		t.coalesced++
+		return nil // an update already waits: nothing can be sent before it is due
 	}
 	items := c.Items
 	if c.ParentID != 0 {
@@ -32,6 +53,10 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 		}
 	}
 	level, sel, groups := rule(c, items, t.ancestorsFunc(c))
+	if level == None {
+		t.release(c)
+		return nil
+	}
 	// Concealment never raises the level, but a chain that starts hiding is reported again (same
 	// id, same level) so the finding shows it.
 	hidden := 0
@@ -40,14 +65,46 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 			hidden++
 		}
 	}
-	if level == None || (level <= reported && hidden <= int(c.Concealed)) {
-		return nil
+	t.facts = responseFacts(c, items, sel, t.facts[:0])
+	var added []Fact
+	if reported > None {
+		added = newFacts(t.facts, c.Facts)
+	}
+	escalation := level > reported
+	concealed := hidden > int(c.Concealed)
+	if !escalation && !concealed {
+		if len(added) == 0 {
+			t.release(c) // what waited has expired, or was shown by another report
+			return nil
+		}
+		if !due {
+			t.hold(c)
+			c.coalesced++
+			t.coalesced++
+			return nil
+		}
 	}
 	level = max(level, reported)
+	f := &Finding{Level: level, Context: c, Groups: groups}
+	if !escalation {
+		f.Update, f.Coalesced = true, c.coalesced
+		if concealed {
+			f.Reasons = append(f.Reasons, ReasonConcealment)
+		}
+		if len(added) > 0 {
+			f.Reasons = append(f.Reasons, ReasonResponse)
+			f.Added = added
+		}
+	}
+	c.prevConcealed, c.prevFacts, c.prevReportedAt = c.Concealed, c.Facts, c.reportedAt
 	c.Concealed = int32(hidden)
+	c.Facts = factHashes(t.facts, nil)
+	c.reportedAt = t.maxTime
+	t.release(c)
 	if c.FindingID == "" {
 		c.FindingID = newFindingID()
 	}
+	f.ID = c.FindingID
 	c.Sent = level // Level follows once the next consumer accepted it (Accepted)
 	c.dirty = true
 	out := make([]Item, 0, len(sel))
@@ -60,7 +117,8 @@ func (t *Tracker) evaluate(c *Context) *Finding {
 		}
 		return out[a].Time < out[b].Time
 	})
-	return &Finding{ID: c.FindingID, Level: level, Context: c, Groups: groups, Items: out}
+	f.Items = out
+	return f
 }
 
 // ancestorsFunc returns the ancestor pids of a process of c, nearest first: from the record's

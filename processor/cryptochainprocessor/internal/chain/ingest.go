@@ -43,7 +43,7 @@ func (t *Tracker) Ingest(r *Ref, ev *evidence.Event, evs []evidence.Evidence) []
 	linkable := ev.Name == contract.EventExec && t.linkable(r.key, ev)
 	if !linkable && ev.Name == contract.EventExec && respawnCandidate(ev, len(evs) > 0) {
 		// The persistence it runs may arrive later (read-back, reordering): kept for OrderWindow.
-		t.pending.remember(r.key, ev)
+		t.pending.remember(r.key, parentGroup(r.key, r.res), len(evs) > 0, ev, t.maxTime, t.contexts)
 	}
 	if len(evs) == 0 && !linkable {
 		if t.observe(c, hash, ev) {

@@ -66,3 +66,67 @@ func TestLateLinkWindow(t *testing.T) {
 		})
 	}
 }
+
+// An unprivileged flood of bare "sh -c" execs (5000 from one session, then one each from 2000
+// contexts that session opens, then 200 cron jobs of another writer) cannot push out the re-spawn
+// that cron ran before its table's content arrived: the late write still links it. What the budgets
+// dropped is counted.
+func TestPendingFloodCannotFlushRespawn(t *testing.T) {
+	tr := newTracker()
+	write := 10 * time.Minute
+	miner := proc{pid: 301, ancestors: []int64{300, 1}}
+	ingest(tr, "cron:7", "systemd:cron", shellExec(proc{pid: 300, ppid: 1, ancestors: []int64{1}}, write+200*time.Millisecond, persist.Command))
+	ingest(tr, "cron:7", "systemd:cron", event(contract.EventExec, miner, write+201*time.Millisecond), minerStrong)
+	fs := ingest(tr, "cron:7", "systemd:cron", event(contract.EventDNSQuery, miner, write+202*time.Millisecond), poolStrong)
+	require.Len(t, fs, 1)
+	id := fs[0].ID
+
+	at := write + 300*time.Millisecond
+	flood := func(key, parent string, pid int64) {
+		ingest(tr, key, parent, shellExec(proc{pid: pid, ancestors: []int64{900, 1}}, at, fmt.Sprintf("true %d", pid)))
+	}
+	for i := range 5000 {
+		flood("ssh:1", "", int64(10000+i))
+	}
+	for i := range 2000 {
+		flood(fmt.Sprintf("daemonized:%d", i), "ssh:1", int64(20000+i))
+	}
+	for i := range 200 {
+		flood(fmt.Sprintf("cron:%d", 100+i), "systemd:cron", int64(30000+i))
+	}
+	assert.LessOrEqual(t, len(tr.pending.ring), maxPending)
+	assert.LessOrEqual(t, len(tr.pending.byKey["ssh:1"]), maxPendingPerKey)
+	for k, idx := range tr.pending.byKey {
+		for _, i := range idx {
+			require.Equal(t, k, tr.pending.ring[i].key, "positions stay right through removals")
+		}
+	}
+	_, dropped := tr.TakeUpdateCounters()
+	assert.Greater(t, dropped, int64(5000), "the flood's own candidates went, counted")
+
+	fs = ingest(tr, "ssh:9", "", event(contract.EventFileWrite, proc{pid: 50, ancestors: []int64{1}}, write), persist)
+	c := tr.contexts["cron:7"]
+	assert.Equal(t, High, max(c.Level, c.Sent), "the re-spawn is still linked to its writer")
+	require.Len(t, fs, 1)
+	assert.Equal(t, id, fs[0].ID)
+}
+
+// Within one group, a bare shell never pushes out an exec that gave evidence (the re-spawned miner
+// itself), and a newcomer that is worth less than everything in scope is refused, counted.
+func TestPendingPrefersEvidenced(t *testing.T) {
+	pe := newPendingExecs()
+	none := map[string]*Context{}
+	e := shellExec(proc{pid: 1, ppid: 1}, 0, "x")
+	for i := range maxPendingPerKey {
+		e.PID = int64(i + 1)
+		pe.remember([]byte("cron:1"), 7, true, e, 0, none)
+	}
+	pe.remember([]byte("cron:1"), 7, false, e, 0, none)
+	assert.Equal(t, int64(1), pe.dropped, "the bare shell is refused")
+	for i := range maxPendingPerKey {
+		assert.True(t, pe.ring[i].evidenced)
+	}
+	pe.remember([]byte("cron:1"), 7, true, e, 0, none)
+	assert.Equal(t, int64(2), pe.dropped, "an evidenced newcomer pushes out the oldest evidenced one")
+	assert.Len(t, pe.ring, maxPendingPerKey)
+}

@@ -35,7 +35,7 @@ func (t *Tracker) bury(c *Context) {
 		return // its evidence has expired: nothing to continue
 	}
 	tc := &Context{Key: c.Key, Hash: c.Hash, Resource: c.Resource, ID: DisplayID(c), FindingID: c.FindingID,
-		Level: c.Level, Sent: c.Sent, MaxTime: c.MaxTime}
+		Level: c.Level, Sent: c.Sent, MaxTime: c.MaxTime, Facts: c.Facts}
 	var n [evidence.NumGroups]int
 	for _, strong := range [...]bool{true, false} {
 		for _, i := range sel {
@@ -110,8 +110,9 @@ func (t *Tracker) revive(key string) *Context {
 	}
 	t.dropTomb(tc)
 	c := &Context{Key: tc.Key, Hash: tc.Hash, Resource: tc.Resource, ID: tc.ID, FindingID: tc.FindingID,
-		Level: tc.Level, Sent: tc.Sent, MaxTime: tc.MaxTime, Items: tc.Items, Procs: tc.Procs}
+		Level: tc.Level, Sent: tc.Sent, MaxTime: tc.MaxTime, Items: tc.Items, Procs: tc.Procs, Facts: tc.Facts}
 	c.dirty = true
+	t.seedFacts(c) // a tombstone restored from storage carries none
 	return c
 }
 

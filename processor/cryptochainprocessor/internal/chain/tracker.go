@@ -33,6 +33,9 @@ type Config struct {
 	MaxTombstones int
 	// ResourceKeys are resource attributes kept besides the built-in ones (the context keys).
 	ResourceKeys []string
+	// UpdateInterval is the least record time between a chain's finding and an update of it that
+	// only adds response facts (updates.go); 0 means DefaultUpdateInterval.
+	UpdateInterval time.Duration
 }
 
 // Tracker holds all contexts. It is not safe for concurrent use; the processor serialises calls.
@@ -69,6 +72,11 @@ type Tracker struct {
 	tombChanged  []*Context
 	tombsRemoved []string
 	found        []*Finding // findings of the current Ingest
+	// held holds the contexts whose update waits for the update interval, with the wall-clock time
+	// (Unix ns) from which DueUpdates sends it anyway (0 until DueUpdates first saw it).
+	held      map[*Context]int64
+	facts     []Fact // scratch of evaluate
+	coalesced int64  // evaluations folded into a waiting update, since TakeUpdateCounters
 }
 
 var seed = maphash.MakeSeed()
@@ -86,6 +94,9 @@ func New(cfg Config) *Tracker {
 	}
 	if cfg.LongLived <= 0 {
 		cfg.LongLived = 30 * time.Second
+	}
+	if cfg.UpdateInterval <= 0 {
+		cfg.UpdateInterval = DefaultUpdateInterval
 	}
 	keep := make(map[string]bool, len(keptResourceKeys)+len(cfg.ResourceKeys))
 	for _, k := range keptResourceKeys {
@@ -106,11 +117,20 @@ func New(cfg Config) *Tracker {
 		keep:     keep,
 		tombs:    tombstones{m: make(map[string]*Context)},
 		retry:    make(map[string]retryState),
+		held:     make(map[*Context]int64),
 	}
 }
 
 // Len returns the number of contexts holding state.
 func (t *Tracker) Len() int { return len(t.contexts) }
+
+// TakeUpdateCounters returns and resets the count of evaluations folded into waiting updates and of
+// re-spawn candidates dropped from full budgets (pending.go).
+func (t *Tracker) TakeUpdateCounters() (coalesced, candidatesDropped int64) {
+	coalesced, candidatesDropped = t.coalesced, t.pending.dropped
+	t.coalesced, t.pending.dropped = 0, 0
+	return
+}
 
 // TakeCounters returns and resets the eviction and evidence-drop counters.
 func (t *Tracker) TakeCounters() (evicted, dropped int64) {
@@ -166,6 +186,7 @@ func (t *Tracker) Restore(c *Context) {
 		t.maxTime = c.MaxTime
 	}
 	t.insert(c)
+	t.seedFacts(c)
 	t.account(c, true)
 	t.enforce(c)
 	if t.contexts[c.Key] == c {
@@ -187,6 +208,7 @@ func (t *Tracker) insert(c *Context) {
 }
 
 func (t *Tracker) remove(c *Context) {
+	t.release(c)
 	t.unqueue(c)
 	t.unlink(c)
 	delete(t.contexts, c.Key)

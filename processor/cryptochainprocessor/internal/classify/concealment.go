@@ -164,11 +164,32 @@ func isMSRModule(a string) bool {
 }
 
 // delegate reports whether the acting process is a daemon acting for others: a container runtime
-// or a package manager. Its evidence stays in its own context (not inherited by descendants).
+// or a package manager, installed as one (a copy named podman in /tmp is not). Its evidence stays in
+// its own context (not inherited by descendants).
 func delegate(ev *evidence.Event) bool {
-	b := ev.ExeName
-	if b == "" {
-		b = argv.Base(ev.Exe)
+	b := argv.Base(ev.Exe)
+	return (containerRuntimes[b] || packageManagers[b]) && systemProgram(ev)
+}
+
+// systemDirs are where installed programs live. A rule meant for a specific program (a package
+// manager, systemd, a container runtime, a service manager) matches its name only there: the same
+// name anywhere else is a copy or a namesake anyone can make.
+var systemDirs = []string{"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/usr/local/bin/", "/usr/local/sbin/",
+	"/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/", "/usr/libexec/"}
+
+// systemProgram reports whether the acting executable is an installed program: a regular file (not a
+// memfd, not deleted) under a system directory, not in a hidden directory there.
+func systemProgram(ev *evidence.Event) bool {
+	exe := ev.Exe
+	if exe == "" || ev.ExeMemfd || ev.ExeDeleted || strings.Contains(exe, "/.") {
+		return false
 	}
-	return containerRuntimes[b] || packageManagers[b]
+	for _, d := range systemDirs {
+		if rest, ok := strings.CutPrefix(exe, d); ok && rest != "" {
+			// The bin directories hold programs directly; the lib directories hold them one or two
+			// levels down (/usr/lib/systemd/systemd, /usr/lib/snapd/snapd).
+			return !strings.HasSuffix(d, "bin/") || !strings.Contains(rest, "/")
+		}
+	}
+	return false
 }

@@ -185,7 +185,7 @@ func (c *Classifier) kill(ev *evidence.Event, o *out) {
 		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Strong, Kind: KindKillMiner, Indicator: name, Source: src, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + name + ")"})
 		return
 	}
-	if (ev.KillSignal == 9 || ev.KillSignal == 15) && !serviceManagers[argv.Base(ev.Exe)] {
+	if (ev.KillSignal == 9 || ev.KillSignal == 15) && !(serviceManagers[argv.Base(ev.Exe)] && systemProgram(ev)) {
 		o.add(evidence.Evidence{Group: evidence.Optimization, Strength: evidence.Weak, Kind: KindKill, Indicator: "signal " + strconv.FormatInt(ev.KillSignal, 10), Source: srcKill, Action: "kill -" + strconv.FormatInt(ev.KillSignal, 10) + " " + strconv.FormatInt(ev.KillTargetPID, 10) + " (" + ev.KillTargetName + ")"})
 	}
 }

@@ -21,8 +21,8 @@ func (c *Classifier) persistenceFile(ev *evidence.Event, o *out) {
 	if ev.Name != contract.EventFileWrite || ev.Op == "unlink" || ev.FileRoot != "" {
 		return // a chroot's or an unpacked image's files start nothing on the host
 	}
-	if packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd") {
-		return // package installs and systemd's own runtime units
+	if systemProgram(ev) && (packageManagers[argv.Base(ev.Exe)] || strings.HasPrefix(argv.Base(ev.Exe), "systemd")) {
+		return // package installs and systemd's own runtime units (the installed programs, not a copy named like them)
 	}
 	rule, ok := c.persistenceRule(p)
 	if !ok || crontabStaging(ev) {

@@ -23,22 +23,25 @@ func Tracer(settings component.TelemetrySettings) trace.Tracer {
 // TelemetryBuilder provides an interface for components to report telemetry
 // as defined in metadata and user config.
 type TelemetryBuilder struct {
-	meter                          metric.Meter
-	mu                             sync.Mutex
-	registrations                  []metric.Registration
-	CryptochainActiveContexts      metric.Int64Gauge
-	CryptochainClassifierPanics    metric.Int64Counter
-	CryptochainEventsClassified    metric.Int64Counter
-	CryptochainEvictedContexts     metric.Int64Counter
-	CryptochainEvidenceDropped     metric.Int64Counter
-	CryptochainFindings            metric.Int64Counter
-	CryptochainFindingsRefused     metric.Int64Counter
-	CryptochainFindingsUndelivered metric.Int64Counter
-	CryptochainRecordsMalformed    metric.Int64Counter
-	CryptochainStateBytes          metric.Int64Gauge
-	CryptochainStorageErrors       metric.Int64Counter
-	CryptochainStoragePending      metric.Int64Gauge
-	CryptochainTombstones          metric.Int64Gauge
+	meter                               metric.Meter
+	mu                                  sync.Mutex
+	registrations                       []metric.Registration
+	CryptochainActiveContexts           metric.Int64Gauge
+	CryptochainClassifierPanics         metric.Int64Counter
+	CryptochainEventsClassified         metric.Int64Counter
+	CryptochainEvictedContexts          metric.Int64Counter
+	CryptochainEvidenceDropped          metric.Int64Counter
+	CryptochainFindingUpdates           metric.Int64Counter
+	CryptochainFindingUpdatesCoalesced  metric.Int64Counter
+	CryptochainFindings                 metric.Int64Counter
+	CryptochainFindingsRefused          metric.Int64Counter
+	CryptochainFindingsUndelivered      metric.Int64Counter
+	CryptochainRecordsMalformed         metric.Int64Counter
+	CryptochainRespawnCandidatesDropped metric.Int64Counter
+	CryptochainStateBytes               metric.Int64Gauge
+	CryptochainStorageErrors            metric.Int64Counter
+	CryptochainStoragePending           metric.Int64Gauge
+	CryptochainTombstones               metric.Int64Gauge
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -100,6 +103,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{evidence}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.CryptochainFindingUpdates, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_finding_updates",
+		metric.WithDescription("Number of finding updates emitted (a finding reported again at its severity), per reason (attribute `reason`, `concealment` or `response`). [Development]"),
+		metric.WithUnit("{finding}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainFindingUpdatesCoalesced, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_finding_updates_coalesced",
+		metric.WithDescription("Number of evaluations that found new response facts (or more evidence) while the chain's update waited for `update_interval`, folded into that one update. [Development]"),
+		metric.WithUnit("{evaluation}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.CryptochainFindings, err = builder.meter.Int64Counter(
 		"otelcol_cryptochain_findings",
 		metric.WithDescription("Number of finding records emitted, per severity (attribute `severity`). [Development]"),
@@ -122,6 +137,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_cryptochain_records_malformed",
 		metric.WithDescription("Number of records skipped because they claim a known event name but carry wrongly typed or missing attributes. [Development]"),
 		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.CryptochainRespawnCandidatesDropped, err = builder.meter.Int64Counter(
+		"otelcol_cryptochain_respawn_candidates_dropped",
+		metric.WithDescription("Number of execs kept for linking a late persistence write to its re-spawn that were pushed out or refused because a budget (per context, per parent context, in all) was full. [Development]"),
+		metric.WithUnit("{exec}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.CryptochainStateBytes, err = builder.meter.Int64Gauge(

@@ -24,10 +24,13 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.CryptochainEventsClassified.Add(context.Background(), 1)
 	tb.CryptochainEvictedContexts.Add(context.Background(), 1)
 	tb.CryptochainEvidenceDropped.Add(context.Background(), 1)
+	tb.CryptochainFindingUpdates.Add(context.Background(), 1)
+	tb.CryptochainFindingUpdatesCoalesced.Add(context.Background(), 1)
 	tb.CryptochainFindings.Add(context.Background(), 1)
 	tb.CryptochainFindingsRefused.Add(context.Background(), 1)
 	tb.CryptochainFindingsUndelivered.Add(context.Background(), 1)
 	tb.CryptochainRecordsMalformed.Add(context.Background(), 1)
+	tb.CryptochainRespawnCandidatesDropped.Add(context.Background(), 1)
 	tb.CryptochainStateBytes.Record(context.Background(), 1)
 	tb.CryptochainStorageErrors.Add(context.Background(), 1)
 	tb.CryptochainStoragePending.Record(context.Background(), 1)
@@ -47,6 +50,12 @@ func TestSetupTelemetry(t *testing.T) {
 	AssertEqualCryptochainEvidenceDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainFindingUpdates(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainFindingUpdatesCoalesced(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainFindings(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -57,6 +66,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainRecordsMalformed(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualCryptochainRespawnCandidatesDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualCryptochainStateBytes(t, testTel,
