@@ -5,13 +5,17 @@
  * attempts that fail are seen; the record waits per thread for the syscall's result.
  *
  * A successful open with write intent is reported by the path of the file the kernel opened,
- * rebuilt at syscall exit from the new descriptor (FILE_F_RESOLVED), and matched on that path:
- * "//", "." and "..", symlinked directories, /proc/self/root, /proc/<pid>/cwd and dirfd-relative
- * spellings all give the canonical path. Everything else (failed opens, read-only opens of ALWAYS
- * prefixes, renames, links, symlinks, unlinks, chmods) keeps the caller's string, resolved against
- * the cwd or the dirfd when relative; "." and ".." are not folded there. Paths are relative to the
- * task's root: FILE_F_CHROOT marks a task whose root is not its mount namespace's root,
- * FILE_F_MNTNS a task in another mount namespace than the host's. */
+ * rebuilt at syscall exit from the new descriptor, and matched on that path: "//", "." and "..",
+ * symlinked directories, /proc/self/root, /proc/<pid>/cwd and dirfd-relative spellings all give the
+ * canonical path. The name operations (renames, links, symlinks, unlinks, chmods, and failed
+ * opens), which leave no opened file, are canonicalised by name at entry (lib/canon.h): the lookup's
+ * starting directory from kernel objects (dirfd, cwd, root, /proc/self/{root,cwd,fd/N}), the rest
+ * folded. Both are marked FILE_F_RESOLVED. A symlinked directory named in that rest cannot be
+ * followed; a symlink made during the run that leads to a watched place is reported instead, its
+ * path watched (here at once for a link to a watched directory, by user space otherwise), and user
+ * space rewrites paths through it. Read-only opens of ALWAYS prefixes keep the caller's string.
+ * Paths are relative to the task's root: FILE_F_CHROOT marks a task whose root is not its mount
+ * namespace's root, FILE_F_MNTNS a task in another mount namespace than the host's. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
@@ -20,12 +24,7 @@
 #include "lib/ring.h"
 #include "lib/task.h"
 #include "lib/path.h"
-
-/* Key of the prefix trie; the scratch copy is FILE_PATH_CAP long, the trie looks at LPM_CAP bytes. */
-struct path_key {
-	__u32 prefixlen;
-	char data[FILE_PATH_CAP + 2 * LPM_CAP]; /* room for a masked offset plus a masked length */
-};
+#include "lib/canon.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -37,7 +36,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3); /* 0, 1: paths; 2: relative-path staging */
+	__uint(max_entries, 4); /* 0, 1: paths; 2: staging of joins; 3: a symlink's target */
 	__type(key, __u32);
 	__type(value, struct path_key);
 } file_keys SEC(".maps");
@@ -96,61 +95,22 @@ static __always_inline bool head_miss(const char *upath, bool always_only)
 	return true;
 }
 
-/* read_path reads a user path into k->data, resolving a relative one against dfd when asked, and
- * returns its length (0 when unreadable). */
-static __always_inline __u32 read_path(struct path_key *k, int dfd, const char *upath, bool resolve)
+/* read_path reads a user path into k->data and returns its length (0 when unreadable): canonical
+ * (lib/canon.h) when canon, else as the caller spelled it. */
+static __always_inline __u32 read_path(struct path_key *k, int dfd, const char *upath, bool canon)
 {
 	__u32 two = 2;
-	struct path_key *rel;
-	struct task_struct *t;
-	struct dentry *d;
-	struct vfsmount *m;
-	const char *dir;
-	long n = bpf_probe_read_user_str(k->data, LPM_CAP, upath);
-	__u32 dlen, off;
-	int pos;
+	struct path_key *stage;
+	long n;
 
-	if (n <= 1)
-		return 0;
-	if (k->data[0] == '/' || !resolve)
-		return n - 1;
-	t = (struct task_struct *)bpf_get_current_task();
-	if (dfd == AT_FDCWD) {
-		d = BPF_CORE_READ(t, fs, pwd.dentry);
-		m = BPF_CORE_READ(t, fs, pwd.mnt);
-	} else {
-		struct file **fds = BPF_CORE_READ(t, files, fdt, fd);
-		unsigned int max = BPF_CORE_READ(t, files, fdt, max_fds);
-		struct file *f = 0;
-		if (dfd < 0 || (unsigned int)dfd >= max)
-			return n - 1;
-		bpf_probe_read_kernel(&f, sizeof(f), &fds[dfd]);
-		if (!f)
-			return n - 1;
-		d = BPF_CORE_READ(f, f_path.dentry);
-		m = BPF_CORE_READ(f, f_path.mnt);
+	if (canon) {
+		stage = bpf_map_lookup_elem(&file_keys, &two);
+		if (!stage)
+			return 0;
+		return canon_path(k, stage, dfd, (__u64)upath);
 	}
-	pos = walk_path(d, m);
-	dir = path_src(pos);
-	if (!dir)
-		return n - 1;
-	dlen = PATH_SCRATCH - pos;
-	if (dlen > LPM_CAP - 1)
-		return n - 1; /* too deep to join: keep it relative */
-	rel = bpf_map_lookup_elem(&file_keys, &two);
-	if (!rel)
-		return n - 1;
-	bpf_probe_read_kernel(rel->data, LPM_CAP, k->data);
-	bpf_probe_read_kernel(k->data, dlen & (LPM_CAP - 1), dir);
-	off = dlen;
-	if (dlen > 1) {
-		k->data[dlen & (LPM_CAP - 1)] = '/';
-		off = dlen + 1;
-	}
-	if (n > LPM_CAP)
-		n = LPM_CAP;
-	bpf_probe_read_kernel(&k->data[off & (FILE_PATH_CAP - 1)], n & (LPM_CAP * 2 - 1), rel->data);
-	return off + n - 1;
+	n = bpf_probe_read_user_str(k->data, LPM_CAP, upath);
+	return n > 1 ? n - 1 : 0;
 }
 
 static __always_inline __u32 lookup_prefix(struct path_key *k, __u32 len)
@@ -161,7 +121,102 @@ static __always_inline __u32 lookup_prefix(struct path_key *k, __u32 len)
 	return v ? *v : 0;
 }
 
-/* file_enter keeps a record for the thread when a path of the operation falls under a prefix. */
+/* Directories above watched prefixes ("/", "/etc", "/etc/cron.d" for "/etc/cron.d/"), written by
+ * user space: a symlink pointing at one of them is an alias of a watched place. */
+struct anc_key {
+	char data[LPM_CAP]; /* NUL-padded */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ANCESTORS_MAX);
+	__type(key, struct anc_key);
+	__type(value, __u8); /* enum ancestor_kind */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} ancestors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct anc_key);
+} anc_keys SEC(".maps");
+
+/* alias_target says whether a new symlink at k1 (canonical, len1 bytes) points under a watched
+ * prefix or at a directory of or above one: 0 no, ANC_WATCHED_DIR when the link's path followed by
+ * '/' is to be watched like the target (the target is a watched directory or inside one),
+ * ANC_ABOVE when a watched place lies below the target (user space adds the respelled prefixes).
+ * The target is canonicalised as the link's follower would resolve it: relative to the link's
+ * directory, or from the root ("/proc/self" taken as the creator's). */
+static __always_inline __u8 alias_target(struct path_key *k1, __u32 len1, const char *target)
+{
+	__u32 zero = 0, two = 2, three = 3;
+	struct path_key *stage = bpf_map_lookup_elem(&file_keys, &two);
+	struct path_key *t = bpf_map_lookup_elem(&file_keys, &three);
+	struct anc_key *a = bpf_map_lookup_elem(&anc_keys, &zero);
+	__u32 len, off;
+	char c = 0;
+	long n;
+
+	__u8 *v;
+
+	if (!stage || !t || !a || !len1)
+		return 0;
+	bpf_probe_read_user(&c, 1, target);
+	if (c == '/') {
+		len = canon_path(t, stage, AT_FDCWD, (__u64)target);
+	} else {
+		n = bpf_probe_read_user_str(stage->data, LPM_CAP, target);
+		if (n <= 1 || len1 > FILE_PATH_CAP - 6)
+			return 0;
+		/* <link>/../<target>: the fold drops the link's own name */
+		bpf_probe_read_kernel(t->data, len1 & (FILE_PATH_CAP - 1), k1->data);
+		off = len1;
+		t->data[off & (FILE_PATH_CAP - 1)] = '/';
+		t->data[(off + 1) & (FILE_PATH_CAP - 1)] = '.';
+		t->data[(off + 2) & (FILE_PATH_CAP - 1)] = '.';
+		t->data[(off + 3) & (FILE_PATH_CAP - 1)] = '/';
+		off += 4;
+		bpf_probe_read_kernel(&t->data[off & (FILE_PATH_CAP - 1)], (n - 1) & (LPM_CAP - 1), stage->data);
+		len = fold(t, off + n - 1);
+	}
+	if (!len)
+		return 0;
+	if (lookup_prefix(t, len) & PFX_WATCHED)
+		return ANC_WATCHED_DIR;
+	if (len > LPM_CAP - 1)
+		return 0;
+	barrier_var(len);
+	len &= LPM_CAP - 1;
+	__builtin_memset(a->data, 0, LPM_CAP);
+	bpf_probe_read_kernel(a->data, len, t->data);
+	v = bpf_map_lookup_elem(&ancestors, a);
+	return v ? *v : 0;
+}
+
+/* watch_alias adds "<link>/" to the prefixes for a symlink just made to a watched directory, so
+ * that a rename, link or chmod through it right after is matched (user space, which learns of the
+ * link later, does the same and also handles links to directories above watched places). A full
+ * trie refuses the entry: user space counts it. */
+static __always_inline void watch_alias(struct file_rec *r)
+{
+	__u32 three = 3, flags = PFX_WATCHED;
+	struct path_key *k = bpf_map_lookup_elem(&file_keys, &three);
+	__u32 len = r->path_len;
+
+	if (!k || len == 0 || len > LPM_CAP - 2 || r->path[0] != '/')
+		return;
+	barrier_var(len);
+	len &= LPM_CAP - 1;
+	bpf_probe_read_kernel(k->data, len, r->path);
+	k->data[len & (LPM_CAP - 1)] = '/';
+	k->prefixlen = (len + 1) * 8;
+	bpf_map_update_elem(&prefixes, k, &flags, BPF_ANY);
+}
+
+/* file_enter keeps a record for the thread when a path of the operation falls under a prefix.
+ * Paths of operations with write intent are canonicalised (lib/canon.h) before they are matched:
+ * no pre-filter on their first bytes, since ".." anywhere can climb into a watched place. */
 static __always_inline int file_enter(enum file_op op, int dfd, const char *upath, int dfd2, const char *upath2,
 				      bool match2, __u32 flags, __u32 mode)
 {
@@ -173,11 +228,13 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 	struct path_key *k1, *k2;
 	struct file_rec *r;
 	__u32 len1 = 0, len2 = 0, m, match = 0;
+	__u8 alias = 0;
 
 	if (excluded(id >> 32))
 		return 0;
-	/* only the first path decides the match unless match2: a miss of its head ends it here */
-	if (!match2 && head_miss(upath, !write)) {
+	/* opens: a miss of the head ends it here (a write open is still decided at exit, on the
+	 * opened file's own path) */
+	if (op == FOP_OPEN && head_miss(upath, !write)) {
 		if (!at_exit)
 			return 0;
 		goto stage; /* no string read: only the opened file's path can match */
@@ -199,6 +256,11 @@ static __always_inline int file_enter(enum file_op op, int dfd, const char *upat
 			if (m & (PFX_ALWAYS | PFX_WATCHED))
 				match = m;
 		}
+		if (op == FOP_SYMLINK && !match) {
+			alias = alias_target(k1, len1, upath2);
+			if (alias)
+				match = PFX_WATCHED;
+		}
 	}
 	if (!match && !at_exit)
 		return 0;
@@ -212,6 +274,10 @@ stage:
 		op = FOP_CREATE;
 	r->op = op;
 	r->fflags = match ? FILE_F_NAME_MATCH : 0;
+	if (match && write)
+		r->fflags |= FILE_F_RESOLVED; /* canonicalised by name */
+	if (alias == ANC_WATCHED_DIR)
+		r->fflags |= FILE_F_ALIAS;
 	r->flags = flags;
 	r->mode = mode;
 	r->err = 0;
@@ -309,6 +375,10 @@ static __always_inline int file_exit(long ret, bool opened)
 	} else if (!(r->fflags & FILE_F_NAME_MATCH)) {
 		r->op = 0; /* staged for the exit check only, and nothing was opened */
 		return 0;
+	} else {
+		fl |= r->fflags & FILE_F_RESOLVED;
+		if ((r->fflags & FILE_F_ALIAS) && ret == 0)
+			watch_alias(r);
 	}
 	r->fflags = fl;
 	seq = next_seq();

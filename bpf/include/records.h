@@ -46,6 +46,7 @@ enum record_bound : __u32 {
 	ARGS_CAP = 8192,    /* ceiling of args_max / env_max */
 	LPM_CAP = 256,      /* bytes of a prefix the trie can match */
 	PREFIXES_MAX = 512, /* entries of the prefixes trie */
+	ANCESTORS_MAX = 1024, /* directories of and above watched prefixes (symlinks to them are reported) */
 	RL_PATH_CAP = 256,  /* bytes of the path, filename or comm a summary keeps */
 	RL_KEYS_MAX = 4096, /* distinct (process, kind, content) entries the rate limiter tracks */
 	RL_FIRSTS = 64,     /* distinct contents per process and kind reported in full per window */
@@ -239,6 +240,7 @@ enum file_flag : __u8 {
 	FILE_F_RESOLVED = 1, /* path is the opened file's own path, rebuilt at syscall exit */
 	FILE_F_CHROOT = 2,   /* the task's root is not its mount namespace's root: path is relative to it */
 	FILE_F_MNTNS = 4,    /* the task's mount namespace is not the host's (a container, a pivot_root) */
+	FILE_F_ALIAS = 32,      /* kernel-internal: a symlink whose target is in a watched directory */
 	FILE_F_NAME_MATCH = 64, /* kernel-internal: the caller's string fell under a prefix */
 };
 
@@ -258,7 +260,14 @@ struct file_rec {
 	char path2[FILE_PATH_CAP]; /* rename/link source, symlink target */
 };
 
-/* Key of the prefixes trie, written by user space. */
+/* Values of the ancestors map (directories of and above watched prefixes), written by user space. */
+enum ancestor_kind : __u8 {
+	ANC_WATCHED_DIR = 1, /* a watched prefix ending in '/' names this directory */
+	ANC_ABOVE = 2,       /* a watched prefix lies below this directory */
+};
+
+/* Key of the prefixes trie, written by user space (and by file.c for a symlink to a watched
+ * directory: the link's path followed by '/'). */
 struct lpm_key {
 	__u32 prefixlen;
 	char data[LPM_CAP];
@@ -339,6 +348,7 @@ struct record_types {
 	enum prefix_match match;
 	enum ring_class ring;
 	enum file_flag file_flag;
+	enum ancestor_kind ancestor;
 };
 
 #endif

@@ -33,6 +33,7 @@ type decodeLimits struct {
 	maxArgs int
 	maxEnv  int
 	comms   *commCache // nil: every comm is a new string
+	aliases *aliasWatch // nil: symlinks to watched places are reported but not followed
 }
 
 // commCache hands out the same string for a comm seen a moment ago: the comms of a busy host
@@ -119,7 +120,13 @@ func decode(raw []byte, lim decodeLimits, ev *event.Event) error {
 	case probesRecordKindKIND_DNS:
 		return decodeDNS(raw, ev)
 	case probesRecordKindKIND_FILE:
-		return decodeFile(raw, ev)
+		if err := decodeFile(raw, ev); err != nil {
+			return err
+		}
+		if lim.aliases != nil {
+			lim.aliases.note(ev.File)
+		}
+		return nil
 	case probesRecordKindKIND_SYSCTL:
 		r := view[probesSysctlRec](raw)
 		if r == nil {

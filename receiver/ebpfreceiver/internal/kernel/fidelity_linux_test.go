@@ -65,8 +65,8 @@ func TestFileCanonicalPathEverySpelling(t *testing.T) {
 	want["dirfd-relative"] = cron + "/i"
 	// an unwatched file reached through a string that only looks watched is not reported
 	require.NoError(t, os.WriteFile(cron+"/../x/unwatched", nil, 0o644))
-	// a failed open keeps the caller's string, marked as not resolved
-	_, err = os.OpenFile(cron+"/nodir/j", os.O_WRONLY|os.O_CREATE, 0o644)
+	// a failed open is reported by its name, canonicalised (nothing was opened to rebuild it from)
+	_, err = os.OpenFile(cron+"/./nodir/j", os.O_WRONLY|os.O_CREATE, 0o644)
 	require.Error(t, err)
 
 	me := uint32(os.Getpid())
@@ -81,7 +81,7 @@ func TestFileCanonicalPathEverySpelling(t *testing.T) {
 	failed := rec.wait(t, "failed open", func(e *event.Event) bool {
 		return e.Kind == event.KindFile && e.Proc.PID == me && e.File.Path == cron+"/nodir/j"
 	})
-	require.False(t, failed.File.Resolved)
+	require.True(t, failed.File.Resolved)
 	require.Equal(t, int32(unix.ENOENT), failed.File.Errno)
 	for _, e := range rec.all() {
 		if e.Kind == event.KindFile && e.Proc.PID == me {

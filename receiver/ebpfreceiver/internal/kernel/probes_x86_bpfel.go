@@ -13,6 +13,18 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type probesAncKey struct {
+	_    structs.HostLayout
+	Data [256]int8
+}
+
+type probesAncestorKind uint8
+
+const (
+	probesAncestorKindANC_WATCHED_DIR probesAncestorKind = 1
+	probesAncestorKindANC_ABOVE       probesAncestorKind = 2
+)
+
 type probesConnectFlag uint8
 
 const (
@@ -126,6 +138,7 @@ const (
 	probesFileFlagFILE_F_RESOLVED   probesFileFlag = 1
 	probesFileFlagFILE_F_CHROOT     probesFileFlag = 2
 	probesFileFlagFILE_F_MNTNS      probesFileFlag = 4
+	probesFileFlagFILE_F_ALIAS      probesFileFlag = 32
 	probesFileFlagFILE_F_NAME_MATCH probesFileFlag = 64
 )
 
@@ -156,6 +169,17 @@ type probesFileRec struct {
 	Pad2     uint32
 	Path     [512]int8
 	Path2    [512]int8
+}
+
+type probesFoldState struct {
+	_     structs.HostLayout
+	I     uint32
+	W     uint32
+	Cs    uint32
+	Depth uint32
+	Len   uint32
+	Pad   uint32
+	Stack [512]uint16
 }
 
 type probesFpuRec struct {
@@ -296,14 +320,15 @@ type probesRecHdr struct {
 type probesRecordBound uint32
 
 const (
-	probesRecordBoundEXCLUDE_MAX  probesRecordBound = 8
-	probesRecordBoundARGS_CAP     probesRecordBound = 8192
-	probesRecordBoundLPM_CAP      probesRecordBound = 256
-	probesRecordBoundPREFIXES_MAX probesRecordBound = 512
-	probesRecordBoundRL_PATH_CAP  probesRecordBound = 256
-	probesRecordBoundRL_KEYS_MAX  probesRecordBound = 4096
-	probesRecordBoundRL_FIRSTS    probesRecordBound = 64
-	probesRecordBoundRL_WINDOW_MS probesRecordBound = 1000
+	probesRecordBoundEXCLUDE_MAX   probesRecordBound = 8
+	probesRecordBoundARGS_CAP      probesRecordBound = 8192
+	probesRecordBoundLPM_CAP       probesRecordBound = 256
+	probesRecordBoundPREFIXES_MAX  probesRecordBound = 512
+	probesRecordBoundANCESTORS_MAX probesRecordBound = 1024
+	probesRecordBoundRL_PATH_CAP   probesRecordBound = 256
+	probesRecordBoundRL_KEYS_MAX   probesRecordBound = 4096
+	probesRecordBoundRL_FIRSTS     probesRecordBound = 64
+	probesRecordBoundRL_WINDOW_MS  probesRecordBound = 1000
 )
 
 type probesRecordKind uint16
@@ -381,11 +406,14 @@ type probesSysctlRec struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
+	probesMapAncKeys               = "anc_keys"
+	probesMapAncestors             = "ancestors"
 	probesMapCreators              = "creators"
 	probesMapEvents                = "events"
 	probesMapExecFailedHeap        = "exec_failed_heap"
 	probesMapExecHeap              = "exec_heap"
 	probesMapFileKeys              = "file_keys"
+	probesMapFoldHeap              = "fold_heap"
 	probesMapFpuTallies            = "fpu_tallies"
 	probesMapLifecycle             = "lifecycle"
 	probesMapLost                  = "lost"
@@ -565,11 +593,14 @@ type probesProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type probesMapSpecs struct {
+	AncKeys         *ebpf.MapSpec `ebpf:"anc_keys"`
+	Ancestors       *ebpf.MapSpec `ebpf:"ancestors"`
 	Creators        *ebpf.MapSpec `ebpf:"creators"`
 	Events          *ebpf.MapSpec `ebpf:"events"`
 	ExecFailedHeap  *ebpf.MapSpec `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.MapSpec `ebpf:"exec_heap"`
 	FileKeys        *ebpf.MapSpec `ebpf:"file_keys"`
+	FoldHeap        *ebpf.MapSpec `ebpf:"fold_heap"`
 	FpuTallies      *ebpf.MapSpec `ebpf:"fpu_tallies"`
 	Lifecycle       *ebpf.MapSpec `ebpf:"lifecycle"`
 	Lost            *ebpf.MapSpec `ebpf:"lost"`
@@ -631,11 +662,14 @@ func (o *probesObjects) Close() error {
 //
 // It can be passed to loadProbesObjects or ebpf.CollectionSpec.LoadAndAssign.
 type probesMaps struct {
+	AncKeys         *ebpf.Map `ebpf:"anc_keys"`
+	Ancestors       *ebpf.Map `ebpf:"ancestors"`
 	Creators        *ebpf.Map `ebpf:"creators"`
 	Events          *ebpf.Map `ebpf:"events"`
 	ExecFailedHeap  *ebpf.Map `ebpf:"exec_failed_heap"`
 	ExecHeap        *ebpf.Map `ebpf:"exec_heap"`
 	FileKeys        *ebpf.Map `ebpf:"file_keys"`
+	FoldHeap        *ebpf.Map `ebpf:"fold_heap"`
 	FpuTallies      *ebpf.Map `ebpf:"fpu_tallies"`
 	Lifecycle       *ebpf.Map `ebpf:"lifecycle"`
 	Lost            *ebpf.Map `ebpf:"lost"`
@@ -654,11 +688,14 @@ type probesMaps struct {
 
 func (m *probesMaps) Close() error {
 	return _ProbesClose(
+		m.AncKeys,
+		m.Ancestors,
 		m.Creators,
 		m.Events,
 		m.ExecFailedHeap,
 		m.ExecHeap,
 		m.FileKeys,
+		m.FoldHeap,
 		m.FpuTallies,
 		m.Lifecycle,
 		m.Lost,

@@ -226,12 +226,38 @@ func (s *Source) fillPrefixes() error {
 	if err != nil {
 		return err
 	}
-	for p, flags := range table {
+	put := func(p string, flags uint32) error {
 		key := probesLpmKey{Prefixlen: uint32(len(p) * 8)}
 		copy(chars(key.Data[:]), p)
-		if err := m.Put(&key, flags); err != nil {
+		return m.Put(&key, flags)
+	}
+	for p, flags := range table {
+		if err := put(p, flags); err != nil {
 			return fmt.Errorf("adding watched prefix %q: %w", p, err)
 		}
+	}
+	anc := s.coll.Maps["ancestors"]
+	if anc == nil {
+		return nil
+	}
+	putDir := func(d string, kind uint8) error {
+		var key probesAncKey
+		copy(chars(key.Data[:]), d)
+		return anc.Put(&key, kind)
+	}
+	dirs := prefixAncestors(table)
+	if len(dirs) > MaxAncestors {
+		return fmt.Errorf("watched prefixes: %d directories above them, at most %d", len(dirs), MaxAncestors)
+	}
+	for d, kind := range dirs {
+		if err := putDir(d, kind); err != nil {
+			return fmt.Errorf("adding the directory %q above watched prefixes: %w", d, err)
+		}
+	}
+	s.lim.aliases = newAliasWatch(table, min(DefaultMaxAliasPrefixes, MaxPrefixes-len(table)), put, putDir)
+	s.lim.aliases.onDrop = func(link string) {
+		s.logger.Warn("symlinks to watched places: prefix budget spent, later links are reported but not followed",
+			zap.String("link", link), zap.Int("budget", DefaultMaxAliasPrefixes))
 	}
 	return nil
 }
