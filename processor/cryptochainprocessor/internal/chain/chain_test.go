@@ -526,3 +526,32 @@ func TestChainInBootContext(t *testing.T) {
 		}
 	}
 }
+
+func TestExecInPlaceTakesTheNewImage(t *testing.T) {
+	// A web shell's `exec ./xmrig …`: same pid and start, new executable and hash.
+	tr := newTracker()
+	c := ctxFor(tr, "ctx")
+	p := proc{pid: 100, ancestors: []int64{1}}
+	sh := event("cryptochain.process.exec", p, 0)
+	sh.Exe, sh.ExeHash = "/bin/sh", "shellhash"
+	tr.add(c, sh, []ev.Evidence{{Group: ev.Pool, Strength: ev.Strong, Kind: "pool_url", Indicator: "stratum+tcp://pool.example:3333", Endpoint: "pool.example:3333"}})
+	miner := event("cryptochain.process.exec", p, time.Second)
+	miner.Exe, miner.ExeHash = "/tmp/.x/xmrig", "minerhash"
+	tr.add(c, miner, []ev.Evidence{minerName})
+	got := c.proc(100, sh.Start)
+	require.NotNil(t, got)
+	assert.Equal(t, "/tmp/.x/xmrig", got.Exe)
+	assert.Equal(t, "minerhash", got.ExeHash)
+
+	// An exec without a hash (not hashed: budget, unreadable) does not keep the shell's.
+	again := event("cryptochain.process.exec", p, 2*time.Second)
+	again.Exe = "/tmp/.y/other"
+	tr.add(c, again, []ev.Evidence{minerFlag})
+	assert.Equal(t, "", c.proc(100, sh.Start).ExeHash)
+
+	// Records other than exec (which carry no hash) keep what the exec said.
+	conn := event("cryptochain.network.connect", p, 3*time.Second)
+	conn.Exe = "/bin/sh"
+	tr.add(c, conn, []ev.Evidence{poolWeak})
+	assert.Equal(t, "/tmp/.y/other", c.proc(100, sh.Start).Exe)
+}

@@ -201,11 +201,17 @@ func (c *Context) touchProc(ev *evidence.Event) *Proc {
 		if p.PPID == 0 {
 			p.PPID = ev.PPID
 		}
-		if p.Exe == "" && ev.Exe != "" {
-			p.Exe = clip(ev.Exe)
-		}
-		if ev.ExeHash != "" {
-			p.ExeHash = ev.ExeHash
+		if ev.Name == contract.EventExec && ev.Exe != "" {
+			// exec in place (a shell's `exec ./miner`): the process now runs the new image, whose
+			// hash (or its absence) replaces the old one.
+			p.Exe, p.ExeHash = clip(ev.Exe), ev.ExeHash
+		} else {
+			if p.Exe == "" && ev.Exe != "" {
+				p.Exe = clip(ev.Exe)
+			}
+			if ev.ExeHash != "" {
+				p.ExeHash = ev.ExeHash
+			}
 		}
 		return p
 	}
