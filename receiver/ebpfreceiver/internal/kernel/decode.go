@@ -32,7 +32,7 @@ const writeIntentFlags = 0o1 | 0o2 | 0o100 | 0o1000
 type decodeLimits struct {
 	maxArgs int
 	maxEnv  int
-	comms   *commCache // nil: every comm is a new string
+	comms   *commCache  // nil: every comm is a new string
 	aliases *aliasWatch // nil: symlinks to watched places are reported but not followed
 }
 
