@@ -1,5 +1,7 @@
 // Package usage samples the CPU time and resident memory of a bounded set of watched processes from
-// procfs (/proc/<pid>/stat and statm), for the `cryptochain.process.usage` record (docs/events.md).
+// procfs (/proc/<pid>/stat and statm), and the bytes sent and received on their TCP sockets (socket
+// inodes from /proc/<pid>/fd, counters from one NETLINK_SOCK_DIAG dump per sample), for the
+// `cryptochain.process.usage` record (docs/events.md).
 // It must not know events, records or which processes deserve watching; the caller decides and
 // hands each process an opaque value that comes back with its sample.
 package usage // import "github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/usage"
@@ -26,6 +28,9 @@ const (
 type Sample struct {
 	CPUSeconds float64 // user + system time so far
 	RSSBytes   int64   // resident set size
+	// TCP holds the process's TCP connections per remote endpoint; nil when they were not read
+	// (the process is in another network namespace, its fds are unreadable, or the dump failed).
+	TCP []Conn
 }
 
 type entry[T any] struct {
@@ -41,6 +46,8 @@ type Watcher[T any] struct {
 	pageSize int64
 	dropped  uint64              // processes refused because the set was full
 	refused  map[uint32]struct{} // pids refused since a slot last freed (at most maxRefused), counted once
+	tcp      bool                // read TCP byte counts
+	tcpErrs  uint64              // samples whose TCP counts could not be read (dump failed, other netns)
 }
 
 // New watches at most max processes under procfs root.
@@ -74,6 +81,13 @@ func (w *Watcher[T]) Watch(pid uint32, startBootNS uint64, v T) bool {
 	return true
 }
 
+// ReadTCP turns reading the TCP byte counts of watched processes on or off (off by default).
+func (w *Watcher[T]) ReadTCP(on bool) { w.tcp = on }
+
+// TCPErrors is the number of process samples whose TCP byte counts could not be read: the process
+// is in another network namespace than the reader, its fds were unreadable, or the dump failed.
+func (w *Watcher[T]) TCPErrors() uint64 { return w.tcpErrs }
+
 // Len is the number of watched processes.
 func (w *Watcher[T]) Len() int { return len(w.procs) }
 
@@ -84,6 +98,15 @@ func (w *Watcher[T]) Dropped() uint64 { return w.dropped }
 // Sample reads every watched process and calls fn with its value and reading. A process that is
 // gone, or whose pid now names another process (start time differs), is forgotten.
 func (w *Watcher[T]) Sample(fn func(pid uint32, v T, s Sample)) {
+	type read struct {
+		pid    uint32
+		e      *entry[T]
+		s      Sample
+		inodes []uint64
+		tcp    bool
+	}
+	var reads []read
+	want := map[uint64]struct{}{}
 	for pid, e := range w.procs {
 		s, start, err := w.read(pid)
 		if err != nil || (e.startTicks != 0 && !near(start, e.startTicks)) {
@@ -91,7 +114,38 @@ func (w *Watcher[T]) Sample(fn func(pid uint32, v T, s Sample)) {
 			clear(w.refused) // a slot is free: a refused process is watched at its next event
 			continue
 		}
-		fn(pid, e.v, s)
+		r := read{pid: pid, e: e, s: s}
+		if w.tcp {
+			if !sameNetns(w.root, pid) {
+				w.tcpErrs++
+			} else if inodes, err := socketInodes(w.root, pid); err != nil {
+				w.tcpErrs++
+			} else {
+				r.inodes, r.tcp = inodes, true
+				for _, ino := range inodes {
+					want[ino] = struct{}{}
+				}
+			}
+		}
+		reads = append(reads, r)
+	}
+	var socks map[uint64]tcpSock
+	if len(want) > 0 {
+		var err error
+		if socks, err = dumpTCP(want); err != nil {
+			socks = nil
+		}
+	}
+	for i := range reads {
+		r := &reads[i]
+		if r.tcp {
+			if len(r.inodes) > 0 && socks == nil {
+				w.tcpErrs++
+			} else {
+				r.s.TCP = sumByRemote(r.inodes, socks)
+			}
+		}
+		fn(r.pid, r.e.v, r.s)
 	}
 }
 
