@@ -153,6 +153,7 @@ const (
 	AttrProcessCPUSystem          = "cryptochain.process.cpu.system"
 	AttrProcessCPUTime            = "cryptochain.process.cpu.time"
 	AttrProcessMemoryRSS          = "cryptochain.process.memory.rss"
+	AttrProcessTCPConnections     = "cryptochain.process.tcp.connections" // map[]: per remote endpoint, server.address, server.port and the TCPBytes* keys
 	AttrProcessCPUUser            = "cryptochain.process.cpu.user"
 	AttrProcessCgroupID           = "cryptochain.process.cgroup_id"
 	AttrProcessComm               = "cryptochain.process.comm"
@@ -190,6 +191,8 @@ const (
 	AttrProcessWorkingDirectory   = "process.working_directory"
 	AttrServerAddress             = "server.address"
 	AttrServerPort                = "server.port"
+	TCPBytesSent                  = "bytes_sent"     // in a cryptochain.process.tcp.connections entry: bytes acked by the peer
+	TCPBytesReceived              = "bytes_received" // in a cryptochain.process.tcp.connections entry
 	AttrSuppressedCount           = "cryptochain.suppressed.count"
 	AttrSuppressedKind            = "cryptochain.suppressed.kind"
 	AttrSysctlName                = "cryptochain.sysctl.name"

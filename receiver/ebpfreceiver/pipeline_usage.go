@@ -2,9 +2,13 @@ package ebpfreceiver // import "github.com/cryptochain-otel/cryptochain/receiver
 
 import (
 	"bytes"
+	"math"
 	"net/netip"
 	"time"
 
+	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/event"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/masquerade"
 	"github.com/cryptochain-otel/cryptochain/receiver/ebpfreceiver/internal/process"
@@ -21,7 +25,9 @@ func newUsage(cfg *Config) *usage.Watcher[usageProc] {
 	if cfg.Usage.Interval <= 0 {
 		return nil
 	}
-	return usage.New[usageProc](cfg.ProcfsRoot, cfg.Usage.MaxProcesses)
+	w := usage.New[usageProc](cfg.ProcfsRoot, cfg.Usage.MaxProcesses)
+	w.ReadTCP(true)
+	return w
 }
 
 // watchUsage starts sampling a process that connected to a non-loopback address, or whose exec
@@ -78,8 +84,26 @@ func (p *pipeline) sampleUsage(now time.Time) {
 		return
 	}
 	p.usage.Sample(func(_ uint32, u usageProc, s usage.Sample) {
-		p.mapper.FillUsage(p.batch.NewRecord(&u.actor), &u.ev, &u.actor, s.CPUSeconds, s.RSSBytes, now)
+		lr := p.batch.NewRecord(&u.actor)
+		p.mapper.FillUsage(lr, &u.ev, &u.actor, s.CPUSeconds, s.RSSBytes, now)
+		putTCP(lr.Attributes(), s.TCP)
 	})
+}
+
+// putTCP adds the byte counts of a process's TCP connections, per remote endpoint; nothing when they
+// were not read (an empty list says they were read and there were none).
+func putTCP(a pcommon.Map, conns []usage.Conn) {
+	if conns == nil {
+		return
+	}
+	s := a.PutEmptySlice(contract.AttrProcessTCPConnections)
+	for _, c := range conns {
+		m := s.AppendEmpty().SetEmptyMap()
+		m.PutStr(contract.AttrServerAddress, c.Remote.Addr().String())
+		m.PutInt(contract.AttrServerPort, int64(c.Remote.Port()))
+		m.PutInt(contract.TCPBytesSent, int64(min(c.Sent, math.MaxInt64)))
+		m.PutInt(contract.TCPBytesReceived, int64(min(c.Received, math.MaxInt64)))
+	}
 }
 
 // usageStats returns the processes watched for usage sampling and those refused so far because

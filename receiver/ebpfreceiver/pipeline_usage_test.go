@@ -2,6 +2,8 @@ package ebpfreceiver
 
 import (
 	"context"
+	"io"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -52,6 +54,30 @@ func TestUsageOfAProcessThatConnectedOut(t *testing.T) {
 	require.Equal(t, 1, p.usage.Len())
 	p.take()
 
+	// A loopback connection of this process that sent 5000 bytes the peer read.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	read := make(chan error, 1)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			defer c.Close()
+			_, err = io.ReadFull(c, make([]byte, 5000))
+		}
+		read <- err
+		<-done // keep the connection open while sampled
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer c.Close()
+	_, err = c.Write(make([]byte, 5000))
+	require.NoError(t, err)
+	require.NoError(t, <-read)
+	time.Sleep(20 * time.Millisecond) // the peer's ACK
+
 	p.sampleUsage(time.Now())
 	ld, _ := p.take()
 	recs := usageRecords(ld)
@@ -65,6 +91,21 @@ func TestUsageOfAProcessThatConnectedOut(t *testing.T) {
 	rss, ok := a.Get(contract.AttrProcessMemoryRSS)
 	require.True(t, ok)
 	assert.Positive(t, rss.Int())
+	conns, ok := a.Get(contract.AttrProcessTCPConnections)
+	require.True(t, ok)
+	port := int64(ln.Addr().(*net.TCPAddr).Port)
+	found := false
+	for i := 0; i < conns.Slice().Len(); i++ {
+		m := conns.Slice().At(i).Map()
+		addr, _ := m.Get(contract.AttrServerAddress)
+		p, _ := m.Get(contract.AttrServerPort)
+		if addr.Str() == "127.0.0.1" && p.Int() == port {
+			sent, _ := m.Get(contract.TCPBytesSent)
+			assert.GreaterOrEqual(t, sent.Int(), int64(5000))
+			found = true
+		}
+	}
+	assert.True(t, found, "the loopback connection is listed: %v", conns.AsRaw())
 }
 
 func TestUsageWatchesMinerLikeExecs(t *testing.T) {

@@ -158,6 +158,8 @@ func TestSampleCountsTCPBytesOfARealConnection(t *testing.T) {
 	require.NoError(t, err)
 	defer ln.Close()
 	accepted := make(chan error, 1)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		c, err := ln.Accept()
 		if err != nil {
@@ -171,7 +173,7 @@ func TestSampleCountsTCPBytesOfARealConnection(t *testing.T) {
 		}
 		_, err = c.Write(make([]byte, recv))
 		accepted <- err
-		time.Sleep(10 * time.Second) // keep the connection open while sampled
+		<-done // keep the connection open while sampled
 	}()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
