@@ -2,8 +2,10 @@ package cryptochainprocessor
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,20 +38,36 @@ func usage(ctx string, at time.Duration, pid int64, exe string, cpu float64, rss
 		"process.executable.path": exe, "cryptochain.process.cpu.time": cpu, "cryptochain.process.memory.rss": rss}}
 }
 
+// withTCP adds the receiver's per-endpoint TCP byte counts to a usage record: remote "ip:port",
+// bytes sent, bytes received, repeated.
+func withTCP(r rec, conns ...any) rec {
+	var list []any
+	for i := 0; i+2 < len(conns); i += 3 {
+		host, port, _ := net.SplitHostPort(conns[i].(string))
+		n, _ := strconv.Atoi(port)
+		list = append(list, map[string]any{"server.address": host, "server.port": int64(n),
+			"bytes_sent": conns[i+1], "bytes_received": conns[i+2]})
+	}
+	r.attrs["cryptochain.process.tcp.connections"] = list
+	return r
+}
+
 func triageScenarios() []triageScenario {
 	var s []triageScenario
 
 	// A login's miner keeps running: the first sample updates the finding at once, the next one
 	// within impact.interval does not, the one after it does; another process's samples and a
-	// stale (smaller) counter are no update.
+	// stale (smaller) counter are no update. Its bytes with the pool count the connection to the
+	// pool's address (poolA:3333) only, not one to another address.
 	run := minerRun("ssh:40", 0)
 	run[0] = withHash(run[0], xmrigSHA256)
+	poolEP := net.JoinHostPort(poolA, "3333")
 	run = append(run,
-		usage("ssh:40", 30*time.Second, 1000, xmrig, 29.5, 256<<20),
-		usage("ssh:40", 30*time.Second, 1001, "/usr/bin/vim", 3, 8<<20), // same context, not a miner
-		usage("ssh:40", 60*time.Second, 1000, xmrig, 59.0, 260<<20),     // within the interval
-		usage("ssh:40", 95*time.Second, 1000, xmrig, 20.0, 260<<20),     // stale counter
-		usage("ssh:40", 100*time.Second, 1000, xmrig, 98.5, 262<<20),
+		withTCP(usage("ssh:40", 30*time.Second, 1000, xmrig, 29.5, 256<<20), poolEP, int64(4096), int64(65536), "203.0.113.9:443", int64(700), int64(900)),
+		withTCP(usage("ssh:40", 30*time.Second, 1001, "/usr/bin/vim", 3, 8<<20), poolEP, int64(5), int64(5)), // same context, not a miner
+		usage("ssh:40", 60*time.Second, 1000, xmrig, 59.0, 260<<20),                                          // within the interval
+		usage("ssh:40", 95*time.Second, 1000, xmrig, 20.0, 260<<20),                                          // stale counter
+		withTCP(usage("ssh:40", 100*time.Second, 1000, xmrig, 98.5, 262<<20), poolEP, int64(9000), int64(140000)),
 	)
 	s = append(s, triageScenario{"impact_running_miner", func(c *Config) {
 		c.Impact.PricePerCoreHour = 0.36
