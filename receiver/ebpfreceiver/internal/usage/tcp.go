@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -20,6 +21,7 @@ const (
 	maxSockets  = 256     // socket inodes kept per process
 	maxConns    = 16      // remote endpoints reported per process
 	maxDiagMsgs = 1 << 18 // inet_diag messages parsed per dump
+	maxNetns    = 16      // network namespaces dumped per sample round
 )
 
 // Conn is the byte count of a process's TCP connections to one remote endpoint, summed over its
@@ -77,16 +79,83 @@ func socketInodes(root string, pid uint32) ([]uint64, error) {
 	return inodes, nil
 }
 
-// sameNetns reports whether pid's network namespace is the one this process dumps sockets in.
-func sameNetns(root string, pid uint32) bool {
-	var own, its unix.Stat_t
-	if unix.Stat("/proc/self/ns/net", &own) != nil {
-		return false
+// netnsID names a network namespace: device and inode of its nsfs file.
+type netnsID struct{ dev, ino uint64 }
+
+// netnsOf returns the network namespace of pid and the path that opens it.
+func netnsOf(root string, pid uint32) (netnsID, string, error) {
+	path := filepath.Join(root, strconv.FormatUint(uint64(pid), 10), "ns", "net")
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return netnsID{}, "", err
 	}
-	if unix.Stat(filepath.Join(root, strconv.FormatUint(uint64(pid), 10), "ns", "net"), &its) != nil {
-		return false
+	return netnsID{dev: st.Dev, ino: st.Ino}, path, nil
+}
+
+// ownNetns is the network namespace this process dumps sockets in without switching.
+func ownNetns() (netnsID, error) {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &st); err != nil {
+		return netnsID{}, err
 	}
-	return own.Ino == its.Ino && own.Dev == its.Dev
+	return netnsID{dev: st.Dev, ino: st.Ino}, nil
+}
+
+// diagSocketIn opens a NETLINK_SOCK_DIAG socket in the network namespace at nsPath ("" = this
+// process's). A netlink socket belongs to the namespace it was created in, so only the socket call
+// runs in the target namespace: on a locked OS thread that switches there and back at once. A thread
+// that cannot switch back stays locked and ends with its goroutine, so no other code runs in it.
+func diagSocketIn(nsPath string) (int, error) {
+	if nsPath == "" {
+		return diagSocket()
+	}
+	type result struct {
+		fd  int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		defer self.Close()
+		target, err := os.Open(nsPath)
+		if err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		defer target.Close()
+		if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+			runtime.UnlockOSThread()
+			ch <- result{-1, err}
+			return
+		}
+		fd, err := diagSocket()
+		if rerr := unix.Setns(int(self.Fd()), unix.CLONE_NEWNET); rerr != nil {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+			ch <- result{-1, rerr} // the thread stays locked: it exits with this goroutine
+			return
+		}
+		runtime.UnlockOSThread()
+		ch <- result{fd, err}
+	}()
+	r := <-ch
+	return r.fd, r.err
+}
+
+func diagSocket() (int, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return -1, err
+	}
+	return fd, nil
 }
 
 // tcpSock is one TCP socket of the dump.
@@ -95,25 +164,24 @@ type tcpSock struct {
 	sent, received uint64
 }
 
-// dumpTCP asks the kernel for every TCP socket of this network namespace (IPv4 and IPv6) with its
-// tcp_info and keeps those whose inode is in want.
-func dumpTCP(want map[uint64]struct{}) (map[uint64]tcpSock, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+// dumpTCP asks the kernel for every TCP socket of the network namespace at nsPath ("" = this
+// process's; IPv4 and IPv6) with its tcp_info and adds those whose inode is in want to got.
+func dumpTCP(nsPath string, want map[uint64]struct{}, got map[uint64]tcpSock) error {
+	fd, err := diagSocketIn(nsPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer unix.Close(fd)
 	tv := unix.Timeval{Usec: 200000} // the sampler holds the pipeline lock: never wait long
 	_ = unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, err
+		return err
 	}
-	got := map[uint64]tcpSock{}
 	buf := make([]byte, 64<<10)
 	for i, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
 		seq := uint32(i + 1)
 		if err := unix.Sendto(fd, diagRequest(family, seq), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-			return nil, err
+			return err
 		}
 		msgs := 0
 		for done := false; !done; {
@@ -122,19 +190,19 @@ func dumpTCP(want map[uint64]struct{}) (map[uint64]tcpSock, error) {
 				if errors.Is(err, syscall.EINTR) {
 					continue
 				}
-				return nil, err
+				return err
 			}
 			var more int
 			done, more, err = parseDiag(buf[:n], seq, want, got)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if msgs += more; msgs > maxDiagMsgs {
-				return got, errTooMany
+				return errTooMany
 			}
 		}
 	}
-	return got, nil
+	return nil
 }
 
 var (

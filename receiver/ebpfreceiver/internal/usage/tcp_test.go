@@ -9,12 +9,16 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
+
+	"github.com/cryptochain-otel/cryptochain/internal/testutil"
 )
 
 // diagMsg builds one SOCK_DIAG_BY_FAMILY reply message for a socket.
@@ -129,6 +133,9 @@ func TestMain(m *testing.M) {
 	if addr := os.Getenv(childEnv); addr != "" {
 		os.Exit(tcpChild(addr))
 	}
+	if os.Getenv(childEnv+"_NETNS") != "" {
+		os.Exit(netnsChild())
+	}
 	os.Exit(m.Run())
 }
 
@@ -212,4 +219,101 @@ func TestSampleCountsTCPBytesOfARealConnection(t *testing.T) {
 	off := New[string]("/proc", 4)
 	require.True(t, off.Watch(uint32(cmd.Process.Pid), 0, "child"))
 	off.Sample(func(_ uint32, _ string, s Sample) { assert.Nil(t, s.TCP, "off by default") })
+}
+
+// netnsChild runs in a network namespace of its own: it brings up its loopback, listens, connects
+// to itself, sends and receives the byte counts it is given, prints the listener's port and waits
+// for its stdin to close.
+func netnsChild() int {
+	send, _ := strconv.Atoi(os.Getenv(childEnv + "_SEND"))
+	recv, _ := strconv.Atoi(os.Getenv(childEnv + "_RECV"))
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return 2
+	}
+	ifr, err := unix.NewIfreq("lo")
+	if err != nil {
+		return 2
+	}
+	ifr.SetUint16(unix.IFF_UP | unix.IFF_LOOPBACK | unix.IFF_RUNNING)
+	if err := unix.IoctlIfreq(fd, unix.SIOCSIFFLAGS, ifr); err != nil {
+		return 3
+	}
+	unix.Close(fd)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 4
+	}
+	served := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			if _, err = io.ReadFull(c, make([]byte, send)); err == nil {
+				_, err = c.Write(make([]byte, recv))
+			}
+		}
+		served <- err
+		select {} // keep the connection open
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		return 5
+	}
+	if _, err := c.Write(make([]byte, send)); err != nil {
+		return 6
+	}
+	if _, err := io.ReadFull(c, make([]byte, recv)); err != nil || <-served != nil {
+		return 7
+	}
+	os.Stdout.WriteString(strconv.Itoa(ln.Addr().(*net.TCPAddr).Port) + "\n")
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return 0
+}
+
+// TestSampleCountsTCPBytesInAnotherNetns samples a child in a network namespace of its own (as a
+// miner in a container or the simulator's namespace runs): its connection over its own loopback is
+// only visible to a dump made in that namespace.
+func TestSampleCountsTCPBytesInAnotherNetns(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	const send, recv = 200_000, 90_000
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"_NETNS=1",
+		childEnv+"_SEND="+strconv.Itoa(send), childEnv+"_RECV="+strconv.Itoa(recv))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	stdin, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer func() { _ = stdin.Close(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err, "child failed")
+	port, err := strconv.Atoi(strings.TrimSpace(line))
+	require.NoError(t, err)
+
+	before, err := ownNetns()
+	require.NoError(t, err)
+	w := New[string]("/proc", 4)
+	w.ReadTCP(true)
+	require.True(t, w.Watch(uint32(cmd.Process.Pid), 0, "child"))
+	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	var conn Conn
+	require.Eventually(t, func() bool {
+		var s Sample
+		w.Sample(func(_ uint32, _ string, got Sample) { s = got })
+		for _, c := range s.TCP {
+			if c.Remote == want {
+				conn = c
+			}
+		}
+		return conn.Sent >= send && conn.Received >= recv
+	}, 3*time.Second, 50*time.Millisecond, "last: %+v", conn)
+	assert.Equal(t, uint64(0), w.TCPErrors())
+	assert.Less(t, conn.Sent, uint64(send+1000), "the client's bytes, not the server side's")
+	after, err := ownNetns()
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "this process stays in its network namespace")
+	var self unix.Stat_t
+	require.NoError(t, unix.Stat("/proc/thread-self/ns/net", &self))
+	assert.Equal(t, before, netnsID{dev: self.Dev, ino: self.Ino}, "and so does this thread")
 }

@@ -1,6 +1,7 @@
 // Package usage samples the CPU time and resident memory of a bounded set of watched processes from
 // procfs (/proc/<pid>/stat and statm), and the bytes sent and received on their TCP sockets (socket
-// inodes from /proc/<pid>/fd, counters from one NETLINK_SOCK_DIAG dump per sample), for the
+// inodes from /proc/<pid>/fd, counters from one NETLINK_SOCK_DIAG dump per network namespace and
+// sample, the namespace entered only to create the netlink socket), for the
 // `cryptochain.process.usage` record (docs/events.md).
 // It must not know events, records or which processes deserve watching; the caller decides and
 // hands each process an opaque value that comes back with its sample.
@@ -29,7 +30,7 @@ type Sample struct {
 	CPUSeconds float64 // user + system time so far
 	RSSBytes   int64   // resident set size
 	// TCP holds the process's TCP connections per remote endpoint; nil when they were not read
-	// (the process is in another network namespace, its fds are unreadable, or the dump failed).
+	// (its network namespace or fds are unreadable, or the dump failed).
 	TCP []Conn
 }
 
@@ -84,8 +85,8 @@ func (w *Watcher[T]) Watch(pid uint32, startBootNS uint64, v T) bool {
 // ReadTCP turns reading the TCP byte counts of watched processes on or off (off by default).
 func (w *Watcher[T]) ReadTCP(on bool) { w.tcp = on }
 
-// TCPErrors is the number of process samples whose TCP byte counts could not be read: the process
-// is in another network namespace than the reader, its fds were unreadable, or the dump failed.
+// TCPErrors is the number of process samples whose TCP byte counts could not be read: its network
+// namespace or fds were unreadable, more than 16 namespaces were to be dumped, or the dump failed.
 func (w *Watcher[T]) TCPErrors() uint64 { return w.tcpErrs }
 
 // Len is the number of watched processes.
@@ -104,9 +105,16 @@ func (w *Watcher[T]) Sample(fn func(pid uint32, v T, s Sample)) {
 		s      Sample
 		inodes []uint64
 		tcp    bool
+		ns     netnsID
+	}
+	type netns struct {
+		path string // "" = this process's
+		want map[uint64]struct{}
+		err  bool
 	}
 	var reads []read
-	want := map[uint64]struct{}{}
+	namespaces := map[netnsID]*netns{}
+	own, ownErr := ownNetns()
 	for pid, e := range w.procs {
 		s, start, err := w.read(pid)
 		if err != nil || (e.startTicks != 0 && !near(start, e.startTicks)) {
@@ -116,30 +124,39 @@ func (w *Watcher[T]) Sample(fn func(pid uint32, v T, s Sample)) {
 		}
 		r := read{pid: pid, e: e, s: s}
 		if w.tcp {
-			if !sameNetns(w.root, pid) {
+			id, path, err := netnsOf(w.root, pid)
+			ns := namespaces[id]
+			if err == nil && ns == nil && len(namespaces) < maxNetns {
+				if ownErr == nil && id == own {
+					path = ""
+				}
+				ns = &netns{path: path, want: map[uint64]struct{}{}}
+				namespaces[id] = ns
+			}
+			if ns == nil {
 				w.tcpErrs++
 			} else if inodes, err := socketInodes(w.root, pid); err != nil {
 				w.tcpErrs++
 			} else {
-				r.inodes, r.tcp = inodes, true
+				r.inodes, r.tcp, r.ns = inodes, true, id
 				for _, ino := range inodes {
-					want[ino] = struct{}{}
+					ns.want[ino] = struct{}{}
 				}
 			}
 		}
 		reads = append(reads, r)
 	}
-	var socks map[uint64]tcpSock
-	if len(want) > 0 {
-		var err error
-		if socks, err = dumpTCP(want); err != nil {
-			socks = nil
+	// Socket inodes are unique across namespaces: one map holds the sockets of all of them.
+	socks := map[uint64]tcpSock{}
+	for _, ns := range namespaces {
+		if len(ns.want) > 0 && dumpTCP(ns.path, ns.want, socks) != nil {
+			ns.err = true
 		}
 	}
 	for i := range reads {
 		r := &reads[i]
 		if r.tcp {
-			if len(r.inodes) > 0 && socks == nil {
+			if namespaces[r.ns].err {
 				w.tcpErrs++
 			} else {
 				r.s.TCP = sumByRemote(r.inodes, socks)
