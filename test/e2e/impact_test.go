@@ -18,11 +18,15 @@ const (
 	attrImpactCPU  = "cryptochain.impact.cpu_seconds"
 	attrImpactRSS  = "cryptochain.impact.memory_rss_bytes"
 	attrImpactCost = "cryptochain.impact.estimated_cost"
+	attrPoolSent   = "cryptochain.impact.pool_bytes_sent"
+	attrPoolRecv   = "cryptochain.impact.pool_bytes_received"
+	attrPoolScope  = "cryptochain.impact.pool_bytes_scope"
 )
 
 // TestImpactOfARunningMiner: the agent samples the running fake miner (usage.interval 1s) and the
 // processor updates its finding (impact.interval 1s): several cryptochain.finding.impact records
-// with the finding's id and CPU seconds that grow while the miner burns.
+// with the finding's id and CPU seconds that grow while the miner burns, and the bytes of its
+// login to the fake pool (in the simulator's network namespace) counted as exchanged with the pool.
 func TestImpactOfARunningMiner(t *testing.T) {
 	requireE2E(t)
 	s := &stack{t: t, dir: t.TempDir(), peerPort: freePort(t)}
@@ -61,7 +65,8 @@ func TestImpactOfARunningMiner(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, len(ims), 2, "impact updates of finding %s: %v (all: %v)", id, ims, recordsIn(t, peerFile, eventImpact))
 	for _, im := range ims {
-		t.Logf("impact update: cpu_seconds=%v memory_rss_bytes=%v estimated_cost=%v", im[attrImpactCPU], im[attrImpactRSS], im[attrImpactCost])
+		t.Logf("impact update: cpu_seconds=%v memory_rss_bytes=%v estimated_cost=%v pool_bytes_sent=%v pool_bytes_received=%v scope=%v",
+			im[attrImpactCPU], im[attrImpactRSS], im[attrImpactCost], im[attrPoolSent], im[attrPoolRecv], im[attrPoolScope])
 	}
 	first, last := ims[0][attrImpactCPU].(float64), ims[len(ims)-1][attrImpactCPU].(float64)
 	assert.Greater(t, last, first, "CPU seconds grow while the miner runs: %v", ims)
@@ -69,4 +74,9 @@ func TestImpactOfARunningMiner(t *testing.T) {
 	rss, _ := ims[len(ims)-1][attrImpactRSS].(int64)
 	assert.Positive(t, rss, "resident memory: %v", ims[len(ims)-1])
 	assert.Greater(t, ims[len(ims)-1][attrImpactCost].(float64), 0.0)
+	// The miner's login (sent) and the pool's job (received) on its open pool connection.
+	sent, _ := ims[len(ims)-1][attrPoolSent].(int64)
+	recv, _ := ims[len(ims)-1][attrPoolRecv].(int64)
+	assert.Positive(t, sent, "bytes sent to the pool: %v", ims[len(ims)-1])
+	assert.Positive(t, recv, "bytes received from the pool: %v", ims[len(ims)-1])
 }
