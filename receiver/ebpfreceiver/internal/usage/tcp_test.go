@@ -317,3 +317,30 @@ func TestSampleCountsTCPBytesInAnotherNetns(t *testing.T) {
 	require.NoError(t, unix.Stat("/proc/thread-self/ns/net", &self))
 	assert.Equal(t, before, netnsID{dev: self.Dev, ino: self.Ino}, "and so does this thread")
 }
+
+// BenchmarkSample is the cost of one sample round of this process, without and with TCP counts
+// (the dump's cost grows with the TCP sockets of the namespace), with one loopback connection open.
+func BenchmarkSample(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(b, err)
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			defer c.Close()
+			_, _ = io.Copy(io.Discard, c)
+		}
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(b, err)
+	defer c.Close()
+	for _, tcp := range []bool{false, true} {
+		b.Run("tcp="+strconv.FormatBool(tcp), func(b *testing.B) {
+			w := New[int]("/proc", 4)
+			w.ReadTCP(tcp)
+			w.Watch(uint32(os.Getpid()), 0, 0)
+			for b.Loop() {
+				w.Sample(func(uint32, int, Sample) {})
+			}
+		})
+	}
+}
