@@ -106,13 +106,13 @@ func putTCP(a pcommon.Map, conns []usage.Conn) {
 	}
 }
 
-// usageStats returns the processes watched for usage sampling and those refused so far because
-// usage.max_processes were watched already.
-func (p *pipeline) usageStats() (watched int, refused uint64) {
+// usageStats returns the processes watched for usage sampling, those refused so far because
+// usage.max_processes were watched already, and the samples whose TCP counts could not be read.
+func (p *pipeline) usageStats() (watched int, refused, tcpErrors uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.usage == nil {
-		return 0, 0
+		return 0, 0, 0
 	}
-	return p.usage.Len(), p.usage.Dropped()
+	return p.usage.Len(), p.usage.Dropped(), p.usage.TCPErrors()
 }

@@ -140,4 +140,6 @@ func TestUsageOverflowIsCounted(t *testing.T) {
 	require.Eventually(t, func() bool { return sink.LogRecordCount() == 6 }, 5*time.Second, 5*time.Millisecond)
 	metadatatest.AssertEqualEbpfUsageProcessesWatched(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp())
 	metadatatest.AssertEqualEbpfUsageWatchDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, metricdatatest.IgnoreTimestamp())
+	// No sample was taken yet, so no TCP count failed; the counter is there from the start.
+	metadatatest.AssertEqualEbpfUsageTCPErrors(t, tel, []metricdata.DataPoint[int64]{{Value: 0}}, metricdatatest.IgnoreTimestamp())
 }

@@ -155,14 +155,21 @@ func (r *ebpfReceiver) checkReadBack() {
 // who keeps usage.max_processes processes connecting out keeps a miner's impact from being sampled.
 func (r *ebpfReceiver) registerUsageGauges() error {
 	if err := r.tb.RegisterEbpfUsageProcessesWatchedCallback(func(_ context.Context, o metric.Int64Observer) error {
-		n, _ := r.pipe.usageStats()
+		n, _, _ := r.pipe.usageStats()
 		o.Observe(int64(n))
 		return nil
 	}); err != nil {
 		return err
 	}
+	if err := r.tb.RegisterEbpfUsageTCPErrorsCallback(func(_ context.Context, o metric.Int64Observer) error {
+		_, _, errs := r.pipe.usageStats()
+		o.Observe(int64(errs))
+		return nil
+	}); err != nil {
+		return err
+	}
 	return r.tb.RegisterEbpfUsageWatchDroppedCallback(func(_ context.Context, o metric.Int64Observer) error {
-		_, refused := r.pipe.usageStats()
+		_, refused, _ := r.pipe.usageStats()
 		o.Observe(int64(refused))
 		return nil
 	})

@@ -41,6 +41,7 @@ type TelemetryBuilder struct {
 	EbpfRecordsEmitted          metric.Int64Counter
 	EbpfRingBufferFill          metric.Float64ObservableGauge
 	EbpfUsageProcessesWatched   metric.Int64ObservableGauge
+	EbpfUsageTCPErrors          metric.Int64ObservableCounter
 	EbpfUsageWatchDropped       metric.Int64ObservableCounter
 }
 
@@ -106,6 +107,21 @@ func (builder *TelemetryBuilder) RegisterEbpfUsageProcessesWatchedCallback(cb me
 		cb(ctx, &observerInt64{inst: builder.EbpfUsageProcessesWatched, obs: o})
 		return nil
 	}, builder.EbpfUsageProcessesWatched)
+	if err != nil {
+		return err
+	}
+	builder.mu.Lock()
+	defer builder.mu.Unlock()
+	builder.registrations = append(builder.registrations, reg)
+	return nil
+}
+
+// RegisterEbpfUsageTCPErrorsCallback sets callback for observable EbpfUsageTCPErrors metric.
+func (builder *TelemetryBuilder) RegisterEbpfUsageTCPErrorsCallback(cb metric.Int64Callback) error {
+	reg, err := builder.meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		cb(ctx, &observerInt64{inst: builder.EbpfUsageTCPErrors, obs: o})
+		return nil
+	}, builder.EbpfUsageTCPErrors)
 	if err != nil {
 		return err
 	}
@@ -244,6 +260,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		"otelcol_ebpf_usage_processes_watched",
 		metric.WithDescription("Processes whose CPU time and resident memory are sampled for `cryptochain.process.usage` (at most `usage.max_processes`). [Development]"),
 		metric.WithUnit("{process}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.EbpfUsageTCPErrors, err = builder.meter.Int64ObservableCounter(
+		"otelcol_ebpf_usage_tcp_errors",
+		metric.WithDescription("Usage samples whose TCP byte counts could not be read (no CAP_SYS_ADMIN to enter a process's network namespace, more namespaces than a round reads, a netlink error); their findings' impact updates carry no pool bytes. [Development]"),
+		metric.WithUnit("{sample}"),
 	)
 	errs = errors.Join(errs, err)
 	builder.EbpfUsageWatchDropped, err = builder.meter.Int64ObservableCounter(
