@@ -359,29 +359,37 @@ func replay(t *testing.T, in plog.Logs) plog.Logs {
 func TestGolden(t *testing.T) {
 	for _, sc := range scenarios() {
 		t.Run(sc.name, func(t *testing.T) {
-			dir := filepath.Join("testdata", "golden", sc.name)
-			inPath, wantPath := filepath.Join(dir, "input.json"), filepath.Join(dir, "expected_findings.json")
-			if *update {
-				require.NoError(t, os.MkdirAll(dir, 0o755))
-				writeJSON(t, inPath, stream(sc.recs))
-			}
-			raw, err := os.ReadFile(inPath)
-			require.NoError(t, err)
-			in, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
-			require.NoError(t, err)
-			got := replay(t, in)
-			if *update {
-				writeJSON(t, wantPath, got)
-			}
-			raw, err = os.ReadFile(wantPath)
-			require.NoError(t, err)
-			want, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
-			require.NoError(t, err)
-			assert.Equal(t, canonical(t, want), canonical(t, got),
+			checkGolden(t, sc.name, sc.recs, func(in plog.Logs) plog.Logs { return replay(t, in) },
 				"findings changed; if the change is intended (e.g. new classifier output), review the diff and regenerate: "+
 					"go test ./processor/cryptochainprocessor -run TestGolden -update")
 		})
 	}
+}
+
+// checkGolden replays testdata/golden/<name>/input.json (written from recs with -update) through
+// run and compares the output with expected_findings.json (rewritten with -update); hint says how
+// to regenerate.
+func checkGolden(t *testing.T, name string, recs []rec, run func(plog.Logs) plog.Logs, hint string) {
+	t.Helper()
+	dir := filepath.Join("testdata", "golden", name)
+	inPath, wantPath := filepath.Join(dir, "input.json"), filepath.Join(dir, "expected_findings.json")
+	if *update {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		writeJSON(t, inPath, stream(recs))
+	}
+	raw, err := os.ReadFile(inPath)
+	require.NoError(t, err)
+	in, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
+	require.NoError(t, err)
+	got := run(in)
+	if *update {
+		writeJSON(t, wantPath, got)
+	}
+	raw, err = os.ReadFile(wantPath)
+	require.NoError(t, err)
+	want, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
+	require.NoError(t, err)
+	assert.Equal(t, canonical(t, want), canonical(t, got), hint)
 }
 
 // TestGoldenCoverage keeps the golden set honest: every severity and the look-alikes are there.

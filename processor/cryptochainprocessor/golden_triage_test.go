@@ -3,8 +3,6 @@ package cryptochainprocessor
 import (
 	"context"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,25 +191,7 @@ func eachRecordOf(rl plog.ResourceLogs, fn func(plog.LogRecord)) {
 func TestGoldenTriage(t *testing.T) {
 	for _, sc := range triageScenarios() {
 		t.Run(sc.name, func(t *testing.T) {
-			dir := filepath.Join("testdata", "golden", sc.name)
-			inPath, wantPath := filepath.Join(dir, "input.json"), filepath.Join(dir, "expected_findings.json")
-			if *update {
-				require.NoError(t, os.MkdirAll(dir, 0o755))
-				writeJSON(t, inPath, stream(sc.recs))
-			}
-			raw, err := os.ReadFile(inPath)
-			require.NoError(t, err)
-			in, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
-			require.NoError(t, err)
-			got := replayWith(t, in, sc.mutate)
-			if *update {
-				writeJSON(t, wantPath, got)
-			}
-			raw, err = os.ReadFile(wantPath)
-			require.NoError(t, err)
-			want, err := (&plog.JSONUnmarshaler{}).UnmarshalLogs(raw)
-			require.NoError(t, err)
-			assert.Equal(t, canonical(t, want), canonical(t, got),
+			checkGolden(t, sc.name, sc.recs, func(in plog.Logs) plog.Logs { return replayWith(t, in, sc.mutate) },
 				"triage records changed; if intended, review the diff and regenerate: "+
 					"go test ./processor/cryptochainprocessor -run TestGoldenTriage -update")
 		})
