@@ -197,22 +197,7 @@ func TestSampleCountsTCPBytesOfARealConnection(t *testing.T) {
 	require.Equal(t, "ok\n", line)
 	require.NoError(t, <-accepted)
 
-	w := New[string]("/proc", 4)
-	w.ReadTCP(true)
-	require.True(t, w.Watch(uint32(cmd.Process.Pid), 0, "child"))
-	want := netip.MustParseAddrPort(ln.Addr().String())
-	var conn Conn
-	require.Eventually(t, func() bool {
-		var s Sample
-		w.Sample(func(_ uint32, _ string, got Sample) { s = got })
-		for _, c := range s.TCP {
-			if c.Remote == want {
-				conn = c
-			}
-		}
-		return conn.Sent >= send && conn.Received >= recv
-	}, 3*time.Second, 50*time.Millisecond, "last: %+v", conn)
-	assert.Equal(t, uint64(0), w.TCPErrors())
+	conn := sampleConn(t, cmd.Process.Pid, netip.MustParseAddrPort(ln.Addr().String()), send, recv)
 	assert.Less(t, conn.Sent, uint64(send+1000), "the child's sent bytes, not the listener's")
 	assert.Less(t, conn.Received, uint64(recv+1000))
 
@@ -293,22 +278,7 @@ func TestSampleCountsTCPBytesInAnotherNetns(t *testing.T) {
 
 	before, err := ownNetns()
 	require.NoError(t, err)
-	w := New[string]("/proc", 4)
-	w.ReadTCP(true)
-	require.True(t, w.Watch(uint32(cmd.Process.Pid), 0, "child"))
-	want := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
-	var conn Conn
-	require.Eventually(t, func() bool {
-		var s Sample
-		w.Sample(func(_ uint32, _ string, got Sample) { s = got })
-		for _, c := range s.TCP {
-			if c.Remote == want {
-				conn = c
-			}
-		}
-		return conn.Sent >= send && conn.Received >= recv
-	}, 3*time.Second, 50*time.Millisecond, "last: %+v", conn)
-	assert.Equal(t, uint64(0), w.TCPErrors())
+	conn := sampleConn(t, cmd.Process.Pid, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)), send, recv)
 	assert.Less(t, conn.Sent, uint64(send+1000), "the client's bytes, not the server side's")
 	after, err := ownNetns()
 	require.NoError(t, err)
@@ -343,4 +313,26 @@ func BenchmarkSample(b *testing.B) {
 			}
 		})
 	}
+}
+
+// sampleConn watches pid with TCP counts on and samples it until its connection to want shows at
+// least send bytes sent and recv received; no sample may fail to read the counts.
+func sampleConn(t *testing.T, pid int, want netip.AddrPort, send, recv int) Conn {
+	t.Helper()
+	w := New[string]("/proc", 4)
+	w.ReadTCP(true)
+	require.True(t, w.Watch(uint32(pid), 0, "child"))
+	var conn Conn
+	require.Eventually(t, func() bool {
+		var s Sample
+		w.Sample(func(_ uint32, _ string, got Sample) { s = got })
+		for _, c := range s.TCP {
+			if c.Remote == want {
+				conn = c
+			}
+		}
+		return conn.Sent >= uint64(send) && conn.Received >= uint64(recv)
+	}, 3*time.Second, 50*time.Millisecond, "last: %+v", conn)
+	assert.Equal(t, uint64(0), w.TCPErrors())
+	return conn
 }
