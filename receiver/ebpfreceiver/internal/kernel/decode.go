@@ -34,6 +34,14 @@ type decodeLimits struct {
 	maxEnv  int
 	comms   *commCache  // nil: every comm is a new string
 	aliases *aliasWatch // nil: symlinks to watched places are reported but not followed
+	bufs    *splitBufs  // nil: every exec's argv and environment get new slices
+}
+
+// splitBufs are the element slices of the last exec's argv and environment, reused by the next: the
+// elements point into the ring record, which the reader reuses too, so nothing may keep them past
+// the event's handling anyway.
+type splitBufs struct {
+	args, env [][]byte
 }
 
 // commCache hands out the same string for a comm seen a moment ago: the comms of a busy host
@@ -215,7 +223,11 @@ func decodeExec(raw []byte, lim decodeLimits, ev *event.Event) error {
 	if c.err != nil {
 		return fmt.Errorf("exec: %w", c.err)
 	}
-	x.Args, x.ArgsTruncated = splitBlock(args, r.Flags&probesExecFlagEXEC_F_ARGS_TRUNC != 0, lim.maxArgs)
+	var argsBuf, envBuf [][]byte
+	if lim.bufs != nil {
+		argsBuf, envBuf = lim.bufs.args[:0], lim.bufs.env[:0]
+	}
+	x.Args, x.ArgsTruncated = splitBlock(argsBuf, args, r.Flags&probesExecFlagEXEC_F_ARGS_TRUNC != 0, lim.maxArgs)
 	if argsTail != nil {
 		x.Args, x.ArgsTailAt = joinTail(x.Args, argsTail, lim.maxArgs)
 		x.ArgsSkipped = int(r.ArgsSkipped)
@@ -227,7 +239,10 @@ func decodeExec(raw []byte, lim decodeLimits, ev *event.Event) error {
 	if r.Flags&probesExecFlagEXEC_F_CREATOR != 0 {
 		x.CreatorPID, x.CreatorStart = r.CreatorTgid, r.CreatorStart
 	}
-	x.Env, x.EnvTruncated = splitBlock(env, r.Flags&probesExecFlagEXEC_F_ENV_TRUNC != 0, lim.maxEnv)
+	x.Env, x.EnvTruncated = splitBlock(envBuf, env, r.Flags&probesExecFlagEXEC_F_ENV_TRUNC != 0, lim.maxEnv)
+	if lim.bufs != nil {
+		lim.bufs.args, lim.bufs.env = x.Args, x.Env
+	}
 	ev.Exec = x
 	return nil
 }
@@ -244,7 +259,7 @@ func decodeExecFailed(raw []byte, ev *event.Event) error {
 	if c.err != nil {
 		return fmt.Errorf("exec_failed: %w", c.err)
 	}
-	x.Args, x.ArgsTruncated = splitBlock(args, probesExecFlag(r.Flags)&probesExecFlagEXEC_F_ARGS_TRUNC != 0, 0)
+	x.Args, x.ArgsTruncated = splitBlock(nil, args, probesExecFlag(r.Flags)&probesExecFlagEXEC_F_ARGS_TRUNC != 0, 0)
 	ev.ExecFailed = x
 	return nil
 }
@@ -319,7 +334,7 @@ func joinTail(head [][]byte, tail []byte, maxElems int) ([][]byte, int) {
 	} else {
 		tail = nil
 	}
-	parts, _ := splitBlock(tail, false, 0)
+	parts, _ := splitBlock(nil, tail, false, 0)
 	if maxElems > 0 && len(parts) > maxElems {
 		parts = parts[len(parts)-maxElems:]
 	}
@@ -332,23 +347,30 @@ func joinTail(head [][]byte, tail []byte, maxElems int) ([][]byte, int) {
 	return append(out, parts...), at
 }
 
-// splitBlock splits a NUL-separated argv or environment block, keeping empty elements. A block that
-// was cut (trunc) keeps its partial last element. maxElems > 0 bounds the count.
-func splitBlock(b []byte, trunc bool, maxElems int) ([][]byte, bool) {
+// splitBlock splits a NUL-separated argv or environment block into dst (appended to), keeping empty
+// elements. A block that was cut (trunc) keeps its partial last element. maxElems > 0 bounds the
+// count.
+func splitBlock(dst [][]byte, b []byte, trunc bool, maxElems int) ([][]byte, bool) {
 	if len(b) == 0 {
-		return nil, trunc
+		return dst, trunc
 	}
 	if b[len(b)-1] == 0 {
 		b = b[:len(b)-1]
 	} else {
 		trunc = true // the kernel block always ends with a NUL unless it was cut
 	}
-	parts := bytes.Split(b, []byte{0})
-	if maxElems > 0 && len(parts) > maxElems {
-		parts = parts[:maxElems]
-		trunc = true
+	start := len(dst)
+	for {
+		if maxElems > 0 && len(dst)-start == maxElems {
+			return dst, true
+		}
+		i := bytes.IndexByte(b, 0)
+		if i < 0 {
+			return append(dst, b), trunc
+		}
+		dst = append(dst, b[:i:i])
+		b = b[i+1:]
 	}
-	return parts, trunc
 }
 
 func cstring(b []byte) string {

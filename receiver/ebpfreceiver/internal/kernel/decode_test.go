@@ -277,14 +277,37 @@ func FuzzDecode(f *testing.F) {
 }
 
 func TestSplitBlock(t *testing.T) {
-	parts, trunc := splitBlock([]byte("\x00"), false, 0)
+	parts, trunc := splitBlock(nil, []byte("\x00"), false, 0)
 	require.Equal(t, [][]byte{{}}, parts, "a single empty argument")
 	require.False(t, trunc)
-	parts, trunc = splitBlock(nil, false, 0)
+	parts, trunc = splitBlock(nil, nil, false, 0)
 	require.Nil(t, parts)
 	require.False(t, trunc)
-	parts, _ = splitBlock([]byte("a\x00\x00\x00"), false, 0)
+	parts, _ = splitBlock(nil, []byte("a\x00\x00\x00"), false, 0)
 	require.Equal(t, [][]byte{[]byte("a"), {}, {}}, parts, "trailing empty arguments kept")
+	parts, trunc = splitBlock(parts[:0], []byte("x\x00y\x00z\x00"), false, 2)
+	require.Equal(t, [][]byte{[]byte("x"), []byte("y")}, parts, "a reused slice holds only the new block, bounded")
+	require.True(t, trunc)
+	require.Equal(t, 1, cap(parts[0]), "an element cannot grow into the next")
+}
+
+// The reader reuses one pair of element slices for every exec: the second exec's argv and
+// environment must be its own, whatever the first left behind.
+func TestDecodeReusesSplitSlices(t *testing.T) {
+	l := decodeLimits{bufs: new(splitBufs)}
+	var ev event.Event
+	require.NoError(t, decode(execRecord(0, 3, "a\x00b\x00c\x00", "X=1\x00Y=2\x00"), l, &ev))
+	require.Len(t, ev.Exec.Args, 3)
+	require.NoError(t, decode(execRecord(0, 1, "z\x00", "Q=9\x00"), l, &ev))
+	require.Equal(t, [][]byte{[]byte("z")}, ev.Exec.Args)
+	require.Equal(t, [][]byte{[]byte("Q=9")}, ev.Exec.Env)
+	allocs := testing.AllocsPerRun(100, func() {
+		_ = decode(execRecord(0, 3, "a\x00b\x00c\x00", "X=1\x00Y=2\x00"), l, &ev)
+	})
+	withoutBufs := testing.AllocsPerRun(100, func() {
+		_ = decode(execRecord(0, 3, "a\x00b\x00c\x00", "X=1\x00Y=2\x00"), decodeLimits{}, &ev)
+	})
+	require.Less(t, allocs, withoutBufs, "argv and environment slices are reused")
 }
 
 func TestPrefixTable(t *testing.T) {

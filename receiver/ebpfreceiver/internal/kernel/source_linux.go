@@ -53,7 +53,7 @@ func New(opts event.Options, logger *zap.Logger) (event.Source, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	return &Source{opts: o, logger: logger, lim: decodeLimits{maxArgs: o.ArgvMaxArgs, maxEnv: o.EnvMaxVars, comms: new(commCache)}}, nil
+	return &Source{opts: o, logger: logger, lim: decodeLimits{maxArgs: o.ArgvMaxArgs, maxEnv: o.EnvMaxVars, comms: new(commCache), bufs: new(splitBufs)}}, nil
 }
 
 // Start loads and attaches every program of the enabled families. On error everything already

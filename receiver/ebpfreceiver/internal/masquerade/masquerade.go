@@ -21,8 +21,7 @@ func UnusualLocation(exe string, memfd, deleted bool) bool {
 			return true
 		}
 	}
-	dir := path.Dir(exe)
-	for _, c := range strings.Split(dir, "/") {
+	for c := range strings.SplitSeq(path.Dir(exe), "/") { // every exec asks: no slice per call
 		if len(c) > 1 && c[0] == '.' && c != ".." {
 			return true
 		}

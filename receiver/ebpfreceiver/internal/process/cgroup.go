@@ -18,7 +18,7 @@ type cgroupIdentity struct {
 // The innermost container id wins (a container nested in a pod slice).
 func parseCgroup(path string) cgroupIdentity {
 	var id cgroupIdentity
-	for _, seg := range strings.Split(path, "/") {
+	for seg := range strings.SplitSeq(path, "/") {
 		if seg == "" {
 			continue
 		}

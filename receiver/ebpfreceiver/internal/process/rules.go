@@ -122,12 +122,15 @@ func hasInteractiveFlag(args []string) bool {
 }
 
 func isRuntime(p *Proc) bool {
-	names := []string{p.exeName(), p.Comm}
+	names := [3]string{p.exeName(), p.Comm}
 	if len(p.Args) > 0 {
 		// runc re-executes itself from a memfd copy for `runc init`: only argv[0] names it.
-		names = append(names, path.Base(p.Args[0]))
+		names[2] = path.Base(p.Args[0])
 	}
 	for _, n := range names {
+		if n == "" {
+			continue
+		}
 		if runtimes[n] || strings.HasPrefix(n, "containerd-shim") || strings.HasPrefix(n, "runc:[") {
 			return true
 		}

@@ -1,6 +1,7 @@
 package readback
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,10 +73,28 @@ func suspicious(x *event.Exec, args []string, comm string) bool {
 		minerconfig.ConfigFlag(args) != ""
 }
 
+// mayBeSuspicious is false when suspicious is sure to be: no masquerade sign and no argument that
+// could name a config file, judged on the raw argv.
+func mayBeSuspicious(x *event.Exec, comm string) bool {
+	for _, a := range x.Args[min(1, len(x.Args)):] {
+		if bytes.HasPrefix(a, []byte("-c")) || bytes.HasPrefix(a, []byte("--config")) {
+			return true
+		}
+	}
+	var args [1]string
+	if len(x.Args) > 0 {
+		args[0] = untrusted.String(x.Args[0], 4096)
+	}
+	return suspicious(x, args[:min(1, len(x.Args))], comm)
+}
+
 // Offer queues a read for a suspicious exec. It never blocks; when the queue has no room the exec
 // is counted in Dropped.
 func (c *ConfigReader) Offer(ev *event.Event, actor process.Actor) {
 	x := ev.Exec
+	if !mayBeSuspicious(x, ev.Proc.Comm) {
+		return // most execs: no copy of their argv
+	}
 	args := make([]string, 0, len(x.Args))
 	for _, a := range x.Args {
 		args = append(args, untrusted.String(a, 4096))
