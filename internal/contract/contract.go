@@ -200,6 +200,10 @@ const (
 	AttrSysctlValue               = "cryptochain.sysctl.value"
 )
 
+// EventSourceProcfs is the value of AttrEventSource on records of the start-up procfs snapshot; records
+// of the live kernel hooks do not carry the attribute.
+const EventSourceProcfs = "procfs"
+
 // Values of AttrProcessLineage.
 const (
 	LineageFork     = "fork"     // the creator recorded at fork: survives reparenting

@@ -51,7 +51,6 @@ func benchRecord(lr plog.LogRecord, n, pid int) {
 	anc.AppendEmpty().SetInt(1000)
 	anc.AppendEmpty().SetInt(1)
 	a.PutStr("cryptochain.process.comm", "worker")
-	a.PutStr("cryptochain.event.source", "kernel")
 	switch k := n % 100; {
 	case k == 0:
 		lr.SetEventName("cryptochain.process.exec")

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cryptochain-otel/cryptochain/internal/contract"
 	"github.com/cryptochain-otel/cryptochain/internal/minerconfig"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/argv"
 	"github.com/cryptochain-otel/cryptochain/processor/cryptochainprocessor/internal/evidence"
@@ -36,7 +37,7 @@ func (c *Classifier) masquerade(ev *evidence.Event, exe, a0 string, o *out) {
 		add(why + ": " + exe)
 	}
 	mismatch := false
-	if ev.Filename != "" && a0 != "" && ev.Interpreter == "" && ev.EventSource != "procfs" {
+	if ev.Filename != "" && a0 != "" && ev.Interpreter == "" && ev.EventSource != contract.EventSourceProcfs {
 		f := argv.Base(ev.Filename)
 		if strings.HasPrefix(ev.Filename, "/proc/") && f == "exe" { // runc, chrome: re-exec of /proc/self/exe
 			f = argv.Base(exe)

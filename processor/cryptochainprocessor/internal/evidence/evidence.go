@@ -129,7 +129,7 @@ type Event struct {
 	ExeName        string // process.executable.name
 	Command        string // process.command (argv[0])
 	CommOld        string // process.rename: the name before
-	EventSource    string // cryptochain.event.source: kernel or procfs
+	EventSource    string // cryptochain.event.source: procfs for the start-up snapshot, empty for live hooks
 	ArgsCount      int64  // process.args_count (true argc)
 	ArgsTruncated  bool
 	EnvTruncated   bool // env cut by the receiver or by the decoder's bound

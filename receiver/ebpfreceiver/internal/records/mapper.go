@@ -227,9 +227,9 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 		a.PutInt(contract.AttrProcessVPID, int64(p.VPID))
 	}
 	if ev.Exec != nil && ev.Exec.FromSnapshot {
-		a.PutStr(contract.AttrEventSource, "procfs")
-	} else {
-		a.PutStr(contract.AttrEventSource, "kernel")
+		// Only the snapshot is marked: every other record is from a live hook, and an attribute
+		// on every record is a cost on every record.
+		a.PutStr(contract.AttrEventSource, contract.EventSourceProcfs)
 	}
 	anc := a.PutEmptySlice(contract.AttrProcessAncestors)
 	for i, pid := range actor.Ancestors {
@@ -275,8 +275,12 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	if x.Interpreter != "" && x.Interpreter != x.Filename {
 		a.PutStr(contract.AttrProcessInterpreter, clean(x.Interpreter, maxPathBytes))
 	}
-	a.PutBool(contract.AttrProcessExeMemfd, x.ExeMemfd)
-	a.PutBool(contract.AttrProcessExeDeleted, x.ExeDeleted)
+	if x.ExeMemfd {
+		a.PutBool(contract.AttrProcessExeMemfd, true)
+	}
+	if x.ExeDeleted {
+		a.PutBool(contract.AttrProcessExeDeleted, true)
+	}
 	exe := x.ExePath
 	if exe == "" {
 		exe = x.Filename
