@@ -36,18 +36,19 @@ import (
 func main() {
 	seconds := flag.Float64("seconds", 20, "how long to profile")
 	profile := flag.String("cpuprofile", "", "write a CPU profile here")
+	hz := flag.Int("hz", 100, "CPU profile sampling rate (the runtime warns once when it is not 100)")
 	memProfile := flag.String("memprofile", "", "write a profile of what was allocated while profiling here (go tool pprof -sample_index=alloc_space)")
 	flag.Parse()
 	if *memProfile != "" {
 		runtime.MemProfileRate = 4096
 	}
-	if err := run(time.Duration(*seconds*float64(time.Second)), *profile, *memProfile); err != nil {
+	if err := run(time.Duration(*seconds*float64(time.Second)), *profile, *memProfile, *hz); err != nil {
 		fmt.Fprintln(os.Stderr, "costprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(d time.Duration, profile, memProfile string) error {
+func run(d time.Duration, profile, memProfile string, hz int) error {
 	ctx := context.Background()
 	host := componenttest.NewNopHost()
 	sink := new(consumertest.LogsSink)
@@ -96,6 +97,10 @@ func run(d time.Duration, profile, memProfile string) error {
 			return err
 		}
 		defer f.Close()
+		if hz != 100 {
+			// StartCPUProfile asks for 100 Hz; a rate set before it wins.
+			runtime.SetCPUProfileRate(hz)
+		}
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
