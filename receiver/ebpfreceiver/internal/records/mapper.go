@@ -38,6 +38,7 @@ type Mapper struct {
 	addrs   addrCache // a busy process connects to the same peers
 	envKeys envKeys   // attribute keys of environment names: the same few names on every exec
 	env     envCache  // environment entries as exported: a process tree repeats its environment
+	envSets envSets   // whole environments as exported, ready to copy
 }
 
 // Extra carries facts found by the receiver rather than the kernel.
@@ -57,8 +58,13 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(m.Clock.Wall(ev.BootNS)))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	a := lr.Attributes()
-	if ev.Exec != nil {
-		a.EnsureCapacity(28 + min(len(ev.Exec.Env), m.MaxEnv))
+	var env *envSet
+	if x := ev.Exec; x != nil {
+		a.EnsureCapacity(28 + min(len(x.Env), m.MaxEnv))
+		env = m.envSets.get(x.Env, x.EnvTruncated, m.Redactor, func(to pcommon.Map) bool { return m.putEnv(to, x) })
+		if env != nil {
+			env.attrs.CopyTo(a) // first: a copy replaces what the map holds
+		}
 	} else {
 		a.EnsureCapacity(16)
 	}
@@ -66,7 +72,7 @@ func (m *Mapper) Fill(lr plog.LogRecord, ev *event.Event, actor *process.Actor, 
 	switch {
 	case ev.Exec != nil:
 		lr.SetEventName(contract.EventExec)
-		m.exec(a, ev)
+		m.exec(a, ev, env)
 		putNonEmpty(a, contract.AttrProcessExecutableHash, extra.ExeHash)
 		putNonEmpty(a, contract.AttrProcessExecutableHashSkip, extra.ExeHashSkip)
 	case ev.ExecFailed != nil:
@@ -232,6 +238,7 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 		a.PutStr(contract.AttrEventSource, contract.EventSourceProcfs)
 	}
 	anc := a.PutEmptySlice(contract.AttrProcessAncestors)
+	anc.EnsureCapacity(min(len(actor.Ancestors), defaultMaxAncest))
 	for i, pid := range actor.Ancestors {
 		if i >= defaultMaxAncest {
 			break
@@ -240,7 +247,8 @@ func (m *Mapper) common(a pcommon.Map, ev *event.Event, actor *process.Actor) {
 	}
 }
 
-func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
+// exec puts an exec's attributes; env is its environment already in a (nil: put it here).
+func (m *Mapper) exec(a pcommon.Map, ev *event.Event, env *envSet) {
 	x := ev.Exec
 	m.args(a, x.Args, x.Argc, x.ArgsTruncated, x.ArgsTailAt)
 	if x.ArgsTailAt > 0 {
@@ -302,6 +310,19 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 	if ev.Proc.CgroupID != 0 {
 		a.PutInt(contract.AttrProcessCgroupID, int64(ev.Proc.CgroupID))
 	}
+	truncated := false
+	if env != nil {
+		truncated = env.truncated
+	} else {
+		truncated = m.putEnv(a, x)
+	}
+	if truncated {
+		a.PutBool(contract.AttrProcessEnvTruncated, true)
+	}
+}
+
+// putEnv puts the environment variables of x within the bounds and reports whether it was cut.
+func (m *Mapper) putEnv(a pcommon.Map, x *event.Exec) bool {
 	used, n := 0, 0
 	truncated := x.EnvTruncated
 	for _, e := range x.Env {
@@ -323,9 +344,7 @@ func (m *Mapper) exec(a pcommon.Map, ev *event.Event) {
 		a.PutStr(en.key, en.value)
 		n++
 	}
-	if truncated {
-		a.PutBool(contract.AttrProcessEnvTruncated, true)
-	}
+	return truncated
 }
 
 // args puts argv. tailAt > 0 says args[tailAt:] is the end of an argv whose middle was not

@@ -2,6 +2,7 @@ package records
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -371,4 +372,51 @@ func TestExecEnvironmentRepeated(t *testing.T) {
 	m.Redactor = redactor(redact.EnvValuesNone)
 	again := fill(t, m, ev, process.Actor{}, Extra{}).Attributes().AsRaw()
 	assert.Equal(t, redact.Mark, again[contract.AttrEnvPrefix+"HOME"], "a new Redactor is not answered from the old one's entries")
+}
+
+// From its second sighting an environment is copied from a ready map: the record must be the one
+// the variables put one by one make, the set must hold its own copy of the entries (the ring
+// reuses its buffer), an entry changed in place must miss, and the bounds and redaction must hold.
+func TestExecEnvironmentSet(t *testing.T) {
+	m := newMapper() // MaxEnv 8
+	env := func(home string) [][]byte {
+		e := [][]byte{[]byte("HOME=" + home), []byte("AWS_SECRET_ACCESS_KEY=abc"), []byte("WALLET=4abc")}
+		for i := range 7 { // over the bound of 8
+			e = append(e, []byte("V"+string(rune('A'+i))+"=x"))
+		}
+		return e
+	}
+	ev := func(home string) *event.Event {
+		return &event.Event{Kind: event.KindExec, Proc: event.Process{PID: 42, StartBootNS: 4e9},
+			Exec: &event.Exec{Filename: "/bin/true", ExePath: "/usr/bin/true", Args: [][]byte{[]byte("true")}, Env: env(home)}}
+	}
+	oneByOne := fill(t, newMapper(), ev("/root"), process.Actor{}, Extra{}).Attributes().AsRaw()
+	require.Equal(t, true, oneByOne[contract.AttrProcessEnvTruncated])
+	require.Equal(t, redact.Mark, oneByOne[contract.AttrEnvPrefix+"AWS_SECRET_ACCESS_KEY"])
+	for i := range 3 {
+		e := ev("/root")
+		assert.Equal(t, oneByOne, fill(t, m, e, process.Actor{}, Extra{}).Attributes().AsRaw(), "sighting %d", i+1)
+		for _, b := range e.Exec.Env { // the ring reuses its buffer
+			copy(b, bytes.Repeat([]byte{'Z'}, len(b)))
+		}
+	}
+	require.Len(t, m.envSets.sets, 1, "the environment became a set")
+	other := fill(t, m, ev("/roo7"), process.Actor{}, Extra{}).Attributes().AsRaw()
+	assert.Equal(t, "/roo7", other[contract.AttrEnvPrefix+"HOME"], "an entry of the same length changed: no hit")
+
+	m.Redactor = redactor(redact.EnvValuesNone)
+	again := fill(t, m, ev("/root"), process.Actor{}, Extra{}).Attributes().AsRaw()
+	assert.Equal(t, redact.Mark, again[contract.AttrEnvPrefix+"HOME"], "a new Redactor is not answered from the old one's sets")
+}
+
+// A flood of distinct environments never makes sets: each is seen once.
+func TestExecEnvironmentFloodMakesNoSets(t *testing.T) {
+	m := newMapper()
+	for i := range 2000 {
+		e := &event.Event{Kind: event.KindExec, Proc: event.Process{PID: 42, StartBootNS: 4e9},
+			Exec: &event.Exec{Filename: "/bin/true", Args: [][]byte{[]byte("true")}, Env: [][]byte{[]byte("N=" + strconv.Itoa(i))}}}
+		fill(t, m, e, process.Actor{}, Extra{})
+	}
+	assert.Empty(t, m.envSets.sets)
+	assert.LessOrEqual(t, len(m.envSets.seen), envSetsMax*4, "what was seen once is bounded")
 }
