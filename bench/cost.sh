@@ -5,9 +5,16 @@
 #
 # Per round and storm it records the storm's rate and its own CPU time per operation (user+system of
 # the storm process and its children, from getrusage), and with the collector the collector's CPU
-# time (utime+stime of its pid from /proc/<pid>/stat, all threads) over the storm and a settle window
-# after it, minus its idle rate measured just before the storm, divided by the storm's operations.
-# It prints one markdown table of medians for BENCHMARKS.md.
+# time over the storm and a settle window after it, minus its idle rate measured just before the
+# storm, divided by the storm's operations. The collector's CPU time is the scheduler's runtime of
+# its threads (/proc/<pid>/task/*/schedstat, nanoseconds): /proc/<pid>/stat counts in 10 ms ticks,
+# which against an idle rate of about 1 % of a core made the per-operation figure swing by tens of
+# microseconds. Each side first runs an unmeasured warm-up storm of the same kind, so a fresh
+# collector's one-time heap growth and process-table fill are not charged to the operations.
+# Every exec storm runs with the same environment, whoever starts the script: a login shell's 30
+# variables (CC_COST_ENV=login, the default) or a service's 6 (CC_COST_ENV=service); each exec
+# record carries its environment, so an inherited environment would make the figure depend on who
+# ran the benchmark. It prints one markdown table of medians for BENCHMARKS.md.
 #
 # Run as root from anywhere:  bench/cost.sh [collector binary] [rounds] [seconds]
 # (defaults: _build/otelcol-cryptochain, 10 rounds, 5 s per storm). CC_COST_MODES="exec connect file"
@@ -22,8 +29,26 @@ ROUNDS=${2:-10}
 SECS=${3:-5}
 MODES=${CC_COST_MODES:-exec connect file}
 CONFIG=${CC_COST_CONFIG:-embedded:agent}
-IDLE=2    # seconds of collector idle rate measured before each storm
+IDLE=3    # seconds of collector idle rate measured before each storm
 SETTLE=1  # seconds after a storm for the collector to drain the ring and its batches
+WARMUP=2  # seconds of unmeasured storm after a side starts
+ENVSET=${CC_COST_ENV:-login}
+# The storm's environment (each exec passes it on). login: an SSH login shell's, 30 variables;
+# service: what a systemd service or cron job gets.
+case $ENVSET in
+login) STORM_ENV=(SHELL=/bin/bash PWD=/home/user/projects LOGNAME=user XDG_SESSION_TYPE=tty HOME=/home/user
+	LANG=C.UTF-8 "LS_COLORS=rs=0:di=01;34:ln=01;36:mh=00:pi=40;33:so=01;35:do=01;35:bd=40;33;01"
+	"SSH_CONNECTION=192.0.2.10 52514 192.0.2.20 22" "LESSCLOSE=/usr/bin/lesspipe %s %s" XDG_SESSION_CLASS=user
+	TERM=xterm-256color "LESSOPEN=| /usr/bin/lesspipe %s" USER=user SHLVL=1 XDG_SESSION_ID=42
+	XDG_RUNTIME_DIR=/run/user/1000 "SSH_CLIENT=192.0.2.10 52514 22" XDG_DATA_DIRS=/usr/local/share:/usr/share
+	PATH=/home/user/.local/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus SSH_TTY=/dev/pts/0 OLDPWD=/home/user
+	EDITOR=vim PAGER=less GOPATH=/home/user/go HISTSIZE=10000 HISTCONTROL=ignoreboth
+	MAIL=/var/mail/user COLORTERM=truecolor _=/tmp/cc-cost-storm) ;;
+service) STORM_ENV=(LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	INVOCATION_ID=5d0b3c2a9e8f4f7c8b1a2d3e4f5a6b7c JOURNAL_STREAM=8:41227 SYSTEMD_EXEC_PID=4242 HOME=/root) ;;
+*) echo "bench/cost.sh: CC_COST_ENV must be login or service" >&2; exit 1 ;;
+esac
 [ "$(id -u)" = 0 ] || { echo "bench/cost.sh: needs root (the receiver loads eBPF programs)" >&2; exit 1; }
 [ -x "$COL" ] || { echo "bench/cost.sh: no collector binary at $COL (make build)" >&2; exit 1; }
 [ -z "$BASE" ] || [ -x "$BASE" ] || { echo "bench/cost.sh: no baseline binary at $BASE" >&2; exit 1; }
@@ -35,7 +60,6 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-HZ=$(getconf CLK_TCK)
 
 start_collector() {
 	rm -rf "$work/data"
@@ -52,8 +76,9 @@ start_collector() {
 stop_collector() {
 	kill -INT "$cpid"; wait "$cpid" 2>/dev/null || true; cpid=""
 }
-# collector CPU seconds so far (utime+stime of every thread, living or gone)
-col_cpu() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); print ($12 + $13) / hz }' "/proc/$cpid/stat"; }
+# collector CPU seconds so far: the runtime of its threads, in nanoseconds (a Go collector's threads
+# live as long as it does)
+col_cpu() { cat /proc/"$cpid"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.9f\n", s / 1e9 }'; }
 uptime_s() { awk '{print $1}' /proc/uptime; }
 
 # storm MODE SIDE -> appends "mode side ops secs stormcpu colcpu_net idle_rate" to $work/rows;
@@ -65,7 +90,7 @@ storm() {
 		idle_rate=$(python3 -c "print(($c1-$c0)/($t1-$t0))")
 		c0=$(col_cpu); t0=$(uptime_s)
 	fi
-	out=$(/tmp/cc-cost-storm -mode "$mode" -seconds "$SECS" -cpu)
+	out=$(env -i "${STORM_ENV[@]}" /tmp/cc-cost-storm -mode "$mode" -seconds "$SECS" -cpu)
 	local colnet=0
 	if [ "$with" != none ]; then
 		sleep "$SETTLE"
@@ -83,23 +108,26 @@ for r in $(seq "$ROUNDS"); do
 	for _ in $(seq $((r % $(echo $sides | wc -w)))); do sides="${sides#* } ${sides%% *}"; done
 	for with in $sides; do
 		case $with in new) start_collector "$COL" ;; base) start_collector "$BASE" ;; esac
-		for mode in $MODES; do storm "$mode" "$with"; done
+		for mode in $MODES; do
+			env -i "${STORM_ENV[@]}" /tmp/cc-cost-storm -mode "$mode" -seconds "$WARMUP" >/dev/null
+			storm "$mode" "$with"
+		done
 		[ "$with" = none ] || stop_collector
 	done
 	echo "round $r/$ROUNDS done, $(uptime)" >&2
 done
 echo "load after: $(uptime)" >&2
 
-python3 - "$work/rows" "$ROUNDS" "$SECS" <<'PY'
+python3 - "$work/rows" "$ROUNDS" "$SECS" "$ENVSET" <<'PY'
 import statistics as st, sys, collections
 rows = [l.split() for l in open(sys.argv[1])]
-rounds, secs = sys.argv[2], sys.argv[3]
+rounds, secs, envset = sys.argv[2], sys.argv[3], sys.argv[4]
 by = collections.defaultdict(list)  # (mode, side) -> [(rate, stormcpu/op, colcpu/op, idle)] in round order
 for mode, side, ops, el, cpu, col, idle in rows:
     ops, el, cpu, col, idle = int(ops), float(el), float(cpu), float(col), float(idle)
     by[(mode, side)].append((ops / el, cpu / ops * 1e6, col / ops * 1e6, idle))
 names = {"new": "collector", "base": "baseline collector"}
-print(f"{rounds} interleaved rounds of {secs} s per storm; medians")
+print(f"{rounds} interleaved rounds of {secs} s per storm (after a warm-up storm), exec storms with the {envset} environment; medians")
 print()
 print("| Storm | Side | ops/s without → with | slowdown (paired median) | storm CPU/op without → with | collector CPU/op (range) | collector idle |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
