@@ -9,8 +9,10 @@
 # storm, divided by the storm's operations. The collector's CPU time is the scheduler's runtime of
 # its threads (/proc/<pid>/task/*/schedstat, nanoseconds): /proc/<pid>/stat counts in 10 ms ticks,
 # which against an idle rate of about 1 % of a core made the per-operation figure swing by tens of
-# microseconds. Each side first runs an unmeasured warm-up storm of the same kind, so a fresh
-# collector's one-time heap growth and process-table fill are not charged to the operations.
+# microseconds. Before each measured storm an unmeasured warm-up storm of the same kind runs: a
+# fresh collector's heap grows and its process tables fill (thousands of exited processes are kept
+# for late orphans) during its first seconds of load, once, and that is not what an operation
+# costs an agent that has been running.
 # Every exec storm runs with the same environment, whoever starts the script: a login shell's 30
 # variables (CC_COST_ENV=login, the default) or a service's 6 (CC_COST_ENV=service); each exec
 # record carries its environment, so an inherited environment would make the figure depend on who
@@ -31,7 +33,8 @@ MODES=${CC_COST_MODES:-exec connect file}
 CONFIG=${CC_COST_CONFIG:-embedded:agent}
 IDLE=3    # seconds of collector idle rate measured before each storm
 SETTLE=1  # seconds after a storm for the collector to drain the ring and its batches
-WARMUP=2  # seconds of unmeasured storm after a side starts
+WARMUP=6  # seconds of unmeasured storm of each kind before the measured one (tables and heap fill)
+PAUSE=2   # seconds after the warm-up before the idle rate is measured (its records drain)
 ENVSET=${CC_COST_ENV:-login}
 # The storm's environment (each exec passes it on). login: an SSH login shell's, 30 variables;
 # service: what a systemd service or cron job gets.
@@ -110,6 +113,7 @@ for r in $(seq "$ROUNDS"); do
 		case $with in new) start_collector "$COL" ;; base) start_collector "$BASE" ;; esac
 		for mode in $MODES; do
 			env -i "${STORM_ENV[@]}" /tmp/cc-cost-storm -mode "$mode" -seconds "$WARMUP" >/dev/null
+			sleep "$PAUSE"
 			storm "$mode" "$with"
 		done
 		[ "$with" = none ] || stop_collector

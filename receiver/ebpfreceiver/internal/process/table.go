@@ -139,11 +139,11 @@ func (t *Table) exec(ev *event.Event, atStart bool) *Proc {
 	if proc.Exe == "" {
 		proc.Exe = ev.Exec.Filename
 	}
-	for i, a := range ev.Exec.Args {
-		if i >= ruleArgs {
-			break
+	if n := min(len(ev.Exec.Args), ruleArgs); n > 0 {
+		proc.Args = make([]string, 0, n)
+		for _, a := range ev.Exec.Args[:n] {
+			proc.Args = append(proc.Args, untrusted.String(a, ruleArgBytes))
 		}
-		proc.Args = append(proc.Args, untrusted.String(a, ruleArgBytes))
 	}
 	for _, e := range ev.Exec.Env {
 		if hasCIMarkerBytes(e[:min(len(e), ciMarkerBytes)]) {
